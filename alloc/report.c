@@ -1,0 +1,71 @@
+/* report: warnings and fatal errors; see report.h. */
+#include "config.h"
+#include "alloc/report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static _Atomic(pargc_warn_fn) report_warn_fn;
+
+static void report_emit(const char *what, const char *fmt, va_list ap)
+{
+  /* Format into a stack buffer and write once, so that lines from
+   * different threads do not interleave. */
+  char buf[512];
+  int n = snprintf(buf, sizeof buf, "pargc: %s", what);
+  if (n < 0)
+    n = 0;
+  int m = vsnprintf(buf + n, sizeof buf - (size_t)n - 1, fmt, ap);
+  if (m < 0)
+    m = 0;
+  size_t len = (size_t)n + (size_t)m;
+  if (len > sizeof buf - 2)
+    len = sizeof buf - 2;
+  buf[len++] = '\n';
+  buf[len] = 0;
+  pargc_warn_fn fn = report_warn_fn;
+  if (fn && what[0] == 'w') {
+    /* A Boehm warn proc takes a format with one argument; hand it a
+     * string without conversions ('%' doubled). */
+    char esc[2 * sizeof buf];
+    size_t j = 0;
+    for (size_t i = 0; i < len && j < sizeof esc - 2; i++) {
+      if (buf[i] == '%')
+        esc[j++] = '%';
+      esc[j++] = buf[i];
+    }
+    esc[j] = 0;
+    fn(esc, 0);
+    return;
+  }
+  ssize_t w = write(STDERR_FILENO, buf, len);
+  (void)w;
+}
+
+void pargc_warn(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  report_emit("warning: ", fmt, ap);
+  va_end(ap);
+}
+
+void pargc_fatal(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  report_emit("fatal: ", fmt, ap);
+  va_end(ap);
+  abort();
+}
+
+pargc_warn_fn pargc_report_set_warn(pargc_warn_fn fn)
+{
+  return __atomic_exchange_n(&report_warn_fn, fn, __ATOMIC_ACQ_REL);
+}
+
+pargc_warn_fn pargc_report_get_warn(void)
+{
+  return report_warn_fn;
+}

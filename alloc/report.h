@@ -1,0 +1,47 @@
+/* report: how pargc talks to the user -- warnings and fatal errors.
+ *
+ * Every diagnostic goes through here so that one hook (Boehm's
+ * GC_set_warn_proc) redirects all of them.  Messages are one line, start
+ * with "pargc: ", and name the variable, address or size concerned.
+ * Nothing here allocates from the GC heap, so it is safe in any state.
+ */
+#ifndef PARGC_REPORT_H
+#define PARGC_REPORT_H
+#ifndef PARGC_BUILDING
+#error "alloc/report.h is internal to pargc"
+#endif
+
+#include <stdarg.h>
+#include <stdint.h>
+
+/* Boehm's warn-proc signature: a printf format with one %p/%lu argument. */
+typedef void (*pargc_warn_fn)(char *msg, uintptr_t arg);
+
+/* Print "pargc: warning: ..." (or hand it to the installed warn proc). */
+void pargc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Print "pargc: fatal: ..." and abort(); used for broken invariants only. */
+void pargc_fatal(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
+/* Install a Boehm-style warn proc; NULL restores the default (stderr). */
+pargc_warn_fn pargc_report_set_warn(pargc_warn_fn fn);
+pargc_warn_fn pargc_report_get_warn(void);
+
+/* Assertions in three levels (mimalloc's scheme): level 1 is cheap and
+ * checks arguments, level 2 checks internal invariants.  The level comes
+ * from configure --enable-assertions (config.h: PARGC_ASSERT_LEVEL). */
+#ifndef PARGC_ASSERT_LEVEL
+#define PARGC_ASSERT_LEVEL 0
+#endif
+#define pargc_assert_at(level, cond)                                         \
+  do {                                                                       \
+    if (PARGC_ASSERT_LEVEL >= (level) && !(cond))                            \
+      pargc_fatal("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+  } while (0)
+#define pargc_assert(cond) pargc_assert_at(1, cond)
+#define pargc_assert_internal(cond) pargc_assert_at(2, cond)
+
+#define PARGC_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PARGC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PARGC_NOINLINE __attribute__((noinline))
+
+#endif

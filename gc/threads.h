@@ -1,0 +1,68 @@
+/* threads: the registry of mutator threads, and stopping the world.
+ *
+ * Every thread that may hold pointers into the GC heap is registered:
+ * the main thread at GC_init, threads made by pthread_create (pargc
+ * interposes pthread_create, so plain pthread_create, std::thread and
+ * other libraries' pools are covered, not only GC_pthread_create), and
+ * threads that call GC_register_my_thread.  A registered thread's roots
+ * are its stack from the current stack pointer to its stack base, its
+ * registers (saved on its stack when it is stopped), and its static TLS
+ * block.
+ *
+ * Stop-the-world uses a signal (SIGPWR by default; PARGC_SIG_SUSPEND):
+ * each thread saves its registers, publishes its stack pointer and waits
+ * in sigsuspend until restarted.  Threads that start or exit during a stop
+ * wait for it to end; system calls interrupted by the signals are restarted
+ * (SA_RESTART).  After fork the child holds a working collector with one
+ * registered thread (Boehm's GC_atfork_* semantics).
+ *
+ * Invariant: between pargc_threads_stop_world() and
+ * pargc_threads_start_world() no registered thread other than the caller
+ * runs mutator code, and pargc_threads_each_root_range() sees every one.
+ */
+#ifndef PARGC_GC_THREADS_H
+#define PARGC_GC_THREADS_H
+#ifndef PARGC_BUILDING
+#error "gc/threads.h is internal to pargc"
+#endif
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Set up the registry, register the calling (main) thread and install the
+ * signal handlers.  Called once from GC_init. */
+void pargc_threads_init(void);
+
+/* Register / unregister the calling thread.  `stack_base` is the highest
+ * address of its stack (NULL: ask pthread_getattr_np).  Registering twice
+ * is harmless (returns false the second time). */
+bool pargc_threads_register_self(void *stack_base);
+void pargc_threads_unregister_self(void);
+bool pargc_threads_is_registered_self(void);
+
+/* Stop every registered thread except the caller; returns when all have
+ * saved their registers.  The caller must hold the collector lock
+ * (pargc_collect_lock). */
+void pargc_threads_stop_world(void);
+void pargc_threads_start_world(void);
+
+/* Call fn(lo, hi, arg) for every root range of every registered thread:
+ * stack (sp..base, the registers saved below sp included) and static TLS.
+ * Only valid while the world is stopped (the caller's own stack is
+ * included, from the caller's current frame). */
+typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
+void pargc_threads_each_root_range(pargc_range_fn fn, void *arg);
+
+/* Number of registered threads (for LPS's clamp of k, and statistics). */
+int pargc_threads_count(void);
+
+/* Start a thread that is NOT registered as a mutator (the GC threads),
+ * using the real pthread_create even though pargc interposes it. */
+int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg);
+
+/* Callbacks into the allocator when a registered thread exits (to hand
+ * its pages over) -- set by the collector at init. */
+extern void (*pargc_threads_on_exit)(void);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# quickstart.sh demo|test -- the README's two commands.
+#
+# Installs whatever Debian packages are missing (needs root), bootstraps,
+# configures and builds pargc in ./build, then either runs a real example
+# with its GC statistics (demo) or runs the whole test suite (test).
+set -euo pipefail
+mode=${1:-demo}
+cd "$(dirname "$0")/.."
+
+packages="build-essential autoconf automake libtool pkg-config libatomic-ops-dev libhwloc-dev libgc-dev"
+missing=""
+for p in $packages; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "quickstart: installing$missing"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "quickstart: run as root (or install:$missing)" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+[ -x configure ] || ./autogen.sh
+mkdir -p build
+cd build
+[ -f Makefile ] || ../configure --quiet
+make -j"$jobs" >/dev/null
+
+case "$mode" in
+  demo)
+    make -j"$jobs" examples >/dev/null
+    echo "quickstart: running examples/gcbench on $jobs threads"
+    GC_PRINT_STATS=1 ./examples/gcbench -t "$jobs"
+    ;;
+  test)
+    make -j"$jobs" check
+    ;;
+  *)
+    echo "usage: $0 demo|test" >&2
+    exit 2
+    ;;
+esac

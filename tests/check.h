@@ -1,0 +1,51 @@
+/* check.h: the tiny test harness every pargc test uses.
+ *
+ *   CHECK(cond)            record a failure (file, line, text) and go on
+ *   CHECK_EQ(a, b)         same, printing both values as integers
+ *   CHECK_SUMMARY()        print "N passed, M failed" and return the exit
+ *                          status for main (0 when nothing failed)
+ *   SKIP(why)              print the reason and exit 77 (automake: skipped)
+ *
+ * Counters are atomic so worker threads may CHECK too.
+ */
+#ifndef PARGC_TESTS_CHECK_H
+#define PARGC_TESTS_CHECK_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static long check_passed_count, check_failed_count;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (cond) {                                                              \
+      __atomic_fetch_add(&check_passed_count, 1, __ATOMIC_RELAXED);          \
+    } else {                                                                 \
+      __atomic_fetch_add(&check_failed_count, 1, __ATOMIC_RELAXED);          \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                        \
+  } while (0)
+
+#define CHECK_EQ(a, b)                                                       \
+  do {                                                                       \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);          \
+    if (check_a_ == check_b_) {                                              \
+      __atomic_fetch_add(&check_passed_count, 1, __ATOMIC_RELAXED);          \
+    } else {                                                                 \
+      __atomic_fetch_add(&check_failed_count, 1, __ATOMIC_RELAXED);          \
+      fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n",   \
+              __FILE__, __LINE__, #a, #b, check_a_, check_b_);               \
+    }                                                                        \
+  } while (0)
+
+#define CHECK_SUMMARY()                                                      \
+  (printf("%ld passed, %ld failed\n", check_passed_count, check_failed_count), \
+   check_failed_count ? 1 : (check_passed_count ? 0 : 1))
+
+#define SKIP(why)                                                            \
+  do {                                                                       \
+    printf("SKIP: %s\n", why);                                               \
+    exit(77);                                                                \
+  } while (0)
+
+#endif
