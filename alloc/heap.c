@@ -1,0 +1,285 @@
+/* heap: page pools and the LPS policy; see heap.h. */
+#include "config.h"
+#include "alloc/heap.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/report.h"
+#include "alloc/thread.h"
+
+#include <string.h>
+
+struct pargc_heap pargc_heap;
+bool (*pargc_heap_collect_hook)(void);
+
+void pargc_heap_init(void)
+{
+  pargc_heap.k = pargc_opt.k;
+  size_t initial = (size_t)pargc_opt.initial_heap;
+  if (initial < PARGC_PAGE_SIZE * 16)
+    initial = PARGC_PAGE_SIZE * 16;
+  atomic_store(&pargc_heap.max_live, initial);
+  pargc_heap.max_heap = (size_t)pargc_opt.max_heap;
+  for (int i = 0; i < PARGC_MAX_NODES; i++)
+    pthread_mutex_init(&pargc_heap.pool[i].lock, NULL);
+}
+
+size_t pargc_heap_effective_k(void)
+{
+  size_t threads = atomic_load_explicit(&pargc_tctx_count, memory_order_relaxed);
+  size_t k = (size_t)pargc_heap.k;
+  if (threads < 1)
+    threads = 1;
+  return k < threads ? k : threads;
+}
+
+void pargc_heap_note_live(size_t live)
+{
+  size_t old = atomic_load(&pargc_heap.max_live);
+  while (live > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, live))
+    ;
+}
+
+void pargc_heap_format_run(struct pargc_page *head, size_t n)
+{
+  head->pages = (uint32_t)n;
+  for (size_t i = 1; i < n; i++) {
+    struct pargc_page *t = head + i;
+    t->head_delta = (uint32_t)i;
+    atomic_store_explicit(&t->state, PARGC_PAGE_TAIL, memory_order_release);
+  }
+}
+
+/* Split the first n pages off a FREE run of more; the rest goes back to
+ * `list` (which the caller holds).  Returns the n-page head. */
+static struct pargc_page *run_split(struct pargc_page *head, size_t n,
+                                    struct pargc_page_list *list, uint8_t id)
+{
+  size_t total = head->pages;
+  if (total > n) {
+    struct pargc_page *rest = head + n;
+    rest->zeroed = head->zeroed;
+    rest->decommitted = head->decommitted;
+    rest->node = head->node;
+    rest->free_since_ns = head->free_since_ns;
+    pargc_heap_format_run(rest, total - n);
+    atomic_store_explicit(&rest->state, PARGC_PAGE_FREE, memory_order_release);
+    pargc_list_push(list, rest, id);
+    head->pages = (uint32_t)n;
+  }
+  return head;
+}
+
+/* First fit in a list of FREE runs; removes and splits.  Caller locks. */
+static struct pargc_page *list_take(struct pargc_page_list *list, size_t n, uint8_t id)
+{
+  for (struct pargc_page *r = list->head; r; r = r->next) {
+    if (r->pages >= n) {
+      pargc_list_remove(list, r);
+      atomic_fetch_sub(&pargc_heap.free_pages, n);
+      return run_split(r, n, list, id);
+    }
+  }
+  return NULL;
+}
+
+static void run_taken(struct pargc_page *run)
+{
+  if (run->decommitted) {
+    atomic_fetch_add(&pargc_heap.committed, run->pages);
+    run->decommitted = 0;
+    run->zeroed = 1;
+  }
+}
+
+static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
+{
+  if (!ctx || !ctx->free_runs.head)
+    return NULL;
+  pthread_mutex_lock(&ctx->pages_lock);
+  struct pargc_page *r = list_take(&ctx->free_runs, n, PARGC_LIST_FREE_RUNS);
+  pthread_mutex_unlock(&ctx->pages_lock);
+  return r;
+}
+
+static struct pargc_page *take_fresh(size_t n, bool force)
+{
+  size_t committed = atomic_load(&pargc_heap.committed);
+  size_t limit_bytes = pargc_heap_effective_k() * atomic_load(&pargc_heap.max_live);
+  if (!force && (committed + n) * PARGC_PAGE_SIZE > limit_bytes)
+    return NULL;
+  if (pargc_heap.max_heap &&
+      (committed + n) * PARGC_PAGE_SIZE > pargc_heap.max_heap)
+    return NULL;
+  size_t top = atomic_fetch_add(&pargc_region.top, n);
+  if (top + n > pargc_region.max_pages) {
+    atomic_fetch_sub(&pargc_region.top, n); /* may leave a gap only if raced */
+    return NULL;
+  }
+  atomic_fetch_add(&pargc_heap.committed, n);
+  struct pargc_page *head = &pargc_region.pages[top];
+  head->zeroed = 1;
+  head->decommitted = 0;
+  pargc_heap_format_run(head, n);
+  return head;
+}
+
+/* Steal a run of n pages: other contexts on `node` and its pool first,
+ * then every other node.  Thieves take the victim's lock only. */
+static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
+                                      bool *remote, int *from_node)
+{
+  int nodes = pargc_topology_nodes();
+  int home = self ? self->node : 0;
+  for (int pass = 0; pass < 2; pass++) {
+    for (int d = 0; d < nodes; d++) {
+      int node = (home + d) % nodes;
+      if ((pass == 0) != (node == home))
+        continue;
+      uint32_t count = atomic_load(&pargc_tctx_count);
+      for (uint32_t i = 0; i < count; i++) {
+        struct pargc_tctx *v = pargc_tctx_all[i];
+        if (!v || v == self || v->node != node || !v->free_runs.head)
+          continue;
+        pthread_mutex_lock(&v->pages_lock);
+        struct pargc_page *r = list_take(&v->free_runs, n, PARGC_LIST_FREE_RUNS);
+        pthread_mutex_unlock(&v->pages_lock);
+        if (r) {
+          *remote = node != home;
+          *from_node = node;
+          return r;
+        }
+      }
+      if (pargc_heap.pool[node].runs.head) {
+        pthread_mutex_lock(&pargc_heap.pool[node].lock);
+        struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, n, PARGC_LIST_POOL);
+        pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+        if (r) {
+          *remote = node != home;
+          *from_node = node;
+          return r;
+        }
+      }
+    }
+  }
+  return NULL;
+}
+
+static size_t collect_threshold(void)
+{
+  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t floor = (size_t)pargc_opt.initial_heap;
+  if (heap < floor)
+    heap = floor;
+  return heap / (size_t)pargc_opt.free_space_divisor;
+}
+
+struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
+                                       bool collect_ok, enum pargc_run_source *src)
+{
+  struct pargc_page *r;
+  bool remote = false;
+  int from = 0;
+  bool collected = false;
+  for (;;) {
+    if ((r = take_own(ctx, n))) {
+      *src = PARGC_RUN_OWN;
+      break;
+    }
+    if ((r = take_fresh(n, false))) {
+      *src = PARGC_RUN_FRESH;
+      break;
+    }
+    if ((r = take_stolen(ctx, n, &remote, &from))) {
+      *src = remote ? PARGC_RUN_STOLEN_REMOTE : PARGC_RUN_STOLEN_LOCAL;
+      if (ctx)
+        ctx->stats.stolen_from_node[from] += n;
+      break;
+    }
+    /* Nothing local, nothing to steal, over k x max(live): collect if
+     * enough was allocated to make it worthwhile, else grow. */
+    if (collect_ok && !collected && pargc_heap_collect_hook &&
+        atomic_load(&pargc_heap.bytes_since_gc) >= collect_threshold() / 2) {
+      collected = true;
+      if (pargc_heap_collect_hook())
+        return NULL; /* caller retries: the sweep may have freed objects */
+    }
+    if ((r = take_fresh(n, true))) {
+      *src = PARGC_RUN_GROWN;
+      break;
+    }
+    if (collect_ok && !collected && pargc_heap_collect_hook) {
+      collected = true;
+      if (pargc_heap_collect_hook())
+        return NULL;
+    }
+    *src = PARGC_RUN_GROWN;
+    return NULL; /* exhausted */
+  }
+  run_taken(r);
+  return r;
+}
+
+void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
+{
+  size_t n = head->pages;
+  /* State first, so a marker never trusts stale geometry. */
+  atomic_store_explicit(&head->state, PARGC_PAGE_FREE, memory_order_release);
+  head->zeroed = 0;
+  head->free = NULL;
+  atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
+  head->free_since_ns = pargc_os_now_ns();
+  pargc_heap_format_run(head, n);
+  atomic_fetch_add(&pargc_heap.free_pages, n);
+  if (ctx) {
+    pthread_mutex_lock(&ctx->pages_lock);
+    pargc_list_push(&ctx->free_runs, head, PARGC_LIST_FREE_RUNS);
+    pthread_mutex_unlock(&ctx->pages_lock);
+  } else {
+    int node = head->node < pargc_topology_nodes() ? head->node : 0;
+    pthread_mutex_lock(&pargc_heap.pool[node].lock);
+    pargc_list_push(&pargc_heap.pool[node].runs, head, PARGC_LIST_POOL);
+    pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+  }
+}
+
+static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t delay, bool all)
+{
+  size_t bytes = 0;
+  for (struct pargc_page *r = l->head; r; r = r->next) {
+    if (r->decommitted || (!all && now - r->free_since_ns < delay))
+      continue;
+    size_t len = (size_t)r->pages * PARGC_PAGE_SIZE;
+    pargc_os_decommit((void *)pargc_page_addr(r), len);
+    r->decommitted = 1;
+    r->zeroed = 1;
+    atomic_fetch_sub(&pargc_heap.committed, r->pages);
+    bytes += len;
+  }
+  return bytes;
+}
+
+size_t pargc_heap_decommit(bool all)
+{
+  if (!pargc_opt.decommit && !all)
+    return 0;
+  uint64_t now = pargc_os_now_ns();
+  uint64_t delay = (uint64_t)pargc_opt.decommit_delay_ms * 1000000u;
+  atomic_store(&pargc_heap.last_decommit_ns, now);
+  size_t bytes = 0;
+  for (int i = 0; i < pargc_topology_nodes(); i++) {
+    pthread_mutex_lock(&pargc_heap.pool[i].lock);
+    bytes += decommit_list(&pargc_heap.pool[i].runs, now, delay, all);
+    pthread_mutex_unlock(&pargc_heap.pool[i].lock);
+  }
+  uint32_t count = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < count; i++) {
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    if (!c || !c->free_runs.head)
+      continue;
+    pthread_mutex_lock(&c->pages_lock);
+    bytes += decommit_list(&c->free_runs, now, delay, all);
+    pthread_mutex_unlock(&c->pages_lock);
+  }
+  atomic_fetch_add(&pargc_heap.decommitted_bytes_total, bytes);
+  return bytes;
+}

@@ -1,0 +1,99 @@
+/* heap: where pages come from -- LPS (locality-aware page sharing).
+ *
+ * Free pages are kept as runs (a FREE head and `pages` pages) in two
+ * kinds of pool: each thread context's own free-page list, and one shared
+ * pool per NUMA node (runs released by the collector and by threads that
+ * exited).  A thread that needs a run of n pages tries, in order
+ * (Endo's LPS, BRIEF section 2):
+ *   1. its own free-page list;
+ *   2. fresh pages from the reserved range -- first touched by this
+ *      thread, so node-local -- if the heap would stay under
+ *      k x max(live) (max(live): the largest live heap a collection has
+ *      seen, at least GC_INITIAL_HEAP_SIZE; k clamped to 1..threads);
+ *   3. runs stolen from other threads' lists and the node pools, same
+ *      node first;
+ *   4. the collector (through pargc_heap_collect_hook), then growth
+ *      (fresh pages beyond k x max(live)), then failure (NULL, the
+ *      caller runs the out-of-memory path).
+ * Small k behaves like Page-Shared (memory-efficient), large k like
+ * All-Local (local pages, more memory).
+ *
+ * Consumption is measured in committed pages: handed out by the bump
+ * pointer and not decommitted.  Free runs that stayed free for
+ * PARGC_DECOMMIT_DELAY_MS are given back to the OS (madvise) and read as
+ * zero when reused.
+ */
+#ifndef PARGC_HEAP_H
+#define PARGC_HEAP_H
+#ifndef PARGC_BUILDING
+#error "alloc/heap.h is internal to pargc"
+#endif
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/pagelist.h"
+#include "alloc/topology.h"
+
+struct pargc_tctx;
+
+/* Where a run came from (statistics and the LPS unit test). */
+enum pargc_run_source {
+  PARGC_RUN_OWN,
+  PARGC_RUN_FRESH,
+  PARGC_RUN_STOLEN_LOCAL,  /* from another thread / pool on the same node */
+  PARGC_RUN_STOLEN_REMOTE, /* from another node */
+  PARGC_RUN_GROWN,         /* fresh, beyond k x max(live) */
+};
+
+struct pargc_heap {
+  int64_t k;                   /* PARGC_K, as given */
+  _Atomic size_t committed;    /* pages handed out and not decommitted */
+  _Atomic size_t max_live;     /* bytes: largest live heap seen (>= initial) */
+  _Atomic size_t bytes_since_gc;
+  _Atomic size_t bytes_total;  /* allocated ever */
+  size_t max_heap;             /* bytes; 0: the reservation */
+  _Atomic size_t decommitted_bytes_total;
+  _Atomic size_t free_pages;   /* pages sitting in free runs (all pools) */
+  _Atomic uint64_t last_decommit_ns;
+  struct {
+    pthread_mutex_t lock;
+    struct pargc_page_list runs;
+  } pool[PARGC_MAX_NODES];
+};
+
+extern struct pargc_heap pargc_heap;
+
+/* The collector installs this: run a collection if policy allows (not
+ * disabled, not GC_DONT_GC); true if one ran.  NULL: never collect. */
+extern bool (*pargc_heap_collect_hook)(void);
+
+void pargc_heap_init(void);
+
+/* Effective k: PARGC_K clamped to 1..(registered threads). */
+size_t pargc_heap_effective_k(void);
+
+/* Get a run of exactly n pages for the calling context, following LPS.
+ * The run's head is returned in state FREE with `zeroed` telling whether
+ * its contents are known zero; NULL when the heap is exhausted.
+ * `collect_ok`: may the collector be asked (false inside the collector). */
+struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
+                                       bool collect_ok, enum pargc_run_source *src);
+
+/* Give a run (any state) back: to ctx's list, or to its node's pool when
+ * ctx is NULL.  Tail descriptors are reset; the head becomes FREE. */
+void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head);
+
+/* Decommit free runs idle for longer than PARGC_DECOMMIT_DELAY_MS (or all
+ * free runs when `all`).  Returns bytes given back. */
+size_t pargc_heap_decommit(bool all);
+
+/* Mark the head and tails of a run as a span/run of n pages. */
+void pargc_heap_format_run(struct pargc_page *head, size_t n);
+
+/* Called by the collector after marking with the live bytes it found. */
+void pargc_heap_note_live(size_t live_bytes);
+
+#endif

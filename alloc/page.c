@@ -1,0 +1,128 @@
+/* page: span formatting, free-list building and sweeping; see page.h. */
+#include "config.h"
+#include "alloc/page.h"
+#include "alloc/report.h"
+#include "alloc/thread.h"
+
+#include <string.h>
+
+bool pargc_kind_scanned[PARGC_MAX_KINDS] = {true, false, true, false};
+bool pargc_kind_uncollectable[PARGC_MAX_KINDS] = {false, false, true, true};
+
+static inline void **link_decode(void *w)
+{
+  return (void **)((uintptr_t)w ^ pargc_link_key);
+}
+
+static inline void *link_encode(void **p)
+{
+  return (void *)((uintptr_t)p ^ pargc_link_key);
+}
+
+void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
+                             uint32_t owner, int node, uint64_t epoch)
+{
+  const struct pargc_sizeclass *sc = &pargc_sizeclasses[c];
+  pargc_assert_internal(head->pages == sc->pages);
+  head->kind = (uint8_t)kind;
+  head->sclass = (uint8_t)c;
+  head->owner = owner;
+  head->node = (uint16_t)node;
+  head->size = sc->size;
+  head->nobjs = sc->nobjs;
+  head->recip = sc->recip;
+  head->alloc_epoch = epoch;
+  head->free = NULL;
+  atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
+  memset(pargc_page_marks(head), 0, PARGC_MARK_WORDS * sizeof(uint64_t));
+  atomic_store_explicit(&head->state, PARGC_PAGE_SMALL, memory_order_release);
+}
+
+void **pargc_page_build_free(struct pargc_page *pg, size_t *count)
+{
+  char *base = (char *)pargc_page_addr(pg);
+  size_t size = pg->size, n = pg->nobjs;
+  if (!pg->zeroed && pargc_kind_scanned[pg->kind])
+    memset(base, 0, n * size);
+  pg->zeroed = 0;
+  /* Link in address order so consecutive allocations are adjacent. */
+  for (size_t i = 0; i + 1 < n; i++)
+    *(void **)(base + i * size) = link_encode((void **)(base + (i + 1) * size));
+  *(void **)(base + (n - 1) * size) = link_encode(NULL);
+  *count = n;
+  return (void **)base;
+}
+
+size_t pargc_page_list_length(void **list)
+{
+  size_t n = 0;
+  for (void **p = list; p; p = link_decode(*p))
+    n++;
+  return n;
+}
+
+/* Append to `out` the entries of `list` whose mark bit is set: objects
+ * freed after the collection marked them. */
+static void keep_marked(struct pargc_page *pg, void **list, void ***tail_slot, size_t *n)
+{
+  const uint64_t *marks = pargc_page_marks(pg);
+  uintptr_t base = pargc_page_addr(pg);
+  while (list) {
+    void **next = link_decode(*list);
+    uint32_t i = pargc_sizeclass_index((uintptr_t)list - base, pg->recip);
+    if (pargc_mark_test(marks, i)) {
+      **tail_slot = link_encode(list); /* *tail_slot is the previous link */
+      *tail_slot = list;
+      (*n)++;
+    }
+    list = next;
+  }
+}
+
+void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
+{
+  uint64_t *marks = pargc_page_marks(pg);
+  size_t n = pg->nobjs, size = pg->size;
+  size_t nlive = 0;
+  for (size_t w = 0; w < (n + 63) / 64; w++)
+    nlive += (size_t)__builtin_popcountll(marks[w]);
+  void **old_free = pg->free;
+  void **old_remote = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+  pg->free = NULL;
+  r->nlive = nlive;
+  r->free = NULL;
+  r->nfree = 0;
+  if (nlive == 0)
+    return; /* caller releases the whole span */
+
+  /* Build the list back to front so it ends up in address order; the
+   * kept explicit frees go at the end (a sentinel slot collects them). */
+  void *head_slot = link_encode(NULL);
+  void **tail = (void **)&head_slot;
+  size_t kept = 0;
+  keep_marked(pg, old_free, &tail, &kept);
+  keep_marked(pg, old_remote, &tail, &kept);
+  *tail = link_encode(NULL);
+  void **list = link_decode(head_slot);
+
+  bool zero = pargc_kind_scanned[pg->kind];
+  char *base = (char *)pargc_page_addr(pg);
+  size_t nfree = kept;
+  for (size_t w = (n + 63) / 64; w-- > 0;) {
+    uint64_t free_bits = ~marks[w];
+    if (w == (n - 1) / 64 && (n & 63))
+      free_bits &= ((uint64_t)1 << (n & 63)) - 1;
+    while (free_bits) {
+      unsigned b = 63u - (unsigned)__builtin_clzll(free_bits);
+      free_bits &= ~((uint64_t)1 << b);
+      void **obj = (void **)(base + (w * 64 + b) * size);
+      if (zero)
+        memset(obj, 0, size);
+      *obj = link_encode(list);
+      list = obj;
+      nfree++;
+    }
+  }
+  r->free = list;
+  r->nfree = nfree;
+}

@@ -1,0 +1,47 @@
+/* page: the life of one small-object span -- formatting a run of pages
+ * as a span of one size class, building the free list of a new span, and
+ * sweeping a span after a collection (the per-page sweep entry point the
+ * collector's lazy sweep relies on).
+ */
+#ifndef PARGC_PAGE_H
+#define PARGC_PAGE_H
+#ifndef PARGC_BUILDING
+#error "alloc/page.h is internal to pargc"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "alloc/pagemap.h"
+
+/* Kinds whose objects are scanned (and so zeroed when freed). */
+extern bool pargc_kind_scanned[PARGC_MAX_KINDS];
+/* Kinds never freed by the collector: mark bits mean "allocated". */
+extern bool pargc_kind_uncollectable[PARGC_MAX_KINDS];
+
+/* Turn the FREE run at `head` into a span of class c (state SMALL last). */
+void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
+                             uint32_t owner, int node, uint64_t epoch);
+
+/* All objects of a freshly formatted span as a free list (encoded links);
+ * zeroes the span first when it is not known zero and the kind is
+ * scanned.  Returns the first object; *count gets the number. */
+void **pargc_page_build_free(struct pargc_page *pg, size_t *count);
+
+struct pargc_sweep_result {
+  void **free;   /* free objects, encoded links, address order */
+  size_t nfree;
+  size_t nlive;  /* marked objects (0: the whole span is free) */
+};
+
+/* Sweep a span whose marks are those of the last collection and from
+ * which nothing was allocated since.  Free objects of scanned kinds are
+ * zeroed.  Objects freed explicitly since the collection (on pg->free and
+ * pg->remote, recognisable because they are marked) are kept; other list
+ * entries are dropped because the bitmap finds them again. */
+void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r);
+
+/* Count the entries of an encoded list (statistics, tests). */
+size_t pargc_page_list_length(void **list);
+
+#endif

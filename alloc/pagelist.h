@@ -1,0 +1,86 @@
+/* pagelist: doubly-linked lists of page descriptors (heads only), with
+ * O(1) push, remove and splice.  A page is on at most one list at a time;
+ * `list` in the descriptor names which (for assertions and for free()).
+ * Not thread-safe: the owner of the list (or its lock) serialises. */
+#ifndef PARGC_PAGELIST_H
+#define PARGC_PAGELIST_H
+#ifndef PARGC_BUILDING
+#error "alloc/pagelist.h is internal to pargc"
+#endif
+
+#include "alloc/pagemap.h"
+
+struct pargc_page_list {
+  struct pargc_page *head, *tail;
+  size_t count;
+};
+
+static inline void pargc_list_push(struct pargc_page_list *l, struct pargc_page *pg, uint8_t id)
+{
+  pg->prev = NULL;
+  pg->next = l->head;
+  if (l->head)
+    l->head->prev = pg;
+  else
+    l->tail = pg;
+  l->head = pg;
+  l->count++;
+  pg->list = id;
+}
+
+static inline void pargc_list_push_tail(struct pargc_page_list *l, struct pargc_page *pg, uint8_t id)
+{
+  pg->next = NULL;
+  pg->prev = l->tail;
+  if (l->tail)
+    l->tail->next = pg;
+  else
+    l->head = pg;
+  l->tail = pg;
+  l->count++;
+  pg->list = id;
+}
+
+static inline void pargc_list_remove(struct pargc_page_list *l, struct pargc_page *pg)
+{
+  if (pg->prev)
+    pg->prev->next = pg->next;
+  else
+    l->head = pg->next;
+  if (pg->next)
+    pg->next->prev = pg->prev;
+  else
+    l->tail = pg->prev;
+  pg->next = pg->prev = NULL;
+  l->count--;
+  pg->list = 0;
+}
+
+static inline struct pargc_page *pargc_list_pop(struct pargc_page_list *l)
+{
+  struct pargc_page *pg = l->head;
+  if (pg)
+    pargc_list_remove(l, pg);
+  return pg;
+}
+
+/* Move every page of `from` to the end of `to`, relabelling them `id`. */
+static inline void pargc_list_splice(struct pargc_page_list *to, struct pargc_page_list *from, uint8_t id)
+{
+  if (!from->head)
+    return;
+  for (struct pargc_page *pg = from->head; pg; pg = pg->next)
+    pg->list = id;
+  if (to->tail) {
+    to->tail->next = from->head;
+    from->head->prev = to->tail;
+  } else {
+    to->head = from->head;
+  }
+  to->tail = from->tail;
+  to->count += from->count;
+  from->head = from->tail = NULL;
+  from->count = 0;
+}
+
+#endif

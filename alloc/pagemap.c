@@ -1,0 +1,29 @@
+/* pagemap: reserve the heap range and the side arrays; see pagemap.h. */
+#include "config.h"
+#include "alloc/pagemap.h"
+#include "alloc/os.h"
+#include "alloc/report.h"
+
+struct pargc_region pargc_region;
+
+bool pargc_pagemap_init(size_t reserve)
+{
+  reserve &= ~(PARGC_PAGE_SIZE - 1);
+  size_t max_pages = reserve >> PARGC_PAGE_SHIFT;
+  /* Align the heap to 2 MiB so transparent huge pages can back it. */
+  void *base = pargc_os_reserve(reserve, (size_t)2 << 20);
+  void *pages = pargc_os_alloc_meta(max_pages * sizeof(struct pargc_page));
+  void *marks = pargc_os_alloc_meta(max_pages * PARGC_MARK_WORDS * sizeof(uint64_t));
+  if (!base || !pages || !marks) {
+    pargc_warn("cannot reserve %zu bytes of address space for the heap "
+               "(lower PARGC_HEAP_RESERVE)", reserve);
+    return false;
+  }
+  pargc_region.base = (uintptr_t)base;
+  pargc_region.reserve = reserve;
+  pargc_region.max_pages = max_pages;
+  atomic_store(&pargc_region.top, 0);
+  pargc_region.pages = pages;
+  pargc_region.marks = marks;
+  return true;
+}

@@ -1,0 +1,171 @@
+/* pagemap: the heap's address range, its page descriptors and mark bits.
+ *
+ * The heap is one reserved range [base, base + reserve) cut into 64 KiB
+ * pages.  Pages are handed out bottom-up (`top` grows); every page has a
+ * descriptor in a side array indexed by (addr - base) >> 16, so "does
+ * this word point into the heap, and into which object?" -- asked for
+ * every word the marker scans -- is a range check, an index, and for a
+ * page inside a multi-page span one more step back to the span's head.
+ *
+ * A span (the pages of one small size class) or a large run has a HEAD
+ * descriptor; its other pages are TAIL and record the distance to the
+ * head.  Mark bits live in a second side array, 64 words per page, used
+ * only for head pages: bit i marks object i of the span (a span never
+ * holds more than 4096 objects).  Side arrays are touched first by the
+ * thread that starts the span, so on NUMA they sit on that thread's node.
+ *
+ * Invariants:
+ *  - state is written last when a span is set up and first when it is
+ *    torn down (release/acquire), so a marker that reads SMALL or LARGE
+ *    sees consistent size, nobjs and recip.
+ *  - only pages below `top` are ever non-UNUSED.
+ */
+#ifndef PARGC_PAGEMAP_H
+#define PARGC_PAGEMAP_H
+#ifndef PARGC_BUILDING
+#error "alloc/pagemap.h is internal to pargc"
+#endif
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/sizeclass.h"
+
+#define PARGC_PAGE_SHIFT 16
+#define PARGC_PAGE_SIZE ((size_t)1 << PARGC_PAGE_SHIFT)
+#define PARGC_MARK_WORDS 64 /* 4096 mark bits per span head */
+
+enum pargc_page_state {
+  PARGC_PAGE_UNUSED = 0, /* above top, or never handed out */
+  PARGC_PAGE_FREE,       /* head of a free run of `pages` pages in a pool */
+  PARGC_PAGE_SMALL,      /* head of a span of one size class */
+  PARGC_PAGE_LARGE,      /* head of a run holding one large object */
+  PARGC_PAGE_TAIL,       /* not a head: see head_delta */
+};
+
+/* Object kinds.  Boehm's numbering: normal objects are scanned, atomic
+ * ones never; uncollectable ones are scanned and only freed by GC_free.
+ * Kinds above are created with GC_new_kind. */
+enum {
+  PARGC_KIND_NORMAL = 0,
+  PARGC_KIND_ATOMIC = 1,
+  PARGC_KIND_UNCOLLECTABLE = 2,
+  PARGC_KIND_ATOMIC_UNCOLLECTABLE = 3,
+  PARGC_MAX_KINDS = 8,
+};
+
+struct pargc_page {
+  _Atomic uint8_t state; /* enum pargc_page_state */
+  uint8_t kind;
+  uint8_t sclass;        /* size class (SMALL) */
+  uint8_t zeroed;        /* contents known to be all zero */
+  uint8_t decommitted;   /* FREE run given back to the OS */
+  uint8_t list;          /* which list the page is on (heap.c/thread.c) */
+  uint16_t node;         /* NUMA node of the thread that first used it */
+  uint32_t owner;        /* id of the owning thread context (SMALL) */
+  uint32_t pages;        /* pages in the span / run (heads) */
+  uint32_t head_delta;   /* TAIL: pages back to the head */
+  uint32_t size;         /* object size (SMALL) or object bytes (LARGE) */
+  uint32_t nobjs;        /* objects in the span (SMALL); 1 for LARGE */
+  uint64_t recip;        /* see sizeclass.h */
+  uint64_t alloc_epoch;  /* collection epoch when objects were last handed out */
+  _Atomic(void *) remote; /* objects freed by threads other than the owner */
+  void *free;            /* free objects found by sweep, owner only */
+  struct pargc_page *next, *prev; /* the list the page is on */
+  uint64_t free_since_ns; /* FREE: when it became free (decommit delay) */
+};
+
+struct pargc_region {
+  uintptr_t base;       /* first page */
+  size_t reserve;       /* bytes reserved */
+  size_t max_pages;     /* reserve / PARGC_PAGE_SIZE */
+  _Atomic size_t top;   /* pages handed out so far (bump pointer) */
+  struct pargc_page *pages;
+  uint64_t (*marks)[PARGC_MARK_WORDS];
+};
+
+extern struct pargc_region pargc_region;
+
+/* Reserve the heap range and the side arrays.  false if impossible. */
+bool pargc_pagemap_init(size_t reserve);
+
+static inline size_t pargc_page_index(const struct pargc_page *pg)
+{
+  return (size_t)(pg - pargc_region.pages);
+}
+
+static inline uintptr_t pargc_page_addr(const struct pargc_page *pg)
+{
+  return pargc_region.base + (pargc_page_index(pg) << PARGC_PAGE_SHIFT);
+}
+
+static inline uint64_t *pargc_page_marks(const struct pargc_page *pg)
+{
+  return pargc_region.marks[pargc_page_index(pg)];
+}
+
+/* The head descriptor of the span or run containing p, or NULL when p is
+ * outside the pages handed out.  May return a FREE or UNUSED page. */
+static inline struct pargc_page *pargc_pagemap_lookup(uintptr_t p)
+{
+  uintptr_t off = p - pargc_region.base;
+  if (off >= (atomic_load_explicit(&pargc_region.top, memory_order_relaxed)
+              << PARGC_PAGE_SHIFT))
+    return NULL;
+  struct pargc_page *pg = &pargc_region.pages[off >> PARGC_PAGE_SHIFT];
+  if (atomic_load_explicit(&pg->state, memory_order_acquire) == PARGC_PAGE_TAIL)
+    pg -= pg->head_delta;
+  return pg;
+}
+
+/* Resolve a candidate pointer to an allocated-object slot: returns the
+ * object's index within its span (and the head in *out), or -1 when p
+ * is not inside an object slot of a SMALL or LARGE head.  O(1). */
+static inline int32_t pargc_pagemap_object(uintptr_t p, struct pargc_page **out)
+{
+  struct pargc_page *pg = pargc_pagemap_lookup(p);
+  if (!pg)
+    return -1;
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  uint64_t off = p - pargc_page_addr(pg);
+  *out = pg;
+  if (st == PARGC_PAGE_SMALL) {
+    uint32_t i = pargc_sizeclass_index(off, pg->recip);
+    return i < pg->nobjs ? (int32_t)i : -1;
+  }
+  if (st == PARGC_PAGE_LARGE)
+    return off < pg->size ? 0 : -1;
+  return -1;
+}
+
+static inline uintptr_t pargc_page_object_addr(const struct pargc_page *pg, uint32_t i)
+{
+  return pargc_page_addr(pg) + (uintptr_t)i * pg->size;
+}
+
+static inline bool pargc_mark_test(const uint64_t *marks, uint32_t i)
+{
+  return (atomic_load_explicit((_Atomic uint64_t *)&marks[i >> 6],
+                               memory_order_relaxed) >> (i & 63)) & 1;
+}
+
+/* Set mark bit i; true if this call set it (it was clear).  The plain load
+ * first avoids a locked instruction for objects already marked. */
+static inline bool pargc_mark_set(uint64_t *marks, uint32_t i)
+{
+  _Atomic uint64_t *w = (_Atomic uint64_t *)&marks[i >> 6];
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  if (atomic_load_explicit(w, memory_order_relaxed) & bit)
+    return false;
+  return !(atomic_fetch_or_explicit(w, bit, memory_order_relaxed) & bit);
+}
+
+static inline void pargc_mark_clear(uint64_t *marks, uint32_t i)
+{
+  atomic_fetch_and_explicit((_Atomic uint64_t *)&marks[i >> 6],
+                            ~((uint64_t)1 << (i & 63)), memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,436 @@
+/* thread: allocation contexts, the slow path (LPS refill and lazy
+ * sweep), large objects and explicit free; see thread.h. */
+#include "config.h"
+#include "alloc/thread.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/topology.h"
+
+#include <string.h>
+
+uintptr_t pargc_link_key;
+__thread struct pargc_tctx *pargc_tctx_current __attribute__((tls_model("initial-exec")));
+_Atomic uint64_t pargc_epoch = 1;
+struct pargc_tctx *pargc_tctx_all[PARGC_MAX_CTX];
+_Atomic uint32_t pargc_tctx_count;
+_Atomic int pargc_alloc_ready;
+
+static pthread_mutex_t tctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pargc_tctx *tctx_reuse; /* parked contexts, under tctx_lock */
+static pthread_key_t tctx_key;
+
+/* Hooks the collector sets: its own initialisation (run before the
+ * allocator's), and attaching a thread that allocates for the first time
+ * (registering it as a mutator if nothing did yet). */
+void (*pargc_alloc_init_hook)(void);
+void (*pargc_thread_attach_hook)(void);
+
+static void tctx_exit(void *arg)
+{
+  (void)arg;
+  pargc_tctx_release();
+}
+
+void pargc_alloc_init(void)
+{
+  static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+  if (atomic_load_explicit(&pargc_alloc_ready, memory_order_acquire))
+    return;
+  pthread_mutex_lock(&init_lock);
+  if (!atomic_load(&pargc_alloc_ready)) {
+    pargc_options_init(NULL);
+    pargc_sizeclass_init();
+    pargc_topology_init(pargc_opt.topology);
+    size_t reserve = (size_t)pargc_opt.heap_reserve;
+    if (pargc_opt.max_heap && (size_t)pargc_opt.max_heap + (64u << 20) < reserve)
+      reserve = (size_t)pargc_opt.max_heap + (64u << 20);
+    if (!pargc_pagemap_init(reserve))
+      pargc_fatal("cannot reserve the heap");
+    pargc_heap_init();
+    /* Random key with bit 63 set: encoded links are never addresses. */
+    uintptr_t seed = (uintptr_t)pargc_os_now_ns() * 0x9E3779B97F4A7C15ull;
+    pargc_link_key = (seed ^ (seed >> 29)) | ((uintptr_t)1 << 63);
+    pthread_key_create(&tctx_key, tctx_exit);
+    atomic_store_explicit(&pargc_alloc_ready, 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&init_lock);
+}
+
+static struct pargc_tctx *tctx_new(void)
+{
+  pthread_mutex_lock(&tctx_lock);
+  struct pargc_tctx *ctx = tctx_reuse;
+  if (ctx) {
+    tctx_reuse = ctx->reuse_next;
+  } else {
+    uint32_t id = atomic_load(&pargc_tctx_count);
+    if (id >= PARGC_MAX_CTX) {
+      pthread_mutex_unlock(&tctx_lock);
+      pargc_fatal("more than %d threads allocate at once", PARGC_MAX_CTX);
+    }
+    ctx = pargc_os_alloc_meta(sizeof *ctx);
+    if (!ctx)
+      pargc_fatal("out of memory for a thread context");
+    ctx->id = id;
+    ctx->epoch = atomic_load(&pargc_epoch);
+    pthread_mutex_init(&ctx->pages_lock, NULL);
+    pargc_tctx_all[id] = ctx;
+    atomic_store(&pargc_tctx_count, id + 1);
+  }
+  ctx->live = true;
+  ctx->reuse_next = NULL;
+  ctx->node = pargc_topology_current_node();
+  pthread_mutex_unlock(&tctx_lock);
+  return ctx;
+}
+
+struct pargc_tctx *pargc_tctx_get(void)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (PARGC_LIKELY(ctx != NULL))
+    return ctx;
+  if (!atomic_load_explicit(&pargc_alloc_ready, memory_order_acquire)) {
+    if (pargc_alloc_init_hook)
+      pargc_alloc_init_hook();
+    pargc_alloc_init();
+  }
+  ctx = tctx_new();
+  pargc_tctx_current = ctx;
+  pthread_setspecific(tctx_key, ctx);
+  if (pargc_thread_attach_hook)
+    pargc_thread_attach_hook();
+  return ctx;
+}
+
+void pargc_tctx_release(void)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (!ctx)
+    return;
+  pargc_tctx_current = NULL;
+  /* Flush the byte count; hand free runs to the node pool so other
+   * threads get them without stealing.  Pages with objects stay with
+   * the context, which the next new thread adopts whole. */
+  atomic_fetch_add(&pargc_heap.bytes_since_gc, ctx->bytes_pending);
+  atomic_fetch_add(&pargc_heap.bytes_total, ctx->bytes_pending);
+  ctx->bytes_pending = 0;
+  pthread_mutex_lock(&ctx->pages_lock);
+  struct pargc_page *r;
+  while ((r = pargc_list_pop(&ctx->free_runs))) {
+    int node = r->node < pargc_topology_nodes() ? r->node : 0;
+    pthread_mutex_lock(&pargc_heap.pool[node].lock);
+    pargc_list_push(&pargc_heap.pool[node].runs, r, PARGC_LIST_POOL);
+    pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+  }
+  pthread_mutex_unlock(&ctx->pages_lock);
+  pthread_mutex_lock(&tctx_lock);
+  ctx->live = false;
+  ctx->reuse_next = tctx_reuse;
+  tctx_reuse = ctx;
+  pthread_mutex_unlock(&tctx_lock);
+}
+
+/* ---- Epochs and lazy sweep ------------------------------------------- */
+
+void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
+{
+  uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
+  if (ctx->epoch == epoch)
+    return;
+  ctx->epoch = epoch;
+  /* Every page but the current ones was last allocated from before the
+   * collection that just ended: its marks are valid, so it may be swept. */
+  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+    for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
+      struct pargc_class_state *cs = &ctx->cls[k][c];
+      if (!cs->avail.head && !cs->full.head)
+        continue;
+      pargc_list_splice(&cs->unswept, &cs->avail, PARGC_LIST_UNSWEPT);
+      pargc_list_splice(&cs->unswept, &cs->full, PARGC_LIST_UNSWEPT);
+    }
+  }
+}
+
+static void count_alloc(struct pargc_tctx *ctx, size_t bytes)
+{
+  ctx->bytes_pending += bytes;
+  if (ctx->bytes_pending >= 256 * 1024) {
+    atomic_fetch_add_explicit(&pargc_heap.bytes_since_gc, ctx->bytes_pending, memory_order_relaxed);
+    atomic_fetch_add_explicit(&pargc_heap.bytes_total, ctx->bytes_pending, memory_order_relaxed);
+    ctx->bytes_pending = 0;
+  }
+}
+
+static size_t collect_threshold(void)
+{
+  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t floor = (size_t)pargc_opt.initial_heap;
+  return (heap > floor ? heap : floor) / (size_t)pargc_opt.free_space_divisor;
+}
+
+/* Make `pg` the current page of (k, c), its free objects `list`. */
+static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
+                         unsigned k, unsigned c, struct pargc_page *pg,
+                         void **list, size_t n)
+{
+  cs->cur = pg;
+  pg->list = PARGC_LIST_CUR;
+  pg->alloc_epoch = ctx->epoch;
+  ctx->free[k][c] = list;
+  count_alloc(ctx, n * pg->size);
+}
+
+static void **decode(void *w)
+{
+  return (void **)((uintptr_t)w ^ pargc_link_key);
+}
+
+/* Concatenate two encoded lists (a first). */
+static void **list_concat(void **a, void **b)
+{
+  if (!a)
+    return b;
+  void **t = a;
+  for (void **n; (n = decode(*t)); t = n)
+    ;
+  *t = (void *)((uintptr_t)b ^ pargc_link_key);
+  return a;
+}
+
+/* Find free objects for (k, c); false when the heap is exhausted. */
+static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
+{
+  bool collected = false;
+  for (;;) {
+    pargc_tctx_adjust_epoch(ctx);
+    struct pargc_class_state *cs = &ctx->cls[k][c];
+    struct pargc_page *pg = cs->cur;
+    if (pg) {
+      /* Objects other threads freed into the current page. */
+      void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+      if (l) {
+        ctx->free[k][c] = l;
+        return true;
+      }
+      cs->cur = NULL;
+      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+    }
+    /* Pages swept in this epoch that have free objects. */
+    while ((pg = pargc_list_pop(&cs->avail))) {
+      void **l = list_concat(pg->free,
+                             atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire));
+      pg->free = NULL;
+      if (l) {
+        make_current(ctx, cs, k, c, pg, l, 0);
+        return true;
+      }
+      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+    }
+    /* Lazy sweep: pages left by the last collection. */
+    while ((pg = pargc_list_pop(&cs->unswept))) {
+      struct pargc_sweep_result r;
+      pargc_page_sweep(pg, &r);
+      ctx->stats.pages_swept++;
+      if (r.nlive == 0 && !pargc_kind_uncollectable[k]) {
+        pargc_heap_release_run(ctx, pg);
+        continue;
+      }
+      if (r.free) {
+        make_current(ctx, cs, k, c, pg, r.free, r.nfree);
+        return true;
+      }
+      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+    }
+    /* Full pages that other threads freed into since (a few, rotating). */
+    for (int i = 0; i < 4 && cs->full.head; i++) {
+      pg = pargc_list_pop(&cs->full);
+      void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+      if (l || pg->free) {
+        l = list_concat(pg->free, l);
+        pg->free = NULL;
+        make_current(ctx, cs, k, c, pg, l, 0);
+        return true;
+      }
+      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+    }
+    /* Boehm's policy: collect once heap/divisor bytes were allocated. */
+    if (!collected && pargc_heap_collect_hook &&
+        atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) +
+                ctx->bytes_pending >= collect_threshold()) {
+      collected = true;
+      if (pargc_heap_collect_hook())
+        continue;
+    }
+    /* A new span, following LPS. */
+    enum pargc_run_source src;
+    struct pargc_page *run = pargc_heap_take_run(ctx, pargc_sizeclasses[c].pages, !collected, &src);
+    if (!run) {
+      if (!collected) {
+        collected = true; /* the collector ran inside take_run: retry */
+        continue;
+      }
+      return false;
+    }
+    switch (src) {
+    case PARGC_RUN_OWN: ctx->stats.own_pages += run->pages; break;
+    case PARGC_RUN_FRESH: ctx->stats.fresh_pages += run->pages; break;
+    case PARGC_RUN_GROWN: ctx->stats.grown_pages += run->pages; break;
+    case PARGC_RUN_STOLEN_LOCAL: ctx->stats.stolen_local_pages += run->pages; break;
+    case PARGC_RUN_STOLEN_REMOTE: ctx->stats.stolen_remote_pages += run->pages; break;
+    }
+    pargc_page_format_small(run, k, c, ctx->id, ctx->node, ctx->epoch);
+    size_t n;
+    void **l = pargc_page_build_free(run, &n);
+    make_current(ctx, cs, k, c, run, l, n);
+    return true;
+  }
+}
+
+/* Out-of-memory path: Boehm's oom function (set by the collector). */
+void *(*pargc_alloc_oom_hook)(size_t bytes);
+
+static void *alloc_failed(size_t size)
+{
+  if (pargc_alloc_oom_hook)
+    return pargc_alloc_oom_hook(size);
+  return NULL;
+}
+
+void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
+{
+  if (size > pargc_region.reserve)
+    return alloc_failed(size);
+  size_t n = (size + PARGC_PAGE_SIZE - 1) >> PARGC_PAGE_SHIFT;
+  /* Boehm's policy applies to large objects too. */
+  if (pargc_heap_collect_hook &&
+      atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= collect_threshold())
+    pargc_heap_collect_hook();
+  enum pargc_run_source src;
+  struct pargc_page *run = pargc_heap_take_run(ctx, n, true, &src);
+  if (!run)
+    run = pargc_heap_take_run(ctx, n, false, &src);
+  if (!run)
+    return alloc_failed(size);
+  ctx->stats.large_allocs++;
+  void *p = (void *)pargc_page_addr(run);
+  if (!run->zeroed && pargc_kind_scanned[kind])
+    memset(p, 0, n * PARGC_PAGE_SIZE);
+  run->zeroed = 0;
+  run->kind = (uint8_t)kind;
+  run->owner = ctx->id;
+  run->node = (uint16_t)ctx->node;
+  run->size = (uint32_t)(n * PARGC_PAGE_SIZE > UINT32_MAX ? 0 : n * PARGC_PAGE_SIZE);
+  run->nobjs = 1;
+  run->alloc_epoch = ctx->epoch;
+  uint64_t *marks = pargc_page_marks(run);
+  marks[0] = pargc_kind_uncollectable[kind] ? 1 : 0;
+  atomic_store_explicit(&run->state, PARGC_PAGE_LARGE, memory_order_release);
+  count_alloc(ctx, n * PARGC_PAGE_SIZE);
+  return p;
+}
+
+void *pargc_alloc_slow(size_t size, unsigned kind)
+{
+  struct pargc_tctx *ctx = pargc_tctx_get();
+  if (size > PARGC_SMALL_MAX) {
+    if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
+      return alloc_failed(size); /* larger than a run can describe */
+    return pargc_alloc_large(ctx, size, kind);
+  }
+  unsigned c = pargc_sizeclass_of(size);
+  void **p = ctx->free[kind][c];
+  if (!p) {
+    if (!refill(ctx, kind, c))
+      return alloc_failed(size);
+    p = ctx->free[kind][c];
+  }
+  ctx->free[kind][c] = decode(*p);
+  *p = NULL;
+  if (pargc_kind_uncollectable[kind]) {
+    /* Uncollectable objects' mark bits mean "allocated": the collector
+     * scans them as roots. */
+    struct pargc_page *pg;
+    int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+    pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
+  }
+  return p;
+}
+
+/* ---- Explicit free ---------------------------------------------------- */
+
+static bool looks_free(struct pargc_page *pg, void **obj)
+{
+  /* A free object's first word is an encoded link to NULL or to another
+   * object of the same span. */
+  uintptr_t w = (uintptr_t)*obj ^ pargc_link_key;
+  if (w == 0)
+    return true;
+  uintptr_t base = pargc_page_addr(pg);
+  return w >= base && w < base + (uintptr_t)pg->nobjs * pg->size &&
+         (w - base) % pg->size == 0;
+}
+
+bool pargc_free(void *p)
+{
+  struct pargc_page *pg;
+  int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+  if (i < 0 || (uintptr_t)p != pargc_page_object_addr(pg, (uint32_t)i)) {
+    pargc_warn("GC_free(%p): not the start of an allocated heap object; ignored", p);
+    return false;
+  }
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  unsigned kind = pg->kind;
+  if (atomic_load_explicit(&pg->state, memory_order_acquire) == PARGC_PAGE_LARGE) {
+    pargc_heap_release_run(ctx, pg);
+    return true;
+  }
+  void **obj = p;
+  if (looks_free(pg, obj)) {
+    pargc_warn("GC_free(%p): object is already free; ignored", p);
+    return false;
+  }
+  if (pargc_kind_scanned[kind])
+    memset(obj, 0, pg->size);
+  if (pargc_kind_uncollectable[kind])
+    pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
+  if (ctx && pg->owner == ctx->id) {
+    struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
+    if (cs->cur == pg) {
+      *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
+      ctx->free[kind][pg->sclass] = obj;
+      return true;
+    }
+    *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
+    pg->free = obj;
+    if (pg->list == PARGC_LIST_FULL) {
+      pargc_list_remove(&cs->full, pg);
+      pargc_list_push(&cs->avail, pg, PARGC_LIST_AVAIL);
+    }
+    return true;
+  }
+  /* Another thread's page: a lock-free push onto its remote list. */
+  void *head = atomic_load_explicit(&pg->remote, memory_order_relaxed);
+  do {
+    *obj = (void *)((uintptr_t)head ^ pargc_link_key);
+  } while (!atomic_compare_exchange_weak_explicit(&pg->remote, &head, obj,
+                                                  memory_order_release, memory_order_relaxed));
+  if (ctx)
+    ctx->stats.remote_frees++;
+  return true;
+}
+
+void pargc_tctx_sum_stats(struct pargc_tctx_stats *out)
+{
+  memset(out, 0, sizeof *out);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    if (!c)
+      continue;
+    const uint64_t *src = (const uint64_t *)&c->stats;
+    uint64_t *dst = (uint64_t *)out;
+    for (size_t w = 0; w < sizeof *out / sizeof(uint64_t); w++)
+      dst[w] += src[w];
+  }
+}

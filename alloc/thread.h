@@ -1,0 +1,135 @@
+/* thread: per-thread allocation contexts and the allocation fast path.
+ *
+ * Each thread that allocates has a context (struct pargc_tctx) reached
+ * through one initial-exec TLS pointer.  Per (kind, size class) it owns:
+ *   free   - the free objects of its current page, as a singly linked list
+ *            whose links are stored XOR-encoded (pargc_link_key) so that a
+ *            conservative scan never mistakes a link for a pointer;
+ *   cur    - the page those objects belong to;
+ *   avail  - swept pages with free objects (pg->free, pg->remote);
+ *   full   - pages with no free object at last look;
+ *   unswept- pages waiting for the lazy sweep after a collection.
+ * and a free-page list (runs of pages) that other threads may steal from
+ * under `pages_lock`.  No lock is taken on the fast path.
+ *
+ * Collections and contexts: the collector never writes a context (the
+ * owner may be stopped half-way through a fast path).  Instead each
+ * context notices a new collection epoch on its next slow path and moves
+ * its avail and full pages to unswept (pargc_tctx_adjust_epoch).  The
+ * current page is never swept while current: its free objects are in
+ * `free`, which the collector does not see.
+ *
+ * Object invariants: a free object of a scanned kind is all zero except
+ * its first word (the encoded link); explicit free and sweep zero
+ * objects, so the fast path only clears the link.
+ */
+#ifndef PARGC_THREAD_H
+#define PARGC_THREAD_H
+#ifndef PARGC_BUILDING
+#error "alloc/thread.h is internal to pargc"
+#endif
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/heap.h"
+#include "alloc/pagelist.h"
+#include "alloc/report.h"
+#include "alloc/sizeclass.h"
+
+#define PARGC_MAX_CTX 4096
+
+/* Page list ids (pargc_page.list). */
+enum {
+  PARGC_LIST_NONE = 0,
+  PARGC_LIST_AVAIL,
+  PARGC_LIST_FULL,
+  PARGC_LIST_UNSWEPT,
+  PARGC_LIST_FREE_RUNS, /* a context's free-page list */
+  PARGC_LIST_POOL,      /* a node pool */
+  PARGC_LIST_CUR,       /* not on a list: some context's current page */
+};
+
+struct pargc_class_state {
+  struct pargc_page *cur;
+  struct pargc_page_list avail, full, unswept;
+};
+
+struct pargc_tctx_stats {
+  uint64_t fresh_pages, own_pages, grown_pages;
+  uint64_t stolen_local_pages, stolen_remote_pages;
+  uint64_t stolen_from_node[PARGC_MAX_NODES];
+  uint64_t pages_swept, remote_frees, large_allocs;
+};
+
+struct pargc_tctx {
+  /* Hot: the free lists, first so the fast path's offsets are small. */
+  void **free[PARGC_MAX_KINDS][PARGC_NCLASSES];
+  uint64_t epoch;        /* collection epoch the lists were adjusted to */
+  size_t bytes_pending;  /* allocated, not yet added to pargc_heap */
+  uint32_t id;
+  int node;
+  bool live;             /* a thread uses it (false: parked for reuse) */
+  struct pargc_tctx *reuse_next;
+  pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
+  struct pargc_page_list free_runs;
+  struct pargc_tctx_stats stats;
+  struct pargc_class_state cls[PARGC_MAX_KINDS][PARGC_NCLASSES];
+};
+
+/* XOR key for free-list links; bit 63 set, so an encoded link is never a
+ * user-space address. */
+extern uintptr_t pargc_link_key;
+extern __thread struct pargc_tctx *pargc_tctx_current
+    __attribute__((tls_model("initial-exec")));
+/* Current collection epoch (incremented by each collection). */
+extern _Atomic uint64_t pargc_epoch;
+
+/* Contexts by id, for thieves and statistics; ids < pargc_tctx_count. */
+extern struct pargc_tctx *pargc_tctx_all[PARGC_MAX_CTX];
+extern _Atomic uint32_t pargc_tctx_count;
+
+/* One-time set-up of the allocator (options, topology, page map). */
+void pargc_alloc_init(void);
+extern _Atomic int pargc_alloc_ready;
+
+/* The calling thread's context, created on first use. */
+struct pargc_tctx *pargc_tctx_get(void);
+/* Park the calling thread's context for reuse (thread exit). */
+void pargc_tctx_release(void);
+
+void *pargc_alloc_slow(size_t size, unsigned kind) PARGC_NOINLINE;
+void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind);
+
+/* Allocation fast path: pop the thread's free list for (kind, class).
+ * Cost: a TLS load, the class computation (~6 instructions), two loads,
+ * two stores; one unlikely branch to the noinline slow path.  Only the
+ * normal and atomic kinds come here; the others need bookkeeping. */
+static inline void *pargc_alloc(size_t size, unsigned kind)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (PARGC_LIKELY(ctx != NULL && size <= PARGC_SMALL_MAX)) {
+    unsigned c = pargc_sizeclass_of(size);
+    void **p = ctx->free[kind][c];
+    if (PARGC_LIKELY(p != NULL)) {
+      ctx->free[kind][c] = (void **)((uintptr_t)*p ^ pargc_link_key);
+      *p = NULL;
+      return p;
+    }
+  }
+  return pargc_alloc_slow(size, kind);
+}
+
+/* Explicit free (GC_free): O(1).  Returns false (after a diagnostic)
+ * when p is not the start of an allocated object. */
+bool pargc_free(void *p);
+
+/* Move pages of a finished epoch to the unswept lists (owner only). */
+void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx);
+
+/* Allocation statistics summed over contexts. */
+void pargc_tctx_sum_stats(struct pargc_tctx_stats *out);
+
+#endif

@@ -1,0 +1,95 @@
+/* topology: hwloc discovery of NUMA nodes; see topology.h. */
+#include "config.h"
+#include "alloc/topology.h"
+#include "alloc/os.h"
+#include "alloc/report.h"
+
+#include <hwloc.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cpu -> node for the real machine's CPUs, filled once. */
+static int topology_nnodes = 1;
+static int topology_ncpus;
+static int *topology_cpu_node;
+
+static bool topology_load(hwloc_topology_t *t, const char *spec)
+{
+  if (hwloc_topology_init(t) != 0)
+    return false;
+  if (spec && spec[0]) {
+    size_t n = strlen(spec);
+    bool xml = spec[0] == '/' || (n > 4 && strcmp(spec + n - 4, ".xml") == 0);
+    int rc = xml ? hwloc_topology_set_xml(*t, spec)
+                 : hwloc_topology_set_synthetic(*t, spec);
+    if (rc != 0) {
+      pargc_warn("PARGC_TOPOLOGY=\"%s\" is not a valid hwloc %s topology; using the machine's",
+                 spec, xml ? "XML" : "synthetic");
+      hwloc_topology_destroy(*t);
+      if (hwloc_topology_init(t) != 0)
+        return false;
+    }
+  }
+  if (hwloc_topology_load(*t) != 0) {
+    hwloc_topology_destroy(*t);
+    return false;
+  }
+  return true;
+}
+
+void pargc_topology_init(const char *spec)
+{
+  int ncpus = pargc_os_ncpus();
+  int *map = calloc((size_t)ncpus, sizeof *map);
+  if (!map)
+    pargc_fatal("out of memory reading the topology");
+  int nnodes = 1;
+  hwloc_topology_t t;
+  if (topology_load(&t, spec)) {
+    int npus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+    nnodes = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+    if (nnodes < 1)
+      nnodes = 1;
+    if (nnodes > PARGC_MAX_NODES)
+      nnodes = PARGC_MAX_NODES;
+    for (int c = 0; c < ncpus && npus > 0; c++) {
+      hwloc_obj_t pu = hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, (unsigned)(c % npus));
+      int node = 0;
+      if (pu && pu->nodeset) {
+        /* The PU's nodeset names the node(s) local to it: take the first,
+         * as a logical index among the NUMA nodes. */
+        int os_node = hwloc_bitmap_first(pu->nodeset);
+        for (int i = 0; i < nnodes; i++) {
+          hwloc_obj_t n = hwloc_get_obj_by_type(t, HWLOC_OBJ_NUMANODE, (unsigned)i);
+          if (n && (int)n->os_index == os_node)
+            node = i;
+        }
+      }
+      map[c] = node;
+    }
+    hwloc_topology_destroy(t);
+  }
+  int *old = topology_cpu_node;
+  topology_cpu_node = map;
+  topology_ncpus = ncpus;
+  topology_nnodes = nnodes;
+  free(old);
+}
+
+int pargc_topology_nodes(void)
+{
+  return topology_nnodes;
+}
+
+int pargc_topology_node_of_cpu(int cpu)
+{
+  if (cpu < 0 || cpu >= topology_ncpus || !topology_cpu_node)
+    return 0;
+  return topology_cpu_node[cpu];
+}
+
+int pargc_topology_current_node(void)
+{
+  return pargc_topology_node_of_cpu(sched_getcpu());
+}

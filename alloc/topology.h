@@ -1,0 +1,26 @@
+/* topology: which NUMA node a thread runs on, discovered once with hwloc.
+ *
+ * LPS keeps page pools per NUMA node and prefers pages of the caller's
+ * node; this module answers "how many nodes" and "which node is CPU c
+ * on".  PARGC_TOPOLOGY replaces the machine's topology with an hwloc
+ * synthetic description or an XML file, which is how the multi-node
+ * logic is tested on a single-node machine.  CPU c of the real machine
+ * maps to processing unit (c mod PUs) of the loaded topology.
+ */
+#ifndef PARGC_TOPOLOGY_H
+#define PARGC_TOPOLOGY_H
+#ifndef PARGC_BUILDING
+#error "alloc/topology.h is internal to pargc"
+#endif
+
+#define PARGC_MAX_NODES 64
+
+/* Load the topology (spec: "" for the machine, else synthetic or XML).
+ * Safe to call again with another spec (tests do). */
+void pargc_topology_init(const char *spec);
+int pargc_topology_nodes(void);
+int pargc_topology_node_of_cpu(int cpu);
+/* Node of the CPU the calling thread runs on now. */
+int pargc_topology_current_node(void);
+
+#endif

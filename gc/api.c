@@ -1,0 +1,249 @@
+/* api: the core GC_* entry points -- thin wrappers over alloc/ and the
+ * collector.  Boehm GC's semantics are noted where they are not obvious.
+ * The thread and root entry points live in gc/api_threads.c. */
+#include "config.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/thread.h"
+#include "gc/collect.h"
+#include "gc/stats.h"
+
+#include <string.h>
+
+#define GC_PUBLIC __attribute__((visibility("default")))
+typedef void *(*oom_fn)(size_t);
+typedef void (*warn_fn)(char *, unsigned long);
+
+static oom_fn api_oom_fn;
+extern void *(*pargc_alloc_oom_hook)(size_t bytes);
+
+static void *api_oom(size_t bytes)
+{
+  oom_fn fn = api_oom_fn;
+  return fn ? fn(bytes) : NULL;
+}
+
+static inline void api_init(void)
+{
+  if (PARGC_UNLIKELY(!atomic_load_explicit(&pargc_collect_ready, memory_order_acquire)))
+    pargc_collect_init();
+}
+
+GC_PUBLIC void GC_init(void)
+{
+  pargc_collect_init();
+  pargc_alloc_oom_hook = api_oom;
+  pargc_tctx_get();
+}
+
+GC_PUBLIC int GC_is_init_called(void)
+{
+  return atomic_load(&pargc_collect_ready);
+}
+
+GC_PUBLIC void *GC_malloc(size_t size)
+{
+  return pargc_alloc(size, PARGC_KIND_NORMAL);
+}
+
+GC_PUBLIC void *GC_malloc_atomic(size_t size)
+{
+  return pargc_alloc(size, PARGC_KIND_ATOMIC);
+}
+
+GC_PUBLIC void *GC_malloc_uncollectable(size_t size)
+{
+  api_init();
+  return pargc_alloc_slow(size, PARGC_KIND_UNCOLLECTABLE);
+}
+
+GC_PUBLIC void *GC_malloc_atomic_uncollectable(size_t size)
+{
+  api_init();
+  return pargc_alloc_slow(size, PARGC_KIND_ATOMIC_UNCOLLECTABLE);
+}
+
+GC_PUBLIC void *GC_malloc_ignore_off_page(size_t size)
+{
+  return pargc_alloc(size, PARGC_KIND_NORMAL);
+}
+
+GC_PUBLIC void *GC_malloc_atomic_ignore_off_page(size_t size)
+{
+  return pargc_alloc(size, PARGC_KIND_ATOMIC);
+}
+
+GC_PUBLIC void GC_free(void *p)
+{
+  if (p)
+    pargc_free(p);
+}
+
+GC_PUBLIC void *GC_base(void *p)
+{
+  if (!atomic_load(&pargc_alloc_ready))
+    return NULL;
+  struct pargc_page *pg;
+  int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+  if (i < 0)
+    return NULL;
+  return (void *)pargc_page_object_addr(pg, (uint32_t)i);
+}
+
+GC_PUBLIC int GC_is_heap_ptr(const void *p)
+{
+  if (!atomic_load(&pargc_alloc_ready))
+    return 0;
+  struct pargc_page *pg = pargc_pagemap_lookup((uintptr_t)p);
+  if (!pg)
+    return 0;
+  uint8_t st = atomic_load(&pg->state);
+  return st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE;
+}
+
+GC_PUBLIC size_t GC_size(const void *p)
+{
+  if (!atomic_load(&pargc_alloc_ready))
+    return 0;
+  struct pargc_page *pg;
+  if (pargc_pagemap_object((uintptr_t)p, &pg) < 0)
+    return 0;
+  return pg->size;
+}
+
+GC_PUBLIC void *GC_realloc(void *old, size_t size)
+{
+  if (!old)
+    return GC_malloc(size);
+  if (size == 0) {
+    GC_free(old);
+    return NULL;
+  }
+  struct pargc_page *pg;
+  int32_t i = pargc_pagemap_object((uintptr_t)old, &pg);
+  if (i < 0 || (uintptr_t)old != pargc_page_object_addr(pg, (uint32_t)i)) {
+    pargc_warn("GC_realloc(%p): not the start of a heap object; returning NULL", old);
+    return NULL;
+  }
+  size_t have = pg->size;
+  unsigned kind = pg->kind;
+  /* Shrinking or growing within the same size class: keep the object,
+   * clearing the bytes past the new end so stale pointers retain nothing. */
+  if (size <= have && (size > PARGC_SMALL_MAX || pargc_sizeclass_of(size) == pg->sclass ||
+                       atomic_load(&pg->state) == PARGC_PAGE_LARGE)) {
+    if (pargc_kind_scanned[kind])
+      memset((char *)old + size, 0, have - size);
+    return old;
+  }
+  void *p = (kind == PARGC_KIND_NORMAL || kind == PARGC_KIND_ATOMIC)
+                ? pargc_alloc(size, kind)
+                : pargc_alloc_slow(size, kind);
+  if (!p)
+    return NULL;
+  memcpy(p, old, have < size ? have : size);
+  /* Boehm frees the old object only for uncollectable kinds; doing it
+   * for all is safe because the caller gives up `old`. */
+  GC_free(old);
+  return p;
+}
+
+GC_PUBLIC void GC_gcollect(void)
+{
+  pargc_collect_full(NULL);
+}
+
+GC_PUBLIC int GC_try_to_collect(int (*stop)(void))
+{
+  return pargc_collect_full(stop) ? 1 : 0;
+}
+
+GC_PUBLIC void GC_disable(void) { api_init(); pargc_collect_disable(); }
+GC_PUBLIC void GC_enable(void) { api_init(); pargc_collect_enable(); }
+GC_PUBLIC int GC_is_disabled(void) { return pargc_collect_is_disabled(); }
+
+GC_PUBLIC unsigned long GC_get_gc_no(void)
+{
+  return (unsigned long)atomic_load(&pargc_gc_no);
+}
+
+GC_PUBLIC int GC_expand_hp(size_t bytes)
+{
+  api_init();
+  /* Raise max(live) so that LPS may take this much more from the OS. */
+  size_t want = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE + bytes;
+  pargc_heap_note_live(want);
+  return 1;
+}
+
+GC_PUBLIC void GC_set_max_heap_size(unsigned long bytes)
+{
+  api_init();
+  pargc_heap.max_heap = bytes;
+}
+
+GC_PUBLIC size_t GC_get_heap_size(void)
+{
+  return atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+}
+
+GC_PUBLIC size_t GC_get_free_bytes(void)
+{
+  size_t heap = GC_get_heap_size();
+  size_t live = pargc_totals.collections ? (size_t)0 : 0;
+  (void)live;
+  /* Free runs are known exactly; free objects inside spans are found
+   * lazily, so this is a lower bound between collections. */
+  size_t free_pages = atomic_load(&pargc_heap.free_pages) * PARGC_PAGE_SIZE;
+  return free_pages < heap ? free_pages : heap;
+}
+
+GC_PUBLIC size_t GC_get_unmapped_bytes(void)
+{
+  size_t handed = atomic_load(&pargc_region.top) * PARGC_PAGE_SIZE;
+  size_t committed = GC_get_heap_size();
+  return handed > committed ? handed - committed : 0;
+}
+
+GC_PUBLIC size_t GC_get_bytes_since_gc(void)
+{
+  return atomic_load(&pargc_heap.bytes_since_gc);
+}
+
+GC_PUBLIC size_t GC_get_total_bytes(void)
+{
+  return atomic_load(&pargc_heap.bytes_total);
+}
+
+GC_PUBLIC void GC_set_oom_fn(oom_fn fn)
+{
+  api_oom_fn = fn;
+  pargc_alloc_oom_hook = api_oom;
+}
+
+GC_PUBLIC oom_fn GC_get_oom_fn(void)
+{
+  return api_oom_fn;
+}
+
+GC_PUBLIC void GC_set_warn_proc(warn_fn fn)
+{
+  pargc_report_set_warn((pargc_warn_fn)(void *)fn);
+}
+
+GC_PUBLIC warn_fn GC_get_warn_proc(void)
+{
+  return (warn_fn)(void *)pargc_report_get_warn();
+}
+
+typedef void (*event_fn)(int);
+
+GC_PUBLIC void GC_set_on_collection_event(event_fn fn)
+{
+  pargc_collect_event_fn = fn;
+}
+
+GC_PUBLIC event_fn GC_get_on_collection_event(void)
+{
+  return pargc_collect_event_fn;
+}

@@ -1,0 +1,260 @@
+/* collect: phase order and policy; see collect.h. */
+#include "config.h"
+#include "gc/collect.h"
+#include "gc/roots.h"
+#include "gc/stats.h"
+#include "gc/threads.h"
+#include "gc/tracer.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/thread.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+pthread_mutex_t pargc_collect_lock = PTHREAD_MUTEX_INITIALIZER;
+_Atomic int pargc_collect_ready;
+_Atomic uint64_t pargc_gc_no;
+void (*pargc_collect_event_fn)(int event);
+
+static _Atomic int collect_disabled;
+static void (*after_mark_hooks[PARGC_MAX_AFTER_MARK_HOOKS])(void);
+static int after_mark_count;
+
+/* Boehm's GC_EVENT_* numbers. */
+enum {
+  EV_START, EV_MARK_START, EV_MARK_END, EV_RECLAIM_START, EV_RECLAIM_END, EV_END,
+  EV_PRE_STOP_WORLD, EV_POST_STOP_WORLD, EV_PRE_START_WORLD, EV_POST_START_WORLD,
+};
+
+static inline void event(int e)
+{
+  void (*fn)(int) = pargc_collect_event_fn;
+  if (fn)
+    fn(e);
+}
+
+void pargc_collect_add_after_mark_hook(void (*fn)(void))
+{
+  if (after_mark_count == PARGC_MAX_AFTER_MARK_HOOKS)
+    pargc_fatal("too many after-mark hooks");
+  after_mark_hooks[after_mark_count++] = fn;
+}
+
+void pargc_collect_disable(void) { atomic_fetch_add(&collect_disabled, 1); }
+void pargc_collect_enable(void)
+{
+  if (atomic_fetch_sub(&collect_disabled, 1) <= 0) {
+    atomic_fetch_add(&collect_disabled, 1);
+    pargc_warn("GC_enable called more often than GC_disable; ignored");
+  }
+}
+bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0; }
+
+static void push_range(void *lo, void *hi, void *arg)
+{
+  (void)arg;
+  pargc_tracer_push_range(lo, hi);
+}
+
+void pargc_collect_each_root(pargc_range_fn fn, void *arg)
+{
+  pargc_roots_each_range(fn, arg);
+  pargc_threads_each_root_range(fn, arg);
+}
+
+/* Verification also needs the uncollectable objects as roots. */
+static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
+{
+  pargc_collect_each_root(fn, arg);
+  size_t top = atomic_load(&pargc_region.top);
+  for (size_t idx = 0; idx < top; idx++) {
+    struct pargc_page *pg = &pargc_region.pages[idx];
+    uint8_t st = atomic_load(&pg->state);
+    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) ||
+        !pargc_kind_uncollectable[pg->kind] || !pargc_kind_scanned[pg->kind])
+      continue;
+    const uint64_t *marks = pargc_page_marks(pg);
+    for (uint32_t i = 0; i < pg->nobjs; i++)
+      if (pargc_mark_test(marks, i)) {
+        uintptr_t o = pargc_page_object_addr(pg, i);
+        fn((void *)o, (void *)(o + pg->size), arg);
+      }
+  }
+}
+
+/* Step 2: one pass over the page table clears the marks of collectable
+ * spans and pushes allocated uncollectable objects. */
+static void prepare_pages(void)
+{
+  size_t top = atomic_load(&pargc_region.top);
+  for (size_t idx = 0; idx < top; idx++) {
+    struct pargc_page *pg = &pargc_region.pages[idx];
+    uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
+    if (st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE)
+      continue;
+    uint64_t *marks = pargc_page_marks(pg);
+    if (!pargc_kind_uncollectable[pg->kind]) {
+      memset(marks, 0, ((pg->nobjs + 63) / 64) * sizeof(uint64_t));
+      continue;
+    }
+    if (!pargc_kind_scanned[pg->kind])
+      continue;
+    for (uint32_t w = 0; w < (pg->nobjs + 63) / 64; w++) {
+      uint64_t bits = marks[w];
+      while (bits) {
+        unsigned b = (unsigned)__builtin_ctzll(bits);
+        bits &= bits - 1;
+        uintptr_t o = pargc_page_object_addr(pg, w * 64 + b);
+        pargc_tracer_push_range((void *)o, (void *)(o + pg->size));
+      }
+    }
+  }
+}
+
+/* Step 6: free unmarked large objects. */
+static uint64_t sweep_large(void)
+{
+  uint64_t freed = 0;
+  size_t top = atomic_load(&pargc_region.top);
+  for (size_t idx = 0; idx < top; idx++) {
+    struct pargc_page *pg = &pargc_region.pages[idx];
+    if (atomic_load_explicit(&pg->state, memory_order_relaxed) != PARGC_PAGE_LARGE)
+      continue;
+    if (pargc_kind_uncollectable[pg->kind] || (pargc_page_marks(pg)[0] & 1))
+      continue;
+    freed += (uint64_t)pg->pages * PARGC_PAGE_SIZE;
+    idx += pg->pages - 1;
+    pargc_heap_release_run(NULL, pg);
+  }
+  return freed;
+}
+
+static void collect_locked(void)
+{
+  struct pargc_collection_stats s;
+  memset(&s, 0, sizeof s);
+  event(EV_START);
+  uint64_t t0 = pargc_os_now_ns();
+  event(EV_PRE_STOP_WORLD);
+  pargc_threads_stop_world();
+  event(EV_POST_STOP_WORLD);
+  uint64_t t_stopped = pargc_os_now_ns();
+
+  event(EV_MARK_START);
+  pargc_tracer_begin();
+  prepare_pages();
+  pargc_collect_each_root(push_range, NULL);
+  pargc_tracer_trace();
+  uint64_t t_marked = pargc_os_now_ns();
+  struct pargc_trace_stats ts;
+  pargc_tracer_finish(&ts);
+
+  if (pargc_opt.verify) {
+    size_t misses = pargc_tracer_verify(each_root_with_uncollectable);
+    if (misses)
+      pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
+                  misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
+  }
+  event(EV_MARK_END);
+  for (int i = 0; i < after_mark_count; i++)
+    after_mark_hooks[i]();
+
+  event(EV_RECLAIM_START);
+  s.large_freed_bytes = sweep_large();
+  pargc_heap_note_live(ts.marked_bytes);
+  s.allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
+  atomic_fetch_add(&pargc_epoch, 1);
+  uint64_t gc_no = atomic_fetch_add(&pargc_gc_no, 1) + 1;
+  event(EV_RECLAIM_END);
+
+  event(EV_PRE_START_WORLD);
+  pargc_threads_start_world();
+  event(EV_POST_START_WORLD);
+  uint64_t t1 = pargc_os_now_ns();
+
+  s.gc_no = gc_no;
+  s.gc_threads = ts.threads;
+  s.pause_us = (t1 - t0) / 1000;
+  s.stop_us = (t_stopped - t0) / 1000;
+  s.mark_us = (t_marked - t_stopped) / 1000;
+  s.live_bytes = ts.marked_bytes;
+  s.live_objects = ts.marked_objects;
+  s.steals = ts.steals;
+  s.overflows = ts.overflows;
+  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.threads = (uint64_t)pargc_threads_count();
+  for (unsigned i = 0; i < ts.threads; i++)
+    s.marked_per_thread[i] = ts.per_thread[i].marked_bytes;
+  pargc_stats_record(&s);
+  event(EV_END);
+
+  /* Give back free pages that stayed idle long enough. */
+  pargc_heap_decommit(false);
+}
+
+bool pargc_collect_full(int (*stop)(void))
+{
+  pargc_collect_init();
+  if (pargc_opt.dont_gc || pargc_collect_is_disabled())
+    return false;
+  if (stop && stop())
+    return false;
+  pthread_mutex_lock(&pargc_collect_lock);
+  collect_locked();
+  pthread_mutex_unlock(&pargc_collect_lock);
+  return true;
+}
+
+/* The allocator's hook: collect unless another thread just did. */
+static bool collect_hook(void)
+{
+  if (pargc_opt.dont_gc || pargc_collect_is_disabled())
+    return false;
+  uint64_t seen = atomic_load(&pargc_gc_no);
+  pthread_mutex_lock(&pargc_collect_lock);
+  if (atomic_load(&pargc_gc_no) == seen)
+    collect_locked();
+  pthread_mutex_unlock(&pargc_collect_lock);
+  return true;
+}
+
+static void thread_exit_hook(void)
+{
+  pargc_tctx_release();
+}
+
+extern void (*pargc_alloc_init_hook)(void);
+extern void (*pargc_thread_attach_hook)(void);
+
+static void thread_attach_hook(void)
+{
+  if (!pargc_threads_is_registered_self())
+    pargc_threads_register_self(NULL);
+}
+
+void pargc_collect_init(void)
+{
+  static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+  if (atomic_load_explicit(&pargc_collect_ready, memory_order_acquire))
+    return;
+  pthread_mutex_lock(&init_lock);
+  if (!atomic_load(&pargc_collect_ready)) {
+    pargc_alloc_init();
+    pargc_threads_on_exit = thread_exit_hook;
+    pargc_roots_init();
+    pargc_threads_init();
+    pargc_heap_collect_hook = collect_hook;
+    pargc_thread_attach_hook = thread_attach_hook;
+    atomic_store_explicit(&pargc_collect_ready, 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&init_lock);
+}
+
+/* The allocator calls this before its own first initialisation, so that
+ * allocating before GC_init sets the collector up too. */
+__attribute__((constructor)) static void collect_install_hook(void)
+{
+  pargc_alloc_init_hook = pargc_collect_init;
+}

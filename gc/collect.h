@@ -1,0 +1,63 @@
+/* collect: the collector's policy and the order of its phases.
+ *
+ * A collection (stop-parallel mark, lazy sweep):
+ *   1. stop the world (threads.h);
+ *   2. clear the mark bits of collectable spans; push the roots: static
+ *      data, every thread's stack, registers and TLS, user roots, and the
+ *      allocated objects of uncollectable kinds;
+ *   3. mark in parallel on all GC threads (tracer.h);
+ *   4. PARGC_VERIFY: re-mark check, sequential;
+ *   5. the after-mark hooks, in order: finalization and weak links (set
+ *      by the compatibility layer; run with the world stopped);
+ *   6. free unmarked large objects (one bit each: cheap, done now);
+ *   7. feed max(live) to LPS, reset the allocation count, advance the
+ *      epoch -- each thread sweeps its own small pages lazily as it
+ *      allocates (thread.h);
+ *   8. restart the world; statistics; give idle free pages back.
+ *
+ * Policy (Boehm's): collect when the bytes allocated since the last
+ * collection exceed max(heap, GC_INITIAL_HEAP_SIZE) / GC_FREE_SPACE_DIVISOR;
+ * LPS grows the heap when collecting frees too little.  GC_disable,
+ * GC_DONT_GC and GC_MAXIMUM_HEAP_SIZE are honoured.
+ */
+#ifndef PARGC_COLLECT_H
+#define PARGC_COLLECT_H
+#ifndef PARGC_BUILDING
+#error "gc/collect.h is internal to pargc"
+#endif
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gc/threads.h"
+
+/* Initialise everything (idempotent; GC_init). */
+void pargc_collect_init(void);
+extern _Atomic int pargc_collect_ready;
+
+/* Run a full collection now unless disabled; true if one ran.
+ * `stop`: Boehm's GC_stop_func, polled before the world is stopped. */
+bool pargc_collect_full(int (*stop)(void));
+
+/* GC_disable / GC_enable counter. */
+void pargc_collect_disable(void);
+void pargc_collect_enable(void);
+bool pargc_collect_is_disabled(void);
+
+extern _Atomic uint64_t pargc_gc_no;
+
+/* Call fn(lo, hi, arg) for every root range (static, user, threads). */
+void pargc_collect_each_root(pargc_range_fn fn, void *arg);
+
+/* Hooks run after marking, before the sweep, world stopped (step 5). */
+#define PARGC_MAX_AFTER_MARK_HOOKS 8
+void pargc_collect_add_after_mark_hook(void (*fn)(void));
+
+/* Boehm's GC_set_on_collection_event: fn(event), GC_EVENT_* numbering. */
+extern void (*pargc_collect_event_fn)(int event);
+
+/* Serialises collections and other stop-the-world users. */
+extern pthread_mutex_t pargc_collect_lock;
+
+#endif

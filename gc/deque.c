@@ -1,0 +1,25 @@
+/* deque: allocation of a deque's buffer; the operations are inline in
+ * deque.h. */
+#include "config.h"
+#include "gc/deque.h"
+#include "alloc/os.h"
+
+bool pargc_deque_init(struct pargc_deque *d, size_t size)
+{
+  size_t n = 4;
+  while (n < size)
+    n <<= 1;
+  d->buf = pargc_os_alloc_meta(n * sizeof *d->buf);
+  if (!d->buf)
+    return false;
+  d->size = (int64_t)n;
+  atomic_store(&d->top, 0);
+  atomic_store(&d->bottom, 0);
+  return true;
+}
+
+void pargc_deque_destroy(struct pargc_deque *d)
+{
+  pargc_os_free_meta((void *)d->buf, (size_t)d->size * sizeof *d->buf);
+  d->buf = NULL;
+}

@@ -1,0 +1,69 @@
+/* stats: per-collection figures, totals, text and JSON output. */
+#include "config.h"
+#include "gc/stats.h"
+#include "alloc/options.h"
+#include "alloc/report.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+struct pargc_totals pargc_totals;
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+  while (len) {
+    ssize_t n = write(fd, buf, len);
+    if (n <= 0)
+      return;
+    buf += n;
+    len -= (size_t)n;
+  }
+}
+
+void pargc_stats_record(const struct pargc_collection_stats *s)
+{
+  pargc_totals.collections++;
+  pargc_totals.pause_total_us += s->pause_us;
+  if (s->pause_us > pargc_totals.pause_max_us)
+    pargc_totals.pause_max_us = s->pause_us;
+  pargc_totals.mark_total_us += s->mark_us;
+  if (s->live_bytes > pargc_totals.live_max_bytes)
+    pargc_totals.live_max_bytes = s->live_bytes;
+
+  char buf[4096];
+  size_t n = 0;
+  if (pargc_opt.print_stats) {
+    n = (size_t)snprintf(buf, sizeof buf, "pargc: gc");
+#define PARGC_STATS_TEXT(f, unit, doc)                                        \
+  n += (size_t)snprintf(buf + n, sizeof buf - n, " %s=%llu%s", #f,            \
+                        (unsigned long long)s->f, unit);
+    PARGC_COLLECTION_FIELDS(PARGC_STATS_TEXT)
+#undef PARGC_STATS_TEXT
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "\n");
+    write_all(STDERR_FILENO, buf, n < sizeof buf ? n : sizeof buf - 1);
+  }
+  if (pargc_opt.stats_file[0]) {
+    n = (size_t)snprintf(buf, sizeof buf, "{");
+#define PARGC_STATS_JSON(f, unit, doc)                                        \
+  n += (size_t)snprintf(buf + n, sizeof buf - n, "\"%s\":%llu,", #f,          \
+                        (unsigned long long)s->f);
+    PARGC_COLLECTION_FIELDS(PARGC_STATS_JSON)
+#undef PARGC_STATS_JSON
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "\"marked_per_thread\":[");
+    for (uint64_t i = 0; i < s->gc_threads && n < sizeof buf - 32; i++)
+      n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%llu", i ? "," : "",
+                            (unsigned long long)s->marked_per_thread[i]);
+    n += (size_t)snprintf(buf + n, sizeof buf - n, "]}\n");
+    int fd = open(pargc_opt.stats_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+      static int warned;
+      if (!warned++)
+        pargc_warn("cannot open PARGC_STATS_FILE=%s for appending", pargc_opt.stats_file);
+    } else {
+      write_all(fd, buf, n < sizeof buf ? n : sizeof buf - 1);
+      close(fd);
+    }
+  }
+}

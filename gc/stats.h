@@ -1,0 +1,52 @@
+/* stats: figures of each collection and running totals, from one field
+ * list.  PARGC_COLLECTION_FIELDS generates the struct, the readable line
+ * GC_PRINT_STATS prints and the JSON line PARGC_STATS_FILE receives, so
+ * the three cannot disagree.
+ */
+#ifndef PARGC_GC_STATS_H
+#define PARGC_GC_STATS_H
+#ifndef PARGC_BUILDING
+#error "gc/stats.h is internal to pargc"
+#endif
+
+#include <stdint.h>
+
+#include "gc/tracer.h"
+
+/* X(field, unit-suffix in the text line, description) -- all uint64_t. */
+#define PARGC_COLLECTION_FIELDS(X)                                          \
+  X(gc_no, "", "collection number")                                        \
+  X(gc_threads, "", "GC threads that marked")                              \
+  X(pause_us, "us", "world stopped, from stop request to restart")         \
+  X(stop_us, "us", "time to stop the world")                               \
+  X(mark_us, "us", "parallel mark")                                        \
+  X(live_bytes, "B", "bytes marked (live)")                                \
+  X(live_objects, "", "objects marked")                                    \
+  X(steals, "", "entries stolen between GC threads")                       \
+  X(overflows, "", "deque overflows (spilled, not lost)")                  \
+  X(large_freed_bytes, "B", "large objects freed at once")                 \
+  X(heap_bytes, "B", "committed heap after the collection")                \
+  X(allocated_bytes, "B", "allocated since the previous collection")       \
+  X(threads, "", "registered mutator threads")
+
+struct pargc_collection_stats {
+#define PARGC_STATS_FIELD(f, unit, doc) uint64_t f;
+  PARGC_COLLECTION_FIELDS(PARGC_STATS_FIELD)
+#undef PARGC_STATS_FIELD
+  /* Marked bytes per GC thread (the load balance). */
+  uint64_t marked_per_thread[PARGC_MAX_GC_THREADS];
+};
+
+struct pargc_totals {
+  uint64_t collections;
+  uint64_t pause_total_us, pause_max_us;
+  uint64_t mark_total_us;
+  uint64_t live_max_bytes;
+};
+
+extern struct pargc_totals pargc_totals;
+
+/* Record one collection: update totals, print / append as configured. */
+void pargc_stats_record(const struct pargc_collection_stats *s);
+
+#endif

@@ -1,0 +1,422 @@
+/* tracer: parallel marking with work stealing; see tracer.h. */
+#include "config.h"
+#include "gc/tracer.h"
+#include "gc/deque.h"
+#include "gc/threads.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/pagemap.h"
+#include "alloc/report.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+struct worker {
+  struct pargc_deque deque;
+  struct pargc_trace_thread_stats st;
+  uint64_t rng;
+  unsigned id;
+} __attribute__((aligned(64)));
+
+static struct worker *tracer_workers;
+static unsigned tracer_nthreads;   /* configured */
+static unsigned tracer_spawned;    /* helper threads running (excl. caller) */
+static pid_t tracer_pid;
+
+/* Heap bounds for this trace (the world is stopped: they do not move). */
+static uintptr_t trace_base, trace_limit;
+static size_t trace_piece;
+
+/* Shared overflow list: ranges that did not fit in a deque. */
+static pthread_mutex_t overflow_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct pargc_range *overflow_buf;
+static size_t overflow_len, overflow_cap;
+static _Atomic size_t overflow_count;
+
+/* Termination and the start/stop handshake with helper threads. */
+static _Atomic int trace_active;
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t job_generation;
+static _Atomic unsigned job_done;
+
+/* Black list: one bit per page of the reservation. */
+static _Atomic uint64_t *blacklist;
+
+unsigned pargc_tracer_threads(void)
+{
+  if (!tracer_nthreads) {
+    int64_t n = pargc_opt.gc_threads;
+    if (!n)
+      n = pargc_opt.gc_markers;
+    if (!n)
+      n = pargc_opt.gc_nprocs;
+    if (!n)
+      n = pargc_os_ncpus();
+    if (n > PARGC_MAX_GC_THREADS)
+      n = PARGC_MAX_GC_THREADS;
+    tracer_nthreads = (unsigned)n;
+  }
+  return tracer_nthreads;
+}
+
+void pargc_tracer_set_threads(unsigned n)
+{
+  if (n < 1)
+    n = 1;
+  if (n > PARGC_MAX_GC_THREADS)
+    n = PARGC_MAX_GC_THREADS;
+  /* Only grows the pool; extra helpers simply sit out when n shrinks. */
+  tracer_nthreads = n;
+}
+
+static void overflow_push(struct pargc_range r)
+{
+  pthread_mutex_lock(&overflow_lock);
+  if (overflow_len == overflow_cap) {
+    size_t cap = overflow_cap ? overflow_cap * 2 : 4096;
+    struct pargc_range *nb = pargc_os_alloc_meta(cap * sizeof *nb);
+    if (!nb)
+      pargc_fatal("out of memory for the mark overflow list");
+    if (overflow_buf) {
+      memcpy(nb, overflow_buf, overflow_len * sizeof *nb);
+      pargc_os_free_meta(overflow_buf, overflow_cap * sizeof *nb);
+    }
+    overflow_buf = nb;
+    overflow_cap = cap;
+  }
+  overflow_buf[overflow_len++] = r;
+  atomic_store_explicit(&overflow_count, overflow_len, memory_order_release);
+  pthread_mutex_unlock(&overflow_lock);
+}
+
+static bool overflow_take(struct pargc_range *out)
+{
+  if (!atomic_load_explicit(&overflow_count, memory_order_acquire))
+    return false;
+  bool got = false;
+  pthread_mutex_lock(&overflow_lock);
+  if (overflow_len) {
+    *out = overflow_buf[--overflow_len];
+    got = true;
+  }
+  atomic_store_explicit(&overflow_count, overflow_len, memory_order_release);
+  pthread_mutex_unlock(&overflow_lock);
+  return got;
+}
+
+static inline void push(struct worker *w, uintptr_t lo, uintptr_t hi)
+{
+  struct pargc_range r = {lo, hi};
+  if (PARGC_UNLIKELY(!pargc_deque_push(&w->deque, r))) {
+    w->st.overflows++;
+    overflow_push(r);
+  }
+}
+
+static void blacklist_page(uintptr_t v)
+{
+  size_t idx = (v - pargc_region.base) >> PARGC_PAGE_SHIFT;
+  _Atomic uint64_t *word = &blacklist[idx >> 6];
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  if (!(atomic_load_explicit(word, memory_order_relaxed) & bit))
+    atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
+}
+
+bool pargc_tracer_blacklisted(size_t idx)
+{
+  if (!blacklist)
+    return false;
+  return (atomic_load_explicit(&blacklist[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
+}
+
+/* v is inside [base, base + limit): mark its object if there is one. */
+static inline void mark_candidate(struct worker *w, uintptr_t v)
+{
+  struct pargc_page *pg = &pargc_region.pages[(v - trace_base) >> PARGC_PAGE_SHIFT];
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+  if (st == PARGC_PAGE_TAIL) {
+    pg -= pg->head_delta;
+    st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+  }
+  uintptr_t start = pargc_page_addr(pg);
+  uint32_t i;
+  if (PARGC_LIKELY(st == PARGC_PAGE_SMALL)) {
+    i = pargc_sizeclass_index(v - start, pg->recip);
+    if (PARGC_UNLIKELY(i >= pg->nobjs))
+      return;
+  } else if (st == PARGC_PAGE_LARGE) {
+    if (v - start >= pg->size)
+      return;
+    i = 0;
+  } else {
+    blacklist_page(v);
+    return;
+  }
+  unsigned kind = pg->kind;
+  if (PARGC_UNLIKELY(pargc_kind_uncollectable[kind]))
+    return; /* scanned as roots at the start of every collection */
+  if (!pargc_mark_set(pargc_page_marks(pg), i))
+    return;
+  w->st.marked_objects++;
+  w->st.marked_bytes += pg->size;
+  if (pargc_kind_scanned[kind]) {
+    uintptr_t obj = start + (uintptr_t)i * pg->size;
+    __builtin_prefetch((void *)obj);
+    push(w, obj, obj + pg->size);
+  }
+}
+
+static void scan(struct worker *w, struct pargc_range r)
+{
+  uintptr_t lo = r.lo, hi = r.hi;
+  if (hi - lo > trace_piece) {
+    /* Keep one piece, leave the rest stealable. */
+    push(w, lo + trace_piece, hi);
+    hi = lo + trace_piece;
+  }
+  const uintptr_t base = trace_base, limit = trace_limit;
+  for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
+    uintptr_t v = *p;
+    if (v - base < limit)
+      mark_candidate(w, v);
+  }
+}
+
+static inline uint64_t rng_next(uint64_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+static bool try_steal(struct worker *w, struct pargc_range *out)
+{
+  unsigned n = tracer_nthreads;
+  unsigned start = (unsigned)(rng_next(&w->rng) % n);
+  for (unsigned k = 0; k < n; k++) {
+    struct worker *v = &tracer_workers[(start + k) % n];
+    if (v == w || pargc_deque_size_hint(&v->deque) <= 0)
+      continue;
+    if (pargc_deque_steal(&v->deque, out)) {
+      w->st.steals++;
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool work_visible(void)
+{
+  if (atomic_load_explicit(&overflow_count, memory_order_relaxed))
+    return true;
+  for (unsigned k = 0; k < tracer_nthreads; k++)
+    if (pargc_deque_size_hint(&tracer_workers[k].deque) > 0)
+      return true;
+  return false;
+}
+
+static void worker_trace(struct worker *w)
+{
+  uint64_t t0 = pargc_os_now_ns();
+  struct pargc_range r;
+  for (;;) {
+    while (pargc_deque_take(&w->deque, &r) || overflow_take(&r))
+      scan(w, r);
+    /* Idle: leave the active count, then look for work or the end. */
+    atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
+    unsigned spins = 0;
+    for (;;) {
+      if (atomic_load_explicit(&trace_active, memory_order_acquire) == 0) {
+        w->st.busy_ns += pargc_os_now_ns() - t0;
+        return;
+      }
+      if (work_visible()) {
+        atomic_fetch_add_explicit(&trace_active, 1, memory_order_acq_rel);
+        if (try_steal(w, &r) || overflow_take(&r)) {
+          scan(w, r);
+          break;
+        }
+        atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
+      }
+      if (++spins > 64)
+        sched_yield();
+      else
+        __builtin_ia32_pause();
+    }
+  }
+}
+
+static void *helper_main(void *arg)
+{
+  struct worker *w = arg;
+  uint64_t seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&job_lock);
+    while (job_generation == seen)
+      pthread_cond_wait(&job_cond, &job_lock);
+    seen = job_generation;
+    pthread_mutex_unlock(&job_lock);
+    if (w->id < tracer_nthreads)
+      worker_trace(w);
+    atomic_fetch_add_explicit(&job_done, 1, memory_order_acq_rel);
+  }
+  return NULL;
+}
+
+static void tracer_setup(void)
+{
+  unsigned n = pargc_tracer_threads();
+  if (!tracer_workers) {
+    tracer_workers = pargc_os_alloc_meta(PARGC_MAX_GC_THREADS * sizeof(struct worker));
+    size_t bl_words = (pargc_region.max_pages + 63) / 64;
+    blacklist = pargc_os_alloc_meta(bl_words * sizeof(uint64_t));
+    if (!tracer_workers || !blacklist)
+      pargc_fatal("out of memory for the GC threads' state");
+    tracer_pid = getpid();
+  }
+  for (unsigned i = 0; i < n; i++) {
+    struct worker *w = &tracer_workers[i];
+    if (!w->deque.buf) {
+      if (!pargc_deque_init(&w->deque, (size_t)pargc_opt.deque_size))
+        pargc_fatal("out of memory for a mark deque");
+      w->id = i;
+      w->rng = 0x9E3779B97F4A7C15ull * (i + 1);
+    }
+  }
+  /* Helpers: threads 1..n-1 (the collecting thread is thread 0). */
+  while (tracer_spawned + 1 < n) {
+    pthread_t t;
+    struct worker *w = &tracer_workers[tracer_spawned + 1];
+    if (pargc_threads_spawn_internal(&t, helper_main, w) != 0) {
+      pargc_warn("cannot start GC thread %u; marking with %u", tracer_spawned + 1,
+                 tracer_spawned + 1);
+      tracer_nthreads = tracer_spawned + 1;
+      break;
+    }
+    pthread_detach(t);
+    tracer_spawned++;
+  }
+}
+
+void pargc_tracer_after_fork_child(void)
+{
+  /* Helper threads do not survive fork; start new ones on demand. */
+  tracer_spawned = 0;
+  tracer_pid = getpid();
+  pthread_mutex_init(&job_lock, NULL);
+  pthread_cond_init(&job_cond, NULL);
+  pthread_mutex_init(&overflow_lock, NULL);
+}
+
+void pargc_tracer_begin(void)
+{
+  tracer_setup();
+  trace_base = pargc_region.base;
+  trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
+  trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
+  for (unsigned i = 0; i < tracer_nthreads; i++)
+    memset(&tracer_workers[i].st, 0, sizeof tracer_workers[i].st);
+}
+
+void pargc_tracer_push_range(void *lo, void *hi)
+{
+  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
+  uintptr_t h = (uintptr_t)hi & ~(uintptr_t)7;
+  if (l < h)
+    push(&tracer_workers[0], l, h);
+}
+
+void pargc_tracer_mark_pointer(uintptr_t p)
+{
+  if (p - trace_base < trace_limit)
+    mark_candidate(&tracer_workers[0], p);
+}
+
+void pargc_tracer_trace(void)
+{
+  unsigned n = tracer_nthreads;
+  atomic_store(&trace_active, (int)n);
+  atomic_store(&job_done, 0);
+  if (n > 1) {
+    pthread_mutex_lock(&job_lock);
+    job_generation++;
+    pthread_cond_broadcast(&job_cond);
+    pthread_mutex_unlock(&job_lock);
+  }
+  worker_trace(&tracer_workers[0]);
+  /* Every helper wakes for every job; wait until all have left it. */
+  unsigned spins = 0;
+  while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
+    if (++spins > 64)
+      sched_yield();
+  }
+}
+
+void pargc_tracer_finish(struct pargc_trace_stats *out)
+{
+  memset(out, 0, sizeof *out);
+  out->threads = tracer_nthreads;
+  for (unsigned i = 0; i < tracer_nthreads; i++) {
+    const struct pargc_trace_thread_stats *s = &tracer_workers[i].st;
+    out->per_thread[i] = *s;
+    out->marked_bytes += s->marked_bytes;
+    out->marked_objects += s->marked_objects;
+    out->steals += s->steals;
+    out->overflows += s->overflows;
+  }
+}
+
+/* ---- Verification ----------------------------------------------------- */
+
+static size_t verify_misses;
+
+static void verify_word(uintptr_t where, uintptr_t v)
+{
+  if (v - trace_base >= trace_limit)
+    return;
+  struct pargc_page *pg;
+  int32_t i = pargc_pagemap_object(v, &pg);
+  if (i < 0 || pargc_kind_uncollectable[pg->kind])
+    return;
+  if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
+    if (verify_misses++ < 10)
+      pargc_warn("PARGC_VERIFY: object %p (size %u) reachable from %p is not marked",
+                 (void *)pargc_page_object_addr(pg, (uint32_t)i), pg->size, (void *)where);
+  }
+}
+
+static void verify_range(void *lo, void *hi, void *arg)
+{
+  (void)arg;
+  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7, h = (uintptr_t)hi & ~(uintptr_t)7;
+  for (uintptr_t p = l; p < h; p += 8)
+    verify_word(p, *(uintptr_t *)p);
+}
+
+size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg))
+{
+  verify_misses = 0;
+  each_root(verify_range, NULL);
+  /* Every marked (or uncollectable-allocated) object of a scanned kind
+   * must point only at marked objects. */
+  size_t top = atomic_load(&pargc_region.top);
+  for (size_t idx = 0; idx < top; idx++) {
+    struct pargc_page *pg = &pargc_region.pages[idx];
+    uint8_t st = atomic_load(&pg->state);
+    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind])
+      continue;
+    const uint64_t *marks = pargc_page_marks(pg);
+    for (uint32_t i = 0; i < pg->nobjs; i++) {
+      if (!pargc_mark_test(marks, i))
+        continue;
+      uintptr_t o = pargc_page_object_addr(pg, i);
+      verify_range((void *)o, (void *)(o + pg->size), NULL);
+    }
+  }
+  return verify_misses;
+}

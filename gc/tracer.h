@@ -1,0 +1,74 @@
+/* tracer: parallel conservative marking -- the contract the collector
+ * (and the mostly-concurrent mode) drives.
+ *
+ *   pargc_tracer_begin()          reset per-thread state, snapshot heap bounds
+ *   pargc_tracer_push_range(l, h) add a range to scan (roots, objects)
+ *   pargc_tracer_trace()          mark everything reachable from what was
+ *                                 pushed, on all GC threads; returns when
+ *                                 no work is left anywhere
+ *   pargc_tracer_finish(&stats)   per-thread figures of this trace
+ *
+ * Every word of a range is a candidate pointer; the page map resolves it
+ * (interior pointers included) to an object, whose mark bit is set with
+ * one atomic OR.  A newly marked object of a scanned kind is pushed as a
+ * range.  Ranges larger than PARGC_MARK_PIECE are scanned a piece at a
+ * time, the rest pushed back where thieves can take it, so one huge array
+ * does not serialise the mark.  Each GC thread has its own Chase-Lev
+ * deque (deque.h); idle threads steal the oldest entry of a random
+ * victim; a full deque spills into a shared overflow list (never drops
+ * work).  Termination: a count of active threads -- a thread decrements
+ * it when it finds no work and re-increments it before it tries to steal;
+ * when the count reads zero no thread holds work and none can create
+ * any, so all stop.  No lock is taken on this path.
+ */
+#ifndef PARGC_TRACER_H
+#define PARGC_TRACER_H
+#ifndef PARGC_BUILDING
+#error "gc/tracer.h is internal to pargc"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PARGC_MAX_GC_THREADS 256
+
+struct pargc_trace_thread_stats {
+  uint64_t marked_bytes, marked_objects;
+  uint64_t steals, overflows;
+  uint64_t busy_ns;
+};
+
+struct pargc_trace_stats {
+  unsigned threads;
+  uint64_t marked_bytes, marked_objects, steals, overflows;
+  struct pargc_trace_thread_stats per_thread[PARGC_MAX_GC_THREADS];
+};
+
+/* Number of GC threads: PARGC_GC_THREADS, else GC_MARKERS, else
+ * GC_NPROCS, else the online CPUs (at most PARGC_MAX_GC_THREADS). */
+unsigned pargc_tracer_threads(void);
+void pargc_tracer_set_threads(unsigned n);
+
+void pargc_tracer_begin(void);
+void pargc_tracer_push_range(void *lo, void *hi);
+void pargc_tracer_trace(void);
+void pargc_tracer_finish(struct pargc_trace_stats *out);
+
+/* Mark p's object if p points into one (GC_mark_and_push and friends);
+ * the object is scanned by the running trace.  Callable during a trace
+ * from a GC thread, or between begin and trace from the collector. */
+void pargc_tracer_mark_pointer(uintptr_t p);
+
+/* Verification (PARGC_VERIFY): scan the roots again and every marked
+ * object, sequentially; report each pointer to an unmarked collectable
+ * object.  Returns the number of misses. */
+size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg));
+
+/* After fork: the GC threads are gone in the child. */
+void pargc_tracer_after_fork_child(void);
+
+/* Pages that false pointers hit (black list); large runs avoid them. */
+bool pargc_tracer_blacklisted(size_t page_index);
+
+#endif
