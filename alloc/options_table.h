@@ -45,7 +45,11 @@
   X(mark_piece, "PARGC_MARK_PIECE", SIZE, "32K", 256, 16 << 20,              \
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \
-    "hwloc topology to use instead of the machine's: a synthetic description (e.g. \"pack:2 core:2 pu:1\") or an XML file; for tests")
+    "hwloc topology to use instead of the machine's: a synthetic description (e.g. \"pack:2 core:2 pu:1\") or an XML file; for tests") \
+  X(sig_suspend, "PARGC_SIG_SUSPEND", INT, "30", 1, 64,                      \
+    "Signal that stops a thread for a collection (default SIGPWR, as Boehm GC); change it if the program uses that signal") \
+  X(sig_restart, "PARGC_SIG_RESTART", INT, "24", 1, 64,                      \
+    "Signal that restarts stopped threads (default SIGXCPU, as Boehm GC); must differ from PARGC_SIG_SUSPEND")
 
 /* Note: Boehm-style boolean variables count as set when present ("1",
  * "yes", "true", "on" or empty); "0", "no", "false" and "off" turn them

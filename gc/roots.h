@@ -15,11 +15,28 @@
 
 void pargc_roots_init(void);
 /* Call fn(lo, hi, arg) for each static root range, word-aligned,
- * non-overlapping.  Called with the world stopped. */
+ * non-overlapping, in address order; user ranges included.  Called with
+ * the world stopped (it takes no lock and does not call malloc); the
+ * objects are re-read each time, so libraries dlopen'd since are in. */
 void pargc_roots_each_range(pargc_range_fn fn, void *arg);
 /* User root ranges (GC_add_roots / GC_remove_roots / GC_clear_roots). */
 void pargc_roots_add(void *lo, void *hi);
 void pargc_roots_remove(void *lo, void *hi);
 void pargc_roots_clear(void);
+/* Static data never to scan (GC_exclude_static_roots): subtracted from the
+ * static segments, not from the user's ranges.  A hole may fall in the
+ * middle of a segment. */
+void pargc_roots_exclude(void *lo, void *hi);
+void pargc_roots_clear_exclusions(void);
+
+/* pargc's own data is not scanned: when libpargc is a shared object, none
+ * of its segments is; when pargc is linked into the program (the unit
+ * tests), only variables marked PARGC_UNSCANNED are left out -- use it for
+ * large tables.  So a module that keeps the only pointer to a heap object
+ * in its own static data (finalizer tables, say) must push that pointer
+ * itself; static roots will not find it. */
+#define PARGC_UNSCANNED __attribute__((section("pargc_unscanned")))
+/* The address of a PARGC_UNSCANNED static of roots.c (for tests). */
+void *pargc_roots_private_probe(void);
 
 #endif

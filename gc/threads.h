@@ -61,6 +61,36 @@ int pargc_threads_count(void);
  * using the real pthread_create even though pargc interposes it. */
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg);
 
+/* GC_do_blocking / GC_call_with_gc_active: while in fn, a registered
+ * thread is not stopped; only its stack above the blocking call is
+ * scanned.  Entering and leaving wait while the world is stopped. */
+void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg);
+void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg);
+
+/* GC_set_stackbottom: `thread` is a handle from
+ * pargc_threads_self_handle() (NULL: the calling thread). */
+struct pargc_thread;
+struct pargc_thread *pargc_threads_self_handle(void);
+void pargc_threads_set_stack_base(struct pargc_thread *thread, void *base);
+void *pargc_threads_self_stack_base(void);
+
+/* Fork (Boehm's GC_atfork_*).  pargc installs these with pthread_atfork at
+ * init; set_handle_fork(0) makes the installed ones do nothing, for a
+ * program that calls GC_atfork_* itself.  prepare takes the registry lock
+ * (a stop in progress ends first); child leaves one registered thread. */
+void pargc_threads_set_handle_fork(int on);
+void pargc_threads_fork_prepare(void);
+void pargc_threads_fork_parent(void);
+void pargc_threads_fork_child(void);
+
+/* The signal that stops a thread (PARGC_SIG_SUSPEND; valid after init). */
+int pargc_threads_suspend_signal(void);
+
+/* The registry lock, which also guards the user root tables of roots.c.
+ * Held from stop_world to start_world. */
+void pargc_threads_lock(void);
+void pargc_threads_unlock(void);
+
 /* Callbacks into the allocator when a registered thread exits (to hand
  * its pages over) -- set by the collector at init. */
 extern void (*pargc_threads_on_exit)(void);

@@ -1,0 +1,179 @@
+/* api_threads: Boehm's GC_* entry points for threads, roots and fork --
+ * thin calls into gc/threads, gc/stop and gc/roots. */
+#include "config.h"
+#include "gc/api_decls.h"
+#include "gc/roots.h"
+#include "gc/threads.h"
+
+#include <dlfcn.h>
+
+/* ---- threads ---------------------------------------------------------- */
+
+int GC_register_my_thread(const struct GC_stack_base *sb)
+{
+  return pargc_threads_register_self(sb ? sb->mem_base : NULL) ? GC_SUCCESS
+                                                               : GC_DUPLICATE;
+}
+
+int GC_unregister_my_thread(void)
+{
+  pargc_threads_unregister_self();
+  return GC_SUCCESS;
+}
+
+void GC_allow_register_threads(void)
+{
+  pargc_threads_init();
+}
+
+int GC_thread_is_registered(void)
+{
+  return pargc_threads_is_registered_self();
+}
+
+int GC_get_stack_base(struct GC_stack_base *sb)
+{
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0)
+    return GC_UNIMPLEMENTED;
+  int e = pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  if (e)
+    return GC_UNIMPLEMENTED;
+  sb->mem_base = (char *)addr + size;
+  return GC_SUCCESS;
+}
+
+void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg)
+{
+  /* This frame's address: everything fn pushes lies below it. */
+  struct GC_stack_base sb = {__builtin_frame_address(0)};
+  void *r = fn(&sb, arg);
+  __asm__ volatile("" : : : "memory"); /* no tail call: keep the frame */
+  return r;
+}
+
+void *GC_do_blocking(GC_fn_type fn, void *client_data)
+{
+  return pargc_threads_do_blocking(fn, client_data);
+}
+
+void *GC_call_with_gc_active(GC_fn_type fn, void *client_data)
+{
+  return pargc_threads_call_with_gc_active(fn, client_data);
+}
+
+void GC_set_stackbottom(void *gc_thread_handle, const struct GC_stack_base *sb)
+{
+  pargc_threads_set_stack_base(gc_thread_handle, sb->mem_base);
+}
+
+void *GC_get_my_stackbottom(struct GC_stack_base *sb)
+{
+  sb->mem_base = pargc_threads_self_stack_base();
+  return pargc_threads_self_handle();
+}
+
+void GC_start_mark_threads(void)
+{
+  /* pargc's GC threads are started by the collector when it needs them. */
+}
+
+/* ---- pthread redirects ------------------------------------------------ */
+
+/* pargc interposes the plain pthread functions, so the GC_ names only
+ * forward to them (programs built with -DGC_THREADS call these). */
+int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                      void *(*start)(void *), void *arg)
+{
+  return pthread_create(thread, attr, start, arg);
+}
+
+int GC_pthread_join(pthread_t thread, void **retval)
+{
+  return pthread_join(thread, retval);
+}
+
+int GC_pthread_detach(pthread_t thread)
+{
+  return pthread_detach(thread);
+}
+
+int GC_pthread_cancel(pthread_t thread)
+{
+  return pthread_cancel(thread);
+}
+
+void GC_pthread_exit(void *retval)
+{
+  pthread_exit(retval);
+}
+
+int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
+{
+  /* A thread that blocks the suspend signal could never be stopped. */
+  if (set && (how == SIG_BLOCK || how == SIG_SETMASK)) {
+    pargc_threads_init();
+    sigset_t fixed = *set;
+    sigdelset(&fixed, pargc_threads_suspend_signal());
+    return pthread_sigmask(how, &fixed, oset);
+  }
+  return pthread_sigmask(how, set, oset);
+}
+
+void *GC_dlopen(const char *path, int mode)
+{
+  return dlopen(path, mode);
+}
+
+/* ---- roots ------------------------------------------------------------ */
+
+void GC_add_roots(void *low, void *high_plus_1)
+{
+  pargc_roots_add(low, high_plus_1);
+}
+
+void GC_remove_roots(void *low, void *high_plus_1)
+{
+  pargc_roots_remove(low, high_plus_1);
+}
+
+void GC_clear_roots(void)
+{
+  pargc_roots_clear();
+}
+
+void GC_exclude_static_roots(void *low, void *high_plus_1)
+{
+  pargc_roots_exclude(low, high_plus_1);
+}
+
+void GC_clear_exclusion_table(void)
+{
+  pargc_roots_clear_exclusions();
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+void GC_set_handle_fork(int value)
+{
+  pargc_threads_set_handle_fork(value != 0);
+}
+
+void GC_atfork_prepare(void)
+{
+  pargc_threads_init();
+  pargc_threads_fork_prepare();
+}
+
+void GC_atfork_parent(void)
+{
+  pargc_threads_fork_parent();
+}
+
+void GC_atfork_child(void)
+{
+  pargc_threads_fork_child();
+}

@@ -1,0 +1,347 @@
+/* roots: static root ranges; see roots.h.
+ *
+ * At each call the static ranges are found afresh with dl_iterate_phdr:
+ * the writable PT_LOAD segments of every loaded object, minus
+ *   - its PT_GNU_RELRO part (read-only once relocated: no heap pointers),
+ *   - libpargc.so's own segments, and the pargc_unscanned section when
+ *     pargc is linked statically into the program,
+ *   - the vdso (not writable anyway),
+ *   - the ranges given to pargc_roots_exclude (GC_exclude_static_roots).
+ * The user's ranges (GC_add_roots minus GC_remove_roots) are added, and the
+ * union is sorted and merged so no word is reported twice.
+ *
+ * Runs with the world stopped, so it must not call malloc (a stopped
+ * thread may hold malloc's lock): the scratch arrays come from mmap.  The
+ * user tables are changed only under the registry lock, which the stopper
+ * holds, so they are read here without locking.
+ *
+ * Known limit: dl_iterate_phdr takes the loader's list lock.  A thread
+ * stopped while holding it (inside dl_iterate_phdr itself, or in the short
+ * part of dlopen/dlclose that edits the list) would deadlock the stopper.
+ * glibc >= 2.35's unwinder uses _dl_find_object, which takes no lock, so
+ * exceptions are not a concern; Boehm GC has the same exposure.
+ */
+#include "config.h"
+#include "gc/roots.h"
+#include "gc/threads.h"
+#include "alloc/report.h"
+
+#include <elf.h>
+#include <link.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+
+struct range {
+  uintptr_t lo, hi;
+};
+
+/* A set of disjoint, non-adjacent ranges sorted by address (malloc'd;
+ * changed under the registry lock). */
+struct range_set {
+  struct range *r;
+  size_t n, cap;
+};
+
+static struct range_set roots_user;     /* GC_add_roots - GC_remove_roots */
+static struct range_set roots_excluded; /* GC_exclude_static_roots */
+
+/* The section pargc_unscanned (see PARGC_UNSCANNED); weak, since no
+ * object may use it. */
+extern char __start_pargc_unscanned[] __attribute__((weak));
+extern char __stop_pargc_unscanned[] __attribute__((weak));
+
+/* Something of ours, to recognise libpargc's own object. */
+static PARGC_UNSCANNED char roots_probe;
+
+void *pargc_roots_private_probe(void)
+{
+  return &roots_probe;
+}
+
+/* ---- range sets ------------------------------------------------------- */
+
+static void set_reserve(struct range_set *s, size_t n)
+{
+  if (n <= s->cap)
+    return;
+  size_t cap = s->cap ? 2 * s->cap : 16;
+  while (cap < n)
+    cap *= 2;
+  struct range *r = realloc(s->r, cap * sizeof *r);
+  if (!r)
+    pargc_fatal("out of memory for %zu root ranges", n);
+  s->r = r;
+  s->cap = cap;
+}
+
+/* Add [lo, hi), merging with what it overlaps or touches. */
+static void set_add(struct range_set *s, uintptr_t lo, uintptr_t hi)
+{
+  if (lo >= hi)
+    return;
+  size_t i = 0;
+  while (i < s->n && s->r[i].hi < lo)
+    i++;
+  size_t j = i; /* ranges [i, j) overlap or touch [lo, hi) */
+  while (j < s->n && s->r[j].lo <= hi) {
+    if (s->r[j].lo < lo)
+      lo = s->r[j].lo;
+    if (s->r[j].hi > hi)
+      hi = s->r[j].hi;
+    j++;
+  }
+  if (j == i) {
+    set_reserve(s, s->n + 1);
+    memmove(&s->r[i + 1], &s->r[i], (s->n - i) * sizeof s->r[0]);
+    s->n++;
+  } else if (j > i + 1) {
+    memmove(&s->r[i + 1], &s->r[j], (s->n - j) * sizeof s->r[0]);
+    s->n -= j - i - 1;
+  }
+  s->r[i].lo = lo;
+  s->r[i].hi = hi;
+}
+
+/* Remove [lo, hi), cutting a range in two where the hole falls inside. */
+static void set_remove(struct range_set *s, uintptr_t lo, uintptr_t hi)
+{
+  if (lo >= hi)
+    return;
+  for (size_t i = 0; i < s->n;) {
+    struct range *r = &s->r[i];
+    if (r->hi <= lo || r->lo >= hi) {
+      i++;
+    } else if (r->lo < lo && r->hi > hi) {
+      uintptr_t old_hi = r->hi;
+      r->hi = lo;
+      set_reserve(s, s->n + 1);
+      memmove(&s->r[i + 2], &s->r[i + 1], (s->n - i - 1) * sizeof s->r[0]);
+      s->r[i + 1].lo = hi;
+      s->r[i + 1].hi = old_hi;
+      s->n++;
+      return;
+    } else if (r->lo < lo) {
+      r->hi = lo;
+      i++;
+    } else if (r->hi > hi) {
+      r->lo = hi;
+      i++;
+    } else {
+      memmove(r, r + 1, (s->n - i - 1) * sizeof s->r[0]);
+      s->n--;
+    }
+  }
+}
+
+/* ---- public (internal) entry points ----------------------------------- */
+
+void pargc_roots_init(void) {}
+
+void pargc_roots_add(void *lo, void *hi)
+{
+  pargc_threads_lock();
+  set_add(&roots_user, (uintptr_t)lo, (uintptr_t)hi);
+  pargc_threads_unlock();
+}
+
+void pargc_roots_remove(void *lo, void *hi)
+{
+  pargc_threads_lock();
+  set_remove(&roots_user, (uintptr_t)lo, (uintptr_t)hi);
+  pargc_threads_unlock();
+}
+
+void pargc_roots_clear(void)
+{
+  pargc_threads_lock();
+  roots_user.n = 0;
+  pargc_threads_unlock();
+}
+
+void pargc_roots_exclude(void *lo, void *hi)
+{
+  pargc_threads_lock();
+  set_add(&roots_excluded, (uintptr_t)lo, (uintptr_t)hi);
+  pargc_threads_unlock();
+}
+
+void pargc_roots_clear_exclusions(void)
+{
+  pargc_threads_lock();
+  roots_excluded.n = 0;
+  pargc_threads_unlock();
+}
+
+/* ---- scratch arrays (mmap, usable with the world stopped) ------------- */
+
+struct scratch {
+  struct range *r;
+  size_t n, cap;
+};
+
+static void scratch_push(struct scratch *s, uintptr_t lo, uintptr_t hi)
+{
+  if (lo >= hi)
+    return;
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 256;
+    void *p = mmap(NULL, cap * sizeof(struct range), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+      pargc_fatal("mmap of %zu bytes for root ranges failed",
+                  cap * sizeof(struct range));
+    if (s->r) {
+      memcpy(p, s->r, s->n * sizeof(struct range));
+      munmap(s->r, s->cap * sizeof(struct range));
+    }
+    s->r = p;
+    s->cap = cap;
+  }
+  s->r[s->n].lo = lo;
+  s->r[s->n].hi = hi;
+  s->n++;
+}
+
+static void scratch_free(struct scratch *s)
+{
+  if (s->r)
+    munmap(s->r, s->cap * sizeof(struct range));
+  s->r = NULL;
+  s->n = s->cap = 0;
+}
+
+/* Sort by lo (insertion sort: the input comes mostly in address order,
+ * object by object) and merge overlapping or touching ranges in place. */
+static void scratch_sort_merge(struct scratch *s)
+{
+  for (size_t i = 1; i < s->n; i++) {
+    struct range x = s->r[i];
+    size_t j = i;
+    while (j > 0 && s->r[j - 1].lo > x.lo) {
+      s->r[j] = s->r[j - 1];
+      j--;
+    }
+    s->r[j] = x;
+  }
+  size_t out = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    if (out > 0 && s->r[i].lo <= s->r[out - 1].hi) {
+      if (s->r[i].hi > s->r[out - 1].hi)
+        s->r[out - 1].hi = s->r[i].hi;
+    } else {
+      s->r[out++] = s->r[i];
+    }
+  }
+  s->n = out;
+}
+
+/* Push [lo, hi) minus the (at most few) holes given. */
+static void push_minus(struct scratch *s, uintptr_t lo, uintptr_t hi,
+                       const struct range *holes, int nholes)
+{
+  for (int i = 0; i < nholes && lo < hi; i++) {
+    uintptr_t hlo = holes[i].lo, hhi = holes[i].hi;
+    if (hhi <= lo || hlo >= hi || hlo >= hhi)
+      continue;
+    if (hlo > lo) {
+      /* The part before the hole may still meet later holes. */
+      push_minus(s, lo, hlo, holes + i + 1, nholes - i - 1);
+    }
+    lo = hhi;
+  }
+  scratch_push(s, lo, hi);
+}
+
+/* ---- dl_iterate_phdr -------------------------------------------------- */
+
+struct phdr_scan {
+  struct scratch *out;
+  uintptr_t vdso;
+};
+
+static int roots_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+  struct phdr_scan *ps = arg;
+  (void)size;
+  uintptr_t base = info->dlpi_addr;
+  if (ps->vdso && base == ps->vdso)
+    return 0;
+  if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso"))
+    return 0;
+  struct range relro = {0, 0};
+  bool ours = false;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (ph->p_type == PT_GNU_RELRO) {
+      relro.lo = lo;
+      relro.hi = hi;
+    } else if (ph->p_type == PT_LOAD && (uintptr_t)&roots_probe >= lo &&
+               (uintptr_t)&roots_probe < hi) {
+      ours = true;
+    }
+  }
+  /* libpargc as a shared object: none of its data is a root.  Linked into
+   * the program itself (dlpi_name is ""), only its unscanned section is
+   * left out, below. */
+  if (ours && info->dlpi_name && info->dlpi_name[0])
+    return 0;
+  struct range holes[2] = {relro, {0, 0}};
+  if (__start_pargc_unscanned && __stop_pargc_unscanned) {
+    holes[1].lo = (uintptr_t)__start_pargc_unscanned;
+    holes[1].hi = (uintptr_t)__stop_pargc_unscanned;
+  }
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+      continue;
+    uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (holes[1].lo > holes[0].lo) {
+      push_minus(ps->out, lo, hi, holes, 2);
+    } else {
+      struct range sorted[2] = {holes[1], holes[0]};
+      push_minus(ps->out, lo, hi, sorted, 2);
+    }
+  }
+  return 0;
+}
+
+void pargc_roots_each_range(pargc_range_fn fn, void *arg)
+{
+  struct scratch stat = {0}, all = {0};
+  struct phdr_scan ps = {.out = &stat, .vdso = getauxval(AT_SYSINFO_EHDR)};
+  dl_iterate_phdr(roots_scan_object, &ps);
+  scratch_sort_merge(&stat);
+
+  /* Static ranges minus exclusions: both sorted, one sweep. */
+  const struct range_set *ex = &roots_excluded;
+  size_t k = 0;
+  for (size_t i = 0; i < stat.n; i++) {
+    uintptr_t lo = stat.r[i].lo, hi = stat.r[i].hi;
+    while (k < ex->n && ex->r[k].hi <= lo)
+      k++;
+    for (size_t j = k; j < ex->n && ex->r[j].lo < hi && lo < hi; j++) {
+      if (ex->r[j].lo > lo)
+        scratch_push(&all, lo, ex->r[j].lo);
+      if (ex->r[j].hi > lo)
+        lo = ex->r[j].hi;
+    }
+    scratch_push(&all, lo, hi);
+  }
+  for (size_t i = 0; i < roots_user.n; i++)
+    scratch_push(&all, roots_user.r[i].lo, roots_user.r[i].hi);
+  scratch_sort_merge(&all);
+
+  const uintptr_t w = sizeof(void *);
+  for (size_t i = 0; i < all.n; i++) {
+    uintptr_t lo = (all.r[i].lo + w - 1) & ~(w - 1);
+    uintptr_t hi = all.r[i].hi & ~(w - 1);
+    if (lo < hi)
+      fn((void *)lo, (void *)hi, arg);
+  }
+  scratch_free(&stat);
+  scratch_free(&all);
+}

@@ -1,0 +1,482 @@
+/* stop: stopping and restarting the world with signals, the root ranges
+ * of stopped threads, and fork.  See threads.h for the contract and
+ * threads_internal.h for the locking.
+ *
+ * The protocol.  `stop_epoch` counts stops and starts: odd while the world
+ * is stopped.  The stopper (holding the registry lock) makes the epoch odd,
+ * sends the suspend signal to every registered thread but itself and the
+ * ones in GC_do_blocking, and waits on `stop_ack_sem` until each has
+ * published acked_epoch == epoch.  The suspend handler copies the
+ * interrupted registers from its ucontext into the thread's record, notes
+ * its stack pointer, acks, and sleeps in sigsuspend with every signal but
+ * the restart signal blocked, until the epoch changes.  The restart signal's
+ * handler does nothing; it only ends the sigsuspend.
+ *
+ * Why no wake-up is lost: the restart signal is blocked while the suspend
+ * handler runs (sa_mask), and sigsuspend unblocks it atomically, so a
+ * restart sent between the handler's epoch check and its sigsuspend stays
+ * pending and ends the sigsuspend at once.  A stop that follows a start so
+ * closely that a thread is still in the handler is harmless too: the
+ * suspend signal is blocked in its own handler, so the new one stays
+ * pending; the handler sees the epoch move on, returns, and runs again
+ * for the new stop.  The starter therefore does not wait for threads to
+ * leave the handler.
+ *
+ * Both handlers are installed with SA_RESTART, so read(), write(), wait()
+ * and the like resume after a stop; calls that Linux never restarts
+ * (nanosleep, poll, epoll_wait, sem_timedwait, ...) return EINTR, as they
+ * do for any signal, and correct programs retry them.
+ *
+ * Threads that vanish.  A registered thread unregisters itself (possibly
+ * from the exit key's destructor) under the registry lock, so while the
+ * stopper holds it every registered thread is alive.  Still, a thread may
+ * die without unregistering (a foreign thread that registered and was
+ * killed by a library that bypasses pthread's exit path), and pthread_kill
+ * on a dead pthread_t is undefined; so signals go through tgkill with the
+ * kernel thread id, which answers ESRCH for a dead thread, and the stopper
+ * re-checks threads that have not answered every 100 ms.  A dead one is
+ * marked `gone`, skipped, and freed at the next start.
+ */
+#include "config.h"
+#include "gc/threads_internal.h"
+#include "alloc/options.h"
+#include "alloc/report.h"
+
+#include <errno.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static int sig_suspend, sig_restart;
+static sem_t stop_ack_sem;
+static _Atomic unsigned long stop_epoch;
+static pid_t stop_pid;
+static sigset_t stop_wait_mask; /* all blocked but the restart signal */
+static int stop_handle_fork = 1;
+
+int pargc_stop_suspend_signal(void) { return sig_suspend; }
+int pargc_threads_suspend_signal(void) { return sig_suspend; }
+int pargc_stop_restart_signal(void) { return sig_restart; }
+
+static int stop_tgkill(pid_t tid, int sig)
+{
+  return (int)syscall(SYS_tgkill, stop_pid, tid, sig);
+}
+
+/* ---- the handlers ----------------------------------------------------- */
+
+/* The interrupted stack pointer, from the kernel's saved context. */
+static char *context_sp(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+  return (char *)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  return (char *)uc->uc_mcontext.sp;
+#else
+  (void)uc;
+  return NULL;
+#endif
+}
+
+/* Leaf functions on x86-64 may keep data in the 128 bytes below %rsp. */
+#if defined(__x86_64__)
+#define STOP_RED_ZONE 128
+#else
+#define STOP_RED_ZONE 0
+#endif
+
+static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
+{
+  (void)sig;
+  (void)info;
+  int saved_errno = errno;
+  struct pargc_thread *me = pargc_threads_self;
+  unsigned long epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  if (!me || !(epoch & 1) ||
+      __atomic_load_n(&me->acked_epoch, __ATOMIC_RELAXED) == epoch) {
+    /* Not a stop of ours (a stray signal, or a second one for the same
+     * stop): nothing to do. */
+    errno = saved_errno;
+    return;
+  }
+  const ucontext_t *uc = ctx;
+  me->regs = uc->uc_mcontext;
+  /* On the thread's own stack the handler's frame lies below the
+   * interrupted code's, and [here, base) holds the red zone and the whole
+   * signal frame.  On an alternate signal stack only the interrupted sp
+   * tells where the thread's stack ends. */
+  char *here = pargc_threads_current_sp();
+  char *sp = context_sp(uc);
+  if (sp)
+    sp -= STOP_RED_ZONE;
+  bool here_on_stack = here < me->stack_base &&
+                       (me->stack_lo ? here >= me->stack_lo
+                                     : (!sp || here <= sp));
+  if (here_on_stack && (!sp || here < sp))
+    sp = here;
+  if (!sp)
+    sp = here;
+  me->stop_sp = sp;
+  __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
+  sem_post(&stop_ack_sem);
+  while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
+    sigsuspend(&stop_wait_mask);
+  errno = saved_errno;
+}
+
+static void stop_restart_handler(int sig)
+{
+  (void)sig; /* its delivery ends the sigsuspend above */
+}
+
+/* ---- init ------------------------------------------------------------- */
+
+static void stop_fork_prepare(void);
+static void stop_fork_parent(void);
+static void stop_fork_child(void);
+
+static bool signal_usable(int s)
+{
+  return s > 0 && s < NSIG && s != SIGKILL && s != SIGSTOP &&
+         s != SIGSEGV && s != SIGBUS && s != SIGILL && s != SIGFPE &&
+         s != SIGCHLD && s != SIGINT && s != SIGABRT;
+}
+
+void pargc_stop_init(void)
+{
+  sig_suspend = (int)pargc_opt.sig_suspend;
+  sig_restart = (int)pargc_opt.sig_restart;
+  if (!signal_usable(sig_suspend)) {
+    pargc_warn("PARGC_SIG_SUSPEND=%d is not usable; using %d", sig_suspend,
+               SIGPWR);
+    sig_suspend = SIGPWR;
+  }
+  if (!signal_usable(sig_restart) || sig_restart == sig_suspend) {
+    pargc_warn("PARGC_SIG_RESTART=%d is not usable; using %d", sig_restart,
+               sig_suspend == SIGXCPU ? SIGPWR : SIGXCPU);
+    sig_restart = sig_suspend == SIGXCPU ? SIGPWR : SIGXCPU;
+  }
+  stop_pid = getpid();
+  if (sem_init(&stop_ack_sem, 0, 0))
+    pargc_fatal("sem_init failed");
+
+  struct sigaction sa, old;
+  memset(&sa, 0, sizeof sa);
+  /* While a thread is suspended, every asynchronous signal waits: a user
+   * handler must not run mutator code in a stopped thread.  Faults stay
+   * deliverable so that a bug shows up as a crash, not a hang. */
+  sigfillset(&sa.sa_mask);
+  sigdelset(&sa.sa_mask, SIGSEGV);
+  sigdelset(&sa.sa_mask, SIGBUS);
+  sigdelset(&sa.sa_mask, SIGILL);
+  sigdelset(&sa.sa_mask, SIGFPE);
+  sigdelset(&sa.sa_mask, SIGTRAP);
+  sigdelset(&sa.sa_mask, SIGABRT);
+  stop_wait_mask = sa.sa_mask;
+  sigdelset(&stop_wait_mask, sig_restart);
+  sa.sa_flags = SA_RESTART | SA_SIGINFO;
+  sa.sa_sigaction = stop_suspend_handler;
+  if (sigaction(sig_suspend, &sa, &old))
+    pargc_fatal("cannot install the suspend handler for signal %d", sig_suspend);
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+    pargc_warn("signal %d had a handler; pargc uses it to stop threads "
+               "(set PARGC_SIG_SUSPEND to move it)", sig_suspend);
+  sa.sa_flags = SA_RESTART;
+  sa.sa_handler = stop_restart_handler;
+  if (sigaction(sig_restart, &sa, &old))
+    pargc_fatal("cannot install the restart handler for signal %d", sig_restart);
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+    pargc_warn("signal %d had a handler; pargc uses it to restart threads "
+               "(set PARGC_SIG_RESTART to move it)", sig_restart);
+  pthread_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
+}
+
+void pargc_stop_unblock_signals(void)
+{
+  /* A thread inherits its creator's mask; a program that blocks all
+   * signals before starting workers would otherwise hang the first stop. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig_suspend);
+  sigaddset(&set, sig_restart);
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+/* ---- stop / start ----------------------------------------------------- */
+
+static bool stop_all_acked(unsigned long epoch)
+{
+  for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
+    if (t->signalled &&
+        __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) != epoch)
+      return false;
+  }
+  return true;
+}
+
+/* A thread that has not acked after 100 ms: is it still there? */
+static void stop_check_stragglers(unsigned long epoch, int rounds)
+{
+  for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
+    if (!t->signalled ||
+        __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch)
+      continue;
+    if (stop_tgkill(t->tid, 0) != 0 && errno == ESRCH) {
+      t->signalled = false;
+      t->gone = true;
+    } else if (rounds == 100) {
+      /* 10 s: the signal is blocked, or the thread is stuck in a way no
+       * signal reaches (vfork child, ptrace stop).  Say so once; keep
+       * waiting, since scanning a running thread would be unsound.
+       * pargc_warn writes with one write(2) call (no stdio lock). */
+      pargc_warn("thread %d has not answered the suspend signal %d for 10 s "
+                 "(is it blocked in that thread?)",
+                 (int)t->tid, sig_suspend);
+    }
+  }
+}
+
+void pargc_threads_stop_world(void)
+{
+  pargc_threads_init();
+  pargc_threads_lock();
+  while (sem_trywait(&stop_ack_sem) == 0)
+    ; /* late acks of threads declared gone */
+  unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
+  pargc_assert((epoch & 1) == 1);
+  struct pargc_thread *me = pargc_threads_self;
+  int sent = 0;
+  for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
+    t->signalled = false;
+    if (t == me || t->blocked || t->gone)
+      continue;
+    if (stop_tgkill(t->tid, sig_suspend) == 0) {
+      t->signalled = true;
+      sent++;
+    } else if (errno == ESRCH) {
+      t->gone = true;
+    } else {
+      pargc_fatal("tgkill(%d, %d) failed: errno %d", (int)t->tid, sig_suspend,
+                  errno);
+    }
+  }
+  /* One post per ack; after `sent` of them every ack is in, unless a
+   * thread died.  The timeout only serves to notice that. */
+  int rounds = 0;
+  while (sent > 0 || !stop_all_acked(epoch)) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += 100 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    if (sem_clockwait(&stop_ack_sem, CLOCK_MONOTONIC, &ts) == 0) {
+      if (sent > 0)
+        sent--;
+      continue;
+    }
+    if (errno == EINTR)
+      continue;
+    if (stop_all_acked(epoch))
+      break;
+    stop_check_stragglers(epoch, ++rounds);
+  }
+}
+
+void pargc_threads_start_world(void)
+{
+  unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
+  pargc_assert((epoch & 1) == 0);
+  (void)epoch;
+  struct pargc_thread *dead = NULL;
+  for (struct pargc_thread **p = &pargc_threads_list; *p;) {
+    struct pargc_thread *t = *p;
+    if (t->signalled) {
+      t->signalled = false;
+      stop_tgkill(t->tid, sig_restart); /* ESRCH: it died meanwhile; fine */
+    }
+    if (t->gone) {
+      *p = t->next;
+      pargc_threads_n--;
+      t->next = dead;
+      dead = t;
+    } else {
+      p = &t->next;
+    }
+  }
+  pargc_threads_unlock();
+  while (dead) {
+    struct pargc_thread *next = dead->next;
+    free(dead);
+    dead = next;
+  }
+}
+
+/* ---- root ranges ------------------------------------------------------ */
+
+void pargc_threads_each_finished(pargc_range_fn fn, void *arg);
+
+static void report_stack(pargc_range_fn fn, void *arg,
+                         const struct pargc_thread *t, char *sp)
+{
+  char *hi = t->stack_base;
+  if (!sp || sp >= hi)
+    return;
+  if (t->stack_lo && sp < t->stack_lo) {
+    /* Running on a stack we do not know (a coroutine or an alternate
+     * signal stack): scanning up to the registered base would cross
+     * unmapped memory.  Its registers are still scanned. */
+    return;
+  }
+  sp = (char *)((uintptr_t)sp & ~(uintptr_t)(sizeof(void *) - 1));
+  fn(sp, hi, arg);
+}
+
+PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
+{
+  /* The caller's callee-saved registers: __builtin_unwind_init makes this
+   * function save all of them in its frame, and the jmp_buf holds them
+   * again; both lie above `sp`, inside the caller's scanned stack. */
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  char *sp = pargc_threads_current_sp();
+  struct pargc_thread *me = pargc_threads_self;
+  unsigned long epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
+    if (t->gone)
+      continue;
+    if (t == me) {
+      report_stack(fn, arg, t, sp);
+    } else if (t->blocked) {
+      report_stack(fn, arg, t, t->blocked_sp);
+    } else if (t->signalled &&
+               __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch) {
+      fn(&t->regs, &t->regs + 1, arg);
+      report_stack(fn, arg, t, t->stop_sp);
+    } else {
+      pargc_fatal("root ranges asked for while thread %d runs "
+                  "(is the world stopped?)", (int)t->tid);
+    }
+    if (t->tls_lo < t->tls_hi)
+      fn(t->tls_lo, t->tls_hi, arg);
+  }
+  for (struct pargc_pending_start *ps = pargc_threads_pending; ps;
+       ps = ps->next)
+    fn(&ps->arg, &ps->arg + 1, arg);
+  pargc_threads_each_finished(fn, arg);
+  __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
+}
+
+/* ---- GC_do_blocking ----------------------------------------------------- */
+
+void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg)
+{
+  struct pargc_thread *me = pargc_threads_self;
+  if (!me)
+    return fn(arg);
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  pargc_threads_lock();
+  bool was_blocked = me->blocked;
+  char *was_sp = me->blocked_sp;
+  if (!was_blocked) {
+    me->blocked_sp = pargc_threads_current_sp();
+    me->blocked = true;
+  }
+  pargc_threads_unlock();
+  void *result = fn(arg);
+  /* Waits here if the world is stopped: the lock is the stopper's. */
+  pargc_threads_lock();
+  me->blocked = was_blocked;
+  me->blocked_sp = was_sp;
+  pargc_threads_unlock();
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+  return result;
+}
+
+void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg)
+{
+  struct pargc_thread *me = pargc_threads_self;
+  if (!me || !me->blocked)
+    return fn(arg);
+  /* Active again inside a blocking section: the whole stack is scanned,
+   * the blocked part included (conservative, and simple). */
+  pargc_threads_lock();
+  char *was_sp = me->blocked_sp;
+  me->blocked = false;
+  pargc_threads_unlock();
+  void *result = fn(arg);
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  pargc_threads_lock();
+  me->blocked = true;
+  me->blocked_sp = was_sp < pargc_threads_current_sp() ? was_sp
+                                                       : pargc_threads_current_sp();
+  pargc_threads_unlock();
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+  return result;
+}
+
+/* ---- fork --------------------------------------------------------------- */
+
+/* GC_atfork_* may be called by the program as well as by pthread_atfork;
+ * a depth count keeps the second prepare from deadlocking on the lock. */
+static int fork_depth;       /* only touched by the lock's owner */
+static pthread_t fork_owner;
+
+void pargc_threads_set_handle_fork(int on) { stop_handle_fork = on; }
+
+void pargc_threads_fork_prepare(void)
+{
+  if (__atomic_load_n(&fork_depth, __ATOMIC_ACQUIRE) > 0 &&
+      pthread_equal(fork_owner, pthread_self())) {
+    fork_depth++; /* this thread's own fork sequence already holds it */
+    return;
+  }
+  pargc_threads_lock(); /* waits for a stop in progress to end */
+  fork_owner = pthread_self();
+  __atomic_store_n(&fork_depth, 1, __ATOMIC_RELEASE);
+}
+
+void pargc_threads_fork_parent(void)
+{
+  if (__atomic_load_n(&fork_depth, __ATOMIC_ACQUIRE) > 0 &&
+      pthread_equal(fork_owner, pthread_self()) && --fork_depth == 0)
+    pargc_threads_unlock();
+}
+
+void pargc_threads_fork_child(void)
+{
+  fork_depth = 0;
+  stop_pid = getpid();
+  sem_destroy(&stop_ack_sem);
+  sem_init(&stop_ack_sem, 0, 0);
+  /* Not stopped: prepare took the lock, so no stop was in progress. */
+  __atomic_store_n(&stop_epoch, stop_epoch & ~1UL, __ATOMIC_RELEASE);
+  pargc_threads_after_fork_child();
+}
+
+static void stop_fork_prepare(void)
+{
+  if (stop_handle_fork)
+    pargc_threads_fork_prepare();
+}
+
+static void stop_fork_parent(void)
+{
+  if (stop_handle_fork)
+    pargc_threads_fork_parent();
+}
+
+static void stop_fork_child(void)
+{
+  if (stop_handle_fork)
+    pargc_threads_fork_child();
+}

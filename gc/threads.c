@@ -1,0 +1,509 @@
+/* threads: the registry of mutator threads and pthread interposition; see
+ * threads.h for the contract and threads_internal.h for the locking.
+ * Stopping the world, root ranges and fork live in stop.c. */
+#include "config.h"
+#include "gc/threads_internal.h"
+#include "alloc/options.h"
+#include "alloc/report.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define PARGC_EXPORT __attribute__((visibility("default")))
+
+pthread_mutex_t pargc_threads_lock_ = PTHREAD_MUTEX_INITIALIZER;
+struct pargc_thread *pargc_threads_list;
+struct pargc_pending_start *pargc_threads_pending;
+int pargc_threads_n;
+bool pargc_threads_ready;
+__thread struct pargc_thread *pargc_threads_self
+    __attribute__((tls_model("initial-exec")));
+
+void (*pargc_threads_on_exit)(void);
+
+int (*pargc_real_pthread_create)(pthread_t *, const pthread_attr_t *,
+                                 void *(*)(void *), void *);
+static int (*real_pthread_join)(pthread_t, void **);
+static int (*real_pthread_detach)(pthread_t);
+static void (*real_pthread_exit)(void *) __attribute__((noreturn));
+
+/* The exit key: its destructor unregisters a thread that leaves through
+ * pthread_exit, cancellation, or without calling GC_unregister_my_thread. */
+static pthread_key_t threads_exit_key;
+static pthread_once_t threads_once = PTHREAD_ONCE_INIT;
+
+/* Static TLS of a thread, as offsets from its thread pointer; computed
+ * once at init (see threads_compute_tls). */
+static ptrdiff_t tls_off_lo, tls_off_hi;
+
+/* A joinable thread that has finished: the value it returned (or gave
+ * pthread_exit) may be the only pointer to a heap object until
+ * pthread_join hands it over, so it stays a root until then. */
+struct finished_thread {
+  struct finished_thread *next;
+  pthread_t pthread;
+  void *retval;
+};
+static struct finished_thread *threads_finished;
+
+void pargc_threads_lock(void)
+{
+  int e = pthread_mutex_lock(&pargc_threads_lock_);
+  if (PARGC_UNLIKELY(e))
+    pargc_fatal("registry lock: error %d", e);
+}
+
+void pargc_threads_unlock(void)
+{
+  pthread_mutex_unlock(&pargc_threads_lock_);
+}
+
+PARGC_NOINLINE char *pargc_threads_current_sp(void)
+{
+  /* The frame of this non-inlined function lies below the caller's, so
+   * [result, base) covers every byte the caller has pushed. */
+  return (char *)__builtin_frame_address(0);
+}
+
+/* ---- real pthread functions ------------------------------------------ */
+
+static void *resolve(const char *name)
+{
+  void *p = dlsym(RTLD_NEXT, name);
+  if (!p)
+    p = dlsym(RTLD_DEFAULT, name);
+  if (!p)
+    pargc_fatal("cannot find the real %s (dlsym: %s)", name, dlerror());
+  return p;
+}
+
+static void threads_resolve_once(void)
+{
+  pargc_real_pthread_create = resolve("pthread_create");
+  real_pthread_join = resolve("pthread_join");
+  real_pthread_detach = resolve("pthread_detach");
+  real_pthread_exit = resolve("pthread_exit");
+}
+
+static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
+
+void pargc_threads_resolve_real(void)
+{
+  pthread_once(&resolve_once, threads_resolve_once);
+}
+
+/* ---- static TLS ------------------------------------------------------- */
+
+static char *thread_pointer(void)
+{
+#if defined(__x86_64__)
+  char *tp;
+  __asm__("mov %%fs:0, %0" : "=r"(tp)); /* the TCB points to itself */
+  return tp;
+#else
+  return (char *)__builtin_thread_pointer();
+#endif
+}
+
+struct tls_scan {
+  char *tp;
+  ptrdiff_t lo, hi;
+  bool found;
+  size_t sum;       /* fallback: total of the PT_TLS sizes, aligned */
+};
+
+static int tls_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+  struct tls_scan *s = arg;
+  (void)size;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_TLS)
+      continue;
+    size_t align = ph->p_align ? ph->p_align : 1;
+    s->sum = (s->sum + ph->p_memsz + align - 1) & ~(align - 1);
+    /* dlpi_tls_data is this thread's block of the object, or NULL if it
+     * has none yet.  A block within 1 MiB of the thread pointer is in the
+     * static TLS area (every thread has one at the same offset); one
+     * further away was allocated dynamically (dlopen) and is not ours to
+     * scan. */
+    char *data = info->dlpi_tls_data;
+    if (!data)
+      continue;
+    ptrdiff_t off = data - s->tp;
+    if (off < -(1 << 20) || off > (1 << 20))
+      continue;
+    ptrdiff_t end = off + (ptrdiff_t)ph->p_memsz;
+    if (!s->found || off < s->lo)
+      s->lo = off;
+    if (!s->found || end > s->hi)
+      s->hi = end;
+    s->found = true;
+  }
+  return 0;
+}
+
+/* The static TLS blocks of all objects lie at fixed offsets from each
+ * thread's thread pointer: below it on x86-64 (TLS variant II), above the
+ * TCB on AArch64 (variant I).  We find the offsets from the calling
+ * thread's own blocks, so the range is exact whatever the variant. */
+static void threads_compute_tls(void)
+{
+  struct tls_scan s = {.tp = thread_pointer()};
+  dl_iterate_phdr(tls_scan_object, &s);
+  if (s.found) {
+    tls_off_lo = s.lo & ~(ptrdiff_t)(sizeof(void *) - 1);
+    tls_off_hi = s.hi;
+  } else if (s.sum) {
+#if defined(__x86_64__) || defined(__i386__)
+    tls_off_lo = -(ptrdiff_t)s.sum;
+    tls_off_hi = 0;
+#endif
+  }
+}
+
+/* ---- registration ----------------------------------------------------- */
+
+void pargc_threads_describe_self(struct pargc_thread *t, void *stack_base)
+{
+  t->pthread = pthread_self();
+  t->tid = (pid_t)syscall(SYS_gettid);
+  pthread_attr_t attr;
+  char *lo = NULL, *hi = NULL;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void *addr;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      lo = addr;
+      hi = (char *)addr + size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  char *here = pargc_threads_current_sp();
+  if (stack_base) {
+    t->stack_base = stack_base;
+    /* A base given by the user on some other stack (a coroutine, say):
+     * we know nothing of its low end. */
+    t->stack_lo = (lo && here >= lo && here < hi) ? lo : NULL;
+  } else if (hi && here >= lo && here < hi) {
+    t->stack_base = hi;
+    t->stack_lo = lo;
+  } else {
+    /* No attribute information: the frame of our caller's caller is the
+     * best guess at a base (Boehm's GC_call_with_stack_base does as much). */
+    t->stack_base = (char *)__builtin_frame_address(0) + 4096;
+    t->stack_lo = NULL;
+    pargc_warn("cannot find the stack of thread %d; scanning from %p",
+               (int)t->tid, (void *)t->stack_base);
+  }
+  char *tp = thread_pointer();
+  t->tls_lo = tp + tls_off_lo;
+  t->tls_hi = tp + tls_off_hi;
+}
+
+static void threads_exit_destructor(void *value)
+{
+  (void)value;
+  if (pargc_threads_self)
+    pargc_threads_unregister_self();
+}
+
+/* Add `t` (describing the calling thread) to the list.  Lock held. */
+static void threads_link(struct pargc_thread *t)
+{
+  /* A finished thread whose pthread_t is being reused was joined or
+   * detached by other means (pthread_tryjoin_np, ...): forget it. */
+  for (struct finished_thread **p = &threads_finished; *p;) {
+    struct finished_thread *f = *p;
+    if (pthread_equal(f->pthread, t->pthread)) {
+      *p = f->next;
+      free(f);
+    } else {
+      p = &f->next;
+    }
+  }
+  t->next = pargc_threads_list;
+  pargc_threads_list = t;
+  pargc_threads_n++;
+  pargc_threads_self = t;
+}
+
+static bool threads_register(void *stack_base, bool automatic,
+                             struct pargc_pending_start *pending)
+{
+  if (pargc_threads_self)
+    return false;
+  struct pargc_thread *t = calloc(1, sizeof *t);
+  if (!t)
+    pargc_fatal("out of memory registering a thread");
+  pargc_threads_describe_self(t, stack_base);
+  t->auto_registered = automatic;
+  pargc_threads_lock();
+  threads_link(t);
+  if (pending) {
+    for (struct pargc_pending_start **p = &pargc_threads_pending; *p;
+         p = &(*p)->next) {
+      if (*p == pending) {
+        *p = pending->next;
+        break;
+      }
+    }
+  }
+  pargc_threads_unlock();
+  pthread_setspecific(threads_exit_key, t);
+  pargc_stop_unblock_signals();
+  return true;
+}
+
+static void threads_init_once(void)
+{
+  pargc_options_init(NULL);
+  pargc_threads_resolve_real();
+  if (pthread_key_create(&threads_exit_key, threads_exit_destructor))
+    pargc_fatal("pthread_key_create failed");
+  threads_compute_tls();
+  pargc_stop_init();
+  pargc_threads_ready = true;
+  threads_register(NULL, false, NULL);
+}
+
+void pargc_threads_init(void)
+{
+  pthread_once(&threads_once, threads_init_once);
+}
+
+/* No constructor registers the main thread at load time: Boehm reads its
+ * environment at GC_init, and a program may setenv before that.  GC_init,
+ * the first pthread_create and the GC_* thread functions call
+ * pargc_threads_init, whichever comes first. */
+
+bool pargc_threads_register_self(void *stack_base)
+{
+  pargc_threads_init();
+  return threads_register(stack_base, false, NULL);
+}
+
+void pargc_threads_unregister_self(void)
+{
+  struct pargc_thread *t = pargc_threads_self;
+  if (!t)
+    return;
+  /* The allocator hands the thread's pages over while the thread can
+   * still be stopped and scanned. */
+  if (pargc_threads_on_exit)
+    pargc_threads_on_exit();
+  pargc_threads_lock();
+  for (struct pargc_thread **p = &pargc_threads_list; *p; p = &(*p)->next) {
+    if (*p == t) {
+      *p = t->next;
+      pargc_threads_n--;
+      break;
+    }
+  }
+  pargc_threads_self = NULL;
+  pargc_threads_unlock();
+  pthread_setspecific(threads_exit_key, NULL);
+  free(t);
+}
+
+bool pargc_threads_is_registered_self(void)
+{
+  return pargc_threads_self != NULL;
+}
+
+int pargc_threads_count(void)
+{
+  return __atomic_load_n(&pargc_threads_n, __ATOMIC_RELAXED);
+}
+
+void pargc_threads_set_stack_base(struct pargc_thread *t, void *base)
+{
+  pargc_threads_lock();
+  if (!t)
+    t = pargc_threads_self;
+  if (t) {
+    t->stack_base = base;
+    if (t->stack_lo && (char *)base <= t->stack_lo)
+      t->stack_lo = NULL;
+  }
+  pargc_threads_unlock();
+}
+
+/* Each finished-but-unjoined thread's return value; world stopped. */
+void pargc_threads_each_finished(pargc_range_fn fn, void *arg)
+{
+  for (struct finished_thread *f = threads_finished; f; f = f->next)
+    fn(&f->retval, &f->retval + 1, arg);
+}
+
+void pargc_threads_after_fork_child(void)
+{
+  /* Only the forking thread exists in the child.  The other records
+   * describe threads of the parent; freeing them is safe because glibc
+   * reinitialises malloc's locks before fork handlers run in the child. */
+  pthread_mutex_init(&pargc_threads_lock_, NULL);
+  struct pargc_thread *me = pargc_threads_self;
+  for (struct pargc_thread *t = pargc_threads_list, *next; t; t = next) {
+    next = t->next;
+    if (t != me)
+      free(t);
+  }
+  for (struct pargc_pending_start *p = pargc_threads_pending, *next; p;
+       p = next) {
+    next = p->next;
+    free(p);
+  }
+  pargc_threads_pending = NULL;
+  for (struct finished_thread *f = threads_finished, *next; f; f = next) {
+    next = f->next;
+    free(f);
+  }
+  threads_finished = NULL;
+  pargc_threads_list = me;
+  pargc_threads_n = me ? 1 : 0;
+  if (me) {
+    me->next = NULL;
+    me->tid = (pid_t)syscall(SYS_gettid);
+    me->signalled = false;
+    me->gone = false;
+  }
+}
+
+/* ---- pthread interposition ------------------------------------------- */
+
+static bool self_is_joinable(void)
+{
+  pthread_attr_t attr;
+  int state = PTHREAD_CREATE_JOINABLE;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getdetachstate(&attr, &state);
+    pthread_attr_destroy(&attr);
+  }
+  return state == PTHREAD_CREATE_JOINABLE;
+}
+
+/* Keep `retval` as a root until the thread is joined (see
+ * finished_thread).  Called by the exiting thread, still registered. */
+static void threads_remember_result(void *retval)
+{
+  if (!retval || !self_is_joinable())
+    return;
+  struct finished_thread *f = malloc(sizeof *f);
+  if (!f)
+    return;
+  f->pthread = pthread_self();
+  f->retval = retval;
+  pargc_threads_lock();
+  f->next = threads_finished;
+  threads_finished = f;
+  pargc_threads_unlock();
+}
+
+static void threads_forget_result(pthread_t t)
+{
+  pargc_threads_lock();
+  for (struct finished_thread **p = &threads_finished; *p; p = &(*p)->next) {
+    struct finished_thread *f = *p;
+    if (pthread_equal(f->pthread, t)) {
+      *p = f->next;
+      pargc_threads_unlock();
+      free(f);
+      return;
+    }
+  }
+  pargc_threads_unlock();
+}
+
+/* First code of every thread made by pthread_create: register, run the
+ * user's routine, unregister.  pthread_exit and cancellation skip the
+ * last step; the exit key's destructor does it then. */
+static void *threads_trampoline(void *p)
+{
+  struct pargc_pending_start *ps = p;
+  void *(*start)(void *) = ps->start;
+  void *volatile arg = ps->arg; /* on our stack before `ps` stops being a root */
+  threads_register(NULL, true, ps);
+  free(ps);
+  void *result = start(arg);
+  threads_remember_result(result);
+  pargc_threads_unregister_self();
+  return result;
+}
+
+PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                void *(*start)(void *), void *arg)
+{
+  pargc_threads_init();
+  struct pargc_pending_start *ps = malloc(sizeof *ps);
+  if (!ps)
+    return EAGAIN;
+  ps->start = start;
+  ps->arg = arg;
+  pargc_threads_lock();
+  ps->next = pargc_threads_pending;
+  pargc_threads_pending = ps;
+  pargc_threads_unlock();
+  int e = pargc_real_pthread_create(thread, attr, threads_trampoline, ps);
+  if (e) {
+    pargc_threads_lock();
+    for (struct pargc_pending_start **q = &pargc_threads_pending; *q;
+         q = &(*q)->next) {
+      if (*q == ps) {
+        *q = ps->next;
+        break;
+      }
+    }
+    pargc_threads_unlock();
+    free(ps);
+  }
+  return e;
+}
+
+PARGC_EXPORT int pthread_join(pthread_t thread, void **retval)
+{
+  pargc_threads_resolve_real();
+  int e = real_pthread_join(thread, retval);
+  if (e == 0)
+    threads_forget_result(thread);
+  return e;
+}
+
+PARGC_EXPORT int pthread_detach(pthread_t thread)
+{
+  pargc_threads_resolve_real();
+  int e = real_pthread_detach(thread);
+  if (e == 0)
+    threads_forget_result(thread);
+  return e;
+}
+
+PARGC_EXPORT void pthread_exit(void *retval)
+{
+  pargc_threads_resolve_real();
+  if (pargc_threads_self)
+    threads_remember_result(retval);
+  /* The exit key's destructor unregisters the thread. */
+  real_pthread_exit(retval);
+}
+
+int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)
+{
+  pargc_threads_resolve_real();
+  return pargc_real_pthread_create(out, NULL, fn, arg);
+}
+
+struct pargc_thread *pargc_threads_self_handle(void)
+{
+  return pargc_threads_self;
+}
+
+void *pargc_threads_self_stack_base(void)
+{
+  struct pargc_thread *t = pargc_threads_self;
+  return t ? t->stack_base : NULL;
+}

@@ -1,0 +1,114 @@
+/* threads_internal: what gc/threads.c (registry, interposition) and
+ * gc/stop.c (signals, stop/start, root ranges, fork) share.  Nothing
+ * outside those two files and gc/api_threads.c, gc/roots.c includes it.
+ *
+ * Locking.  One mutex, the registry lock, guards the thread list, the list
+ * of pending thread starts and the user root tables of gc/roots.c.
+ * pargc_threads_stop_world() takes it and pargc_threads_start_world()
+ * releases it, so for the whole time the world is stopped:
+ *   - no thread can register, unregister, or change its blocking state;
+ *   - a thread that tries to blocks inside pthread_mutex_lock.  If it is
+ *     registered it was signalled like every other registered thread, so
+ *     it is stopped there too and its stack is scanned; if it is not yet
+ *     registered it has run no mutator code (see `pending` for the one
+ *     heap pointer it may carry: its start argument);
+ *   - readers (the stopper, and GC threads working for it) walk the lists
+ *     without taking any lock.
+ * The stopper must not call malloc/free, stdio or anything else that takes
+ * a lock a stopped thread may hold, between stop and start.
+ */
+#ifndef PARGC_GC_THREADS_INTERNAL_H
+#define PARGC_GC_THREADS_INTERNAL_H
+#ifndef PARGC_BUILDING
+#error "gc/threads_internal.h is internal to pargc"
+#endif
+
+#include "gc/threads.h"
+
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <ucontext.h>
+
+/* One registered mutator thread.
+ *
+ * Invariants (registry lock held to change any field but the ones the
+ * suspend handler writes):
+ *   - stack_lo < stack_base; the live stack is [sp, stack_base) for any sp
+ *     the thread can have while running on its own stack;
+ *   - tls_lo <= tls_hi; [tls_lo, tls_hi) is the thread's static TLS;
+ *   - while `blocked`, the thread runs no code that touches the heap and
+ *     its live stack is [blocked_sp, stack_base), the registers it had on
+ *     entry saved in a jmp_buf above blocked_sp;
+ *   - while the world is stopped and the thread was signalled and acked
+ *     (acked_epoch == the stop's epoch), stop_sp and regs hold its stack
+ *     pointer (red zone included) and its registers. */
+struct pargc_thread {
+  struct pargc_thread *next;
+  pthread_t pthread;
+  pid_t tid;                 /* kernel id, for tgkill */
+  char *stack_base;          /* highest address (cold end) of the stack */
+  char *stack_lo;            /* lowest mapped address; NULL if unknown */
+  char *tls_lo, *tls_hi;     /* static TLS block(s) of this thread */
+  /* Written by the suspend handler, read by the stopper after the ack. */
+  char *stop_sp;
+  mcontext_t regs;           /* interrupted registers, copied from the ucontext */
+  _Atomic unsigned long acked_epoch;
+  /* Set by the stopper for this stop only. */
+  bool signalled;
+  bool gone;                 /* tgkill said ESRCH: exited unregistered */
+  /* GC_do_blocking. */
+  bool blocked;
+  char *blocked_sp;
+  /* Made by pargc's pthread_create trampoline (vs. GC_register_my_thread). */
+  bool auto_registered;
+};
+
+/* A thread made by pargc's pthread_create that has not registered yet.
+ * Its start argument may be the only pointer to a heap object (the parent
+ * often drops it right after pthread_create), so it is a root until the
+ * child has it in its own registers and stack. */
+struct pargc_pending_start {
+  struct pargc_pending_start *next;
+  void *(*start)(void *);
+  void *arg;
+};
+
+extern pthread_mutex_t pargc_threads_lock_;
+extern struct pargc_thread *pargc_threads_list;
+extern struct pargc_pending_start *pargc_threads_pending;
+extern int pargc_threads_n;
+
+/* The calling thread's record, or NULL (initial-exec TLS: readable from a
+ * signal handler without a call into the dynamic loader). */
+extern __thread struct pargc_thread *pargc_threads_self
+    __attribute__((tls_model("initial-exec")));
+
+void pargc_threads_lock(void);
+void pargc_threads_unlock(void);
+
+/* stop.c: install the handlers (once) and the fork handlers. */
+void pargc_stop_init(void);
+/* stop.c: unblock the two signals in the calling thread. */
+void pargc_stop_unblock_signals(void);
+/* stop.c: the signal numbers in use. */
+int pargc_stop_suspend_signal(void);
+int pargc_stop_restart_signal(void);
+/* threads.c: reset the registry in a fork child to the calling thread. */
+void pargc_threads_after_fork_child(void);
+/* threads.c: fill `t` for the calling thread (stack, TLS, ids). */
+void pargc_threads_describe_self(struct pargc_thread *t, void *stack_base);
+/* The current stack pointer of the caller (approximately: the frame of a
+ * non-inlined helper, so everything the caller has pushed lies above). */
+char *pargc_threads_current_sp(void);
+
+/* The real pthread functions (pargc interposes the public names). */
+extern int (*pargc_real_pthread_create)(pthread_t *, const pthread_attr_t *,
+                                        void *(*)(void *), void *);
+void pargc_threads_resolve_real(void);
+
+/* Set between pargc_threads_init and a fork child's reset. */
+extern bool pargc_threads_ready;
+
+#endif
