@@ -136,6 +136,7 @@ static void collect_locked(void)
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
   event(EV_START);
+  pargc_tracer_prepare();
   uint64_t t0 = pargc_os_now_ns();
   event(EV_PRE_STOP_WORLD);
   pargc_threads_stop_world();

@@ -268,7 +268,7 @@ static void *helper_main(void *arg)
   return NULL;
 }
 
-static void tracer_setup(void)
+void pargc_tracer_prepare(void)
 {
   unsigned n = pargc_tracer_threads();
   if (!tracer_workers) {
@@ -298,8 +298,7 @@ static void tracer_setup(void)
       tracer_nthreads = tracer_spawned + 1;
       break;
     }
-    pthread_detach(t);
-    tracer_spawned++;
+    tracer_spawned++; /* never exits, never joined */
   }
 }
 
@@ -315,7 +314,6 @@ void pargc_tracer_after_fork_child(void)
 
 void pargc_tracer_begin(void)
 {
-  tracer_setup();
   trace_base = pargc_region.base;
   trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
   trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;

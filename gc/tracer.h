@@ -50,6 +50,10 @@ struct pargc_trace_stats {
 unsigned pargc_tracer_threads(void);
 void pargc_tracer_set_threads(unsigned n);
 
+/* Start the GC threads and their deques if not yet done.  Must run
+ * BEFORE the world is stopped (thread creation takes locks that stopped
+ * threads may hold). */
+void pargc_tracer_prepare(void);
 void pargc_tracer_begin(void);
 void pargc_tracer_push_range(void *lo, void *hi);
 void pargc_tracer_trace(void);
