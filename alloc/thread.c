@@ -57,7 +57,7 @@ void pargc_alloc_init(void)
   pthread_mutex_unlock(&init_lock);
 }
 
-static struct pargc_tctx *tctx_new(void)
+struct pargc_tctx *pargc_tctx_new(void)
 {
   pthread_mutex_lock(&tctx_lock);
   struct pargc_tctx *ctx = tctx_reuse;
@@ -95,7 +95,7 @@ struct pargc_tctx *pargc_tctx_get(void)
       pargc_alloc_init_hook();
     pargc_alloc_init();
   }
-  ctx = tctx_new();
+  ctx = pargc_tctx_new();
   pargc_tctx_current = ctx;
   pthread_setspecific(tctx_key, ctx);
   if (pargc_thread_attach_hook)
@@ -232,7 +232,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
       struct pargc_sweep_result r;
       pargc_page_sweep(pg, &r);
       ctx->stats.pages_swept++;
-      if (r.nlive == 0 && !pargc_kind_uncollectable[k]) {
+      if (r.nlive == 0) {
         pargc_heap_release_run(ctx, pg);
         continue;
       }
@@ -357,6 +357,37 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
   return p;
 }
 
+void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
+{
+  pargc_tctx_adjust_epoch(ctx);
+  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+    for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
+      struct pargc_class_state *cs = &ctx->cls[k][c];
+      struct pargc_page *pg;
+      while ((pg = pargc_list_pop(&cs->unswept))) {
+        struct pargc_sweep_result r;
+        pargc_page_sweep(pg, &r);
+        ctx->stats.pages_swept++;
+        if (r.nlive == 0) {
+          pargc_heap_release_run(ctx, pg);
+          continue;
+        }
+        pg->free = r.free;
+        pargc_list_push_tail(r.free ? &cs->avail : &cs->full, pg,
+                             r.free ? PARGC_LIST_AVAIL : PARGC_LIST_FULL);
+      }
+    }
+  }
+}
+
+void pargc_tctx_sweep_parked(void)
+{
+  pthread_mutex_lock(&tctx_lock);
+  for (struct pargc_tctx *c = tctx_reuse; c; c = c->reuse_next)
+    pargc_tctx_sweep_all(c);
+  pthread_mutex_unlock(&tctx_lock);
+}
+
 /* ---- Explicit free ---------------------------------------------------- */
 
 static bool looks_free(struct pargc_page *pg, void **obj)
@@ -432,5 +463,51 @@ void pargc_tctx_sum_stats(struct pargc_tctx_stats *out)
     uint64_t *dst = (uint64_t *)out;
     for (size_t w = 0; w < sizeof *out / sizeof(uint64_t); w++)
       dst[w] += src[w];
+  }
+}
+
+/* ---- fork ------------------------------------------------------------- */
+
+/* Lock order everywhere: tctx_lock, then a context's pages_lock, then a
+ * node pool's lock.  fork takes them all in that order so that the child
+ * inherits consistent lists. */
+void pargc_alloc_fork_prepare(void)
+{
+  pthread_mutex_lock(&tctx_lock);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < n; i++)
+    pthread_mutex_lock(&pargc_tctx_all[i]->pages_lock);
+  for (int i = 0; i < PARGC_MAX_NODES; i++)
+    pthread_mutex_lock(&pargc_heap.pool[i].lock);
+}
+
+void pargc_alloc_fork_parent(void)
+{
+  for (int i = PARGC_MAX_NODES; i-- > 0;)
+    pthread_mutex_unlock(&pargc_heap.pool[i].lock);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = n; i-- > 0;)
+    pthread_mutex_unlock(&pargc_tctx_all[i]->pages_lock);
+  pthread_mutex_unlock(&tctx_lock);
+}
+
+void pargc_alloc_fork_child(void)
+{
+  for (int i = 0; i < PARGC_MAX_NODES; i++)
+    pthread_mutex_init(&pargc_heap.pool[i].lock, NULL);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < n; i++)
+    pthread_mutex_init(&pargc_tctx_all[i]->pages_lock, NULL);
+  pthread_mutex_init(&tctx_lock, NULL);
+  /* The other threads are gone: park their contexts (pages included) so
+   * that new threads of the child adopt them. */
+  struct pargc_tctx *self = pargc_tctx_current;
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    if (c == self || !c->live)
+      continue;
+    c->live = false;
+    c->reuse_next = tctx_reuse;
+    tctx_reuse = c;
   }
 }

@@ -126,8 +126,25 @@ static inline void *pargc_alloc(size_t size, unsigned kind)
  * when p is not the start of an allocated object. */
 bool pargc_free(void *p);
 
+/* A new context not attached to any thread (thread start; tests). */
+struct pargc_tctx *pargc_tctx_new(void);
+
+/* Sweep every page of ctx now instead of lazily, releasing empty spans
+ * (owner only, or a parked context under the registry of contexts).
+ * GC_gcollect does this for its caller so that memory can go back to
+ * the OS after a burst; pargc_tctx_sweep_parked does it for the
+ * contexts of exited threads. */
+void pargc_tctx_sweep_all(struct pargc_tctx *ctx);
+void pargc_tctx_sweep_parked(void);
+
 /* Move pages of a finished epoch to the unswept lists (owner only). */
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx);
+
+/* fork: take every allocator lock / release / reinitialise in the child
+ * (called by the collector's pthread_atfork handlers, in its lock order). */
+void pargc_alloc_fork_prepare(void);
+void pargc_alloc_fork_parent(void);
+void pargc_alloc_fork_child(void);
 
 /* Allocation statistics summed over contexts. */
 void pargc_tctx_sum_stats(struct pargc_tctx_stats *out);

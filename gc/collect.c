@@ -205,6 +205,14 @@ bool pargc_collect_full(int (*stop)(void))
   pthread_mutex_lock(&pargc_collect_lock);
   collect_locked();
   pthread_mutex_unlock(&pargc_collect_lock);
+  /* An explicit collection also sweeps the caller's pages and those of
+   * exited threads at once, so empty pages reach the pools (and, after
+   * PARGC_DECOMMIT_DELAY_MS, the OS) without waiting for allocation. */
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (ctx)
+    pargc_tctx_sweep_all(ctx);
+  pargc_tctx_sweep_parked();
+  pargc_heap_decommit(false);
   return true;
 }
 
@@ -227,6 +235,29 @@ static void thread_exit_hook(void)
 }
 
 extern void (*pargc_alloc_init_hook)(void);
+
+/* fork: no collection may be running, and the allocator's lists must be
+ * consistent.  Registered after the thread registry's handlers, so this
+ * prepare runs first (collector lock, then allocator locks) and the
+ * registry's lock is taken last -- the order a collection uses. */
+static void collect_fork_prepare(void)
+{
+  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_alloc_fork_prepare();
+}
+
+static void collect_fork_parent(void)
+{
+  pargc_alloc_fork_parent();
+  pthread_mutex_unlock(&pargc_collect_lock);
+}
+
+static void collect_fork_child(void)
+{
+  pargc_alloc_fork_child();
+  pargc_tracer_after_fork_child();
+  pthread_mutex_init(&pargc_collect_lock, NULL);
+}
 extern void (*pargc_thread_attach_hook)(void);
 
 static void thread_attach_hook(void)
@@ -246,6 +277,7 @@ void pargc_collect_init(void)
     pargc_threads_on_exit = thread_exit_hook;
     pargc_roots_init();
     pargc_threads_init();
+    pthread_atfork(collect_fork_prepare, collect_fork_parent, collect_fork_child);
     pargc_heap_collect_hook = collect_hook;
     pargc_thread_attach_hook = thread_attach_hook;
     atomic_store_explicit(&pargc_collect_ready, 1, memory_order_release);
