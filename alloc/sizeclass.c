@@ -17,8 +17,10 @@ void pargc_sizeclass_init(void)
 {
   for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
     uint32_t size = class_size(c);
-    /* Smallest span whose tail waste is at most 1/16; failing that the
-     * span (of at most 16 pages) with the least waste. */
+    /* Smallest span whose tail waste is at most 1/8 (a span is owned by
+     * one thread, so smaller spans also mean less memory held per
+     * thread); failing that the span (of at most 16 pages) with the
+     * least waste. */
     uint32_t best = 0;
     uint64_t best_permille = UINT64_MAX;
     for (uint32_t pages = 1; pages <= 16; pages++) {
@@ -26,7 +28,7 @@ void pargc_sizeclass_init(void)
       if (bytes < size)
         continue;
       uint64_t waste = bytes % size;
-      if (waste * 16 <= bytes) {
+      if (waste * 8 <= bytes) {
         best = pages;
         break;
       }

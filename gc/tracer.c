@@ -18,6 +18,7 @@ struct worker {
   struct pargc_deque deque;
   struct pargc_trace_thread_stats st;
   uint64_t rng;
+  uint64_t start_generation; /* the job generation when it was spawned */
   unsigned id;
 } __attribute__((aligned(64)));
 
@@ -254,7 +255,9 @@ static void worker_trace(struct worker *w)
 static void *helper_main(void *arg)
 {
   struct worker *w = arg;
-  uint64_t seen = 0;
+  /* Only jobs posted after the spawn concern this thread (after fork the
+   * generation counter is inherited and non-zero). */
+  uint64_t seen = w->start_generation;
   for (;;) {
     pthread_mutex_lock(&job_lock);
     while (job_generation == seen)
@@ -292,6 +295,9 @@ void pargc_tracer_prepare(void)
   while (tracer_spawned + 1 < n) {
     pthread_t t;
     struct worker *w = &tracer_workers[tracer_spawned + 1];
+    pthread_mutex_lock(&job_lock);
+    w->start_generation = job_generation;
+    pthread_mutex_unlock(&job_lock);
     if (pargc_threads_spawn_internal(&t, helper_main, w) != 0) {
       pargc_warn("cannot start GC thread %u; marking with %u", tracer_spawned + 1,
                  tracer_spawned + 1);
