@@ -43,6 +43,7 @@
 #include "alloc/report.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,10 +254,11 @@ void pargc_threads_stop_world(void)
     t->signalled = false;
     if (t == me || t->blocked || t->gone)
       continue;
+    __atomic_store_n(&t->signalled, true, __ATOMIC_RELEASE);
     if (stop_tgkill(t->tid, sig_suspend) == 0) {
-      t->signalled = true;
       sent++;
     } else if (errno == ESRCH) {
+      t->signalled = false;
       t->gone = true;
     } else {
       pargc_fatal("tgkill(%d, %d) failed: errno %d", (int)t->tid, sig_suspend,
@@ -313,6 +315,52 @@ void pargc_threads_start_world(void)
     struct pargc_thread *next = dead->next;
     free(dead);
     dead = next;
+  }
+}
+
+/* ---- taking the lock with signals blocked ------------------------------ */
+
+/* glibc blocks every signal in an exiting thread before it runs the
+ * pthread key destructors, so a thread that unregisters from the exit
+ * key's destructor cannot receive the suspend signal.  If it waited in
+ * pthread_mutex_lock while a stopper held the registry lock, the stopper
+ * would wait for its ack forever.  Such a thread takes the lock with
+ * trylock instead and, when it finds itself signalled for a stop, does
+ * the handler's work itself: saves its registers on its stack, publishes
+ * its stack pointer, acks, and waits for the epoch to change (polling:
+ * no restart signal can reach it).  Rare, and never on a fast path. */
+static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
+                                             unsigned long epoch)
+{
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  memset(&me->regs, 0, sizeof me->regs);
+  me->stop_sp = pargc_threads_current_sp();
+  __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
+  sem_post(&stop_ack_sem);
+  while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
+    struct timespec ts = {0, 50 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
+void pargc_stop_lock_as(struct pargc_thread *me)
+{
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  if (!me || !sigismember(&cur, sig_suspend)) {
+    pargc_threads_lock(); /* the signal reaches us while we wait */
+    return;
+  }
+  while (pthread_mutex_trylock(&pargc_threads_lock_) != 0) {
+    unsigned long e = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+    if ((e & 1) && __atomic_load_n(&me->signalled, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&me->acked_epoch, __ATOMIC_ACQUIRE) != e)
+      stop_self_suspend(me, e);
+    else
+      sched_yield();
   }
 }
 

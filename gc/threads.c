@@ -297,7 +297,7 @@ void pargc_threads_unregister_self(void)
    * still be stopped and scanned. */
   if (pargc_threads_on_exit)
     pargc_threads_on_exit();
-  pargc_threads_lock();
+  pargc_stop_lock_as(t);
   for (struct pargc_thread **p = &pargc_threads_list; *p; p = &(*p)->next) {
     if (*p == t) {
       *p = t->next;

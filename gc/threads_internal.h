@@ -90,6 +90,9 @@ void pargc_threads_unlock(void);
 
 /* stop.c: install the handlers (once) and the fork handlers. */
 void pargc_stop_init(void);
+/* stop.c: take the registry lock as registered thread `me`, which may
+ * have the suspend signal blocked (an exiting thread does). */
+void pargc_stop_lock_as(struct pargc_thread *me);
 /* stop.c: unblock the two signals in the calling thread. */
 void pargc_stop_unblock_signals(void);
 /* stop.c: the signal numbers in use. */
