@@ -57,6 +57,8 @@ static _Atomic unsigned long stop_epoch;
 static pid_t stop_pid;
 static sigset_t stop_wait_mask; /* all blocked but the restart signal */
 static int stop_handle_fork = 1;
+/* The registered thread that stopped the world, NULL if a GC thread did. */
+static struct pargc_thread *stop_owner;
 
 int pargc_stop_suspend_signal(void) { return sig_suspend; }
 int pargc_threads_suspend_signal(void) { return sig_suspend; }
@@ -123,8 +125,11 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
   me->stop_sp = sp;
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
+  /* The raw system call, not glibc's sigsuspend: that one is a
+   * cancellation point, and a pending pthread_cancel would unwind the
+   * thread out of this handler with every signal still blocked. */
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
-    sigsuspend(&stop_wait_mask);
+    syscall(SYS_rt_sigsuspend, &stop_wait_mask, (size_t)(_NSIG / 8));
   errno = saved_errno;
 }
 
@@ -249,6 +254,17 @@ void pargc_threads_stop_world(void)
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
   pargc_assert((epoch & 1) == 1);
   struct pargc_thread *me = pargc_threads_self;
+  stop_owner = me;
+  if (me) {
+    /* GC threads may walk the roots for us while we wait for them: leave
+     * our registers and stack pointer where they can find them, as a
+     * stopped thread would.  Our callers' frames lie above stop_sp; the
+     * values still in callee-saved registers are in regs. */
+    ucontext_t uc;
+    getcontext(&uc);
+    me->regs = uc.uc_mcontext;
+    me->stop_sp = pargc_threads_current_sp();
+  }
   int sent = 0;
   for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
     t->signalled = false;
@@ -291,6 +307,7 @@ void pargc_threads_stop_world(void)
 
 void pargc_threads_start_world(void)
 {
+  stop_owner = NULL;
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
   pargc_assert((epoch & 1) == 0);
   (void)epoch;
@@ -320,9 +337,11 @@ void pargc_threads_start_world(void)
 
 /* ---- taking the lock with signals blocked ------------------------------ */
 
-/* glibc blocks every signal in an exiting thread before it runs the
- * pthread key destructors, so a thread that unregisters from the exit
- * key's destructor cannot receive the suspend signal.  If it waited in
+/* A thread may reach the exit key's destructor with the suspend signal
+ * blocked: the program blocked it, or (before the handler used the raw
+ * rt_sigsuspend) a cancellation unwound the thread out of the suspend
+ * handler, whose mask blocks everything.  Such a thread cannot receive the
+ * suspend signal.  If it waited in
  * pthread_mutex_lock while a stopper held the registry lock, the stopper
  * would wait for its ack forever.  Such a thread takes the lock with
  * trylock instead and, when it finds itself signalled for a stop, does
@@ -341,7 +360,7 @@ static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
   sem_post(&stop_ack_sem);
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
     struct timespec ts = {0, 50 * 1000};
-    nanosleep(&ts, NULL);
+    syscall(SYS_nanosleep, &ts, NULL); /* not a cancellation point */
   }
   __asm__ volatile("" : : "r"(&regs) : "memory");
 }
@@ -400,6 +419,9 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
       continue;
     if (t == me) {
       report_stack(fn, arg, t, sp);
+    } else if (t == stop_owner) {
+      fn(&t->regs, &t->regs + 1, arg);
+      report_stack(fn, arg, t, t->stop_sp);
     } else if (t->blocked) {
       report_stack(fn, arg, t, t->blocked_sp);
     } else if (t->signalled &&

@@ -48,9 +48,13 @@ void pargc_threads_stop_world(void);
 void pargc_threads_start_world(void);
 
 /* Call fn(lo, hi, arg) for every root range of every registered thread:
- * stack (sp..base, the registers saved below sp included) and static TLS.
- * Only valid while the world is stopped (the caller's own stack is
- * included, from the caller's current frame). */
+ * stack (sp..base), registers (a copy in the thread's record) and static
+ * TLS; plus the start argument of threads being created and the return
+ * value of finished, unjoined threads.  Only valid while the world is
+ * stopped.  Any thread may call it, several at once (GC threads sharing
+ * the work): a registered caller's own stack is taken from its current
+ * frame; the stopper's, when another thread asks, from where it called
+ * pargc_threads_stop_world, with the registers it had then. */
 typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
 void pargc_threads_each_root_range(pargc_range_fn fn, void *arg);
 
