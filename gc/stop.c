@@ -115,9 +115,12 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
   char *sp = context_sp(uc);
   if (sp)
     sp -= STOP_RED_ZONE;
-  bool here_on_stack = here < me->stack_base &&
-                       (me->stack_lo ? here >= me->stack_lo
-                                     : (!sp || here <= sp));
+  /* Without a known low end, trust `here` only when it lies just below
+   * sp, where the kernel puts a signal frame (a few KiB). */
+  bool here_on_stack =
+      here < me->stack_base &&
+      (me->stack_lo ? here >= me->stack_lo
+                    : (!sp || (here <= sp && (size_t)(sp - here) < (256u << 10))));
   if (here_on_stack && (!sp || here < sp))
     sp = here;
   if (!sp)
