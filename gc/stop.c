@@ -184,6 +184,14 @@ void pargc_stop_init(void)
   sigdelset(&sa.sa_mask, SIGFPE);
   sigdelset(&sa.sa_mask, SIGTRAP);
   sigdelset(&sa.sa_mask, SIGABRT);
+  /* sigfillset leaves out glibc's internal signals 32 (cancellation) and
+   * 33 (setxid), and sigaddset refuses them.  A thread stopped inside a
+   * cancellable call (read, say) runs with asynchronous cancellation on;
+   * a pthread_cancel arriving then would unwind it straight out of this
+   * handler, every signal still blocked, while the stopper believes it
+   * stopped.  So they are set in the kernel mask directly; a setuid from
+   * another thread simply waits for the restart. */
+  sa.sa_mask.__val[0] |= (1UL << (32 - 1)) | (1UL << (33 - 1));
   stop_wait_mask = sa.sa_mask;
   sigdelset(&stop_wait_mask, sig_restart);
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -341,9 +349,9 @@ void pargc_threads_start_world(void)
 /* ---- taking the lock with signals blocked ------------------------------ */
 
 /* A thread may reach the exit key's destructor with the suspend signal
- * blocked: the program blocked it, or (before the handler used the raw
- * rt_sigsuspend) a cancellation unwound the thread out of the suspend
- * handler, whose mask blocks everything.  Such a thread cannot receive the
+ * blocked: the program blocked it, or a cancellation unwound the thread
+ * out of the suspend handler (whose mask blocks everything) in the window
+ * before the kernel applied that mask.  Such a thread cannot receive the
  * suspend signal.  If it waited in
  * pthread_mutex_lock while a stopper held the registry lock, the stopper
  * would wait for its ack forever.  Such a thread takes the lock with
