@@ -232,6 +232,55 @@ static void test_register_sentinel(void)
 #endif
 }
 
+/* ---- a finished, unjoined thread's return value ------------------------ */
+
+/* The value key_a ^ key_b is formed only in the exiting thread; once it
+ * has unregistered, only pargc's record of the result can hold it. */
+static _Atomic int body_done;
+
+static void *return_sentinel(void *arg)
+{
+  (void)arg;
+  body_done = 1;
+  return (void *)(key_a ^ key_b);
+}
+
+static void *exit_sentinel(void *arg)
+{
+  (void)arg;
+  body_done = 1;
+  pthread_exit((void *)(key_a ^ key_b));
+}
+
+static void test_finished_result(void *(*body)(void *))
+{
+  int base = pargc_threads_count();
+  pthread_t t;
+  body_done = 0;
+  pthread_create(&t, NULL, body, NULL);
+  while (!body_done)
+    sched_yield(); /* registered, about to finish ... */
+  while (pargc_threads_count() != base)
+    sched_yield(); /* ... and unregistered, but not joined */
+  sentinel_at = NULL;
+  pargc_threads_stop_world();
+  pargc_threads_each_root_range(find_sentinel, NULL);
+  char *at = sentinel_at;
+  pargc_threads_start_world();
+  CHECK(at != NULL);
+  void *ret;
+  pthread_join(t, &ret);
+  CHECK(((uintptr_t)ret ^ key_a) == key_b);
+  /* Joined: no longer a root. */
+  ret = NULL;
+  sentinel_at = NULL;
+  pargc_threads_stop_world();
+  pargc_threads_each_root_range(find_sentinel, NULL);
+  at = sentinel_at;
+  pargc_threads_start_world();
+  CHECK(at == NULL);
+}
+
 /* ---- another thread's stack and TLS; ours ----------------------------- */
 
 static __thread void *tls_pointer;
@@ -450,6 +499,8 @@ int main(void)
   test_registration();
   test_stop_while_computing();
   test_register_sentinel();
+  test_finished_result(return_sentinel);
+  test_finished_result(exit_sentinel);
   test_stack_and_tls();
   test_syscalls();
   test_do_blocking();
