@@ -4,6 +4,7 @@
  * (GC_exclude_static_roots), pargc's own unscanned data and the vdso are
  * not covered, and the ranges come out sorted, disjoint and aligned. */
 #include "config.h"
+#include "gc/api_decls.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 #include "check.h"
@@ -174,6 +175,30 @@ static void test_exclusions(void)
   CHECK(covered(s + 6000));
 }
 
+/* The Boehm names reach the same tables. */
+static void test_boehm_api(void)
+{
+  static char area[512];
+  char *h = malloc(512);
+  GC_add_roots(h, h + 512);
+  collect_roots();
+  CHECK(covered(h + 256));
+  GC_remove_roots(h, h + 512);
+  collect_roots();
+  CHECK(!covered(h + 256));
+  GC_add_roots(h, h + 512);
+  GC_clear_roots();
+  collect_roots();
+  CHECK(!covered(h + 256));
+  GC_exclude_static_roots(area, area + sizeof area);
+  collect_roots();
+  CHECK(!covered(area + 256));
+  GC_clear_exclusion_table();
+  collect_roots();
+  CHECK(covered(area + 256));
+  free(h);
+}
+
 int main(void)
 {
   pargc_threads_init();
@@ -182,5 +207,6 @@ int main(void)
   test_dlopen();
   test_user_ranges();
   test_exclusions();
+  test_boehm_api();
   return CHECK_SUMMARY();
 }

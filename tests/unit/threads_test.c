@@ -6,6 +6,7 @@
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
+#include "gc/api_decls.h"
 #include "gc/threads.h"
 #include "check.h"
 
@@ -98,6 +99,52 @@ static void test_registration(void)
   CHECK_EQ(pargc_threads_spawn_internal(&g, internal_worker, &reg), 0);
   pthread_join(g, NULL);
   CHECK(!reg);
+  CHECK_EQ(pargc_threads_count(), base);
+}
+
+/* ---- Boehm's registration API from a thread pargc did not make ------- */
+
+static void *register_with_base(struct GC_stack_base *sb, void *arg)
+{
+  int *res = arg;
+  res[0] = GC_register_my_thread(sb);
+  res[1] = GC_register_my_thread(sb);
+  res[2] = GC_thread_is_registered();
+  res[3] = pargc_threads_count();
+  struct GC_stack_base mine;
+  res[4] = GC_get_stack_base(&mine);
+  res[5] = (char *)mine.mem_base > (char *)&mine && (char *)sb->mem_base > (char *)&mine;
+  res[6] = GC_unregister_my_thread();
+  res[7] = GC_thread_is_registered();
+  return NULL;
+}
+
+static void *foreign_thread(void *arg)
+{
+  int *res = arg;
+  res[8] = GC_thread_is_registered();
+  GC_call_with_stack_base(register_with_base, arg);
+  return NULL;
+}
+
+static void test_boehm_registration(void)
+{
+  int base = pargc_threads_count();
+  int res[9];
+  memset(res, -1, sizeof res);
+  pthread_t t;
+  GC_allow_register_threads();
+  CHECK_EQ(pargc_threads_spawn_internal(&t, foreign_thread, res), 0);
+  pthread_join(t, NULL);
+  CHECK_EQ(res[8], 0);
+  CHECK_EQ(res[0], GC_SUCCESS);
+  CHECK_EQ(res[1], GC_DUPLICATE);
+  CHECK_EQ(res[2], 1);
+  CHECK_EQ(res[3], base + 1);
+  CHECK_EQ(res[4], GC_SUCCESS);
+  CHECK_EQ(res[5], 1);
+  CHECK_EQ(res[6], GC_SUCCESS);
+  CHECK_EQ(res[7], 0);
   CHECK_EQ(pargc_threads_count(), base);
 }
 
@@ -497,6 +544,7 @@ int main(void)
 {
   pargc_threads_init();
   test_registration();
+  test_boehm_registration();
   test_stop_while_computing();
   test_register_sentinel();
   test_finished_result(return_sentinel);
