@@ -392,6 +392,7 @@ void pargc_stop_lock_as(struct pargc_thread *me)
     else
       sched_yield();
   }
+  pargc_threads_note_locked();
 }
 
 /* ---- root ranges ------------------------------------------------------ */

@@ -43,7 +43,12 @@ bool pargc_threads_is_registered_self(void);
 
 /* Stop every registered thread except the caller; returns when all have
  * saved their registers.  The caller must hold the collector lock
- * (pargc_collect_lock). */
+ * (pargc_collect_lock), and holds the registry lock until
+ * pargc_threads_start_world.  Not reentrant.  Between the two it must not
+ * call malloc, stdio, pthread_create (malloc, glibc's stack cache lock),
+ * GC_add_roots & co., or anything else that takes a lock a stopped thread
+ * may hold: start the GC threads beforehand.  pthread_join and
+ * pthread_detach are safe, as are the two enumerations. */
 void pargc_threads_stop_world(void);
 void pargc_threads_start_world(void);
 
@@ -94,6 +99,7 @@ int pargc_threads_suspend_signal(void);
  * Held from stop_world to start_world. */
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
+bool pargc_threads_lock_held(void); /* by the calling thread */
 
 /* Callbacks into the allocator when a registered thread exits (to hand
  * its pages over) -- set by the collector at init. */

@@ -87,6 +87,8 @@ extern __thread struct pargc_thread *pargc_threads_self
 
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
+/* After a successful pthread_mutex_trylock of the registry lock. */
+void pargc_threads_note_locked(void);
 
 /* stop.c: install the handlers (once) and the fork handlers. */
 void pargc_stop_init(void);

@@ -148,6 +148,60 @@ static void test_boehm_registration(void)
   CHECK_EQ(pargc_threads_count(), base);
 }
 
+/* ---- GC threads walking the roots ---------------------------------------- */
+
+static void *volatile *gc_probe_addr;
+static bool gc_probe_found;
+static _Atomic int gc_go, gc_done;
+
+/* A GC thread enumerating while another thread holds the world stopped.
+ * GC threads exist before the stop: creating a thread while stopped may
+ * need a lock (malloc's, glibc's stack cache) a stopped thread holds. */
+static void *gc_walker(void *arg)
+{
+  (void)arg;
+  while (!gc_go)
+    sched_yield();
+  collect_roots();
+  gc_probe_found = covered((const void *)gc_probe_addr);
+  gc_done = 1;
+  return NULL;
+}
+
+/* A GC thread that stops the world itself (main is then signalled). */
+static void *gc_stopper(void *arg)
+{
+  (void)arg;
+  pargc_threads_stop_world();
+  collect_roots();
+  gc_probe_found = covered((const void *)gc_probe_addr);
+  pargc_threads_start_world();
+  return NULL;
+}
+
+static void test_gc_threads(void)
+{
+  void *volatile probe = (void *)&probe;
+  gc_probe_addr = &probe;
+  pthread_t g;
+  /* Main stops, a GC thread walks: main's stack comes from where it
+   * called stop_world. */
+  gc_probe_found = false;
+  pargc_threads_spawn_internal(&g, gc_walker, NULL);
+  pargc_threads_stop_world();
+  gc_go = 1;
+  while (!gc_done)
+    sched_yield();
+  pargc_threads_start_world();
+  pthread_join(g, NULL);
+  CHECK(gc_probe_found);
+  /* A GC thread stops the world, main included. */
+  gc_probe_found = false;
+  pargc_threads_spawn_internal(&g, gc_stopper, NULL);
+  pthread_join(g, NULL);
+  CHECK(gc_probe_found);
+}
+
 /* ---- stop / start while computing ------------------------------------- */
 
 enum { COMPUTE_THREADS = 8, COMPUTE_STEPS = 3000000 };
@@ -545,6 +599,7 @@ int main(void)
   pargc_threads_init();
   test_registration();
   test_boehm_registration();
+  test_gc_threads();
   test_stop_while_computing();
   test_register_sentinel();
   test_finished_result(return_sentinel);
