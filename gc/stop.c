@@ -43,6 +43,7 @@
 #include "alloc/report.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,8 @@ static _Atomic unsigned long stop_epoch;
 static pid_t stop_pid;
 static sigset_t stop_wait_mask; /* all blocked but the restart signal */
 static int stop_handle_fork = 1;
+/* The registered thread that stopped the world, NULL if a GC thread did. */
+static struct pargc_thread *stop_owner;
 
 int pargc_stop_suspend_signal(void) { return sig_suspend; }
 int pargc_threads_suspend_signal(void) { return sig_suspend; }
@@ -112,9 +115,12 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
   char *sp = context_sp(uc);
   if (sp)
     sp -= STOP_RED_ZONE;
-  bool here_on_stack = here < me->stack_base &&
-                       (me->stack_lo ? here >= me->stack_lo
-                                     : (!sp || here <= sp));
+  /* Without a known low end, trust `here` only when it lies just below
+   * sp, where the kernel puts a signal frame (a few KiB). */
+  bool here_on_stack =
+      here < me->stack_base &&
+      (me->stack_lo ? here >= me->stack_lo
+                    : (!sp || (here <= sp && (size_t)(sp - here) < (256u << 10))));
   if (here_on_stack && (!sp || here < sp))
     sp = here;
   if (!sp)
@@ -122,8 +128,11 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
   me->stop_sp = sp;
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
+  /* The raw system call, not glibc's sigsuspend: that one is a
+   * cancellation point, and a pending pthread_cancel would unwind the
+   * thread out of this handler with every signal still blocked. */
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
-    sigsuspend(&stop_wait_mask);
+    syscall(SYS_rt_sigsuspend, &stop_wait_mask, (size_t)(_NSIG / 8));
   errno = saved_errno;
 }
 
@@ -175,6 +184,14 @@ void pargc_stop_init(void)
   sigdelset(&sa.sa_mask, SIGFPE);
   sigdelset(&sa.sa_mask, SIGTRAP);
   sigdelset(&sa.sa_mask, SIGABRT);
+  /* sigfillset leaves out glibc's internal signals 32 (cancellation) and
+   * 33 (setxid), and sigaddset refuses them.  A thread stopped inside a
+   * cancellable call (read, say) runs with asynchronous cancellation on;
+   * a pthread_cancel arriving then would unwind it straight out of this
+   * handler, every signal still blocked, while the stopper believes it
+   * stopped.  So they are set in the kernel mask directly; a setuid from
+   * another thread simply waits for the restart. */
+  sa.sa_mask.__val[0] |= (1UL << (32 - 1)) | (1UL << (33 - 1));
   stop_wait_mask = sa.sa_mask;
   sigdelset(&stop_wait_mask, sig_restart);
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
@@ -248,15 +265,27 @@ void pargc_threads_stop_world(void)
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
   pargc_assert((epoch & 1) == 1);
   struct pargc_thread *me = pargc_threads_self;
+  stop_owner = me;
+  if (me) {
+    /* GC threads may walk the roots for us while we wait for them: leave
+     * our registers and stack pointer where they can find them, as a
+     * stopped thread would.  Our callers' frames lie above stop_sp; the
+     * values still in callee-saved registers are in regs. */
+    ucontext_t uc;
+    getcontext(&uc);
+    me->regs = uc.uc_mcontext;
+    me->stop_sp = pargc_threads_current_sp();
+  }
   int sent = 0;
   for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
     t->signalled = false;
     if (t == me || t->blocked || t->gone)
       continue;
+    __atomic_store_n(&t->signalled, true, __ATOMIC_RELEASE);
     if (stop_tgkill(t->tid, sig_suspend) == 0) {
-      t->signalled = true;
       sent++;
     } else if (errno == ESRCH) {
+      t->signalled = false;
       t->gone = true;
     } else {
       pargc_fatal("tgkill(%d, %d) failed: errno %d", (int)t->tid, sig_suspend,
@@ -289,6 +318,7 @@ void pargc_threads_stop_world(void)
 
 void pargc_threads_start_world(void)
 {
+  stop_owner = NULL;
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
   pargc_assert((epoch & 1) == 0);
   (void)epoch;
@@ -314,6 +344,55 @@ void pargc_threads_start_world(void)
     free(dead);
     dead = next;
   }
+}
+
+/* ---- taking the lock with signals blocked ------------------------------ */
+
+/* A thread may reach the exit key's destructor with the suspend signal
+ * blocked: the program blocked it, or a cancellation unwound the thread
+ * out of the suspend handler (whose mask blocks everything) in the window
+ * before the kernel applied that mask.  Such a thread cannot receive the
+ * suspend signal.  If it waited in
+ * pthread_mutex_lock while a stopper held the registry lock, the stopper
+ * would wait for its ack forever.  Such a thread takes the lock with
+ * trylock instead and, when it finds itself signalled for a stop, does
+ * the handler's work itself: saves its registers on its stack, publishes
+ * its stack pointer, acks, and waits for the epoch to change (polling:
+ * no restart signal can reach it).  Rare, and never on a fast path. */
+static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
+                                             unsigned long epoch)
+{
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  memset(&me->regs, 0, sizeof me->regs);
+  me->stop_sp = pargc_threads_current_sp();
+  __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
+  sem_post(&stop_ack_sem);
+  while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
+    struct timespec ts = {0, 50 * 1000};
+    syscall(SYS_nanosleep, &ts, NULL); /* not a cancellation point */
+  }
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
+void pargc_stop_lock_as(struct pargc_thread *me)
+{
+  sigset_t cur;
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  if (!me || !sigismember(&cur, sig_suspend)) {
+    pargc_threads_lock(); /* the signal reaches us while we wait */
+    return;
+  }
+  while (pthread_mutex_trylock(&pargc_threads_lock_) != 0) {
+    unsigned long e = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+    if ((e & 1) && __atomic_load_n(&me->signalled, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&me->acked_epoch, __ATOMIC_ACQUIRE) != e)
+      stop_self_suspend(me, e);
+    else
+      sched_yield();
+  }
+  pargc_threads_note_locked();
 }
 
 /* ---- root ranges ------------------------------------------------------ */
@@ -352,6 +431,9 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
       continue;
     if (t == me) {
       report_stack(fn, arg, t, sp);
+    } else if (t == stop_owner) {
+      fn(&t->regs, &t->regs + 1, arg);
+      report_stack(fn, arg, t, t->stop_sp);
     } else if (t->blocked) {
       report_stack(fn, arg, t, t->blocked_sp);
     } else if (t->signalled &&

@@ -51,15 +51,35 @@ struct finished_thread {
 };
 static struct finished_thread *threads_finished;
 
+/* Does this thread hold the registry lock?  (It does from stop_world to
+ * start_world.)  Lets pthread_create/join/detach work from the stopper, and
+ * turns a recursive use into a message instead of a silent deadlock. */
+static __thread bool lock_held_here __attribute__((tls_model("initial-exec")));
+
+bool pargc_threads_lock_held(void)
+{
+  return lock_held_here;
+}
+
 void pargc_threads_lock(void)
 {
+  if (PARGC_UNLIKELY(lock_held_here))
+    pargc_fatal("registry lock taken twice by one thread (GC_add_roots, "
+                "GC_register_my_thread or a stop while the world is stopped?)");
   int e = pthread_mutex_lock(&pargc_threads_lock_);
   if (PARGC_UNLIKELY(e))
     pargc_fatal("registry lock: error %d", e);
+  lock_held_here = true;
+}
+
+void pargc_threads_note_locked(void)
+{
+  lock_held_here = true;
 }
 
 void pargc_threads_unlock(void)
 {
+  lock_held_here = false;
   pthread_mutex_unlock(&pargc_threads_lock_);
 }
 
@@ -297,7 +317,7 @@ void pargc_threads_unregister_self(void)
    * still be stopped and scanned. */
   if (pargc_threads_on_exit)
     pargc_threads_on_exit();
-  pargc_threads_lock();
+  pargc_stop_lock_as(t);
   for (struct pargc_thread **p = &pargc_threads_list; *p; p = &(*p)->next) {
     if (*p == t) {
       *p = t->next;
@@ -347,6 +367,7 @@ void pargc_threads_after_fork_child(void)
    * describe threads of the parent; freeing them is safe because glibc
    * reinitialises malloc's locks before fork handlers run in the child. */
   pthread_mutex_init(&pargc_threads_lock_, NULL);
+  lock_held_here = false;
   struct pargc_thread *me = pargc_threads_self;
   for (struct pargc_thread *t = pargc_threads_list, *next; t; t = next) {
     next = t->next;
@@ -406,6 +427,11 @@ static void threads_remember_result(void *retval)
 
 static void threads_forget_result(pthread_t t)
 {
+  /* Joined by the stopper while the world is stopped: GC threads may be
+   * walking the list, so leave the entry; threads_link drops it when the
+   * pthread_t is reused. */
+  if (lock_held_here)
+    return;
   pargc_threads_lock();
   for (struct finished_thread **p = &threads_finished; *p; p = &(*p)->next) {
     struct finished_thread *f = *p;
@@ -444,13 +470,20 @@ PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return EAGAIN;
   ps->start = start;
   ps->arg = arg;
-  pargc_threads_lock();
+  /* Called by the stopper while the world is stopped (unwise: glibc may
+   * need a lock a stopped thread holds), it must not deadlock on our own
+   * lock; the thread registers once the world restarts. */
+  bool held = lock_held_here;
+  if (!held)
+    pargc_threads_lock();
   ps->next = pargc_threads_pending;
   pargc_threads_pending = ps;
-  pargc_threads_unlock();
+  if (!held)
+    pargc_threads_unlock();
   int e = pargc_real_pthread_create(thread, attr, threads_trampoline, ps);
   if (e) {
-    pargc_threads_lock();
+    if (!held)
+      pargc_threads_lock();
     for (struct pargc_pending_start **q = &pargc_threads_pending; *q;
          q = &(*q)->next) {
       if (*q == ps) {
@@ -458,7 +491,8 @@ PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
         break;
       }
     }
-    pargc_threads_unlock();
+    if (!held)
+      pargc_threads_unlock();
     free(ps);
   }
   return e;

@@ -43,14 +43,23 @@ bool pargc_threads_is_registered_self(void);
 
 /* Stop every registered thread except the caller; returns when all have
  * saved their registers.  The caller must hold the collector lock
- * (pargc_collect_lock). */
+ * (pargc_collect_lock), and holds the registry lock until
+ * pargc_threads_start_world.  Not reentrant.  Between the two it must not
+ * call malloc, stdio, pthread_create (malloc, glibc's stack cache lock),
+ * GC_add_roots & co., or anything else that takes a lock a stopped thread
+ * may hold: start the GC threads beforehand.  pthread_join and
+ * pthread_detach are safe, as are the two enumerations. */
 void pargc_threads_stop_world(void);
 void pargc_threads_start_world(void);
 
 /* Call fn(lo, hi, arg) for every root range of every registered thread:
- * stack (sp..base, the registers saved below sp included) and static TLS.
- * Only valid while the world is stopped (the caller's own stack is
- * included, from the caller's current frame). */
+ * stack (sp..base), registers (a copy in the thread's record) and static
+ * TLS; plus the start argument of threads being created and the return
+ * value of finished, unjoined threads.  Only valid while the world is
+ * stopped.  Any thread may call it, several at once (GC threads sharing
+ * the work): a registered caller's own stack is taken from its current
+ * frame; the stopper's, when another thread asks, from where it called
+ * pargc_threads_stop_world, with the registers it had then. */
 typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
 void pargc_threads_each_root_range(pargc_range_fn fn, void *arg);
 
@@ -90,6 +99,7 @@ int pargc_threads_suspend_signal(void);
  * Held from stop_world to start_world. */
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
+bool pargc_threads_lock_held(void); /* by the calling thread */
 
 /* Callbacks into the allocator when a registered thread exits (to hand
  * its pages over) -- set by the collector at init. */

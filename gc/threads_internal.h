@@ -87,9 +87,14 @@ extern __thread struct pargc_thread *pargc_threads_self
 
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
+/* After a successful pthread_mutex_trylock of the registry lock. */
+void pargc_threads_note_locked(void);
 
 /* stop.c: install the handlers (once) and the fork handlers. */
 void pargc_stop_init(void);
+/* stop.c: take the registry lock as registered thread `me`, which may
+ * have the suspend signal blocked (an exiting thread does). */
+void pargc_stop_lock_as(struct pargc_thread *me);
 /* stop.c: unblock the two signals in the calling thread. */
 void pargc_stop_unblock_signals(void);
 /* stop.c: the signal numbers in use. */
