@@ -253,14 +253,18 @@ static inline long bench_parse_long(const char *s, const char *what)
 /* ---- Threads ------------------------------------------------------------- */
 
 /* Run fn(i) on `n` threads that start together and return the wall time
- * from their common start to the last one's end.  Under Boehm GC,
- * pthread_create is GC_pthread_create (GC_THREADS, gc_pthread_redirects.h),
- * so the threads are registered; pargc interposes pthread_create itself. */
+ * from the first one's start to the last one's end.  Each thread reads the
+ * clock itself, right after the common barrier: on a loaded machine the
+ * main thread may be descheduled for longer than a whole tiny run, so its
+ * clock would measure nothing.  Under Boehm GC, pthread_create is
+ * GC_pthread_create (GC_THREADS, gc_pthread_redirects.h), so the threads
+ * are registered; pargc interposes pthread_create itself. */
 struct bench_team {
   pthread_barrier_t start;
   void (*fn)(int, void *);
   void *arg;
   int next;
+  double *t0, *t1; /* per thread: start and end */
 };
 
 static void *bench_team_main(void *p)
@@ -268,7 +272,9 @@ static void *bench_team_main(void *p)
   struct bench_team *t = p;
   int id = __atomic_fetch_add(&t->next, 1, __ATOMIC_RELAXED);
   pthread_barrier_wait(&t->start);
+  t->t0[id] = bench_now();
   t->fn(id, t->arg);
+  t->t1[id] = bench_now();
   return NULL;
 }
 
@@ -276,21 +282,27 @@ static inline double bench_run_threads(int n, void (*fn)(int, void *), void *arg
 {
   struct bench_team team = {.fn = fn, .arg = arg, .next = 0};
   pthread_t *tid = calloc((size_t)n, sizeof *tid);
-  pthread_barrier_init(&team.start, NULL, (unsigned)n + 1);
+  team.t0 = calloc((size_t)n, sizeof(double));
+  team.t1 = calloc((size_t)n, sizeof(double));
+  pthread_barrier_init(&team.start, NULL, (unsigned)n);
   for (int i = 0; i < n; i++) {
     if (pthread_create(&tid[i], NULL, bench_team_main, &team) != 0) {
       perror("pthread_create");
       exit(1);
     }
   }
-  pthread_barrier_wait(&team.start);
-  double t0 = bench_now();
   for (int i = 0; i < n; i++)
     pthread_join(tid[i], NULL);
-  double t = bench_now() - t0;
+  double first = team.t0[0], last = team.t1[0];
+  for (int i = 1; i < n; i++) {
+    first = team.t0[i] < first ? team.t0[i] : first;
+    last = team.t1[i] > last ? team.t1[i] : last;
+  }
   pthread_barrier_destroy(&team.start);
+  free(team.t0);
+  free(team.t1);
   free(tid);
-  return t;
+  return last - first;
 }
 
 static void *bench_nothing(void *p)
