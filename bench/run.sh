@@ -110,12 +110,14 @@ cat "$machine"
 # every size allocates a comparable volume within a few seconds.
 case $mode in
   tiny)  : "${reps:=2}"; n16=20000; nmix=20000; hot=200; mid=2000
-         live=8; pause_live=4; k_live=2; colls=1 ;;
+         live=8; pause_live=4; pause_alloc=16; k_live=2; colls=1 ;;
   quick) : "${reps:=5}"; n16=4000000; nmix=2000000; hot=20000; mid=200000
-         live=128; pause_live=64; k_live=32; colls=3 ;;
+         live=128; pause_live=64; pause_alloc=1024; k_live=32; colls=3 ;;
   full)  : "${reps:=5}"; n16=20000000; nmix=10000000; hot=100000; mid=1000000
-         live=512; pause_live=256; k_live=128; colls=5 ;;
+         live=512; pause_live=256; pause_alloc=4096; k_live=128; colls=5 ;;
 esac
+# pause_alloc: MB the steady-state mutator allocates, 16 x its live heap
+# in quick and full mode, so that each run sees a few dozen collections.
 # Thread counts: 1, 2, 4, ... up to the cores, and the cores themselves.
 threads_list=$(awk -v n="$ncpu" 'BEGIN { for (t = 1; t < n; t *= 2) printf "%d ", t; print n }')
 
@@ -158,12 +160,12 @@ if wants fullgc; then
 fi
 if wants pause; then
   if have pause-pargc; then
-    add pause bench/pause-pargc pargc "" "-m $pause_live"
-    add pause bench/pause-pargc pargc-conc "PARGC_MODE=concurrent" "-m $pause_live"
+    add pause bench/pause-pargc pargc "" "-m $pause_live -a $pause_alloc"
+    add pause bench/pause-pargc pargc-conc "PARGC_MODE=concurrent" "-m $pause_live -a $pause_alloc"
   else skip_missing pause-pargc; fi
   if have pause-bdwgc; then
-    add pause bench/pause-bdwgc bdwgc "" "-m $pause_live"
-    add pause bench/pause-bdwgc bdwgc-incr "GC_ENABLE_INCREMENTAL=1" "-m $pause_live"
+    add pause bench/pause-bdwgc bdwgc "" "-m $pause_live -a $pause_alloc"
+    add pause bench/pause-bdwgc bdwgc-incr "GC_ENABLE_INCREMENTAL=1" "-m $pause_live -a $pause_alloc"
   else skip_missing pause-bdwgc; fi
 fi
 if wants ksweep; then
@@ -182,16 +184,19 @@ if wants examples; then
   if [ $mode = tiny ]; then
     note "examples: skipped in tiny mode (their sizes are their own)"
   else
+    ex_missing=
     for ex in gcbench bh cky cube matmul; do
       tl=$ncpu; [ $ex = gcbench ] && tl=$(echo 1 $ncpu | tr ' ' '\n' | sort -nu | tr '\n' ' ')
       for t in $tl; do
         for v in pargc bdwgc; do
           exe=examples/$ex; [ $v = bdwgc ] && exe=examples/$ex-bdwgc
           if [ -x "$builddir/$exe" ]; then add "ex-$ex-$t" "$exe" "$v" "" "-t $t"
-          else skip_missing "$ex-$v" "$exe"; fi
+          else ex_missing="$ex_missing $exe"; fi
         done
       done
     done
+    [ -z "$ex_missing" ] ||
+      note "examples not built (their rows are skipped): $(echo $ex_missing | tr ' ' '\n' | sort -u | tr '\n' ' ')"
   fi
 fi
 
@@ -308,9 +313,55 @@ table=$results/table.md
   echo "|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F, 'NR > 1 { printf "| %s | %s | %s | %s | %s-%s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $6, $7, $8, $4, $9, $10, $11, $12, $13 }' "$summary"
 } >"$table"
+# The ratios the issues set targets for, pulled out of the summary (empty
+# until the pargc rows exist).  label|workload|params|impl|column
+targets=$results/targets.txt
+{
+  echo "GC_MALLOC 16 B, 1 thread, vs Boehm|alloc|size=16 threads=1|pargc|10"
+  echo "GC_MALLOC 16 B, $ncpu threads vs 1 thread|alloc|size=16 threads=$ncpu|pargc|13"
+  for w in hot32 mixed; do
+    echo "$w vs mimalloc|$w|threads=1|pargc|11"
+    echo "$w vs Boehm|$w|threads=1|pargc|10"
+  done
+  echo "mid vs mimalloc|mid|threads=2|pargc|11"
+  echo "mid vs Boehm|mid|threads=2|pargc|10"
+  for g in $threads_list; do
+    echo "full collection, $g GC threads, vs Boehm|fullgc|live_mb=$live gc_threads=$g|pargc|10"
+  done
+  echo "full collection, $ncpu GC threads vs 1|fullgc|live_mb=$live gc_threads=$ncpu|pargc|13"
+  for t in $(echo 1 $ncpu | tr ' ' '\n' | sort -nu); do
+    echo "GCBench, $t threads, vs Boehm|ex-gcbench|threads=$t|pargc|10"
+  done
+  for st in p50 max; do
+    echo "pause $st, stop-parallel, vs Boehm|pause|live_mb=$pause_live threads=1 stat=$st|pargc|10"
+    echo "pause $st, concurrent, vs Boehm|pause|live_mb=$pause_live threads=1 stat=$st|pargc-conc|10"
+  done
+  echo "steady-state throughput, concurrent, vs Boehm|steady|live_mb=$pause_live threads=1|pargc-conc|10"
+} >"$targets"
+targets_md=$(awk -F, -v tf="$targets" '
+  NR > 1 { cell[$1 "|" $2 "|" $3, 10] = $10; cell[$1 "|" $2 "|" $3, 11] = $11; cell[$1 "|" $2 "|" $3, 13] = $13 }
+  END {
+    while ((getline line < tf) > 0) {
+      split(line, t, "|"); c = cell[t[2] "|" t[3] "|" t[4], t[5]]
+      printf "| %s | %s |\n", t[1], c == "" ? "(no row yet)" : c
+    }
+  }' "$summary")
+{
+  echo
+  echo "Targets (pargc against the reference, run-by-run ratios, >1 is better):"
+  echo
+  echo "| target | ratio median [min-max] |"
+  echo "|---|---|"
+  echo "$targets_md"
+} >>"$table"
+
 echo
-awk -F, 'BEGIN { printf "%-15s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", "workload", "params", "impl", "median", "min-max", "unit", "RSS MB", "vs bdwgc", "vs mimalloc", "vs glibc", "vs 1 thread" }
-  NR > 1 { printf "%-15s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", $1, $2, $3, $6, $7 "-" $8, $4, $9, $10, $11, $12, $13 }' "$summary"
+awk -F, 'BEGIN { printf "%-20s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", "workload", "params", "impl", "median", "min-max", "unit", "RSS MB", "vs bdwgc", "vs mimalloc", "vs glibc", "vs 1 thread" }
+  NR > 1 { printf "%-20s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", $1, $2, $3, $6, $7 "-" $8, $4, $9, $10, $11, $12, $13 }' "$summary"
+
+echo
+echo "Targets (pargc against the reference, run-by-run ratios, >1 is better):"
+echo "$targets_md" | awk -F'|' '{ printf "  %-50s %s\n", $2, $3 }'
 
 # ---- plots ----------------------------------------------------------------------
 if command -v gnuplot >/dev/null 2>&1; then
