@@ -89,7 +89,7 @@ machine=$results/machine.txt
   echo "cpu:       ${cpu:-unknown}"
   sockets=$(lscpu 2>/dev/null | sed -n 's/^Socket(s):[[:space:]]*//p')
   numa=$(lscpu 2>/dev/null | sed -n 's/^NUMA node(s):[[:space:]]*//p')
-  echo "cores:     $ncpu online${sockets:+, $sockets socket(s)}${numa:+, $numa NUMA node(s)}"
+  echo "cores:     $ncpu cores online${sockets:+, $sockets socket(s)}${numa:+, $numa NUMA node(s)}"
   mem=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo 2>/dev/null)
   echo "memory:    ${mem:-unknown}"
   echo "kernel:    $(uname -sr)"
@@ -306,7 +306,7 @@ awk -F, '
 table=$results/table.md
 {
   echo "Machine: $(sed -n 's/^cpu: *//p' "$machine"), $(sed -n 's/^cores: *//p' "$machine"), $(sed -n 's/^memory: *//p' "$machine"), $(sed -n 's/^kernel: *//p' "$machine")"
-  echo "Libraries: glibc $(sed -n 's/^glibc: *//p' "$machine"), Boehm GC $(sed -n 's/^bdwgc: *//p' "$machine"), mimalloc $(sed -n 's/^mimalloc: *//p' "$machine"), pargc $(sed -n 's/^pargc: *//p' "$machine")"
+  echo "Libraries: $(sed -n "s/^glibc: *//p" "$machine"), Boehm GC $(sed -n 's/^bdwgc: *//p' "$machine"), mimalloc $(sed -n 's/^mimalloc: *//p' "$machine"), pargc $(sed -n 's/^pargc: *//p' "$machine")"
   echo "Run: $(sed -n 's/^date: *//p' "$machine"), mode $mode, $reps runs per figure (median [min-max]); ratios: run-by-run, >1 means the row is better than the reference"
   echo
   echo "| workload | params | impl | median | min-max | unit | RSS MB | vs bdwgc | vs mimalloc | vs glibc | vs 1 thread |"
