@@ -106,8 +106,8 @@ machine=$results/machine.txt
 cat "$machine"
 
 # ---- sizes per mode ---------------------------------------------------------
-# n16: 16-byte allocations per thread; bigger objects get fewer so that
-# every size allocates a comparable volume within a few seconds.
+# n16: 16-byte allocations per thread; bigger objects get fewer (64 B: 1/2,
+# 1 KiB: 1/16, 16 KiB: 1/128) so that each size takes a comparable time.
 case $mode in
   tiny)  : "${reps:=2}"; n16=20000; nmix=20000; hot=200; mid=2000
          live=8; pause_live=4; pause_alloc=16; k_live=2; colls=1 ;;
@@ -139,8 +139,8 @@ each_impl() { # each_impl PROGRAM IMPLS ID ENV ARGS
 
 if wants alloc; then
   for size in 16 64 1024 16384; do
-    n=$(( n16 * 16 / size )); [ $n -ge 1000 ] || n=1000
-    [ $size -le 64 ] || n=$(( n16 / (size / 64 + 1) ))
+    case $size in 16) n=$n16 ;; 64) n=$((n16 / 2)) ;; 1024) n=$((n16 / 16)) ;; *) n=$((n16 / 128)) ;; esac
+    [ $n -ge 100 ] || n=100
     for t in $threads_list; do
       each_impl alloc_tp "pargc bdwgc mimalloc glibc" "alloc-$size-$t" "" "-s $size -t $t -n $n"
     done
