@@ -16,6 +16,7 @@
 #   --no-build       use the programs already in the build tree
 #   --only LIST      comma-separated subset of: alloc,malloc,fullgc,
 #                    examples,pause,ksweep
+#   EXAMPLE_ARGS     (environment) extra arguments for every example run
 #
 # Every program prints RESULT lines (bench/common.h).  Runs are interleaved:
 # for each repetition every configuration runs each implementation back to
@@ -179,7 +180,8 @@ if wants ksweep; then
 fi
 # The examples print one summary line each (docs/examples.md); GCBench runs
 # with 1 thread and with every core each running it, the others on every
-# core.  Their default sizes are used; tiny mode leaves them out.
+# core.  Their default sizes are used (EXAMPLE_ARGS in the environment is
+# appended to every example's command line); tiny mode leaves them out.
 if wants examples; then
   if [ $mode = tiny ]; then
     note "examples: skipped in tiny mode (their sizes are their own)"
@@ -190,7 +192,7 @@ if wants examples; then
       for t in $tl; do
         for v in pargc bdwgc; do
           exe=examples/$ex; [ $v = bdwgc ] && exe=examples/$ex-bdwgc
-          if [ -x "$builddir/$exe" ]; then add "ex-$ex-$t" "$exe" "$v" "" "-t $t"
+          if [ -x "$builddir/$exe" ]; then add "ex-$ex-$t" "$exe" "$v" "" "-t $t ${EXAMPLE_ARGS:-}"
           else ex_missing="$ex_missing $exe"; fi
         done
       done
@@ -205,7 +207,8 @@ raw=$results/raw.csv
 log=$results/log.txt
 : >"$log"
 echo "rep,workload,params,impl,value,unit,rss_kb" >"$raw"
-limit=600; [ $mode = full ] && limit=1800
+# Per-run time limit, so a hung run cannot stall the suite (or make check).
+case $mode in tiny) limit=120 ;; quick) limit=600 ;; full) limit=1800 ;; esac
 pause_dump=$results/pauses.txt
 : >"$pause_dump"
 nplan=$(wc -l <"$plan")
