@@ -16,6 +16,9 @@
 #   --no-build       use the programs already in the build tree
 #   --only LIST      comma-separated subset of: alloc,malloc,fullgc,
 #                    examples,pause,ksweep
+#   --impls LIST     comma-separated subset of: pargc,bdwgc,mimalloc,glibc
+#                    (also BENCH_IMPLS in the environment; default: all
+#                    that are built)
 #   EXAMPLE_ARGS     (environment) extra arguments for every example run
 #
 # Every program prints RESULT lines (bench/common.h).  Runs are interleaved:
@@ -26,7 +29,7 @@
 # noted and skipped, never fatal.
 set -eu
 
-mode=quick reps= builddir= results= build=1 only=
+mode=quick reps= builddir= results= build=1 only= impls=${BENCH_IMPLS:-}
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) mode=quick ;;
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
     --results) results=$2; shift ;;
     --no-build) build=0 ;;
     --only) only=$2; shift ;;
+    --impls) impls=$2; shift ;;
     -h|--help) sed -n '2,/^set -eu/p' "$0" | sed -n 's/^# \{0,1\}//p'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
   esac
@@ -127,13 +131,17 @@ threads_list=$(awk -v n="$ncpu" 'BEGIN { for (t = 1; t < n; t *= 2) printf "%d "
 plan=$results/plan.txt
 : >"$plan"
 add() { echo "$1|$2|$3|$4|$5" >>"$plan"; }
-have() { [ -x "$bin/$1" ]; }
+# impl_on IMPL: is this implementation (pargc-conc counts as pargc) wanted?
+impl_on() { [ -z "$impls" ] || case ",$impls," in *",${1%%-*},"*) return 0 ;; *) return 1 ;; esac; }
+# have PROGRAM-IMPL: built, and its implementation wanted.
+have() { impl_on "${1##*-}" && [ -x "$bin/$1" ]; }
 missing=
 skip_missing() { # skip_missing NAME [PATH]
   case " $missing " in *" $1 "*) ;; *) missing="$missing $1"; note "not built: ${2:-bench/$1} (its rows are skipped)" ;; esac
 }
 each_impl() { # each_impl PROGRAM IMPLS ID ENV ARGS
   for i in $2; do
+    impl_on "$i" || continue
     if have "$1-$i"; then add "$3" "bench/$1-$i" "$i" "$4" "$5"; else skip_missing "$1-$i"; fi
   done
 }
@@ -155,19 +163,21 @@ if wants malloc; then
 fi
 if wants fullgc; then
   for g in $threads_list; do
-    have fullgc-pargc && add "fullgc-$g" bench/fullgc-pargc pargc "PARGC_GC_THREADS=$g" "-m $live -g $g -c $colls" || skip_missing fullgc-pargc
-    have fullgc-bdwgc && add "fullgc-$g" bench/fullgc-bdwgc bdwgc "GC_MARKERS=$g" "-m $live -g $g -c $colls" || skip_missing fullgc-bdwgc
+    if have fullgc-pargc; then add "fullgc-$g" bench/fullgc-pargc pargc "PARGC_GC_THREADS=$g" "-m $live -g $g -c $colls"
+    elif impl_on pargc; then skip_missing fullgc-pargc; fi
+    if have fullgc-bdwgc; then add "fullgc-$g" bench/fullgc-bdwgc bdwgc "GC_MARKERS=$g" "-m $live -g $g -c $colls"
+    elif impl_on bdwgc; then skip_missing fullgc-bdwgc; fi
   done
 fi
 if wants pause; then
   if have pause-pargc; then
     add pause bench/pause-pargc pargc "" "-m $pause_live -a $pause_alloc"
     add pause bench/pause-pargc pargc-conc "PARGC_MODE=concurrent" "-m $pause_live -a $pause_alloc"
-  else skip_missing pause-pargc; fi
+  elif impl_on pargc; then skip_missing pause-pargc; fi
   if have pause-bdwgc; then
     add pause bench/pause-bdwgc bdwgc "" "-m $pause_live -a $pause_alloc"
     add pause bench/pause-bdwgc bdwgc-incr "GC_ENABLE_INCREMENTAL=1" "-m $pause_live -a $pause_alloc"
-  else skip_missing pause-bdwgc; fi
+  elif impl_on bdwgc; then skip_missing pause-bdwgc; fi
 fi
 if wants ksweep; then
   kt=$ncpu; [ "$kt" -ge 2 ] || kt=2
@@ -175,7 +185,7 @@ if wants ksweep; then
     k=1; while [ $k -le $kt ]; do
       add "ksweep-$k" bench/ksweep-pargc pargc "PARGC_K=$k" "-m $k_live -t $kt"; k=$((k + 1))
     done
-  else skip_missing ksweep-pargc; fi
+  elif impl_on pargc; then skip_missing ksweep-pargc; fi
   each_impl ksweep bdwgc ksweep "" "-m $k_live -t $kt"
 fi
 # The examples print one summary line each (docs/examples.md); GCBench runs
@@ -191,6 +201,7 @@ if wants examples; then
       tl=$ncpu; [ $ex = gcbench ] && tl=$(echo 1 $ncpu | tr ' ' '\n' | sort -nu | tr '\n' ' ')
       for t in $tl; do
         for v in pargc bdwgc; do
+          impl_on $v || continue
           exe=examples/$ex; [ $v = bdwgc ] && exe=examples/$ex-bdwgc
           if [ -x "$builddir/$exe" ]; then add "ex-$ex-$t" "$exe" "$v" "" "-t $t ${EXAMPLE_ARGS:-}"
           else ex_missing="$ex_missing $exe"; fi
