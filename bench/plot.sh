@@ -91,6 +91,20 @@ plot "$d/malloc.dat" using 0:2:xticlabels(1) with boxes, "" using 0:2:3:4 with y
 EOF
 fi
 
+# Example applications: wall time per example, thread count and
+# implementation.
+awk -F, 'NR > 1 && $1 ~ /^ex-/ && $1 !~ /-pausemax$/ { sub(/^ex-/, "", $1); sub(/threads=/, "t", $2); print $1 "/" $2 "/" $3, $6, $7, $8 }' "$s" >"$d/examples.dat"
+if [ -s "$d/examples.dat" ]; then
+  gnuplot <<EOF
+$term
+set output "$r/examples.png"
+set title "example applications (lower is better)"
+set ylabel "wall time (s)"; set yrange [0:*]; set style fill solid 0.5
+set boxwidth 0.7; set xtics rotate by -40; unset key
+plot "$d/examples.dat" using 0:2:xticlabels(1) with boxes, "" using 0:2:3:4 with yerrorbars lc rgb "black"
+EOF
+fi
+
 # Pause distribution (first run of each variant): the share of pauses
 # shorter than x, per variant.
 p=$r/pauses.txt
