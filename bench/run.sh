@@ -69,17 +69,24 @@ note() { echo "run.sh: $*" >&2; echo "$*" >>"$notes"; }
 wants() { [ -z "$only" ] || case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
 # ---- build ------------------------------------------------------------------
+# Output goes to build.log; a failing step shows its end and stops.
 if [ $build = 1 ]; then
+  blog=$results/build.log
+  step() {
+    "$@" >>"$blog" 2>&1 || { tail -n 30 "$blog" >&2; echo "run.sh: build failed: $* (see $blog)" >&2; exit 1; }
+  }
+  echo "run.sh: building in $builddir" >&2
   if [ ! -f "$builddir/Makefile" ]; then
-    [ -x "$srcdir/configure" ] || (cd "$srcdir" && ./autogen.sh >/dev/null)
-    (cd "$builddir" && "$srcdir/configure" --quiet)
+    [ -x "$srcdir/configure" ] || step sh -c "cd '$srcdir' && ./autogen.sh"
+    step sh -c "cd '$builddir' && '$srcdir/configure'"
   fi
-  make -C "$builddir" -j"$ncpu" >/dev/null
-  make -C "$builddir" -j"$ncpu" bench 2>&1 | grep '^bench:' || true
+  step make -C "$builddir" -j"$ncpu"
+  step make -C "$builddir" -j"$ncpu" bench
+  grep '^bench:' "$blog" >&2 || true
   # The example programs (examples/) belong to their own target; build
   # them if this tree has it.
   if wants examples; then
-    make -C "$builddir" -j"$ncpu" examples >/dev/null 2>&1 ||
+    make -C "$builddir" -j"$ncpu" examples >>"$blog" 2>&1 ||
       note "examples: 'make examples' failed or does not exist here; example rows skipped"
   fi
 fi
