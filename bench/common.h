@@ -5,8 +5,8 @@
  *
  *   -DBENCH_IMPL_PARGC     pargc's <gc.h> (-I$(top_srcdir)/include), libpargc
  *   -DBENCH_IMPL_BDWGC     Debian's Boehm GC 8.2 <gc.h> with GC_THREADS, -lgc
- *   -DBENCH_IMPL_MIMALLOC  mi_calloc / mi_free (explicit-free workloads only)
- *   -DBENCH_IMPL_GLIBC     calloc / free      (explicit-free workloads only)
+ *   -DBENCH_IMPL_MIMALLOC  mi_calloc / mi_free (alloc_tp and malloc_wl only)
+ *   -DBENCH_IMPL_GLIBC     calloc / free      (alloc_tp and malloc_wl only)
  *
  * so that the measured code is the same text for every comparator.  The
  * malloc comparators use calloc, not malloc, because GC_MALLOC hands out
