@@ -123,9 +123,9 @@ PARGC_GPU_FN void pargc_gpu_chunk_reinit(uint32_t ci)
     st = old;
 }
 
-/* A free bin for arena a: from its current chunk, else from a new chunk,
- * else (exhaustion) from any chunk that has one. */
-PARGC_GPU_FN PARGC_GPU_NOINLINE uint32_t pargc_gpu_bins_get(uint32_t a)
+/* One attempt at a free bin for arena a: from its current chunk, else
+ * from a new chunk, else (exhaustion) from any chunk that has one. */
+PARGC_GPU_FN PARGC_GPU_NOINLINE uint32_t pargc_gpu_bins_get_once(uint32_t a)
 {
   uint32_t cur = pargc_gpu_load32(&PARGC_GPU_HEAP.current[a]);
   if (cur) {
@@ -254,47 +254,143 @@ PARGC_GPU_FN void pargc_gpu_bins_init(uint32_t b, uint32_t cls, uint32_t li)
   pargc_gpu_store32(&bin->linked, 1);
 }
 
+/* With list li's lock held: take empty bin b off the list.  Claims all of
+ * its slots through the semaphore first, so no reservation can be counting
+ * on them, and gives up if any slot turns out to be in use. */
+PARGC_GPU_FN void pargc_gpu_bins_remove_locked(uint32_t li, uint32_t b)
+{
+  pargc_gpu_binlist *L = &PARGC_GPU_HEAP.lists[li];
+  pargc_gpu_bin *bin = &PARGC_GPU_HEAP.bins[b];
+  uint32_t slots = pargc_gpu_class_slots((int)(li % PARGC_GPU_NCLASSES));
+  uint32_t linked = pargc_gpu_load32(&bin->linked);
+  pargc_gpu_fence();   /* bins_init writes list before linked */
+  if (!linked || pargc_gpu_load32(&bin->list) != li || !pargc_gpu_sem_try(&L->sem, slots))
+    return;
+  /* We hold `slots` reservations: claim every bit.  If all were clear the
+   * bin is ours alone. */
+  uint32_t got[PARGC_GPU_BIN_WORDS], nw = pargc_gpu_bins_words(slots), whole = 1;
+  for (uint32_t w = 0; w < nw; w++) {
+    uint32_t old = pargc_gpu_or32(&bin->bits[w], ~0u);
+    got[w] = ~old;
+    whole &= old == pargc_gpu_bins_tail(slots, w);
+  }
+  if (whole) {
+    pargc_gpu_bins_unlink(L, b);
+    PARGC_GPU_TRACE(PARGC_GPU_TRACE_UNLINK);
+    pargc_gpu_store32(&bin->linked, 0);
+    bin->retire_next = L->limbo;
+    L->limbo = b + 1;
+  } else {
+    for (uint32_t w = 0; w < nw; w++)
+      if (got[w])
+        pargc_gpu_bitmap_release(&bin->bits[w], got[w]);
+    pargc_gpu_fence();
+    pargc_gpu_sem_signal(&L->sem, slots);
+  }
+}
+
 /* Take empty bin b off list li if the list has at least `keep` free slots
  * besides it.  Skips (never waits) when another remover holds the lock. */
 PARGC_GPU_FN PARGC_GPU_NOINLINE void pargc_gpu_bins_remove(uint32_t li, uint32_t b, uint32_t keep)
 {
   pargc_gpu_binlist *L = &PARGC_GPU_HEAP.lists[li];
-  pargc_gpu_bin *bin = &PARGC_GPU_HEAP.bins[b];
-  uint32_t cls = li % PARGC_GPU_NCLASSES, slots = pargc_gpu_class_slots((int)cls);
+  uint32_t slots = pargc_gpu_class_slots((int)(li % PARGC_GPU_NCLASSES));
   if (pargc_gpu_sem_count(pargc_gpu_load64(&L->sem)) < slots + keep)
     return;
   if (pargc_gpu_cas32(&L->lock, 0, 1) != 0)
     return;
   pargc_gpu_fence();
   pargc_gpu_rcu_advance(L);
-  uint32_t linked = pargc_gpu_load32(&bin->linked);
+  pargc_gpu_bins_remove_locked(li, b);
+  pargc_gpu_rcu_advance(L);
   pargc_gpu_fence();
-  if (linked && pargc_gpu_load32(&bin->list) == li && pargc_gpu_sem_try(&L->sem, slots)) {
-    /* We hold `slots` reservations: claim every bit.  If all were clear
-     * the bin is ours alone and nobody can be counting on it. */
-    uint32_t got[PARGC_GPU_BIN_WORDS], nw = pargc_gpu_bins_words(slots), whole = 1;
-    for (uint32_t w = 0; w < nw; w++) {
-      uint32_t old = pargc_gpu_or32(&bin->bits[w], ~0u);
-      got[w] = ~old;
-      whole &= old == pargc_gpu_bins_tail(slots, w);
-    }
-    if (whole) {
-      pargc_gpu_bins_unlink(L, b);
-      PARGC_GPU_TRACE(PARGC_GPU_TRACE_UNLINK);
-      pargc_gpu_store32(&bin->linked, 0);
-      bin->retire_next = L->limbo;
-      L->limbo = b + 1;
-    } else {
-      for (uint32_t w = 0; w < nw; w++)
-        if (got[w])
-          pargc_gpu_bitmap_release(&bin->bits[w], got[w]);
-      pargc_gpu_fence();
-      pargc_gpu_sem_signal(&L->sem, slots);
-    }
+  pargc_gpu_store32(&L->lock, 0);
+}
+
+/* Every empty bin of list li back to its chunk, now.  Waits for the list
+ * lock and for the readers of the grace period: only for trimming and
+ * for the exhaustion path, never on a fast path.  Readers never wait for
+ * anything, so the wait ends. */
+PARGC_GPU_FN void pargc_gpu_bins_sweep_list(uint32_t li)
+{
+  pargc_gpu_binlist *L = &PARGC_GPU_HEAP.lists[li];
+  uint32_t slots = pargc_gpu_class_slots((int)(li % PARGC_GPU_NCLASSES));
+  while (pargc_gpu_cas32(&L->lock, 0, 1) != 0)
+    pargc_gpu_relax();
+  pargc_gpu_fence();
+  /* With the lock held nobody else unlinks or recycles, so this walk
+   * needs no read section; pushes only touch the head. */
+  for (uint32_t cur = pargc_gpu_load32(&L->head); cur;) {
+    uint32_t next = pargc_gpu_load32(&PARGC_GPU_HEAP.bins[cur - 1].next), empty = 1;
+    for (uint32_t w = 0; w < pargc_gpu_bins_words(slots) && empty; w++)
+      empty = pargc_gpu_load32(&PARGC_GPU_HEAP.bins[cur - 1].bits[w]) ==
+              pargc_gpu_bins_tail(slots, w);
+    if (empty)
+      pargc_gpu_bins_remove_locked(li, cur - 1);
+    cur = next;
+  }
+  for (int round = 0; round < 2; round++) {
+    pargc_gpu_rcu_advance(L);
+    while (L->pending && pargc_gpu_load32(&L->readers[L->pending_parity]) != 0)
+      pargc_gpu_relax();
   }
   pargc_gpu_rcu_advance(L);
   pargc_gpu_fence();
   pargc_gpu_store32(&L->lock, 0);
+}
+
+/* Arena a stops carving its current chunk if that chunk is empty, so that
+ * it can retire. */
+PARGC_GPU_FN void pargc_gpu_bins_drop_current(uint32_t a, int only_if_empty)
+{
+  uint32_t c = pargc_gpu_load32(&PARGC_GPU_HEAP.current[a]);
+  if (!c || (only_if_empty &&
+             pargc_gpu_load32(&PARGC_GPU_HEAP.chunks[c - 1].state) != PARGC_GPU_CHUNK_CURRENT))
+    return;
+  if (pargc_gpu_cas32(&PARGC_GPU_HEAP.current[a], c, 0) == c)
+    pargc_gpu_chunk_uncurrent(c - 1);
+}
+
+/* Exhaustion path: before anyone reports NULL, give every empty bin of
+ * every list back to its chunk and every empty chunk back to the buddy
+ * tree (bins kept as spares, or left behind when a remover found the
+ * list lock taken, would otherwise hold memory that another class or a
+ * large object needs).  One thread sweeps; the others wait for its
+ * generation to end, then retry. */
+PARGC_GPU_FN PARGC_GPU_NOINLINE void pargc_gpu_bins_reclaim(void)
+{
+  uint32_t *sync = PARGC_GPU_HEAP.sync;
+  uint32_t gen = pargc_gpu_load32(&sync[1]);
+  if (pargc_gpu_cas32(&sync[0], 0, 1) != 0) {
+    while (pargc_gpu_load32(&sync[1]) == gen)
+      pargc_gpu_relax();
+    return;
+  }
+  pargc_gpu_fence();
+  uint32_t nlists = PARGC_GPU_HEAP.narenas * PARGC_GPU_NCLASSES;
+  for (uint32_t li = 0; li < nlists; li++)
+    pargc_gpu_bins_sweep_list(li);
+  for (uint32_t a = 0; a < PARGC_GPU_HEAP.narenas; a++)
+    pargc_gpu_bins_drop_current(a, 1);
+  for (uint32_t ci = 0; ci < PARGC_GPU_HEAP.nchunks; ci++)
+    if (pargc_gpu_load32(&PARGC_GPU_HEAP.chunks[ci].state) == 0)
+      pargc_gpu_chunk_retire(ci);
+  pargc_gpu_fence();
+  pargc_gpu_add32(&sync[1], 1);
+  pargc_gpu_store32(&sync[0], 0);
+}
+
+/* A free bin for arena a: from its current chunk, else from a new chunk,
+ * else from any chunk that has one, else after reclaiming empty bins and
+ * chunks everywhere; PARGC_GPU_NONE only when all of that failed. */
+PARGC_GPU_FN PARGC_GPU_NOINLINE uint32_t pargc_gpu_bins_get(uint32_t a)
+{
+  uint32_t b = pargc_gpu_bins_get_once(a);
+  if (b == PARGC_GPU_NONE) {
+    pargc_gpu_bins_reclaim();
+    b = pargc_gpu_bins_get_once(a);
+  }
+  return b;
 }
 
 /* Leader only: reserve n slots of list li, refilling it if the semaphore
@@ -373,45 +469,6 @@ PARGC_GPU_FN void pargc_gpu_bins_freed(uint32_t li, uint32_t b, uint32_t w, uint
     if (pargc_gpu_load32(&bin->bits[i]) != pargc_gpu_bins_tail(slots, i))
       return;
   pargc_gpu_bins_remove(li, b, slots);
-}
-
-/* Trimming, with no allocation running: every empty bin of list li goes
- * back to its chunk. */
-PARGC_GPU_FN void pargc_gpu_bins_trim_list(uint32_t li)
-{
-  pargc_gpu_binlist *L = &PARGC_GPU_HEAP.lists[li];
-  uint32_t slots = pargc_gpu_class_slots((int)(li % PARGC_GPU_NCLASSES));
-  for (uint32_t cur = pargc_gpu_load32(&L->head); cur;) {
-    uint32_t next = pargc_gpu_load32(&PARGC_GPU_HEAP.bins[cur - 1].next), empty = 1;
-    for (uint32_t w = 0; w < pargc_gpu_bins_words(slots) && empty; w++)
-      empty = pargc_gpu_load32(&PARGC_GPU_HEAP.bins[cur - 1].bits[w]) ==
-              pargc_gpu_bins_tail(slots, w);
-    if (empty)
-      pargc_gpu_bins_remove(li, cur - 1, 0);
-    cur = next;
-  }
-  /* Nobody reads: two advances finish both grace periods. */
-  while (pargc_gpu_cas32(&L->lock, 0, 1) != 0)
-    pargc_gpu_relax();
-  pargc_gpu_rcu_advance(L);
-  pargc_gpu_rcu_advance(L);
-  pargc_gpu_fence();
-  pargc_gpu_store32(&L->lock, 0);
-}
-
-/* Trimming: arena a stops carving its current chunk (so that an empty one
- * can retire), and any idle chunk retires. */
-PARGC_GPU_FN void pargc_gpu_bins_trim_arena(uint32_t a)
-{
-  uint32_t c = pargc_gpu_load32(&PARGC_GPU_HEAP.current[a]);
-  if (c && pargc_gpu_cas32(&PARGC_GPU_HEAP.current[a], c, 0) == c)
-    pargc_gpu_chunk_uncurrent(c - 1);
-}
-
-PARGC_GPU_FN void pargc_gpu_bins_trim_chunk(uint32_t ci)
-{
-  if (pargc_gpu_load32(&PARGC_GPU_HEAP.chunks[ci].state) == 0)
-    pargc_gpu_chunk_retire(ci);
 }
 
 #endif

@@ -160,6 +160,11 @@ static __device__ __noinline__ void *large_alloc(size_t size)
      * the top nodes; chunks use plain first fit (hint 0). */
     uint32_t hint = (sm_id() * 0x9E3779B9u) & 0xF0000000u;
     uint64_t n = pargc_gpu_buddy_alloc(&HEAP.buddy, (uint32_t)depth, hint);
+    if (!n) {
+      /* Empty bins and chunks may hold what we need: reclaim, retry. */
+      pargc_gpu_bins_reclaim();
+      n = pargc_gpu_buddy_alloc(&HEAP.buddy, (uint32_t)depth, hint);
+    }
     if (n)
       return HEAP.base + pargc_gpu_buddy_offset(&HEAP.buddy, n);
   }
@@ -203,21 +208,21 @@ static __global__ void trim_lists(uint32_t nlists)
 {
   uint32_t li = blockIdx.x * blockDim.x + threadIdx.x;
   if (li < nlists)
-    pargc_gpu_bins_trim_list(li);
+    pargc_gpu_bins_sweep_list(li);
 }
 
 static __global__ void trim_arenas(void)
 {
   uint32_t a = blockIdx.x * blockDim.x + threadIdx.x;
   if (a < HEAP.narenas)
-    pargc_gpu_bins_trim_arena(a);
+    pargc_gpu_bins_drop_current(a, 0);
 }
 
 static __global__ void trim_chunks(void)
 {
   uint32_t ci = blockIdx.x * blockDim.x + threadIdx.x;
   if (ci < HEAP.nchunks)
-    pargc_gpu_bins_trim_chunk(ci);
+    pargc_gpu_chunk_retire(ci);   /* only if idle */
 }
 
 /* ---- host entry points of this file ----------------------------------- */

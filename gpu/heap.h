@@ -95,6 +95,7 @@ typedef struct pargc_gpu_devheap {
   pargc_gpu_binlist *lists;   /* narenas * PARGC_GPU_NCLASSES */
   uint32_t *current;          /* per arena: current chunk, index + 1 */
   unsigned long long *counters; /* PARGC_GPU_COUNTERS */
+  uint32_t *sync;             /* [0] reclaim lock, [1] reclaim generation */
   uint32_t narenas;
   uint32_t nchunks;
   uint32_t chunk_depth;       /* buddy depth of a 512 KiB block */

@@ -66,6 +66,8 @@ int pargc_gpu_heap_create(pargc_gpu_heap **out, size_t bytes, int device)
   TRY(cudaMalloc((void **)&d->lists, h->nlists * sizeof *d->lists));
   TRY(cudaMalloc((void **)&d->current, d->narenas * sizeof *d->current));
   TRY(cudaMalloc((void **)&d->counters, PARGC_GPU_COUNTERS * sizeof *d->counters));
+  TRY(cudaMalloc((void **)&d->sync, 2 * sizeof *d->sync));
+  TRY(cudaMemset(d->sync, 0, 2 * sizeof *d->sync));
   TRY(cudaMalloc((void **)&d->buddy.words, h->nwords * sizeof(uint32_t)));
   TRY(cudaMemset(d->bins, 0, h->nbins * sizeof *d->bins));
   TRY(cudaMemset(d->lists, 0, h->nlists * sizeof *d->lists));
@@ -118,6 +120,7 @@ void pargc_gpu_heap_destroy(pargc_gpu_heap *h)
   cudaFree(h->dev.lists);
   cudaFree(h->dev.current);
   cudaFree(h->dev.counters);
+  cudaFree(h->dev.sync);
   cudaFree(h->dev.buddy.words);
   free(h);
 }

@@ -47,6 +47,7 @@ static void heap_setup(uint64_t size)
   free(d->lists);
   free(d->current);
   free(d->counters);
+  free(d->sync);
   free(d->buddy.words);
   free(initial_words);
   free(granule_owner);
@@ -63,6 +64,7 @@ static void heap_setup(uint64_t size)
   d->lists = calloc((size_t)NARENAS * PARGC_GPU_NCLASSES, sizeof *d->lists);
   d->current = calloc(NARENAS, sizeof *d->current);
   d->counters = calloc(PARGC_GPU_COUNTERS, sizeof *d->counters);
+  d->sync = calloc(2, sizeof *d->sync);
   uint32_t *words = calloc(pargc_gpu_buddy_nwords(LEVELS), sizeof *words);
   for (uint32_t i = 0; i < d->nchunks; i++)
     d->chunks[i].state = PARGC_GPU_CHUNK_RETIRED;
@@ -137,6 +139,10 @@ static char *large_alloc(uint64_t size, uint32_t hint)
 {
   int depth = pargc_gpu_buddy_depth_for(&test_heap.buddy, size);
   uint64_t n = depth < 0 ? 0 : pargc_gpu_buddy_alloc(&test_heap.buddy, (uint32_t)depth, hint);
+  if (!n && depth >= 0) {
+    pargc_gpu_bins_reclaim();
+    n = pargc_gpu_buddy_alloc(&test_heap.buddy, (uint32_t)depth, hint);
+  }
   return n ? test_heap.base + pargc_gpu_buddy_offset(&test_heap.buddy, n) : NULL;
 }
 
@@ -244,11 +250,11 @@ static void *reaper(void *arg)
 static void trim_and_check_empty(const char *what)
 {
   for (uint32_t li = 0; li < NARENAS * PARGC_GPU_NCLASSES; li++)
-    pargc_gpu_bins_trim_list(li);
+    pargc_gpu_bins_sweep_list(li);
   for (uint32_t a = 0; a < NARENAS; a++)
-    pargc_gpu_bins_trim_arena(a);
+    pargc_gpu_bins_drop_current(a, 0);
   for (uint32_t ci = 0; ci < test_heap.nchunks; ci++)
-    pargc_gpu_bins_trim_chunk(ci);
+    pargc_gpu_chunk_retire(ci);
   int lists_ok = 1, chunks_ok = 1;
   for (uint32_t li = 0; li < NARENAS * PARGC_GPU_NCLASSES; li++) {
     pargc_gpu_binlist *L = &test_heap.lists[li];
@@ -309,30 +315,83 @@ static void *filler(void *arg)
   }
 }
 
-static void test_fill(uint32_t cls, uint64_t size)
+/* Fill the pool with one class; returns the fraction of the pool used
+ * before the first failure, and leaves the objects in fill_objs. */
+static double fill_with(uint32_t cls)
 {
-  heap_setup(size);
   fill_cls = cls;
   filled = 0;
-  fill_objs = malloc(size / 16 * sizeof *fill_objs);
   pthread_t t[NT];
   for (long i = 0; i < NT; i++)
     pthread_create(&t[i], NULL, filler, (void *)i);
   for (int i = 0; i < NT; i++)
     pthread_join(t[i], NULL);
-  double fill = (double)filled * pargc_gpu_class_size((int)cls) / (double)size;
+  double fill = (double)filled * pargc_gpu_class_size((int)cls) / (double)pool_size;
   printf("fill, %u B objects: %.2f%% of the pool before the first failure\n",
          pargc_gpu_class_size((int)cls), 100 * fill);
   /* Only slot-size rounding inside a bin (e.g. 48 B: 85 slots, 4080 of
    * 4096 bytes) may be lost. */
   CHECK(fill >= 0.99 * (double)(pargc_gpu_class_slots((int)cls) * pargc_gpu_class_size((int)cls)) /
                     PARGC_GPU_BIN_SIZE);
-  for (long i = 0; i < filled; i++) {
-    disown(fill_objs[i], pargc_gpu_class_size((int)cls));
+  return fill;
+}
+
+static long unfill_next;
+static void *unfiller(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    long i = __atomic_fetch_add(&unfill_next, 1, __ATOMIC_SEQ_CST);
+    if (i >= filled)
+      return NULL;
+    disown(fill_objs[i], pargc_gpu_class_size((int)fill_cls));
     heap_free(fill_objs[i]);
   }
+}
+
+static void unfill(void)
+{
+  unfill_next = 0;
+  pthread_t t[NT];
+  for (long i = 0; i < NT; i++)
+    pthread_create(&t[i], NULL, unfiller, (void *)i);
+  for (int i = 0; i < NT; i++)
+    pthread_join(t[i], NULL);
+}
+
+static void test_fill(uint32_t cls, uint64_t size)
+{
+  heap_setup(size);
+  fill_objs = malloc(size / 16 * sizeof *fill_objs);
+  fill_with(cls);
+  unfill();
   free(fill_objs);
   trim_and_check_empty("fill");
+}
+
+/* Phases without trimming in between: the empty bins of one class must
+ * not keep another class or a large object from the memory (the
+ * exhaustion path reclaims them), so no failure comes early. */
+static void test_phases(uint64_t size)
+{
+  heap_setup(size);
+  fill_objs = malloc(size / 16 * sizeof *fill_objs);
+  fill_with(0);
+  unfill();
+  fill_with(11);
+  unfill();
+  fill_with(2);
+  unfill();
+  char *big = large_alloc(size / 2, 0);
+  CHECK(big != NULL);
+  char *big2 = large_alloc(size / 2, 0);
+  CHECK(big2 != NULL);
+  if (big)
+    heap_free(big);
+  if (big2)
+    heap_free(big2);
+  free(fill_objs);
+  trim_and_check_empty("phases");
 }
 
 int main(void)
@@ -343,5 +402,6 @@ int main(void)
   test_fill(2, (uint64_t)16 << 20);
   test_fill(11, (uint64_t)16 << 20);
   test_fill(12, (uint64_t)16 << 20);
+  test_phases((uint64_t)16 << 20);
   return CHECK_SUMMARY();
 }
