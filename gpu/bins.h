@@ -393,15 +393,14 @@ PARGC_GPU_FN PARGC_GPU_NOINLINE uint32_t pargc_gpu_bins_get(uint32_t a)
   return b;
 }
 
-/* Leader only: reserve n slots of list li, refilling it if the semaphore
- * says so.  1 on success; 0 when no bin could be found for the refill. */
-PARGC_GPU_FN PARGC_GPU_NOINLINE int pargc_gpu_bins_reserve(uint32_t a, uint32_t li, uint32_t cls, uint32_t n)
+/* The refill a REFILL answer obliges the leader to do: k fresh bins for
+ * list li, of which the leader keeps n slots.  Out of line: it is the
+ * slow path, and inlining it would cost the fast path registers. */
+PARGC_GPU_FN PARGC_GPU_NOINLINE int pargc_gpu_bins_refill(uint32_t a, uint32_t li, uint32_t cls,
+                                                          uint32_t n, uint32_t k)
 {
   pargc_gpu_binlist *L = &PARGC_GPU_HEAP.lists[li];
-  uint32_t slots = pargc_gpu_class_slots((int)cls);
-  uint32_t k = (n + slots - 1) / slots, batch = k * slots;
-  if (pargc_gpu_sem_wait(&L->sem, n, batch) == PARGC_GPU_SEM_ACQUIRED)
-    return 1;
+  uint32_t slots = pargc_gpu_class_slots((int)cls), batch = k * slots;
   uint32_t made = 0;
   for (; made < k; made++) {
     uint32_t b = pargc_gpu_bins_get(a);
@@ -419,6 +418,18 @@ PARGC_GPU_FN PARGC_GPU_NOINLINE int pargc_gpu_bins_reserve(uint32_t a, uint32_t 
   if (made)
     pargc_gpu_sem_signal(&L->sem, made * slots);
   return 0;
+}
+
+/* Leader only: reserve n slots of list li, refilling it if the semaphore
+ * says so.  1 on success; 0 when no bin could be found for the refill.
+ * Fast path: one CAS on the semaphore. */
+PARGC_GPU_FN int pargc_gpu_bins_reserve(uint32_t a, uint32_t li, uint32_t cls, uint32_t n)
+{
+  uint32_t slots = pargc_gpu_class_slots((int)cls);
+  uint32_t k = (n + slots - 1) / slots;
+  if (pargc_gpu_sem_wait(&PARGC_GPU_HEAP.lists[li].sem, n, k * slots) == PARGC_GPU_SEM_ACQUIRED)
+    return 1;
+  return pargc_gpu_bins_refill(a, li, cls, n, k);
 }
 
 /* Leader of a group holding `want` reservations on list li: claim up to
