@@ -194,7 +194,8 @@ static inline PARGC_HD uint64_t pargc_gpu_buddy_alloc(const pargc_gpu_buddy *b, 
 /* Free the block of node n (BUSY), merging buddies upwards. */
 static inline PARGC_HD void pargc_gpu_buddy_free_node(const pargc_gpu_buddy *b, uint64_t n)
 {
-  pargc_gpu_buddy_cas(b, n, PARGC_GPU_BUDDY_BUSY, PARGC_GPU_BUDDY_FREE);
+  if (pargc_gpu_buddy_cas(b, n, PARGC_GPU_BUDDY_BUSY, PARGC_GPU_BUDDY_FREE) != PARGC_GPU_BUDDY_BUSY)
+    return;   /* not an allocated block (double free): leave the tree alone */
   while (n > 1) {
     /* (I1) again, in reverse: the pair goes ABSENT in one CAS that fails if
      * anyone took either half meanwhile; then the parent becomes FREE. */
