@@ -183,23 +183,27 @@ PARGC_GPU_FN void pargc_gpu_rcu_exit(pargc_gpu_binlist *L, uint32_t parity)
  * then start a grace period for the bins in limbo.  Never waits. */
 PARGC_GPU_FN void pargc_gpu_rcu_advance(pargc_gpu_binlist *L)
 {
-  if (L->pending) {
-    if (pargc_gpu_load32(&L->readers[L->pending_parity]) != 0)
+  /* Lock holders follow each other across SMs: the fields below are read
+   * and written with volatile accesses so that no stale L1 line is used. */
+  uint32_t pending = pargc_gpu_load32(&L->pending);
+  if (pending) {
+    if (pargc_gpu_load32(&L->readers[pargc_gpu_load32(&L->pending_parity)]) != 0)
       return;
     pargc_gpu_fence();
-    for (uint32_t b = L->pending; b;) {
-      uint32_t nb = PARGC_GPU_HEAP.bins[b - 1].retire_next;
+    for (uint32_t b = pending; b;) {
+      uint32_t nb = pargc_gpu_load32(&PARGC_GPU_HEAP.bins[b - 1].retire_next);
       pargc_gpu_chunk_put(b - 1);
       PARGC_GPU_TRACE(PARGC_GPU_TRACE_RECYCLE);
       b = nb;
     }
-    L->pending = 0;
+    pargc_gpu_store32(&L->pending, 0);
   }
-  if (L->limbo) {
-    uint32_t e = L->epoch;
-    L->pending_parity = e & 1;
-    L->pending = L->limbo;
-    L->limbo = 0;
+  uint32_t limbo = pargc_gpu_load32(&L->limbo);
+  if (limbo) {
+    uint32_t e = pargc_gpu_load32(&L->epoch);
+    pargc_gpu_store32(&L->pending_parity, e & 1);
+    pargc_gpu_store32(&L->pending, limbo);
+    pargc_gpu_store32(&L->limbo, 0);
     pargc_gpu_fence();     /* the unlinks happen before the flip */
     pargc_gpu_store32(&L->epoch, e + 1);
     pargc_gpu_fence();
@@ -247,9 +251,9 @@ PARGC_GPU_FN void pargc_gpu_bins_init(uint32_t b, uint32_t cls, uint32_t li)
 {
   pargc_gpu_bin *bin = &PARGC_GPU_HEAP.bins[b];
   pargc_gpu_bitmap_init(bin->bits, PARGC_GPU_BIN_WORDS, pargc_gpu_class_slots((int)cls));
-  bin->cls = cls;
-  bin->list = li;
-  bin->magic = pargc_gpu_class_magic((int)cls);
+  pargc_gpu_store32(&bin->cls, cls);
+  pargc_gpu_store32(&bin->list, li);
+  pargc_gpu_store32(&bin->magic, pargc_gpu_class_magic((int)cls));
   pargc_gpu_fence();
   pargc_gpu_store32(&bin->linked, 1);
 }
@@ -278,8 +282,8 @@ PARGC_GPU_FN void pargc_gpu_bins_remove_locked(uint32_t li, uint32_t b)
     pargc_gpu_bins_unlink(L, b);
     PARGC_GPU_TRACE(PARGC_GPU_TRACE_UNLINK);
     pargc_gpu_store32(&bin->linked, 0);
-    bin->retire_next = L->limbo;
-    L->limbo = b + 1;
+    pargc_gpu_store32(&bin->retire_next, pargc_gpu_load32(&L->limbo));
+    pargc_gpu_store32(&L->limbo, b + 1);
   } else {
     for (uint32_t w = 0; w < nw; w++)
       if (got[w])
@@ -331,7 +335,8 @@ PARGC_GPU_FN void pargc_gpu_bins_sweep_list(uint32_t li)
   }
   for (int round = 0; round < 2; round++) {
     pargc_gpu_rcu_advance(L);
-    while (L->pending && pargc_gpu_load32(&L->readers[L->pending_parity]) != 0)
+    while (pargc_gpu_load32(&L->pending) &&
+           pargc_gpu_load32(&L->readers[pargc_gpu_load32(&L->pending_parity)]) != 0)
       pargc_gpu_relax();
   }
   pargc_gpu_rcu_advance(L);

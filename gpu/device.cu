@@ -128,8 +128,11 @@ static __device__ void small_free(uint64_t off)
 {
   uint32_t b = (uint32_t)(off >> PARGC_GPU_BIN_SHIFT);
   pargc_gpu_bin *bin = &HEAP.bins[b];
-  uint32_t li = bin->list;
-  uint32_t slot = pargc_gpu_class_slot_magic(bin->magic, (uint32_t)off & (PARGC_GPU_BIN_SIZE - 1));
+  /* Volatile loads: the bin may have served another class before, and a
+   * stale L1 line on this SM would still say so. */
+  uint32_t li = pargc_gpu_load32(&bin->list);
+  uint32_t slot = pargc_gpu_class_slot_magic(pargc_gpu_load32(&bin->magic),
+                                             (uint32_t)off & (PARGC_GPU_BIN_SIZE - 1));
   uint32_t w = slot / 32, bit = 1u << (slot % 32);
   uint32_t lane = lane_id(), active = __activemask();
   /* Lanes freeing into the same bitmap word release together. */

@@ -160,8 +160,8 @@ static void heap_free(char *p)
   }
   uint32_t b = (uint32_t)(off >> PARGC_GPU_BIN_SHIFT);
   pargc_gpu_bin *bin = &test_heap.bins[b];
-  uint32_t li = bin->list;
-  uint32_t slot = pargc_gpu_class_slot_magic(bin->magic, (uint32_t)off & (PARGC_GPU_BIN_SIZE - 1));
+  uint32_t li = pargc_gpu_load32(&bin->list);
+  uint32_t slot = pargc_gpu_class_slot_magic(pargc_gpu_load32(&bin->magic), (uint32_t)off & (PARGC_GPU_BIN_SIZE - 1));
   uint32_t w = slot / 32, bit = 1u << (slot % 32);
   uint32_t old = pargc_gpu_bitmap_release(&bin->bits[w], bit);
   if (!(old & bit))
