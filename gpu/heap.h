@@ -1,8 +1,8 @@
-/* gpu/heap.h -- private layout of the device heap (CUDA only; never
- * installed).
+/* gpu/heap.h -- private layout of the device heap (never installed).
  *
  * Job: the structures pargc_dev_malloc and pargc_dev_free work on, and the
- * few functions gpu/host.cu needs from gpu/device.cu.
+ * few functions gpu/host.cu needs from gpu/device.cu.  Plain C, so that
+ * the CPU test of gpu/bins.h can build a heap in host memory.
  *
  * Layout.  One pool from cudaMalloc, managed by the buddy tree
  * (gpu/buddy.h) in 4 KiB leaves.  Small objects (<= 2 KiB, 13 classes,
