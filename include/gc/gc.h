@@ -717,8 +717,9 @@ GC_API void GC_CALL GC_noop1(GC_word x);
  * place; the collector clears the word in either case. */
 GC_API int GC_CALL GC_general_register_disappearing_link(void **link, const void *obj)
     GC_ATTR_NONNULL(1) GC_ATTR_NONNULL(2);
-/* The same with obj = *link, for a link that lives inside an object:
- * the link disappears when the object holding it is collected. */
+/* The same with obj = GC_base(link): link lies inside a heap object and
+ * is cleared when that object itself becomes unreachable (old interface;
+ * aborts if link is not in the heap). */
 GC_API int GC_CALL GC_register_disappearing_link(void **link) GC_ATTR_NONNULL(1);
 /* Move a registration to another link address (GC_NOT_FOUND if link was
  * not registered, GC_DUPLICATE if new_link already is). */

@@ -13,6 +13,12 @@
  * num_direct) so that rarely used sizes do not grab a whole list.  The
  * encoding (counter values up to num_direct + GC_TINY_FREELISTS + 1) is
  * the one Boehm GC 8.2 uses, so lists may be filled by either library.
+ *
+ * pargc scans every word of these objects.  Boehm GC, with interior
+ * pointers recognised (its default), does not scan the LAST word of an
+ * object from these macros: it expects the client to have added a byte
+ * for one-past-the-end pointers.  Code meant for both should keep
+ * pointers out of the last word (or ask for one word more).
  */
 #ifndef GC_INLINE_H
 #define GC_INLINE_H
