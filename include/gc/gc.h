@@ -416,7 +416,8 @@ GC_API size_t GC_CALL GC_get_bytes_since_gc(void);  /* allocated since */
 GC_API size_t GC_CALL GC_get_total_bytes(void);     /* allocated ever */
 GC_API size_t GC_CALL GC_get_expl_freed_bytes_since_gc(void); /* by GC_free */
 GC_API size_t GC_CALL GC_get_obtained_from_os_bytes(void); /* mapped ever */
-/* Bytes in use by the heap, including what is free in it. */
+/* Bytes of the heap in use by allocated objects (heap size less free and
+ * unmapped bytes). */
 GC_API size_t GC_CALL GC_get_memory_use(void);
 /* Several of the figures at once, any pointer may be NULL: heap size, free
  * bytes, unmapped bytes, bytes allocated since the last collection, and
