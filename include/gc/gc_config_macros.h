@@ -93,7 +93,9 @@
 #endif
 #endif
 #ifndef GC_ATTR_EXPLICIT
-#if __cplusplus >= 201103L
+/* As Boehm GC: not with Clang, which rejects some explicit conversions
+ * the containers need. */
+#if __cplusplus >= 201103L && !defined(__clang__)
 #define GC_ATTR_EXPLICIT explicit
 #else
 #define GC_ATTR_EXPLICIT

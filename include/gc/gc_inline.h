@@ -81,41 +81,42 @@ GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL GC_malloc_kind_global(
   do {                                                                       \
     if (GC_EXPECT((granules) >= GC_TINY_FREELISTS, 0)) {                     \
       result = (default_expr);                                               \
-      break;                                                                 \
-    }                                                                        \
-    void **pargc_fl_ = (tiny_fl) + (granules);                               \
-    void *pargc_head_ = *pargc_fl_;                                          \
-    for (;;) {                                                               \
-      if (GC_EXPECT((GC_word)pargc_head_                                     \
-                        > (num_direct) + GC_TINY_FREELISTS + 1, 1)) {        \
-        /* A real object: pop it. */                                         \
-        void *pargc_next_ = *(void **)pargc_head_;                           \
-        result = pargc_head_;                                                \
-        GC_FAST_M_AO_STORE(pargc_fl_, pargc_next_);                          \
-        init;                                                                \
-        GC_PREFETCH_FOR_WRITE(pargc_next_);                                  \
-        if ((kind) != GC_I_PTRFREE) {                                        \
-          GC_end_stubborn_change(pargc_fl_);                                 \
-          GC_reachable_here(pargc_next_);                                    \
+    } else {                                                                 \
+      void **pargc_fl_ = (tiny_fl) + (granules);                             \
+      void *pargc_head_ = *pargc_fl_;                                        \
+      void *pargc_next_;                                                     \
+      for (;;) {                                                             \
+        if (GC_EXPECT((GC_word)pargc_head_                                   \
+                          > (num_direct) + GC_TINY_FREELISTS + 1, 1)) {      \
+          /* A real object: pop it. */                                       \
+          pargc_next_ = *(void **)pargc_head_;                               \
+          result = pargc_head_;                                              \
+          GC_FAST_M_AO_STORE(pargc_fl_, pargc_next_);                        \
+          init;                                                              \
+          GC_PREFETCH_FOR_WRITE(pargc_next_);                                \
+          if ((kind) != GC_I_PTRFREE) {                                      \
+            GC_end_stubborn_change(pargc_fl_);                               \
+            GC_reachable_here(pargc_next_);                                  \
+          }                                                                  \
+          GC_ASSERT(GC_size(result) >= (granules) * GC_GRANULE_BYTES);       \
+          break;                                                             \
         }                                                                    \
-        GC_ASSERT(GC_size(result) >= (granules) * GC_GRANULE_BYTES);         \
-        break;                                                               \
-      }                                                                      \
-      if ((GC_signed_word)pargc_head_ - (GC_signed_word)(num_direct) <= 0   \
-          && pargc_head_ != 0) {                                             \
-        /* Still counting direct allocations of this size. */                \
-        GC_FAST_M_AO_STORE(pargc_fl_, (char *)pargc_head_ + (granules) + 1); \
-        result = (default_expr);                                             \
-        break;                                                               \
-      }                                                                      \
-      /* Empty (or done counting): refill the list and retry. */             \
-      GC_generic_malloc_many((granules) == 0 ? GC_GRANULE_BYTES              \
-                                             : GC_RAW_BYTES_FROM_INDEX(granules), \
-                             kind, pargc_fl_);                               \
-      pargc_head_ = *pargc_fl_;                                              \
-      if (pargc_head_ == 0) {                                                \
-        result = (*GC_get_oom_fn())((granules) * GC_GRANULE_BYTES);          \
-        break;                                                               \
+        if ((GC_signed_word)pargc_head_ - (GC_signed_word)(num_direct) <= 0 \
+            && pargc_head_ != 0) {                                           \
+          /* Still counting direct allocations of this size. */              \
+          GC_FAST_M_AO_STORE(pargc_fl_, (char *)pargc_head_ + (granules) + 1); \
+          result = (default_expr);                                           \
+          break;                                                             \
+        }                                                                    \
+        /* Empty (or done counting): refill the list and retry. */           \
+        GC_generic_malloc_many((granules) == 0 ? GC_GRANULE_BYTES            \
+                                               : GC_RAW_BYTES_FROM_INDEX(granules), \
+                               kind, pargc_fl_);                             \
+        pargc_head_ = *pargc_fl_;                                            \
+        if (pargc_head_ == 0) {                                              \
+          result = (*GC_get_oom_fn())((granules) * GC_GRANULE_BYTES);        \
+          break;                                                             \
+        }                                                                    \
       }                                                                      \
     }                                                                        \
   } while (0)
