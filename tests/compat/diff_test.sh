@@ -3,9 +3,8 @@
 # against libpargc (both from pargc's headers, plain variant) and require
 # the same observations.  The two programs are built by make check when
 # the pargc-linked compat tests are switched on (see compat.am).
-bin=${top_builddir:-.}/tests/compat/bin
-boehm=$bin/difftest-ph-plain.bct
-pargc=$bin/difftest-ph-plain.pct
+boehm=${top_builddir:-.}/tests/compat/bin/difftest-ph-plain.bct
+pargc=${top_builddir:-.}/tests/compat/pbin/difftest-ph-plain.pct
 for p in "$boehm" "$pargc"; do
   if [ ! -x "$p" ]; then echo "SKIP: $p not built"; exit 77; fi
 done
