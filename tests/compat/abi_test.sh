@@ -8,6 +8,10 @@
 #  2. gcc -aux-info lists every function prototype each header set
 #     declares; the lists must be identical, apart from the differences
 #     listed in abi_expected.diff (reviewed, with a reason each).
+#  3. abi_probe_cpp.cc does the same for gc_cpp.h and gc_allocator.h
+#     (class layouts, GCPlacement values), when $CXX is set.
+#  4. pargc's headers compile cleanly as C89 and C++98 (-pedantic), as
+#     Boehm GC's do.
 # Needs the compiler ($CC) and Boehm's headers ($BDWGC_INCLUDEDIR, from
 # configure); skipped (77) without them.
 srcdir_compat=$(dirname "$0")
@@ -64,4 +68,36 @@ for variant in plain GC_THREADS GC_DEBUG GC_THREADS+GC_DEBUG; do
       "($(wc -l < "$tmp/aux.diff") accepted differences)"
   fi
 done
+
+if [ -n "$CXX" ]; then
+  for side in pargc boehm; do
+    if [ $side = pargc ]; then inc="-I$top_srcdir/include"; else inc="-I$BDWGC_INCLUDEDIR"; fi
+    $CXX $inc -o "$tmp/cpp_$side" "$srcdir_compat/abi_probe_cpp.cc" && "$tmp/cpp_$side" > "$tmp/cpp_$side.txt" \
+      || status=1
+  done
+  if diff -u "$tmp/cpp_boehm.txt" "$tmp/cpp_pargc.txt"; then
+    echo "ok [C++]: $(wc -l < "$tmp/cpp_pargc.txt") layouts, values and expansions agree"
+  else
+    echo "FAIL [C++]: abi_probe_cpp output differs (- Boehm, + pargc)"
+    status=1
+  fi
+fi
+
+# Old language levels: the headers must not need C99 or C++11.
+printf '%s\n#include <gc/leak_detector.h>\nint main(void) { return 0; }\n' "$headers" > "$tmp/c89.c"
+for defs in "" "-DGC_THREADS -DGC_DEBUG"; do
+  if $CC -std=c89 -pedantic -Werror -Wno-long-long $defs -I"$top_srcdir/include" -fsyntax-only "$tmp/c89.c"; then
+    echo "ok [C89 $defs]: headers compile"
+  else
+    echo "FAIL [C89 $defs]: headers do not compile cleanly"; status=1
+  fi
+done
+if [ -n "$CXX" ]; then
+  printf '#include <gc/gc_cpp.h>\n#include <gc/gc_allocator.h>\nint main() { return 0; }\n' > "$tmp/cxx98.cc"
+  if $CXX -std=c++98 -pedantic -Werror -Wno-long-long -I"$top_srcdir/include" -fsyntax-only "$tmp/cxx98.cc"; then
+    echo "ok [C++98]: headers compile"
+  else
+    echo "FAIL [C++98]: headers do not compile cleanly"; status=1
+  fi
+fi
 exit $status
