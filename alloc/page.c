@@ -26,12 +26,11 @@ void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
   pargc_assert_internal(head->pages == sc->pages);
   head->kind = (uint8_t)kind;
   head->sclass = (uint8_t)c;
-  head->owner = owner;
+  head->owner = (uint16_t)owner;
   head->node = (uint16_t)node;
   head->size = sc->size;
-  head->nobjs = sc->nobjs;
+  head->nobjs = (uint16_t)sc->nobjs;
   head->recip = sc->recip;
-  head->alloc_epoch = epoch;
   head->free = NULL;
   atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
   memset(pargc_page_marks(head), 0, PARGC_MARK_WORDS * sizeof(uint64_t));

@@ -56,6 +56,10 @@ enum {
   PARGC_MAX_KINDS = 8,
 };
 
+/* One cache line: the marker and the free path read a descriptor for
+ * nearly every candidate pointer, so everything they need sits in the
+ * first 40 bytes and the whole struct is exactly 64 bytes (the array is
+ * page-aligned, so no descriptor straddles two lines). */
 struct pargc_page {
   _Atomic uint8_t state; /* enum pargc_page_state */
   uint8_t kind;
@@ -64,18 +68,20 @@ struct pargc_page {
   uint8_t decommitted;   /* FREE run given back to the OS */
   uint8_t list;          /* which list the page is on (heap.c/thread.c) */
   uint16_t node;         /* NUMA node of the thread that first used it */
-  uint32_t owner;        /* id of the owning thread context (SMALL) */
+  uint16_t owner;        /* id of the owning thread context (SMALL) */
+  uint16_t nobjs;        /* objects in the span (SMALL, <= 4096); 1 for LARGE */
   uint32_t pages;        /* pages in the span / run (heads) */
   uint32_t head_delta;   /* TAIL: pages back to the head */
   uint32_t size;         /* object size (SMALL) or object bytes (LARGE) */
-  uint32_t nobjs;        /* objects in the span (SMALL); 1 for LARGE */
-  uint64_t recip;        /* see sizeclass.h */
-  uint64_t alloc_epoch;  /* collection epoch when objects were last handed out */
+  union {
+    uint64_t recip;         /* SMALL: see sizeclass.h */
+    uint64_t free_since_ns; /* FREE: when it became free (decommit delay) */
+  };
   _Atomic(void *) remote; /* objects freed by threads other than the owner */
   void *free;            /* free objects found by sweep, owner only */
   struct pargc_page *next, *prev; /* the list the page is on */
-  uint64_t free_since_ns; /* FREE: when it became free (decommit delay) */
 };
+_Static_assert(sizeof(struct pargc_page) == 64, "a page descriptor is one cache line");
 
 struct pargc_region {
   uintptr_t base;       /* first page */

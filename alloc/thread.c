@@ -176,7 +176,6 @@ static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
 {
   cs->cur = pg;
   pg->list = PARGC_LIST_CUR;
-  pg->alloc_epoch = ctx->epoch;
   ctx->free[k][c] = list;
   count_alloc(ctx, n * pg->size);
 }
@@ -318,11 +317,10 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
     memset(p, 0, n * PARGC_PAGE_SIZE);
   run->zeroed = 0;
   run->kind = (uint8_t)kind;
-  run->owner = ctx->id;
+  run->owner = (uint16_t)ctx->id;
   run->node = (uint16_t)ctx->node;
   run->size = (uint32_t)(n * PARGC_PAGE_SIZE > UINT32_MAX ? 0 : n * PARGC_PAGE_SIZE);
   run->nobjs = 1;
-  run->alloc_epoch = ctx->epoch;
   uint64_t *marks = pargc_page_marks(run);
   marks[0] = pargc_kind_uncollectable[kind] ? 1 : 0;
   atomic_store_explicit(&run->state, PARGC_PAGE_LARGE, memory_order_release);
@@ -398,8 +396,11 @@ static bool looks_free(struct pargc_page *pg, void **obj)
   if (w == 0)
     return true;
   uintptr_t base = pargc_page_addr(pg);
-  return w >= base && w < base + (uintptr_t)pg->nobjs * pg->size &&
-         (w - base) % pg->size == 0;
+  if (w < base || w >= base + (uintptr_t)pg->nobjs * pg->size)
+    return false;
+  /* Object-aligned?  By the span's reciprocal: no division on this path. */
+  uint32_t i = pargc_sizeclass_index(w - base, pg->recip);
+  return w == base + (uintptr_t)i * pg->size;
 }
 
 bool pargc_free(void *p)
@@ -422,7 +423,7 @@ bool pargc_free(void *p)
     return false;
   }
   if (pargc_kind_scanned[kind])
-    memset(obj, 0, pg->size);
+    memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
   if (pargc_kind_uncollectable[kind])
     pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
   if (ctx && pg->owner == ctx->id) {

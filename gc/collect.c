@@ -19,6 +19,7 @@ _Atomic uint64_t pargc_gc_no;
 void (*pargc_collect_event_fn)(int event);
 
 static _Atomic int collect_disabled;
+static size_t collect_last_live = SIZE_MAX; /* first collection: all threads */
 static void (*after_mark_hooks[PARGC_MAX_AFTER_MARK_HOOKS])(void);
 static int after_mark_count;
 
@@ -101,7 +102,7 @@ static void prepare_pages(void)
     }
     if (!pargc_kind_scanned[pg->kind])
       continue;
-    for (uint32_t w = 0; w < (pg->nobjs + 63) / 64; w++) {
+    for (uint32_t w = 0; w < (pg->nobjs + 63u) / 64; w++) {
       uint64_t bits = marks[w];
       while (bits) {
         unsigned b = (unsigned)__builtin_ctzll(bits);
@@ -145,6 +146,7 @@ static void collect_locked(void)
 
   event(EV_MARK_START);
   pargc_tracer_begin();
+  pargc_tracer_set_expected_live(collect_last_live);
   prepare_pages();
   pargc_collect_each_root(push_range, NULL);
   pargc_tracer_trace();
@@ -165,6 +167,7 @@ static void collect_locked(void)
   event(EV_RECLAIM_START);
   s.large_freed_bytes = sweep_large();
   pargc_heap_note_live(ts.marked_bytes);
+  collect_last_live = ts.marked_bytes;
   s.allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
   atomic_fetch_add(&pargc_epoch, 1);
   uint64_t gc_no = atomic_fetch_add(&pargc_gc_no, 1) + 1;

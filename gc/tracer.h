@@ -55,6 +55,9 @@ void pargc_tracer_set_threads(unsigned n);
  * threads may hold). */
 void pargc_tracer_prepare(void);
 void pargc_tracer_begin(void);
+/* Live bytes the collector expects (the previous collection's): below
+ * 1 MiB the trace runs on the calling thread alone. */
+void pargc_tracer_set_expected_live(size_t live_bytes);
 void pargc_tracer_push_range(void *lo, void *hi);
 void pargc_tracer_trace(void);
 void pargc_tracer_finish(struct pargc_trace_stats *out);
