@@ -27,12 +27,12 @@ extern void ex_set_on_collection_event(ex_event_proc proc)
     __asm__("GC_set_on_collection_event") __attribute__((weak));
 #else
 /* Boehm GC's gc.h declares the call; make sure our numbering is Boehm's. */
-_Static_assert(EX_EVENT_START == GC_EVENT_START, "event numbering");
-_Static_assert(EX_EVENT_MARK_START == GC_EVENT_MARK_START, "event numbering");
-_Static_assert(EX_EVENT_MARK_END == GC_EVENT_MARK_END, "event numbering");
-_Static_assert(EX_EVENT_END == GC_EVENT_END, "event numbering");
-_Static_assert(EX_EVENT_PRE_STOP_WORLD == GC_EVENT_PRE_STOP_WORLD, "event numbering");
-_Static_assert(EX_EVENT_POST_START_WORLD == GC_EVENT_POST_START_WORLD, "event numbering");
+_Static_assert((int)EX_EVENT_START == (int)GC_EVENT_START, "event numbering");
+_Static_assert((int)EX_EVENT_MARK_START == (int)GC_EVENT_MARK_START, "event numbering");
+_Static_assert((int)EX_EVENT_MARK_END == (int)GC_EVENT_MARK_END, "event numbering");
+_Static_assert((int)EX_EVENT_END == (int)GC_EVENT_END, "event numbering");
+_Static_assert((int)EX_EVENT_PRE_STOP_WORLD == (int)GC_EVENT_PRE_STOP_WORLD, "event numbering");
+_Static_assert((int)EX_EVENT_POST_START_WORLD == (int)GC_EVENT_POST_START_WORLD, "event numbering");
 #endif
 
 /* ---- Pause accounting --------------------------------------------------
