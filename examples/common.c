@@ -245,6 +245,10 @@ static void print_stats(const ex_opts *o) {
 }
 
 int ex_finish(const ex_opts *o, bool ok) {
+  return ex_finish_as(o, ok ? "ok" : "FAILED", ok ? 0 : 1);
+}
+
+int ex_finish_as(const ex_opts *o, const char *check, int status) {
   if (!snap.taken)
     ex_stop();
   const double mb = 1.0 / (1 << 20);
@@ -259,11 +263,11 @@ int ex_finish(const ex_opts *o, bool ok) {
   printf("%s: wall=%.2fs threads=%d gcs=%lu pause_total=%s pause_max=%s heap=%.1fMB"
          " rss=%.1fMB check=%s\n",
          o->name, snap.wall, o->threads, (unsigned long)snap.gcs, total, max,
-         snap.heap * mb, peak_rss_mb(), ok ? "ok" : "FAILED");
+         snap.heap * mb, peak_rss_mb(), check);
   if (o->verbose)
     print_stats(o);
   fflush(stdout);
-  return ok ? 0 : 1;
+  return status;
 }
 
 /* ---- Threads and allocation -------------------------------------------- */

@@ -95,6 +95,9 @@ void ex_stop(void);
 /* Print the summary line (and with -v the statistics), and return the
  * exit status for main: 0 when ok, 1 otherwise. */
 int ex_finish(const ex_opts *o, bool ok);
+/* The same with any word after check= and any exit status (cube uses it
+ * for "none": no answer within its limits, which is not a wrong answer). */
+int ex_finish_as(const ex_opts *o, const char *check, int status);
 
 /* Seconds since an arbitrary fixed point (CLOCK_MONOTONIC). */
 double ex_now(void);
