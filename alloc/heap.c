@@ -69,11 +69,27 @@ static struct pargc_page *run_split(struct pargc_page *head, size_t n,
   return head;
 }
 
+/* Does [head, head + n) contain a black-listed page?  Only multi-page
+ * runs care: a false pointer into a one-page span retains at most one
+ * small object, into a large run the whole object. */
+static bool run_blacklisted(const struct pargc_page *head, size_t n)
+{
+  if (n < 2)
+    return false;
+  size_t idx = pargc_page_index(head);
+  if (idx >= atomic_load_explicit(&pargc_region.blacklist_hi, memory_order_relaxed))
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (pargc_blacklisted(idx + i))
+      return true;
+  return false;
+}
+
 /* First fit in a list of FREE runs; removes and splits.  Caller locks. */
 static struct pargc_page *list_take(struct pargc_page_list *list, size_t n, uint8_t id)
 {
   for (struct pargc_page *r = list->head; r; r = r->next) {
-    if (r->pages >= n) {
+    if (r->pages >= n && !run_blacklisted(r, n)) {
       pargc_list_remove(list, r);
       atomic_fetch_sub(&pargc_heap.free_pages, n);
       return run_split(r, n, list, id);
@@ -110,17 +126,30 @@ static struct pargc_page *take_fresh(size_t n, bool force)
   if (pargc_heap.max_heap &&
       (committed + n) * PARGC_PAGE_SIZE > pargc_heap.max_heap)
     return NULL;
-  size_t top = atomic_fetch_add(&pargc_region.top, n);
-  if (top + n > pargc_region.max_pages) {
-    atomic_fetch_sub(&pargc_region.top, n); /* may leave a gap only if raced */
-    return NULL;
+  for (int attempt = 0; attempt < 16; attempt++) {
+    size_t top = atomic_fetch_add(&pargc_region.top, n);
+    if (top + n > pargc_region.max_pages) {
+      atomic_fetch_sub(&pargc_region.top, n); /* may leave a gap only if raced */
+      return NULL;
+    }
+    atomic_fetch_add(&pargc_heap.committed, n);
+    struct pargc_page *head = &pargc_region.pages[top];
+    head->zeroed = 1;
+    head->decommitted = 0;
+    if (!run_blacklisted(head, n)) {
+      pargc_heap_format_run(head, n);
+      return head;
+    }
+    /* A false pointer hits this range: give its pages, one by one, to
+     * the node pool (one-page spans may use them) and bump past it. */
+    for (size_t i = 0; i < n; i++) {
+      struct pargc_page *pg = head + i;
+      pg->node = 0;
+      pargc_heap_format_run(pg, 1);
+      pargc_heap_release_run(NULL, pg);
+    }
   }
-  atomic_fetch_add(&pargc_heap.committed, n);
-  struct pargc_page *head = &pargc_region.pages[top];
-  head->zeroed = 1;
-  head->decommitted = 0;
-  pargc_heap_format_run(head, n);
-  return head;
+  return NULL;
 }
 
 /* Steal a run of n pages: other contexts on `node` and its pool first,

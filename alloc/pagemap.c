@@ -14,7 +14,8 @@ bool pargc_pagemap_init(size_t reserve)
   void *base = pargc_os_reserve(reserve, (size_t)2 << 20);
   void *pages = pargc_os_alloc_meta(max_pages * sizeof(struct pargc_page));
   void *marks = pargc_os_alloc_meta(max_pages * PARGC_MARK_WORDS * sizeof(uint64_t));
-  if (!base || !pages || !marks) {
+  void *blacklist = pargc_os_alloc_meta((max_pages + 63) / 64 * sizeof(uint64_t));
+  if (!base || !pages || !marks || !blacklist) {
     pargc_warn("cannot reserve %zu bytes of address space for the heap "
                "(lower PARGC_HEAP_RESERVE)", reserve);
     return false;
@@ -25,5 +26,14 @@ bool pargc_pagemap_init(size_t reserve)
   atomic_store(&pargc_region.top, 0);
   pargc_region.pages = pages;
   pargc_region.marks = marks;
+  pargc_region.blacklist = blacklist;
   return true;
+}
+
+void pargc_blacklist_clear(void)
+{
+  size_t hi = atomic_load(&pargc_region.blacklist_hi);
+  for (size_t w = 0; w < (hi + 63) / 64; w++)
+    atomic_store_explicit(&pargc_region.blacklist[w], 0, memory_order_relaxed);
+  atomic_store(&pargc_region.blacklist_hi, 0);
 }

@@ -90,6 +90,13 @@ struct pargc_region {
   _Atomic size_t top;   /* pages handed out so far (bump pointer) */
   struct pargc_page *pages;
   uint64_t (*marks)[PARGC_MARK_WORDS];
+  /* Black list: one bit per page of the reservation, set by the marker
+   * for pages that a word which is not a pointer to an object hit (a
+   * free page, or one not handed out yet).  Multi-page runs avoid them,
+   * so that an integer that looks like an address cannot retain a large
+   * object.  Rebuilt at every collection (Boehm GC keeps the same idea). */
+  _Atomic uint64_t *blacklist;
+  _Atomic size_t blacklist_hi; /* one past the highest page index set */
 };
 
 extern struct pargc_region pargc_region;
@@ -145,6 +152,27 @@ static inline int32_t pargc_pagemap_object(uintptr_t p, struct pargc_page **out)
     return off < pg->size ? 0 : -1;
   return -1;
 }
+
+static inline bool pargc_blacklisted(size_t idx)
+{
+  return (atomic_load_explicit(&pargc_region.blacklist[idx >> 6], memory_order_relaxed) >>
+          (idx & 63)) & 1;
+}
+
+static inline void pargc_blacklist_page(size_t idx)
+{
+  _Atomic uint64_t *w = &pargc_region.blacklist[idx >> 6];
+  uint64_t bit = (uint64_t)1 << (idx & 63);
+  if (atomic_load_explicit(w, memory_order_relaxed) & bit)
+    return;
+  atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+  size_t hi = atomic_load_explicit(&pargc_region.blacklist_hi, memory_order_relaxed);
+  while (idx + 1 > hi && !atomic_compare_exchange_weak(&pargc_region.blacklist_hi, &hi, idx + 1))
+    ;
+}
+
+/* Forget the black list (start of a collection, world stopped). */
+void pargc_blacklist_clear(void);
 
 static inline uintptr_t pargc_page_object_addr(const struct pargc_page *pg, uint32_t i)
 {

@@ -28,7 +28,7 @@ static unsigned tracer_spawned;    /* helper threads running (excl. caller) */
 static pid_t tracer_pid;
 
 /* Heap bounds for this trace (the world is stopped: they do not move). */
-static uintptr_t trace_base, trace_limit;
+static uintptr_t trace_base, trace_limit, trace_reserve;
 static size_t trace_piece;
 
 /* Shared overflow list: ranges that did not fit in a deque. */
@@ -45,8 +45,6 @@ static uint64_t job_generation;
 static _Atomic unsigned job_done;
 static unsigned trace_round_threads; /* threads taking part in this trace */
 
-/* Black list: one bit per page of the reservation. */
-static _Atomic uint64_t *blacklist;
 
 unsigned pargc_tracer_threads(void)
 {
@@ -119,22 +117,6 @@ static inline void push(struct worker *w, uintptr_t lo, uintptr_t hi)
   }
 }
 
-static void blacklist_page(uintptr_t v)
-{
-  size_t idx = (v - pargc_region.base) >> PARGC_PAGE_SHIFT;
-  _Atomic uint64_t *word = &blacklist[idx >> 6];
-  uint64_t bit = (uint64_t)1 << (idx & 63);
-  if (!(atomic_load_explicit(word, memory_order_relaxed) & bit))
-    atomic_fetch_or_explicit(word, bit, memory_order_relaxed);
-}
-
-bool pargc_tracer_blacklisted(size_t idx)
-{
-  if (!blacklist)
-    return false;
-  return (atomic_load_explicit(&blacklist[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
-}
-
 /* v is inside [base, base + limit): mark its object if there is one. */
 static inline __attribute__((always_inline)) void mark_candidate(struct worker *w, uintptr_t v)
 {
@@ -155,7 +137,7 @@ static inline __attribute__((always_inline)) void mark_candidate(struct worker *
       return;
     i = 0;
   } else {
-    blacklist_page(v);
+    pargc_blacklist_page((v - trace_base) >> PARGC_PAGE_SHIFT);
     return;
   }
   unsigned kind = pg->kind;
@@ -184,6 +166,8 @@ static void scan(struct worker *w, struct pargc_range r)
     uintptr_t v = *p;
     if (v - base < limit)
       mark_candidate(w, v);
+    else if (PARGC_UNLIKELY(v - base < trace_reserve))
+      pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
   }
 }
 
@@ -307,9 +291,7 @@ void pargc_tracer_prepare(void)
   unsigned n = pargc_tracer_threads();
   if (!tracer_workers) {
     tracer_workers = pargc_os_alloc_meta(PARGC_MAX_GC_THREADS * sizeof(struct worker));
-    size_t bl_words = (pargc_region.max_pages + 63) / 64;
-    blacklist = pargc_os_alloc_meta(bl_words * sizeof(uint64_t));
-    if (!tracer_workers || !blacklist)
+    if (!tracer_workers)
       pargc_fatal("out of memory for the GC threads' state");
     tracer_pid = getpid();
   }
@@ -353,6 +335,8 @@ void pargc_tracer_begin(void)
 {
   trace_base = pargc_region.base;
   trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
+  trace_reserve = pargc_region.reserve;
+  pargc_blacklist_clear();
   trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
   for (unsigned i = 0; i < tracer_nthreads; i++)
     memset(&tracer_workers[i].st, 0, sizeof tracer_workers[i].st);

@@ -75,7 +75,7 @@ size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *),
 /* After fork: the GC threads are gone in the child. */
 void pargc_tracer_after_fork_child(void);
 
-/* Pages that false pointers hit (black list); large runs avoid them. */
-bool pargc_tracer_blacklisted(size_t page_index);
+/* Pages that false pointers hit are black-listed in the page map
+ * (pagemap.h); multi-page runs avoid them. */
 
 #endif

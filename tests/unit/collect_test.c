@@ -3,6 +3,7 @@
  * big pointer arrays, uncollectable objects, TLS and another thread's
  * stack -- and what is not is reclaimed.  Runs under PARGC_VERIFY. */
 #include "config.h"
+#include "alloc/pagemap.h"
 #include <gc.h>
 #include "check.h"
 
@@ -133,6 +134,22 @@ static void test_large_freed(void)
   CHECK(GC_base(REVEAL(h)) == NULL); /* its run went back to the pool */
 }
 
+/* A word that looks like a pointer into pages not handed out yet is
+ * black-listed: a large object allocated afterwards avoids that page. */
+static volatile uintptr_t false_pointer;
+
+static void test_blacklist(void)
+{
+  size_t top = atomic_load(&pargc_region.top);
+  false_pointer = pargc_region.base + ((top + 3) << PARGC_PAGE_SHIFT) + 100;
+  GC_gcollect();
+  CHECK(pargc_blacklisted(top + 3));
+  char *big = GC_MALLOC(2 << 20);
+  CHECK(big != NULL);
+  CHECK(!((uintptr_t)big <= false_pointer && false_pointer < (uintptr_t)big + (2u << 20)));
+  false_pointer = 0;
+}
+
 static void test_tls(void)
 {
   tls_only = GC_MALLOC(sizeof(struct node));
@@ -213,6 +230,7 @@ int main(void)
   test_pointer_array();
   test_uncollectable();
   test_large_freed();
+  test_blacklist();
   test_tls();
   test_other_stack();
   test_realloc();
