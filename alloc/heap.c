@@ -193,13 +193,11 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
   return NULL;
 }
 
-static size_t collect_threshold(void)
+size_t pargc_heap_collect_threshold(void)
 {
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   size_t floor = (size_t)pargc_opt.initial_heap;
-  if (heap < floor)
-    heap = floor;
-  return heap / (size_t)pargc_opt.free_space_divisor;
+  return (heap > floor ? heap : floor) / (size_t)pargc_opt.free_space_divisor;
 }
 
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
@@ -227,7 +225,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     /* Nothing local, nothing to steal, over k x max(live): collect if
      * enough was allocated to make it worthwhile, else grow. */
     if (collect_ok && !collected && pargc_heap_collect_hook &&
-        atomic_load(&pargc_heap.bytes_since_gc) >= collect_threshold() / 2) {
+        atomic_load(&pargc_heap.bytes_since_gc) >= pargc_heap_collect_threshold() / 2) {
       collected = true;
       if (pargc_heap_collect_hook())
         return NULL; /* caller retries: the sweep may have freed objects */

@@ -93,6 +93,10 @@ size_t pargc_heap_decommit(bool all);
 /* Mark the head and tails of a run as a span/run of n pages. */
 void pargc_heap_format_run(struct pargc_page *head, size_t n);
 
+/* Boehm's trigger: collect once this many bytes were handed out since
+ * the last collection, max(heap, GC_INITIAL_HEAP_SIZE) / divisor. */
+size_t pargc_heap_collect_threshold(void);
+
 /* Called by the collector after marking with the live bytes it found. */
 void pargc_heap_note_live(size_t live_bytes);
 

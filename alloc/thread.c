@@ -162,13 +162,6 @@ static void count_alloc(struct pargc_tctx *ctx, size_t bytes)
   }
 }
 
-static size_t collect_threshold(void)
-{
-  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
-  size_t floor = (size_t)pargc_opt.initial_heap;
-  return (heap > floor ? heap : floor) / (size_t)pargc_opt.free_space_divisor;
-}
-
 /* Make `pg` the current page of (k, c), its free objects `list`. */
 static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
                          unsigned k, unsigned c, struct pargc_page *pg,
@@ -195,6 +188,19 @@ static void **list_concat(void **a, void **b)
     ;
   *t = (void *)((uintptr_t)b ^ pargc_link_key);
   return a;
+}
+
+/* Sweep one page of ctx's unswept lists; an empty span goes back to the
+ * thread's free runs (returns false), otherwise *r holds its free list. */
+static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct pargc_sweep_result *r)
+{
+  pargc_page_sweep(pg, r);
+  ctx->stats.pages_swept++;
+  if (r->nlive == 0) {
+    pargc_heap_release_run(ctx, pg);
+    return false;
+  }
+  return true;
 }
 
 /* Find free objects for (k, c); false when the heap is exhausted. */
@@ -229,12 +235,8 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     /* Lazy sweep: pages left by the last collection. */
     while ((pg = pargc_list_pop(&cs->unswept))) {
       struct pargc_sweep_result r;
-      pargc_page_sweep(pg, &r);
-      ctx->stats.pages_swept++;
-      if (r.nlive == 0) {
-        pargc_heap_release_run(ctx, pg);
+      if (!sweep_one(ctx, pg, &r))
         continue;
-      }
       if (r.free) {
         make_current(ctx, cs, k, c, pg, r.free, r.nfree);
         return true;
@@ -256,7 +258,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     /* Boehm's policy: collect once heap/divisor bytes were allocated. */
     if (!collected && pargc_heap_collect_hook &&
         atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) +
-                ctx->bytes_pending >= collect_threshold()) {
+                ctx->bytes_pending >= pargc_heap_collect_threshold()) {
       collected = true;
       if (pargc_heap_collect_hook())
         continue;
@@ -303,7 +305,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   size_t n = (size + PARGC_PAGE_SIZE - 1) >> PARGC_PAGE_SHIFT;
   /* Boehm's policy applies to large objects too. */
   if (pargc_heap_collect_hook &&
-      atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= collect_threshold())
+      atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= pargc_heap_collect_threshold())
     pargc_heap_collect_hook();
   enum pargc_run_source src;
   struct pargc_page *run = pargc_heap_take_run(ctx, n, true, &src);
@@ -364,12 +366,8 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
       struct pargc_page *pg;
       while ((pg = pargc_list_pop(&cs->unswept))) {
         struct pargc_sweep_result r;
-        pargc_page_sweep(pg, &r);
-        ctx->stats.pages_swept++;
-        if (r.nlive == 0) {
-          pargc_heap_release_run(ctx, pg);
+        if (!sweep_one(ctx, pg, &r))
           continue;
-        }
         pg->free = r.free;
         pargc_list_push_tail(r.free ? &cs->avail : &cs->full, pg,
                              r.free ? PARGC_LIST_AVAIL : PARGC_LIST_FULL);
