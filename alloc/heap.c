@@ -34,8 +34,14 @@ size_t pargc_heap_effective_k(void)
 
 void pargc_heap_note_live(size_t live)
 {
+  /* LPS's max(l) is what a page-shared allocator would consume, which for
+   * a collected heap is the live data plus one allocation interval
+   * (pargc_heap_collect_threshold): live x (1 + 2/d). */
+  size_t d = (size_t)pargc_opt.free_space_divisor;
+  atomic_store(&pargc_heap.last_live, live);
+  size_t need = live + 2 * live / d;
   size_t old = atomic_load(&pargc_heap.max_live);
-  while (live > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, live))
+  while (need > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, need))
     ;
 }
 
@@ -195,9 +201,15 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
 
 size_t pargc_heap_collect_threshold(void)
 {
+  /* Boehm GC's rules: allocate heap / d between collections, and since a
+   * collection costs what it scans (about twice the live data, counting
+   * roots and what it may find), at least 2 x live / d -- and at least
+   * GC_INITIAL_HEAP_SIZE / d. */
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
-  return (heap > floor ? heap : floor) / (size_t)pargc_opt.free_space_divisor;
+  size_t base = heap > scan ? heap : scan;
+  return (base > floor ? base : floor) / (size_t)pargc_opt.free_space_divisor;
 }
 
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,

@@ -51,7 +51,9 @@ enum pargc_run_source {
 struct pargc_heap {
   int64_t k;                   /* PARGC_K, as given */
   _Atomic size_t committed;    /* pages handed out and not decommitted */
-  _Atomic size_t max_live;     /* bytes: largest live heap seen (>= initial) */
+  _Atomic size_t max_live;     /* bytes: max(l), the largest heap the live data
+                                  needs (live x d/(d-1)), >= initial heap */
+  _Atomic size_t last_live;    /* bytes marked by the last collection */
   _Atomic size_t bytes_since_gc;
   _Atomic size_t bytes_total;  /* allocated ever */
   size_t max_heap;             /* bytes; 0: the reservation */
@@ -94,10 +96,11 @@ size_t pargc_heap_decommit(bool all);
 void pargc_heap_format_run(struct pargc_page *head, size_t n);
 
 /* Boehm's trigger: collect once this many bytes were handed out since
- * the last collection, max(heap, GC_INITIAL_HEAP_SIZE) / divisor. */
+ * the last collection: max(heap, 2 x live, GC_INITIAL_HEAP_SIZE) / divisor. */
 size_t pargc_heap_collect_threshold(void);
 
-/* Called by the collector after marking with the live bytes it found. */
+/* Called by the collector after marking with the live bytes it found;
+ * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */
 void pargc_heap_note_live(size_t live_bytes);
 
 #endif

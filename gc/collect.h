@@ -16,7 +16,7 @@
  *   8. restart the world; statistics; give idle free pages back.
  *
  * Policy (Boehm's): collect when the bytes allocated since the last
- * collection exceed max(heap, GC_INITIAL_HEAP_SIZE) / GC_FREE_SPACE_DIVISOR;
+ * collection exceed max(heap, 2 x live, GC_INITIAL_HEAP_SIZE) / GC_FREE_SPACE_DIVISOR;
  * LPS grows the heap when collecting frees too little.  GC_disable,
  * GC_DONT_GC and GC_MAXIMUM_HEAP_SIZE are honoured.
  */

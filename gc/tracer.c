@@ -28,7 +28,10 @@ static unsigned tracer_spawned;    /* helper threads running (excl. caller) */
 static pid_t tracer_pid;
 
 /* Heap bounds for this trace (the world is stopped: they do not move). */
-static uintptr_t trace_base, trace_limit, trace_reserve;
+/* Words above the handed-out pages are black-listed only up to twice the
+ * heap (plus 64 MiB): the heap grows there next, and the list stays
+ * small enough to clear at every collection. */
+static uintptr_t trace_base, trace_limit, trace_blacklist_limit;
 static size_t trace_piece;
 
 /* Shared overflow list: ranges that did not fit in a deque. */
@@ -166,7 +169,7 @@ static void scan(struct worker *w, struct pargc_range r)
     uintptr_t v = *p;
     if (v - base < limit)
       mark_candidate(w, v);
-    else if (PARGC_UNLIKELY(v - base < trace_reserve))
+    else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit))
       pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
   }
 }
@@ -335,7 +338,9 @@ void pargc_tracer_begin(void)
 {
   trace_base = pargc_region.base;
   trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
-  trace_reserve = pargc_region.reserve;
+  trace_blacklist_limit = 2 * trace_limit + ((uintptr_t)64 << 20);
+  if (trace_blacklist_limit > pargc_region.reserve)
+    trace_blacklist_limit = pargc_region.reserve;
   pargc_blacklist_clear();
   trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
   for (unsigned i = 0; i < tracer_nthreads; i++)
