@@ -361,6 +361,8 @@ static int beam_search(const cube *start) {
     position **all = GC_MALLOC(sizeof(position *) * n);
     n = 0;
     for (int t = 0; t < S.threads; t++) {
+      if (S.children[t].n == 0)
+        continue; /* items may be NULL: memcpy's arguments must not be */
       memcpy(all + n, S.children[t].items, sizeof(position *) * S.children[t].n);
       n += S.children[t].n;
     }

@@ -4,12 +4,14 @@
 #include "gc/roots.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
+#include "gc/threads_internal.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
 #include "alloc/thread.h"
 
+#include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,9 +55,38 @@ void pargc_collect_enable(void)
 }
 bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0; }
 
+/* Under PARGC_VERIFY the root ranges of the mark are recorded, so that
+ * the check scans exactly those: enumerating again from deeper in the
+ * collector's own stack would scan dead slots the mark rightly ignored. */
+static struct root_record {
+  void **ranges; /* lo, hi pairs */
+  size_t len, cap;
+} collect_roots_seen;
+
+static void record_root(void *lo, void *hi)
+{
+  struct root_record *r = &collect_roots_seen;
+  if (r->len + 2 > r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 1024;
+    void **nb = pargc_os_alloc_meta(cap * sizeof *nb);
+    if (!nb)
+      pargc_fatal("out of memory recording roots for PARGC_VERIFY");
+    if (r->ranges) {
+      memcpy(nb, r->ranges, r->len * sizeof *nb);
+      pargc_os_free_meta(r->ranges, r->cap * sizeof *nb);
+    }
+    r->ranges = nb;
+    r->cap = cap;
+  }
+  r->ranges[r->len++] = lo;
+  r->ranges[r->len++] = hi;
+}
+
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
+  if (pargc_opt.verify)
+    record_root(lo, hi);
   pargc_tracer_push_range(lo, hi);
 }
 
@@ -65,10 +96,11 @@ void pargc_collect_each_root(pargc_range_fn fn, void *arg)
   pargc_threads_each_root_range(fn, arg);
 }
 
-/* Verification also needs the uncollectable objects as roots. */
+/* Verification: the mark's recorded roots, and the uncollectable objects. */
 static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
 {
-  pargc_collect_each_root(fn, arg);
+  for (size_t i = 0; i < collect_roots_seen.len; i += 2)
+    fn(collect_roots_seen.ranges[i], collect_roots_seen.ranges[i + 1], arg);
   size_t top = atomic_load(&pargc_region.top);
   for (size_t idx = 0; idx < top; idx++) {
     struct pargc_page *pg = &pargc_region.pages[idx];
@@ -132,8 +164,15 @@ static uint64_t sweep_large(void)
   return freed;
 }
 
-static void collect_locked(void)
+/* The thread's own stack is a root from this frame up: it lives for the
+ * whole collection, and __builtin_unwind_init + setjmp put the caller's
+ * callee-saved registers in it (see pargc_threads_set_self_scan_start). */
+static PARGC_NOINLINE void collect_locked(void)
 {
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  pargc_threads_set_self_scan_start(pargc_threads_current_sp());
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
   event(EV_START);
@@ -147,6 +186,7 @@ static void collect_locked(void)
   event(EV_MARK_START);
   pargc_tracer_begin();
   pargc_tracer_set_expected_live(collect_last_live);
+  collect_roots_seen.len = 0;
   prepare_pages();
   pargc_collect_each_root(push_range, NULL);
   pargc_tracer_trace();
@@ -193,6 +233,8 @@ static void collect_locked(void)
     s.marked_per_thread[i] = ts.per_thread[i].marked_bytes;
   pargc_stats_record(&s);
   event(EV_END);
+  pargc_threads_set_self_scan_start(NULL);
+  __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
 
   /* Give back free pages that stayed idle long enough. */
   pargc_heap_decommit(false);

@@ -415,6 +415,13 @@ static void report_stack(pargc_range_fn fn, void *arg,
   fn(sp, hi, arg);
 }
 
+static char *stop_self_scan_start;
+
+void pargc_threads_set_self_scan_start(void *sp)
+{
+  stop_self_scan_start = sp;
+}
+
 PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
 {
   /* The caller's callee-saved registers: __builtin_unwind_init makes this
@@ -430,7 +437,7 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
     if (t->gone)
       continue;
     if (t == me) {
-      report_stack(fn, arg, t, sp);
+      report_stack(fn, arg, t, stop_self_scan_start ? stop_self_scan_start : sp);
     } else if (t == stop_owner) {
       fn(&t->regs, &t->regs + 1, arg);
       report_stack(fn, arg, t, t->stop_sp);

@@ -63,6 +63,15 @@ void pargc_threads_start_world(void);
 typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
 void pargc_threads_each_root_range(pargc_range_fn fn, void *arg);
 
+/* The collector calls this on entry, from a frame that stays live for the
+ * whole collection and holds the caller's registers (setjmp): the calling
+ * thread's stack is then scanned from `sp` up, not from wherever
+ * pargc_threads_each_root_range happens to be called.  The frames below
+ * are the collector's own scratch space, reused between the mark and the
+ * passes after it (PARGC_VERIFY), so they are never roots.  NULL goes back
+ * to the current frame. */
+void pargc_threads_set_self_scan_start(void *sp);
+
 /* Number of registered threads (for LPS's clamp of k, and statistics). */
 int pargc_threads_count(void);
 
