@@ -328,8 +328,17 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   return p;
 }
 
+/* Work the collector left for a mutator (running finalizers): set by a
+ * collection that an allocation triggered, run here at the start of the
+ * next slow path, where no allocator state is half-updated. */
+_Atomic int pargc_alloc_pending;
+void (*pargc_alloc_pending_hook)(void);
+
 void *pargc_alloc_slow(size_t size, unsigned kind)
 {
+  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_pending, memory_order_relaxed)) &&
+      pargc_alloc_pending_hook)
+    pargc_alloc_pending_hook();
   struct pargc_tctx *ctx = pargc_tctx_get();
   if (size > PARGC_SMALL_MAX) {
     if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
@@ -401,6 +410,17 @@ static bool looks_free(struct pargc_page *pg, void **obj)
   /* Object-aligned?  By the span's reciprocal: no division on this path. */
   uint32_t i = pargc_sizeclass_index(w - base, pg->recip);
   return w == base + (uintptr_t)i * pg->size;
+}
+
+bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i)
+{
+  return looks_free(pg, (void **)pargc_page_object_addr(pg, i));
+}
+
+void pargc_slot_retire(struct pargc_page *pg, void *obj)
+{
+  (void)pg;
+  *(void **)obj = (void *)pargc_link_key; /* an encoded NULL link */
 }
 
 bool pargc_free(void *p)

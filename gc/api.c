@@ -15,12 +15,12 @@
 typedef void *(*oom_fn)(size_t);
 typedef void (*warn_fn)(char *, unsigned long);
 
-static oom_fn api_oom_fn;
+extern oom_fn GC_oom_fn; /* Boehm's variable, in api_misc.c */
 extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 static void *api_oom(size_t bytes)
 {
-  oom_fn fn = api_oom_fn;
+  oom_fn fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }
 
@@ -217,13 +217,13 @@ GC_PUBLIC size_t GC_get_total_bytes(void)
 
 GC_PUBLIC void GC_set_oom_fn(oom_fn fn)
 {
-  api_oom_fn = fn;
+  GC_oom_fn = fn;
   pargc_alloc_oom_hook = api_oom;
 }
 
 GC_PUBLIC oom_fn GC_get_oom_fn(void)
 {
-  return api_oom_fn;
+  return GC_oom_fn;
 }
 
 GC_PUBLIC void GC_set_warn_proc(warn_fn fn)
