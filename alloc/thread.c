@@ -141,7 +141,8 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   ctx->epoch = epoch;
   /* Every page but the current ones was last allocated from before the
    * collection that just ended: its marks are valid, so it may be swept. */
-  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+  unsigned nkinds = pargc_kind_count(); /* kinds in use, not PARGC_MAX_KINDS */
+  for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
       if (!cs->avail.head && !cs->full.head)
@@ -221,7 +222,10 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
                              atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire));
       pg->free = NULL;
       if (l) {
-        make_current(ctx, cs, k, c, pg, l, 0);
+        /* Pages reach avail from pargc_tctx_sweep_all (an explicit
+         * collection) and from GC_free: count their objects as allocated
+         * now, as the lazy sweep path does (GC_get_total_bytes). */
+        make_current(ctx, cs, k, c, pg, l, pargc_page_list_length(l));
         return true;
       }
       pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
@@ -367,7 +371,8 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
 void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
 {
   pargc_tctx_adjust_epoch(ctx);
-  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+  unsigned nkinds = pargc_kind_count();
+  for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
       struct pargc_page *pg;

@@ -65,9 +65,20 @@ void pargc_collect_enable(void)
 }
 bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0; }
 
+/* The collecting thread's own stack is scanned from the stack pointer of
+ * the call that lists the roots; verification lists them again from a
+ * deeper frame, and the dead frames in between (the tracer's, the hooks',
+ * earlier calls') may hold stale pointers to unmarked objects.  So the
+ * range pushed for the trace is remembered (the one holding a local of
+ * collect_locked) and verification starts the same stack there. */
+static char *collect_stack_probe;
+static char *collect_stack_lo;
+
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
+  if ((char *)lo <= collect_stack_probe && collect_stack_probe < (char *)hi)
+    collect_stack_lo = lo;
   pargc_tracer_push_range(lo, hi);
 }
 
@@ -77,10 +88,25 @@ void pargc_collect_each_root(pargc_range_fn fn, void *arg)
   pargc_threads_each_root_range(fn, arg);
 }
 
+struct clamp_arg {
+  pargc_range_fn fn;
+  void *arg;
+};
+
+static void clamp_own_stack(void *lo, void *hi, void *arg)
+{
+  struct clamp_arg *c = arg;
+  if ((char *)lo <= collect_stack_probe && collect_stack_probe < (char *)hi &&
+      (char *)lo < collect_stack_lo && collect_stack_lo < (char *)hi)
+    lo = collect_stack_lo;
+  c->fn(lo, hi, c->arg);
+}
+
 /* Verification also needs the uncollectable objects as roots. */
 static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
 {
-  pargc_collect_each_root(fn, arg);
+  struct clamp_arg c = {fn, arg};
+  pargc_collect_each_root(clamp_own_stack, &c);
   size_t top = atomic_load(&pargc_region.top);
   for (size_t idx = 0; idx < top; idx++) {
     struct pargc_page *pg = &pargc_region.pages[idx];
@@ -160,6 +186,8 @@ static void collect_locked(void)
   pargc_tracer_begin();
   pargc_tracer_set_expected_live(collect_last_live);
   prepare_pages();
+  collect_stack_probe = (char *)&s;
+  collect_stack_lo = NULL;
   pargc_collect_each_root(push_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();

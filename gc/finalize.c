@@ -372,7 +372,10 @@ static int link_register(struct link_table *t, void **link, const void *obj)
   pargc_collect_init();
   pthread_mutex_lock(&pargc_collect_lock);
   bury_graveyard();
-  if (link_find(t, (uintptr_t)link)) {
+  struct link_node **old = link_find(t, (uintptr_t)link);
+  if (old) {
+    /* As Boehm GC: the link now follows the new object. */
+    (*old)->hobj = HIDE(obj);
     pthread_mutex_unlock(&pargc_collect_lock);
     return GC_DUPLICATE;
   }

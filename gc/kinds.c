@@ -23,6 +23,7 @@
 #include "gc/compat.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
+#include "alloc/options.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -319,6 +320,10 @@ static void scan_special(uintptr_t obj)
     break;
   }
   case SCAN_GCJ: {
+    if (pargc_opt.ignore_gcj_info) { /* GC_IGNORE_GCJ_INFO */
+      pargc_tracer_push_object_range(obj, obj + size);
+      break;
+    }
     uintptr_t vt = w[0];
     if (!vt)
       break; /* not yet initialised: all zero */
