@@ -361,7 +361,7 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
   if (pargc_kind_uncollectable[kind]) {
     /* Uncollectable objects' mark bits mean "allocated": the collector
      * scans them as roots. */
-    struct pargc_page *pg;
+    struct pargc_page *pg = NULL;
     int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
     pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
   }

@@ -67,18 +67,17 @@ bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0
 
 /* The collecting thread's own stack is scanned from the stack pointer of
  * the call that lists the roots; verification lists them again from a
- * deeper frame, and the dead frames in between (the tracer's, the hooks',
- * earlier calls') may hold stale pointers to unmarked objects.  So the
- * range pushed for the trace is remembered (the one holding a local of
- * collect_locked) and verification starts the same stack there. */
+ * deeper frame, and the dead frames below collect_locked (the root
+ * hooks', the tracer's, earlier calls') may hold stale pointers to
+ * unmarked objects.  So verification scans this thread's stack from a
+ * local of collect_locked up: the callers' registers that collect_locked
+ * uses are saved above it; a register it leaves alone is only seen by
+ * the trace (verification may then check less, never report wrongly). */
 static char *collect_stack_probe;
-static char *collect_stack_lo;
 
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
-  if ((char *)lo <= collect_stack_probe && collect_stack_probe < (char *)hi)
-    collect_stack_lo = lo;
   pargc_tracer_push_range(lo, hi);
 }
 
@@ -96,9 +95,8 @@ struct clamp_arg {
 static void clamp_own_stack(void *lo, void *hi, void *arg)
 {
   struct clamp_arg *c = arg;
-  if ((char *)lo <= collect_stack_probe && collect_stack_probe < (char *)hi &&
-      (char *)lo < collect_stack_lo && collect_stack_lo < (char *)hi)
-    lo = collect_stack_lo;
+  if ((char *)lo <= collect_stack_probe && collect_stack_probe < (char *)hi)
+    lo = collect_stack_probe;
   c->fn(lo, hi, c->arg);
 }
 
@@ -187,7 +185,6 @@ static void collect_locked(void)
   pargc_tracer_set_expected_live(collect_last_live);
   prepare_pages();
   collect_stack_probe = (char *)&s;
-  collect_stack_lo = NULL;
   pargc_collect_each_root(push_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();
