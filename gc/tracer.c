@@ -170,13 +170,16 @@ static inline __attribute__((always_inline)) void mark_candidate(struct worker *
     return;
   w->st.marked_objects++;
   w->st.marked_bytes += pg->size;
-  if (pargc_kind_scanned[kind]) {
-    uintptr_t obj = start + (uintptr_t)i * pg->size;
-    /* Kinds made with GC_new_kind (typed, gcj, client descriptors) are
-     * scanned by their descriptor: pushed as (obj, 0), which scan() sends
-     * to pargc_tracer_scan_special.  The compare is on a register the
-     * normal kind already holds. */
-    push(w, obj, PARGC_UNLIKELY(kind >= PARGC_KIND_FIRST_CLIENT) ? 0 : obj + pg->size);
+  uintptr_t obj = start + (uintptr_t)i * pg->size;
+  if (PARGC_LIKELY(kind == PARGC_KIND_NORMAL)) {
+    push(w, obj, obj + pg->size);
+  } else if (pargc_kind_scanned[kind]) {
+    /* Only kinds made with GC_new_kind (typed, gcj, client descriptors)
+     * get here scanned (uncollectable kinds returned above): they are
+     * scanned by their descriptor, pushed as (obj, 0), which scan()
+     * sends to pargc_tracer_scan_special.  The normal kind is tested
+     * first, against a register, instead of loading the kind table. */
+    push(w, obj, 0);
   }
 }
 
