@@ -620,5 +620,7 @@ void GC_dump(void) { GC_dump_named(NULL); }
 
 void pargc_misc_install(void)
 {
+  if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
+    pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);
 }
