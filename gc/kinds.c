@@ -252,7 +252,7 @@ static void scan_descr(uintptr_t obj, size_t size, GC_word d, int depth)
     if ((GC_signed_word)d < 0) {
       /* through the first word (vtable), at offset -(d >> 2) - bias */
       uintptr_t vt = *(const uintptr_t *)obj;
-      if (!vt)
+      if (!vt || (intptr_t)vt < 0) /* unset, or a free object's link */
         break;
       GC_signed_word off = -(GC_signed_word)(d & ~(GC_word)GC_DS_TAGS) - GC_INDIR_PER_OBJ_BIAS;
       GC_word nd = *(const GC_word *)(vt + (uintptr_t)off);
@@ -324,9 +324,12 @@ static void scan_special(uintptr_t obj)
       pargc_tracer_push_object_range(obj, obj + size);
       break;
     }
+    /* 0: not yet initialised (all zero).  Top bit set: a free object
+     * (a conservative pointer may mark one) whose first word is an
+     * encoded free-list link, never a user-space vtable address. */
     uintptr_t vt = w[0];
-    if (!vt)
-      break; /* not yet initialised: all zero */
+    if (!vt || (intptr_t)vt < 0)
+      break;
     GC_word d = ((const GC_word *)vt)[1];
     scan_descr(obj, size, d, 0);
     break;
