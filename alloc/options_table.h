@@ -49,7 +49,55 @@
   X(sig_suspend, "PARGC_SIG_SUSPEND", INT, "30", 1, 64,                      \
     "Signal that stops a thread for a collection (default SIGPWR, as Boehm GC); change it if the program uses that signal") \
   X(sig_restart, "PARGC_SIG_RESTART", INT, "24", 1, 64,                      \
-    "Signal that restarts stopped threads (default SIGXCPU, as Boehm GC); must differ from PARGC_SIG_SUSPEND")
+    "Signal that restarts stopped threads (default SIGXCPU, as Boehm GC); must differ from PARGC_SIG_SUSPEND") \
+  X(find_leak, "GC_FIND_LEAK", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: leak detection: each collection reports unreachable objects that were never freed (with file:line for GC_DEBUG objects), as GC_set_find_leak(1)") \
+  X(abort_on_leak, "GC_ABORT_ON_LEAK", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: abort after reporting leaks (with GC_FIND_LEAK)") \
+  X(ignore_gcj_info, "GC_IGNORE_GCJ_INFO", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: scan gcj objects conservatively instead of by their vtable descriptor") \
+  X(print_verbose_stats, "GC_PRINT_VERBOSE_STATS", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: verbose statistics; pargc prints the same line per collection as GC_PRINT_STATS") \
+  X(all_interior_pointers, "GC_ALL_INTERIOR_POINTERS", BOOL, "1", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: pargc always recognises interior pointers") \
+  X(disable_incremental, "GC_DISABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: GC_enable_incremental never changes how pargc collects (see docs/api.md)") \
+  X(enable_incremental, "GC_ENABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: collections stay stop-parallel (see docs/api.md)") \
+  X(dump_regularly, "GC_DUMP_REGULARLY", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored (no heap dumps at each collection; GC_dump prints a summary on demand)") \
+  X(findleak_delay_free, "GC_FINDLEAK_DELAY_FREE", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: freed debug objects are reused at once") \
+  X(force_unmap_on_gcollect, "GC_FORCE_UNMAP_ON_GCOLLECT", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: pargc decommits free pages itself (PARGC_DECOMMIT, PARGC_DECOMMIT_DELAY_MS)") \
+  X(full_frequency, "GC_FULL_FREQUENCY", INT, "19", 0, 1000000,                                  \
+    "Boehm GC: accepted and ignored: every pargc collection is full") \
+  X(large_alloc_warn_interval, "GC_LARGE_ALLOC_WARN_INTERVAL", INT, "5", 0, 1000000,                                  \
+    "Boehm GC: accepted and ignored: pargc does not warn about large allocations") \
+  X(log_file, "GC_LOG_FILE", STR, "", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: reports go to stderr (and PARGC_STATS_FILE)") \
+  X(loop_on_abort, "GC_LOOP_ON_ABORT", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: fatal errors abort") \
+  X(no_blacklist_warning, "GC_NO_BLACKLIST_WARNING", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: pargc never warns about black-listed pages") \
+  X(only_log_to_file, "GC_ONLY_LOG_TO_FILE", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored (see GC_LOG_FILE)") \
+  X(pause_time_target, "GC_PAUSE_TIME_TARGET", INT, "0", 0, 1000000,                                  \
+    "Boehm GC: accepted and ignored: incremental pause targets do not apply to stop-parallel collections") \
+  X(print_address_map, "GC_PRINT_ADDRESS_MAP", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored") \
+  X(print_back_height, "GC_PRINT_BACK_HEIGHT", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored (no back-pointer builds)") \
+  X(retry_signals, "GC_RETRY_SIGNALS", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored: the stop-the-world handshake does not lose signals") \
+  X(trace, "GC_TRACE", STR, "", 0, 0,                                  \
+    "Boehm GC: accepted and ignored (debug builds of Boehm GC only)") \
+  X(unmap_threshold, "GC_UNMAP_THRESHOLD", INT, "0", 0, 1000000,                                  \
+    "Boehm GC: accepted and ignored: use PARGC_DECOMMIT_DELAY_MS") \
+  X(use_entire_heap, "GC_USE_ENTIRE_HEAP", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored") \
+  X(use_getwritewatch, "GC_USE_GETWRITEWATCH", BOOL, "0", 0, 0,                                  \
+    "Boehm GC: accepted and ignored (Windows only in Boehm GC)")
 
 /* Note: Boehm-style boolean variables count as set when present ("1",
  * "yes", "true", "on" or empty); "0", "no", "false" and "off" turn them

@@ -8,6 +8,24 @@
 
 bool pargc_kind_scanned[PARGC_MAX_KINDS] = {true, false, true, false};
 bool pargc_kind_uncollectable[PARGC_MAX_KINDS] = {false, false, true, true};
+static _Atomic unsigned kind_count = PARGC_KIND_FIRST_CLIENT;
+
+int pargc_kind_new(bool scanned)
+{
+  unsigned k = atomic_load(&kind_count);
+  do {
+    if (k >= PARGC_MAX_KINDS)
+      return -1;
+  } while (!atomic_compare_exchange_weak(&kind_count, &k, k + 1));
+  pargc_kind_scanned[k] = scanned;
+  pargc_kind_uncollectable[k] = false;
+  return (int)k;
+}
+
+unsigned pargc_kind_count(void)
+{
+  return atomic_load(&kind_count);
+}
 
 static inline void **link_decode(void *w)
 {

@@ -19,6 +19,12 @@ extern bool pargc_kind_scanned[PARGC_MAX_KINDS];
 /* Kinds never freed by the collector: mark bits mean "allocated". */
 extern bool pargc_kind_uncollectable[PARGC_MAX_KINDS];
 
+/* A new kind (GC_new_kind): its number, or -1 when all PARGC_MAX_KINDS
+ * are taken.  Kinds are never deleted. */
+int pargc_kind_new(bool scanned);
+/* Kinds in use (numbers below this are valid). */
+unsigned pargc_kind_count(void);
+
 /* Turn the FREE run at `head` into a span of class c (state SMALL last). */
 void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
                              uint32_t owner, int node, uint64_t epoch);

@@ -53,7 +53,10 @@ enum {
   PARGC_KIND_ATOMIC = 1,
   PARGC_KIND_UNCOLLECTABLE = 2,
   PARGC_KIND_ATOMIC_UNCOLLECTABLE = 3,
-  PARGC_MAX_KINDS = 8,
+  /* Kinds from here on are made at run time (GC_new_kind, typed, gcj,
+   * finalized allocation) and scanned by descriptor, not conservatively. */
+  PARGC_KIND_FIRST_CLIENT = 4,
+  PARGC_MAX_KINDS = 24, /* Boehm GC's MAXOBJKINDS */
 };
 
 /* One cache line: the marker and the free path read a descriptor for

@@ -141,7 +141,8 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   ctx->epoch = epoch;
   /* Every page but the current ones was last allocated from before the
    * collection that just ended: its marks are valid, so it may be swept. */
-  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+  unsigned nkinds = pargc_kind_count(); /* kinds in use, not PARGC_MAX_KINDS */
+  for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
       if (!cs->avail.head && !cs->full.head)
@@ -227,7 +228,10 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
                              atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire));
       pg->free = NULL;
       if (l) {
-        make_current(ctx, cs, k, c, pg, l, 0);
+        /* Pages reach avail from pargc_tctx_sweep_all (an explicit
+         * collection) and from GC_free: count their objects as allocated
+         * now, as the lazy sweep path does (GC_get_total_bytes). */
+        make_current(ctx, cs, k, c, pg, l, pargc_page_list_length(l));
         return true;
       }
       pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
@@ -330,8 +334,17 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   return p;
 }
 
+/* Work the collector left for a mutator (running finalizers): set by a
+ * collection that an allocation triggered, run here at the start of the
+ * next slow path, where no allocator state is half-updated. */
+_Atomic int pargc_alloc_pending;
+void (*pargc_alloc_pending_hook)(void);
+
 void *pargc_alloc_slow(size_t size, unsigned kind)
 {
+  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_pending, memory_order_relaxed)) &&
+      pargc_alloc_pending_hook)
+    pargc_alloc_pending_hook();
   struct pargc_tctx *ctx = pargc_tctx_get();
   if (size > PARGC_SMALL_MAX) {
     if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
@@ -350,7 +363,7 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
   if (pargc_kind_uncollectable[kind]) {
     /* Uncollectable objects' mark bits mean "allocated": the collector
      * scans them as roots. */
-    struct pargc_page *pg;
+    struct pargc_page *pg = NULL;
     int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
     pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
   }
@@ -360,7 +373,8 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
 void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
 {
   pargc_tctx_adjust_epoch(ctx);
-  for (unsigned k = 0; k < PARGC_MAX_KINDS; k++) {
+  unsigned nkinds = pargc_kind_count();
+  for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
       struct pargc_page *pg;
@@ -399,6 +413,17 @@ static bool looks_free(struct pargc_page *pg, void **obj)
   /* Object-aligned?  By the span's reciprocal: no division on this path. */
   uint32_t i = pargc_sizeclass_index(w - base, pg->recip);
   return w == base + (uintptr_t)i * pg->size;
+}
+
+bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i)
+{
+  return looks_free(pg, (void **)pargc_page_object_addr(pg, i));
+}
+
+void pargc_slot_retire(struct pargc_page *pg, void *obj)
+{
+  (void)pg;
+  *(void **)obj = (void *)pargc_link_key; /* an encoded NULL link */
 }
 
 bool pargc_free(void *p)

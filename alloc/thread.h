@@ -101,6 +101,10 @@ struct pargc_tctx *pargc_tctx_get(void);
 void pargc_tctx_release(void);
 
 void *pargc_alloc_slow(size_t size, unsigned kind) PARGC_NOINLINE;
+/* Set by the collector when pargc_alloc_pending_hook should run at the
+ * start of the next slow path (the hook clears it). */
+extern _Atomic int pargc_alloc_pending;
+extern void (*pargc_alloc_pending_hook)(void);
 void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind);
 
 /* Allocation fast path: pop the thread's free list for (kind, class).
@@ -125,6 +129,18 @@ static inline void *pargc_alloc(size_t size, unsigned kind)
 /* Explicit free (GC_free): O(1).  Returns false (after a diagnostic)
  * when p is not the start of an allocated object. */
 bool pargc_free(void *p);
+
+/* Is object slot i of span pg free (on some free list) rather than
+ * allocated?  Free slots carry an encoded link in their first word; an
+ * allocated object whose first word happens to equal a valid encoded link
+ * of its own span would be misread as free (the key has bit 63 set, so
+ * this needs a deliberately crafted value).  Used with the world stopped
+ * to find unmarked allocated objects (leak reports, disclaim). */
+bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i);
+/* Make the unmarked allocated object at obj look free, so that later
+ * collections do not report it again before the lazy sweep reclaims it
+ * (the sweep rebuilds free lists from the mark bits and ignores this). */
+void pargc_slot_retire(struct pargc_page *pg, void *obj);
 
 /* A new context not attached to any thread (thread start; tests). */
 struct pargc_tctx *pargc_tctx_new(void);

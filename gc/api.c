@@ -15,12 +15,12 @@
 typedef void *(*oom_fn)(size_t);
 typedef void (*warn_fn)(char *, unsigned long);
 
-static oom_fn api_oom_fn;
+extern oom_fn GC_oom_fn; /* Boehm's variable, in api_misc.c */
 extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 static void *api_oom(size_t bytes)
 {
-  oom_fn fn = api_oom_fn;
+  oom_fn fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }
 
@@ -205,25 +205,63 @@ GC_PUBLIC size_t GC_get_unmapped_bytes(void)
   return handed > committed ? handed - committed : 0;
 }
 
+/* Bytes the threads counted but have not yet added to the global totals
+ * (they flush every 256 KiB); read without synchronisation, so a figure,
+ * not an exact count. */
+static size_t pending_bytes(void)
+{
+  size_t sum = 0;
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    if (c)
+      sum += *(volatile size_t *)&c->bytes_pending;
+  }
+  return sum;
+}
+
+/* Threads count a page's free objects as allocated when they start
+ * allocating from it; the calling thread's own lists are subtracted
+ * again, so a thread sees its own allocations exactly.  (Other threads'
+ * lists cannot be read safely while they run.) */
+static size_t own_unallocated(void)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (!ctx)
+    return 0;
+  size_t sum = 0;
+  for (unsigned k = 0; k < pargc_kind_count(); k++)
+    for (unsigned c = 0; c < PARGC_NCLASSES; c++)
+      if (ctx->free[k][c])
+        sum += pargc_page_list_length(ctx->free[k][c]) * pargc_sizeclasses[c].size;
+  return sum;
+}
+
+static size_t counted(size_t global)
+{
+  size_t n = global + pending_bytes(), own = own_unallocated();
+  return n > own ? n - own : 0;
+}
+
 GC_PUBLIC size_t GC_get_bytes_since_gc(void)
 {
-  return atomic_load(&pargc_heap.bytes_since_gc);
+  return counted(atomic_load(&pargc_heap.bytes_since_gc));
 }
 
 GC_PUBLIC size_t GC_get_total_bytes(void)
 {
-  return atomic_load(&pargc_heap.bytes_total);
+  return counted(atomic_load(&pargc_heap.bytes_total));
 }
 
 GC_PUBLIC void GC_set_oom_fn(oom_fn fn)
 {
-  api_oom_fn = fn;
+  GC_oom_fn = fn;
   pargc_alloc_oom_hook = api_oom;
 }
 
 GC_PUBLIC oom_fn GC_get_oom_fn(void)
 {
-  return api_oom_fn;
+  return GC_oom_fn;
 }
 
 GC_PUBLIC void GC_set_warn_proc(warn_fn fn)

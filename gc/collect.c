@@ -1,6 +1,7 @@
 /* collect: phase order and policy; see collect.h. */
 #include "config.h"
 #include "gc/collect.h"
+#include "gc/compat.h"
 #include "gc/roots.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
@@ -24,6 +25,10 @@ static _Atomic int collect_disabled;
 static size_t collect_last_live = SIZE_MAX; /* first collection: all threads */
 static void (*after_mark_hooks[PARGC_MAX_AFTER_MARK_HOOKS])(void);
 static int after_mark_count;
+static void (*root_hooks[PARGC_MAX_ROOT_HOOKS])(void);
+static int root_hook_count;
+void (*pargc_collect_done_hook)(bool explicit_call);
+int pargc_collect_auto_disabled;
 
 /* Boehm's GC_EVENT_* numbers. */
 enum {
@@ -43,6 +48,13 @@ void pargc_collect_add_after_mark_hook(void (*fn)(void))
   if (after_mark_count == PARGC_MAX_AFTER_MARK_HOOKS)
     pargc_fatal("too many after-mark hooks");
   after_mark_hooks[after_mark_count++] = fn;
+}
+
+void pargc_collect_add_root_hook(void (*fn)(void))
+{
+  if (root_hook_count == PARGC_MAX_ROOT_HOOKS)
+    pargc_fatal("too many root hooks");
+  root_hooks[root_hook_count++] = fn;
 }
 
 void pargc_collect_disable(void) { atomic_fetch_add(&collect_disabled, 1); }
@@ -189,6 +201,8 @@ static PARGC_NOINLINE void collect_locked(void)
   collect_roots_seen.len = 0;
   prepare_pages();
   pargc_collect_each_root(push_range, NULL);
+  for (int i = 0; i < root_hook_count; i++)
+    root_hooks[i]();
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();
   struct pargc_trace_stats ts;
@@ -243,13 +257,15 @@ static PARGC_NOINLINE void collect_locked(void)
 bool pargc_collect_full(int (*stop)(void))
 {
   pargc_collect_init();
-  if (pargc_opt.dont_gc || pargc_collect_is_disabled())
+  if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_is_disabled())
     return false;
   if (stop && stop())
     return false;
   pthread_mutex_lock(&pargc_collect_lock);
   collect_locked();
   pthread_mutex_unlock(&pargc_collect_lock);
+  if (pargc_collect_done_hook)
+    pargc_collect_done_hook(true);
   /* An explicit collection also sweeps the caller's pages and those of
    * exited threads at once, so empty pages reach the pools (and, after
    * PARGC_DECOMMIT_DELAY_MS, the OS) without waiting for allocation. */
@@ -264,13 +280,19 @@ bool pargc_collect_full(int (*stop)(void))
 /* The allocator's hook: collect unless another thread just did. */
 static bool collect_hook(void)
 {
-  if (pargc_opt.dont_gc || pargc_collect_is_disabled())
+  if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_auto_disabled ||
+      pargc_collect_is_disabled())
     return false;
   uint64_t seen = atomic_load(&pargc_gc_no);
+  bool ran = false;
   pthread_mutex_lock(&pargc_collect_lock);
-  if (atomic_load(&pargc_gc_no) == seen)
+  if (atomic_load(&pargc_gc_no) == seen) {
     collect_locked();
+    ran = true;
+  }
   pthread_mutex_unlock(&pargc_collect_lock);
+  if (ran && pargc_collect_done_hook)
+    pargc_collect_done_hook(false);
   return true;
 }
 
@@ -325,6 +347,13 @@ void pargc_collect_init(void)
     pthread_atfork(collect_fork_prepare, collect_fork_parent, collect_fork_child);
     pargc_heap_collect_hook = collect_hook;
     pargc_thread_attach_hook = thread_attach_hook;
+    /* The Boehm GC compatibility layer: finalization and weak links
+     * first (they mark more), then kinds (disclaim), then debug checks
+     * and leak reports, which must see the final marks. */
+    pargc_finalize_install();
+    pargc_kinds_install();
+    pargc_debug_install();
+    pargc_misc_install();
     atomic_store_explicit(&pargc_collect_ready, 1, memory_order_release);
   }
   pthread_mutex_unlock(&init_lock);

@@ -54,6 +54,25 @@ void pargc_collect_each_root(pargc_range_fn fn, void *arg);
 #define PARGC_MAX_AFTER_MARK_HOOKS 8
 void pargc_collect_add_after_mark_hook(void (*fn)(void));
 
+/* Hooks run with the world stopped after the roots are pushed and before
+ * the trace (step 2): they may push more roots (pargc_tracer_push_range,
+ * pargc_tracer_mark_pointer).  Finalizer client data, toggle-refs and
+ * GC_push_other_roots use this. */
+#define PARGC_MAX_ROOT_HOOKS 8
+void pargc_collect_add_root_hook(void (*fn)(void));
+
+/* Called after every collection, once the world runs again and the
+ * collection lock is released: `explicit_call` is true for GC_gcollect
+ * and friends, false when an allocation triggered the collection (the
+ * hook must then not re-enter the allocator).  One hook: the
+ * compatibility layer (finalizers, reports). */
+extern void (*pargc_collect_done_hook)(bool explicit_call);
+
+/* Boehm's GC_dont_gc variable (programs write it directly). */
+extern int GC_dont_gc;
+/* GC_set_disable_automatic_collection: only explicit collections run. */
+extern int pargc_collect_auto_disabled;
+
 /* Boehm's GC_set_on_collection_event: fn(event), GC_EVENT_* numbering. */
 extern void (*pargc_collect_event_fn)(int event);
 

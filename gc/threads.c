@@ -256,8 +256,17 @@ static void threads_link(struct pargc_thread *t)
 static bool threads_register(void *stack_base, bool automatic,
                              struct pargc_pending_start *pending)
 {
-  if (pargc_threads_self)
+  if (pargc_threads_self) {
+    /* A thread pargc registered by itself (its pthread_create trampoline)
+     * that now registers explicitly, as a Boehm GC program does for a
+     * thread it made without the redirects: the first explicit call
+     * succeeds, as it would with Boehm GC; later ones are duplicates. */
+    if (!automatic && !pending && pargc_threads_self->auto_registered) {
+      pargc_threads_self->auto_registered = false;
+      return true;
+    }
     return false;
+  }
   struct pargc_thread *t = calloc(1, sizeof *t);
   if (!t)
     pargc_fatal("out of memory registering a thread");

@@ -48,6 +48,11 @@ static uint64_t job_generation;
 static _Atomic unsigned job_done;
 static unsigned trace_round_threads; /* threads taking part in this trace */
 
+/* The worker running on this thread (descriptor-scanned objects and mark
+ * procedures reach the marker through it). */
+static __thread struct worker *tracer_self;
+void (*pargc_tracer_scan_special)(uintptr_t obj);
+
 
 unsigned pargc_tracer_threads(void)
 {
@@ -150,9 +155,16 @@ static inline __attribute__((always_inline)) void mark_candidate(struct worker *
     return;
   w->st.marked_objects++;
   w->st.marked_bytes += pg->size;
-  if (pargc_kind_scanned[kind]) {
-    uintptr_t obj = start + (uintptr_t)i * pg->size;
+  uintptr_t obj = start + (uintptr_t)i * pg->size;
+  if (PARGC_LIKELY(kind == PARGC_KIND_NORMAL)) {
     push(w, obj, obj + pg->size);
+  } else if (pargc_kind_scanned[kind]) {
+    /* Only kinds made with GC_new_kind (typed, gcj, client descriptors)
+     * get here scanned (uncollectable kinds returned above): they are
+     * scanned by their descriptor, pushed as (obj, 0), which scan()
+     * sends to pargc_tracer_scan_special.  The normal kind is tested
+     * first, against a register, instead of loading the kind table. */
+    push(w, obj, 0);
   }
 }
 
@@ -160,6 +172,12 @@ static void scan(struct worker *w, struct pargc_range r)
 {
   uintptr_t lo = r.lo, hi = r.hi;
   if (hi - lo > trace_piece) {
+    if (PARGC_UNLIKELY(hi == 0)) {
+      /* A descriptor-scanned object (see mark_candidate); the check sits
+       * in the branch that ordinary objects almost never take. */
+      pargc_tracer_scan_special(lo);
+      return;
+    }
     /* Keep one piece, leave the rest stealable. */
     push(w, lo + trace_piece, hi);
     hi = lo + trace_piece;
@@ -244,6 +262,7 @@ static void worker_trace(struct worker *w)
 {
   uint64_t t0 = pargc_os_now_ns();
   struct pargc_range r;
+  tracer_self = w;
   for (;;) {
     drain(w);
     /* Idle: leave the active count, then look for work or the end. */
@@ -357,8 +376,30 @@ void pargc_tracer_push_range(void *lo, void *hi)
 
 void pargc_tracer_mark_pointer(uintptr_t p)
 {
+  tracer_self = &tracer_workers[0];
   if (p - trace_base < trace_limit)
     mark_candidate(&tracer_workers[0], p);
+}
+
+void pargc_tracer_mark_word(uintptr_t p)
+{
+  if (p - trace_base < trace_limit)
+    mark_candidate(tracer_self, p);
+}
+
+void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
+{
+  lo = (lo + 7) & ~(uintptr_t)7;
+  hi &= ~(uintptr_t)7;
+  if (lo < hi)
+    push(tracer_self, lo, hi);
+}
+
+bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+  *lo = trace_base;
+  *hi = trace_base + trace_limit;
+  return trace_limit != 0;
 }
 
 /* Below this much live data (at the previous collection) waking the other
@@ -446,7 +487,8 @@ size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *),
   for (size_t idx = 0; idx < top; idx++) {
     struct pargc_page *pg = &pargc_region.pages[idx];
     uint8_t st = atomic_load(&pg->state);
-    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind])
+    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind] ||
+        pg->kind >= PARGC_KIND_FIRST_CLIENT) /* descriptor-scanned: not conservative */
       continue;
     const uint64_t *marks = pargc_page_marks(pg);
     for (uint32_t i = 0; i < pg->nobjs; i++) {

@@ -67,6 +67,17 @@ void pargc_tracer_finish(struct pargc_trace_stats *out);
  * from a GC thread, or between begin and trace from the collector. */
 void pargc_tracer_mark_pointer(uintptr_t p);
 
+/* Descriptor-scanned kinds (kind >= PARGC_KIND_FIRST_CLIENT): the tracer
+ * calls this hook (set by gc/kinds.c) with the object's address, on the
+ * GC thread that took it; the hook reports pointers with
+ * pargc_tracer_mark_word and ranges to scan conservatively with
+ * pargc_tracer_push_object_range (both act on the calling GC thread). */
+extern void (*pargc_tracer_scan_special)(uintptr_t obj);
+void pargc_tracer_mark_word(uintptr_t p);
+void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi);
+/* The heap range of the running trace; false outside a trace. */
+bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi);
+
 /* Verification (PARGC_VERIFY): scan the roots again and every marked
  * object, sequentially; report each pointer to an unmarked collectable
  * object.  Returns the number of misses. */

@@ -1,0 +1,62 @@
+/* compat: what the Boehm GC compatibility modules share -- finalize.c
+ * (finalizers, disappearing links, toggle-refs), kinds.c (GC_new_kind,
+ * typed, gcj, disclaim), debug.c (GC_DEBUG objects, leak detection) and
+ * the thin API files.
+ *
+ * Each module installs its collector hooks from pargc_collect_init, in
+ * the order finalize, kinds, debug: finalization marks more objects, so
+ * the disclaim and leak passes must run after it and see final marks.
+ * The after-mark hooks run with the world stopped and the collection
+ * lock held: they call no malloc and take no lock a mutator may hold.
+ */
+#ifndef PARGC_GC_COMPAT_H
+#define PARGC_GC_COMPAT_H
+#ifndef PARGC_BUILDING
+#error "gc/compat.h is internal to pargc"
+#endif
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/pagemap.h"
+
+void pargc_finalize_install(void);
+void pargc_kinds_install(void);
+void pargc_debug_install(void);
+void pargc_misc_install(void);
+
+/* Collection-time object queries (world stopped, after marking).
+ * Marked: true for addresses outside the heap (never "dead"), for
+ * uncollectable objects, and for marked ones. */
+bool pargc_compat_marked(uintptr_t p);
+/* The base of the object containing p, 0 if none. */
+uintptr_t pargc_compat_base(uintptr_t p);
+
+/* Boehm's kind numbers swap normal and pointer-free (Boehm: PTRFREE 0,
+ * NORMAL 1; pargc: NORMAL 0, ATOMIC 1); all others are the same. */
+static inline unsigned pargc_kind_from_api(int k)
+{
+  return k == 0 ? 1u : k == 1 ? 0u : (unsigned)k;
+}
+static inline int pargc_kind_to_api(unsigned k)
+{
+  return k == 0 ? 1 : k == 1 ? 0 : (int)k;
+}
+
+/* Allocate size bytes of (pargc) kind k through the right path. */
+void *pargc_compat_alloc(size_t size, unsigned kind);
+
+/* Run queued finalizers if finalization is not on demand (after an
+ * explicit collection, or from the allocation slow path when a
+ * collection triggered by allocation queued some). */
+void pargc_finalize_after_collection(bool explicit_call);
+/* Print the debug and leak reports gathered by the last collection. */
+void pargc_debug_after_collection(void);
+
+/* Boehm's variables that change collector behaviour when written. */
+extern int GC_find_leak;
+extern int GC_finalize_on_demand;
+extern int GC_java_finalization;
+
+#endif
