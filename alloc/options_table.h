@@ -22,7 +22,7 @@
     "Boehm GC: number of processors to use; sets the GC threads when neither PARGC_GC_THREADS nor GC_MARKERS is set") \
   X(heap_reserve, "PARGC_HEAP_RESERVE", SIZE, "256G", 64 << 20, 1LL << 46,   \
     "Virtual address space reserved for the heap at start-up (never committed up front); the hard upper bound of the heap") \
-  X(initial_heap, "GC_INITIAL_HEAP_SIZE", SIZE, "4M", 0, 1LL << 46,          \
+  X(initial_heap, "GC_INITIAL_HEAP_SIZE", SIZE, "8M", 0, 1LL << 46,          \
     "Boehm GC: heap size before the first collection is considered") \
   X(max_heap, "GC_MAXIMUM_HEAP_SIZE", SIZE, "0", 0, 1LL << 46,               \
     "Boehm GC: largest heap pargc will grow to (0: no limit but PARGC_HEAP_RESERVE); past it allocation calls the out-of-memory handler") \
