@@ -450,8 +450,9 @@ bool pargc_free(void *p)
   if (pargc_kind_uncollectable[kind])
     pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
   if (ctx && pg->owner == ctx->id) {
-    struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
-    if (cs->cur == pg) {
+    /* The descriptor (already in cache) says whether this is the current
+     * page of its class: no need to load the class state for that. */
+    if (pg->list == PARGC_LIST_CUR) {
       *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
       ctx->free[kind][pg->sclass] = obj;
       return true;
@@ -459,6 +460,7 @@ bool pargc_free(void *p)
     *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
     pg->free = obj;
     if (pg->list == PARGC_LIST_FULL) {
+      struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
       pargc_list_remove(&cs->full, pg);
       pargc_list_push(&cs->avail, pg, PARGC_LIST_AVAIL);
     }
