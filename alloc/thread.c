@@ -228,10 +228,11 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
                              atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire));
       pg->free = NULL;
       if (l) {
-        /* Pages reach avail from pargc_tctx_sweep_all (an explicit
-         * collection) and from GC_free: count their objects as allocated
-         * now, as the lazy sweep path does (GC_get_total_bytes). */
-        make_current(ctx, cs, k, c, pg, l, pargc_page_list_length(l));
+        /* Objects freed explicitly are not counted as allocated again when
+         * reused: Boehm GC nets explicit frees out of its allocation count
+         * too, and counting them made malloc-style programs (which free
+         * everything) collect constantly. */
+        make_current(ctx, cs, k, c, pg, l, 0);
         return true;
       }
       pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
