@@ -80,9 +80,9 @@ size_t pargc_page_list_length(void **list)
 
 /* Append to `out` the entries of `list` whose mark bit is set: objects
  * freed after the collection marked them. */
-static void keep_marked(struct pargc_page *pg, void **list, void ***tail_slot, size_t *n)
+static void keep_marked(struct pargc_page *pg, const uint64_t *marks, void **list,
+                        void ***tail_slot, size_t *n)
 {
-  const uint64_t *marks = pargc_page_marks(pg);
   uintptr_t base = pargc_page_addr(pg);
   while (list) {
     void **next = link_decode(*list);
@@ -98,8 +98,19 @@ static void keep_marked(struct pargc_page *pg, void **list, void ***tail_slot, s
 
 void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
 {
-  uint64_t *marks = pargc_page_marks(pg);
+  /* Work on a copy of the mark bits: the sweeping thread may be stopped
+   * half-way for a new collection, which clears and recomputes them.
+   * Reading them twice (kept explicit frees, then the bitmap pass) across
+   * that collection linked an object twice -- a cycle in the free list,
+   * seen as a hang or crash about once in a hundred runs of four threads
+   * calling GC_gcollect.  Sweeping by one collection's marks is correct
+   * even if a later collection ran meanwhile: garbage then stays garbage,
+   * and the page is swept again by the later marks in a later epoch. */
+  uint64_t marks[PARGC_MARK_WORDS];
+  const uint64_t *live_marks = pargc_page_marks(pg);
   size_t n = pg->nobjs, size = pg->size;
+  for (size_t w = 0; w < (n + 63) / 64; w++)
+    marks[w] = atomic_load_explicit((_Atomic uint64_t *)&live_marks[w], memory_order_relaxed);
   size_t nlive = 0;
   for (size_t w = 0; w < (n + 63) / 64; w++)
     nlive += (size_t)__builtin_popcountll(marks[w]);
@@ -117,8 +128,8 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
   void *head_slot = link_encode(NULL);
   void **tail = (void **)&head_slot;
   size_t kept = 0;
-  keep_marked(pg, old_free, &tail, &kept);
-  keep_marked(pg, old_remote, &tail, &kept);
+  keep_marked(pg, marks, old_free, &tail, &kept);
+  keep_marked(pg, marks, old_remote, &tail, &kept);
   *tail = link_encode(NULL);
   void **list = link_decode(head_slot);
 
