@@ -15,10 +15,15 @@
  *
  * Prints one RESULT `ksweep` with param k (PARGC_K as set, "-" for
  * collectors without it): value = seconds, rss_kb = the peak RSS that
- * matters here.  The share of stolen or remote pages needs pargc's
- * statistics interface and is not reported yet.
+ * matters here.  With pargc, info_stolen is the share of the pages the
+ * threads took that were stolen from other threads (pargc_get_stats:
+ * stolen / (fresh + own + stolen + grown)), and info_remote the share
+ * stolen from another NUMA node.
  */
 #include "common.h"
+#ifdef BENCH_IMPL_PARGC
+#include <pargc.h>
+#endif
 
 #include <unistd.h>
 
@@ -98,6 +103,15 @@ int main(int argc, char **argv)
   char params[96];
   snprintf(params, sizeof params, "live_mb=%ld threads=%d k=%s", live_mb, threads,
            k && *k && strcmp(BENCH_IMPL_NAME, "pargc") == 0 ? k : "-");
-  bench_result("ksweep", params, t, "s", "info_stolen=n/a");
+  char info[96] = "info_stolen=n/a";
+#ifdef BENCH_IMPL_PARGC
+  struct pargc_stats st;
+  pargc_get_stats(&st, sizeof st);
+  double stolen = (double)(st.stolen_local_pages + st.stolen_remote_pages);
+  double all = stolen + (double)(st.fresh_pages + st.own_pages + st.grown_pages);
+  snprintf(info, sizeof info, "info_stolen=%.3f info_remote=%.3f", all > 0 ? stolen / all : 0.0,
+           all > 0 ? (double)st.stolen_remote_pages / all : 0.0);
+#endif
+  bench_result("ksweep", params, t, "s", info);
   return 0;
 }
