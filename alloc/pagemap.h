@@ -136,6 +136,26 @@ static inline struct pargc_page *pargc_pagemap_lookup(uintptr_t p)
   return pg;
 }
 
+/* The next head of a span or large run in use (SMALL or LARGE) after
+ * `pg` -- NULL starts at the first page -- or NULL past the pages handed
+ * out.  Every walk over the page table (clearing marks, sweeping large
+ * objects, verification, leak and disclaim scans) goes through this:
+ *   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));)
+ * A head may be released by the loop's body: its tails read as TAIL or
+ * FREE and are skipped. */
+static inline struct pargc_page *pargc_pagemap_next_in_use(struct pargc_page *pg)
+{
+  size_t idx = pg ? (size_t)(pg - pargc_region.pages) + 1 : 0;
+  size_t top = atomic_load_explicit(&pargc_region.top, memory_order_acquire);
+  for (; idx < top; idx++) {
+    struct pargc_page *p = &pargc_region.pages[idx];
+    uint8_t st = atomic_load_explicit(&p->state, memory_order_acquire);
+    if (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE)
+      return p;
+  }
+  return NULL;
+}
+
 /* Resolve a candidate pointer to an allocated-object slot: returns the
  * object's index within its span (and the head in *out), or -1 when p
  * is not inside an object slot of a SMALL or LARGE head.  O(1). */

@@ -575,12 +575,7 @@ void GC_deinit(void)
 
 void GC_enumerate_reachable_objects_inner(GC_reachable_object_proc proc, void *cd)
 {
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
-    uint8_t st = atomic_load(&pg->state);
-    if (st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE)
-      continue;
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     const uint64_t *marks = pargc_page_marks(pg);
     for (uint32_t i = 0; i < pg->nobjs; i++)
       if (pargc_mark_test(marks, i))

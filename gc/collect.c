@@ -113,12 +113,8 @@ static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
 {
   for (size_t i = 0; i < collect_roots_seen.len; i += 2)
     fn(collect_roots_seen.ranges[i], collect_roots_seen.ranges[i + 1], arg);
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
-    uint8_t st = atomic_load(&pg->state);
-    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) ||
-        !pargc_kind_uncollectable[pg->kind] || !pargc_kind_scanned[pg->kind])
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
+    if (!pargc_kind_uncollectable[pg->kind] || !pargc_kind_scanned[pg->kind])
       continue;
     const uint64_t *marks = pargc_page_marks(pg);
     for (uint32_t i = 0; i < pg->nobjs; i++)
@@ -133,12 +129,7 @@ static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
  * spans and pushes allocated uncollectable objects. */
 static void prepare_pages(void)
 {
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
-    uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
-    if (st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE)
-      continue;
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     uint64_t *marks = pargc_page_marks(pg);
     if (!pargc_kind_uncollectable[pg->kind]) {
       memset(marks, 0, ((pg->nobjs + 63) / 64) * sizeof(uint64_t));
@@ -162,15 +153,12 @@ static void prepare_pages(void)
 static uint64_t sweep_large(void)
 {
   uint64_t freed = 0;
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     if (atomic_load_explicit(&pg->state, memory_order_relaxed) != PARGC_PAGE_LARGE)
       continue;
     if (pargc_kind_uncollectable[pg->kind] || (pargc_page_marks(pg)[0] & 1))
       continue;
     freed += (uint64_t)pg->pages * PARGC_PAGE_SIZE;
-    idx += pg->pages - 1;
     pargc_heap_release_run(NULL, pg);
   }
   return freed;

@@ -370,12 +370,8 @@ static void debug_after_mark(void)
   bool smash = atomic_load_explicit(&debug_objects_seen, memory_order_relaxed) != 0;
   if (!leaks && !smash)
     return;
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     uint8_t st = atomic_load(&pg->state);
-    if (st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE)
-      continue;
     bool uncollectable = pargc_kind_uncollectable[pg->kind];
     const uint64_t *marks = pargc_page_marks(pg);
     for (uint32_t i = 0; i < pg->nobjs; i++) {

@@ -495,12 +495,8 @@ void *GC_finalized_malloc(size_t size, const struct GC_finalizer_closure *fc)
  * that have a disclaim procedure. */
 static void each_unmarked_disclaimable(void (*fn)(struct pargc_page *, uint32_t, uintptr_t))
 {
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     uint8_t st = atomic_load(&pg->state);
-    if (st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE)
-      continue;
     if (pg->kind < PARGC_KIND_FIRST_CLIENT || !kinds[pg->kind].disclaim)
       continue;
     const uint64_t *marks = pargc_page_marks(pg);

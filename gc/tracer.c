@@ -483,11 +483,8 @@ size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *),
   each_root(verify_range, NULL);
   /* Every marked (or uncollectable-allocated) object of a scanned kind
    * must point only at marked objects. */
-  size_t top = atomic_load(&pargc_region.top);
-  for (size_t idx = 0; idx < top; idx++) {
-    struct pargc_page *pg = &pargc_region.pages[idx];
-    uint8_t st = atomic_load(&pg->state);
-    if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind] ||
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
+    if (!pargc_kind_scanned[pg->kind] ||
         pg->kind >= PARGC_KIND_FIRST_CLIENT) /* descriptor-scanned: not conservative */
       continue;
     const uint64_t *marks = pargc_page_marks(pg);
