@@ -38,7 +38,7 @@ static inline void *link_encode(void **p)
 }
 
 void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
-                             uint32_t owner, int node, uint64_t epoch)
+                             uint32_t owner, int node)
 {
   const struct pargc_sizeclass *sc = &pargc_sizeclasses[c];
   pargc_assert_internal(head->pages == sc->pages);

@@ -27,7 +27,7 @@ unsigned pargc_kind_count(void);
 
 /* Turn the FREE run at `head` into a span of class c (state SMALL last). */
 void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
-                             uint32_t owner, int node, uint64_t epoch);
+                             uint32_t owner, int node);
 
 /* All objects of a freshly formatted span as a free list (encoded links);
  * zeroes the span first when it is not known zero and the kind is

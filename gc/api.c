@@ -190,8 +190,6 @@ GC_PUBLIC size_t GC_get_heap_size(void)
 GC_PUBLIC size_t GC_get_free_bytes(void)
 {
   size_t heap = GC_get_heap_size();
-  size_t live = pargc_totals.collections ? (size_t)0 : 0;
-  (void)live;
   /* Free runs are known exactly; free objects inside spans are found
    * lazily, so this is a lower bound between collections. */
   size_t free_pages = atomic_load(&pargc_heap.free_pages) * PARGC_PAGE_SIZE;

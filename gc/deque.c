@@ -17,9 +17,3 @@ bool pargc_deque_init(struct pargc_deque *d, size_t size)
   atomic_store(&d->bottom, 0);
   return true;
 }
-
-void pargc_deque_destroy(struct pargc_deque *d)
-{
-  pargc_os_free_meta((void *)d->buf, (size_t)d->size * sizeof *d->buf);
-  d->buf = NULL;
-}

@@ -50,7 +50,6 @@ struct pargc_deque {
 
 /* Set up with `size` entries (rounded up to a power of two). */
 bool pargc_deque_init(struct pargc_deque *d, size_t size);
-void pargc_deque_destroy(struct pargc_deque *d);
 
 static inline bool pargc_deque_push(struct pargc_deque *d, struct pargc_range r)
 {

@@ -16,7 +16,7 @@ static struct pargc_page *new_span(struct pargc_tctx *ctx, unsigned c)
 {
   enum pargc_run_source src;
   struct pargc_page *run = pargc_heap_take_run(ctx, pargc_sizeclasses[c].pages, false, &src);
-  pargc_page_format_small(run, PARGC_KIND_NORMAL, c, ctx->id, 0, 1);
+  pargc_page_format_small(run, PARGC_KIND_NORMAL, c, ctx->id, 0);
   return run;
 }
 
