@@ -109,7 +109,8 @@ machine=$results/machine.txt
   echo "glibc:     $(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown)"
   echo "bdwgc:     $(pkg-config --modversion bdw-gc 2>/dev/null || echo absent)"
   mi=$(dpkg-query -W -f '${Version}' libmimalloc-dev 2>/dev/null ||
-    sed -n 's/^#define MI_MALLOC_VERSION \([0-9]*\).*/\1/p' /usr/include/mimalloc.h 2>/dev/null)
+    sed -n 's/^#define MI_MALLOC_VERSION \([0-9]*\).*/\1/p' /usr/include/mimalloc.h 2>/dev/null ||
+    true)
   echo "mimalloc:  ${mi:-absent}"
   pv=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"/\1/p' "$builddir/config.h" 2>/dev/null)
   rev=$(git -C "$srcdir" rev-parse --short HEAD 2>/dev/null || echo "?")
