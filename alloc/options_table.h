@@ -46,6 +46,14 @@
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \
     "hwloc topology to use instead of the machine's: a synthetic description (e.g. \"pack:2 core:2 pu:1\") or an XML file; for tests") \
+  X(mode, "PARGC_MODE", STR, "stop", 0, 0,                                  \
+    "How collections run: \"stop\" (stop the world, mark on all GC threads) or \"concurrent\" (mostly-concurrent: mark in parallel while the program runs, then a short parallel finish; see docs/tuning.md)") \
+  X(barrier, "PARGC_BARRIER", STR, "auto", 0, 0,                             \
+    "How concurrent mode finds the pages written during marking: \"mprotect\" (page protection), \"soft-dirty\" (the kernel's soft-dirty bits), \"manual\" (the program calls GC_end_stubborn_change / GC_ptr_store_and_dirty) or \"auto\" (soft-dirty where the kernel supports it, else mprotect)") \
+  X(conc_threads, "PARGC_CONC_GC_THREADS", INT, "0", 0, 1024,                \
+    "GC threads that mark while the program runs in concurrent mode; 0 means one fewer than the GC threads (at least 1), leaving a core to the program") \
+  X(preclean_rounds, "PARGC_PRECLEAN_ROUNDS", INT, "4", 0, 64,               \
+    "Concurrent mode with mprotect: passes over the pages dirtied so far, made while the program runs, before the final stop (fewer pages to rescan in the pause)") \
   X(sig_suspend, "PARGC_SIG_SUSPEND", INT, "30", 1, 64,                      \
     "Signal that stops a thread for a collection (default SIGPWR, as Boehm GC); change it if the program uses that signal") \
   X(sig_restart, "PARGC_SIG_RESTART", INT, "24", 1, 64,                      \
@@ -61,9 +69,9 @@
   X(all_interior_pointers, "GC_ALL_INTERIOR_POINTERS", BOOL, "1", 0, 0,                                  \
     "Boehm GC: accepted and ignored: pargc always recognises interior pointers") \
   X(disable_incremental, "GC_DISABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: GC_enable_incremental never changes how pargc collects (see docs/api.md)") \
+    "Boehm GC: GC_enable_incremental and GC_ENABLE_INCREMENTAL are ignored: collections stay stop-parallel") \
   X(enable_incremental, "GC_ENABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: collections stay stop-parallel (see docs/api.md)") \
+    "Boehm GC: incremental collection; in pargc the same as PARGC_MODE=concurrent (mostly-concurrent parallel marking)") \
   X(dump_regularly, "GC_DUMP_REGULARLY", BOOL, "0", 0, 0,                                  \
     "Boehm GC: accepted and ignored (no heap dumps at each collection; GC_dump prints a summary on demand)") \
   X(findleak_delay_free, "GC_FINDLEAK_DELAY_FREE", BOOL, "0", 0, 0,                                  \

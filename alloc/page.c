@@ -107,7 +107,7 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
    * even if a later collection ran meanwhile: garbage then stays garbage,
    * and the page is swept again by the later marks in a later epoch. */
   uint64_t marks[PARGC_MARK_WORDS];
-  const uint64_t *live_marks = pargc_page_marks(pg);
+  const uint64_t *live_marks = pargc_page_sweep_marks(pg);
   size_t n = pg->nobjs, size = pg->size;
   for (size_t w = 0; w < (n + 63) / 64; w++)
     marks[w] = atomic_load_explicit((_Atomic uint64_t *)&live_marks[w], memory_order_relaxed);

@@ -13,9 +13,12 @@ bool pargc_pagemap_init(size_t reserve)
   /* Align the heap to 2 MiB so transparent huge pages can back it. */
   void *base = pargc_os_reserve(reserve, (size_t)2 << 20);
   void *pages = pargc_os_alloc_meta(max_pages * sizeof(struct pargc_page));
-  void *marks = pargc_os_alloc_meta(max_pages * PARGC_MARK_WORDS * sizeof(uint64_t));
+  size_t mark_bytes = max_pages * PARGC_MARK_WORDS * sizeof(uint64_t);
+  void *marks = pargc_os_alloc_meta(mark_bytes);
+  void *marks2 = pargc_os_alloc_meta(mark_bytes);
   void *blacklist = pargc_os_alloc_meta((max_pages + 63) / 64 * sizeof(uint64_t));
-  if (!base || !pages || !marks || !blacklist) {
+  void *dirty = pargc_os_alloc_meta((max_pages * PARGC_CARDS_PER_PAGE + 63) / 64 * sizeof(uint64_t));
+  if (!base || !pages || !marks || !marks2 || !blacklist || !dirty) {
     pargc_warn("cannot reserve %zu bytes of address space for the heap "
                "(lower PARGC_HEAP_RESERVE)", reserve);
     return false;
@@ -25,8 +28,12 @@ bool pargc_pagemap_init(size_t reserve)
   pargc_region.max_pages = max_pages;
   atomic_store(&pargc_region.top, 0);
   pargc_region.pages = pages;
+  pargc_region.mark_arrays[0] = marks;
+  pargc_region.mark_arrays[1] = marks2;
   pargc_region.marks = marks;
+  pargc_region.sweep_marks = marks;
   pargc_region.blacklist = blacklist;
+  pargc_region.dirty = dirty;
   return true;
 }
 
@@ -36,4 +43,16 @@ void pargc_blacklist_clear(void)
   for (size_t w = 0; w < (hi + 63) / 64; w++)
     atomic_store_explicit(&pargc_region.blacklist[w], 0, memory_order_relaxed);
   atomic_store(&pargc_region.blacklist_hi, 0);
+}
+
+void pargc_pagemap_flip_marks(void)
+{
+  pargc_region.marks = pargc_region.marks == pargc_region.mark_arrays[0]
+                           ? pargc_region.mark_arrays[1]
+                           : pargc_region.mark_arrays[0];
+}
+
+void pargc_pagemap_marks_complete(void)
+{
+  pargc_region.sweep_marks = pargc_region.marks;
 }

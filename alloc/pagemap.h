@@ -9,10 +9,26 @@
  *
  * A span (the pages of one small size class) or a large run has a HEAD
  * descriptor; its other pages are TAIL and record the distance to the
- * head.  Mark bits live in a second side array, 64 words per page, used
- * only for head pages: bit i marks object i of the span (a span never
- * holds more than 4096 objects).  Side arrays are touched first by the
- * thread that starts the span, so on NUMA they sit on that thread's node.
+ * head.  Mark bits live in side arrays, 64 words per page, used only for
+ * head pages: bit i marks object i of the span (a span never holds more
+ * than 4096 objects).  Side arrays are touched first by the thread that
+ * starts the span, so on NUMA they sit on that thread's node.
+ *
+ * Two mark bitmaps.  `marks` is the bitmap of the collection started
+ * last: the one the marker sets, and what every "is it marked?" question
+ * reads.  `sweep_marks` is the bitmap of the collection completed last:
+ * what the lazy sweep reads.  They are the same array except while a
+ * mostly-concurrent collection marks (gc/concurrent.h): mutators then
+ * keep sweeping by the previous collection's marks while the new ones
+ * are being built in the other array.  Both pointers change only with
+ * the world stopped (pargc_pagemap_flip_marks at a collection's start,
+ * pargc_pagemap_marks_complete at its end).
+ *
+ * Dirty cards.  One bit per 4 KiB card of the reservation records that
+ * the card may have been written since the mostly-concurrent marker last
+ * looked at it (gc/dirty.h fills it from page protection, the kernel's
+ * soft-dirty bits or explicit calls; the allocator sets it for spans it
+ * formats while a concurrent mark runs).
  *
  * Invariants:
  *  - state is written last when a span is set up and first when it is
@@ -92,7 +108,10 @@ struct pargc_region {
   size_t max_pages;     /* reserve / PARGC_PAGE_SIZE */
   _Atomic size_t top;   /* pages handed out so far (bump pointer) */
   struct pargc_page *pages;
-  uint64_t (*marks)[PARGC_MARK_WORDS];
+  uint64_t (*marks)[PARGC_MARK_WORDS];       /* the last collection started */
+  uint64_t (*sweep_marks)[PARGC_MARK_WORDS]; /* the last collection completed */
+  uint64_t (*mark_arrays[2])[PARGC_MARK_WORDS];
+  _Atomic uint64_t *dirty; /* one bit per PARGC_CARD_SIZE card */
   /* Black list: one bit per page of the reservation, set by the marker
    * for pages that a word which is not a pointer to an object hit (a
    * free page, or one not handed out yet).  Multi-page runs avoid them,
@@ -120,6 +139,51 @@ static inline uintptr_t pargc_page_addr(const struct pargc_page *pg)
 static inline uint64_t *pargc_page_marks(const struct pargc_page *pg)
 {
   return pargc_region.marks[pargc_page_index(pg)];
+}
+
+/* The marks the lazy sweep goes by (see "Two mark bitmaps" above). */
+static inline const uint64_t *pargc_page_sweep_marks(const struct pargc_page *pg)
+{
+  return pargc_region.sweep_marks[pargc_page_index(pg)];
+}
+
+/* World stopped, at the start of a collection: the other array becomes
+ * the current bitmap (the caller clears or copies it per span); the
+ * sweep keeps reading the previous one. */
+void pargc_pagemap_flip_marks(void);
+/* World stopped, when a collection's marks are final: sweep by them. */
+void pargc_pagemap_marks_complete(void);
+
+/* ---- Dirty cards ------------------------------------------------------ */
+
+#define PARGC_CARD_SHIFT 12
+#define PARGC_CARD_SIZE ((size_t)1 << PARGC_CARD_SHIFT)
+#define PARGC_CARDS_PER_PAGE (PARGC_PAGE_SIZE / PARGC_CARD_SIZE) /* 16 */
+
+/* Set the dirty bits of every card [lo, hi) touches (heap addresses). */
+static inline void pargc_dirty_set_range(uintptr_t lo, uintptr_t hi)
+{
+  if (hi <= lo)
+    return;
+  size_t c = (lo - pargc_region.base) >> PARGC_CARD_SHIFT;
+  size_t e = ((hi - 1 - pargc_region.base) >> PARGC_CARD_SHIFT) + 1;
+  for (; c < e; c++) {
+    _Atomic uint64_t *w = &pargc_region.dirty[c >> 6];
+    uint64_t bit = (uint64_t)1 << (c & 63);
+    if (!(atomic_load_explicit(w, memory_order_relaxed) & bit))
+      atomic_fetch_or_explicit(w, bit, memory_order_relaxed);
+  }
+}
+
+/* The dirty bits of page `idx`'s 16 cards, cleared at once. */
+static inline unsigned pargc_dirty_take_page(size_t idx)
+{
+  _Atomic uint64_t *w = &pargc_region.dirty[idx / 4];
+  unsigned shift = (unsigned)(idx % 4) * PARGC_CARDS_PER_PAGE;
+  uint64_t mask = (uint64_t)0xffff << shift;
+  if (!(atomic_load_explicit(w, memory_order_relaxed) & mask))
+    return 0;
+  return (unsigned)((atomic_fetch_and_explicit(w, ~mask, memory_order_acq_rel) & mask) >> shift);
 }
 
 /* The head descriptor of the span or run containing p, or NULL when p is

@@ -163,6 +163,54 @@ static void count_alloc(struct pargc_tctx *ctx, size_t bytes)
   }
 }
 
+static void **decode(void *w)
+{
+  return (void **)((uintptr_t)w ^ pargc_link_key);
+}
+
+/* ---- Allocate black (mostly-concurrent marking) ------------------------ */
+
+_Atomic int pargc_alloc_black;
+
+void pargc_alloc_blacken_list(void **list)
+{
+  if (!list)
+    return;
+  struct pargc_page *pg;
+  if (pargc_pagemap_object((uintptr_t)list, &pg) < 0)
+    return;
+  /* All entries belong to one span (a context's list holds the objects of
+   * its current page only). */
+  uintptr_t base = pargc_page_addr(pg);
+  uint64_t *marks = pargc_page_marks(pg);
+  for (void **p = list; p; p = decode(*p))
+    pargc_mark_set(marks, pargc_sizeclass_index((uintptr_t)p - base, pg->recip));
+  pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
+}
+
+/* Hand `list` (objects of pg) to the fast path of (k, c); then, if a
+ * concurrent mark runs, blacken it (the order matters: see thread.h). */
+static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c, void **list)
+{
+  ctx->free[k][c] = list;
+  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire)))
+    pargc_alloc_blacken_list(list);
+}
+
+void pargc_tctx_blacken_all(void)
+{
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  unsigned nkinds = pargc_kind_count();
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *ctx = pargc_tctx_all[i];
+    if (!ctx)
+      continue;
+    for (unsigned k = 0; k < nkinds; k++)
+      for (unsigned c = 0; c < PARGC_NCLASSES; c++)
+        pargc_alloc_blacken_list(ctx->free[k][c]);
+  }
+}
+
 /* Make `pg` the current page of (k, c), its free objects `list`. */
 static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
                          unsigned k, unsigned c, struct pargc_page *pg,
@@ -170,13 +218,8 @@ static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
 {
   cs->cur = pg;
   pg->list = PARGC_LIST_CUR;
-  ctx->free[k][c] = list;
+  install_list(ctx, k, c, list);
   count_alloc(ctx, n * pg->size);
-}
-
-static void **decode(void *w)
-{
-  return (void **)((uintptr_t)w ^ pargc_link_key);
 }
 
 /* Concatenate two encoded lists (a first). */
@@ -216,7 +259,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
       /* Objects other threads freed into the current page. */
       void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
       if (l) {
-        ctx->free[k][c] = l;
+        install_list(ctx, k, c, l);
         return true;
       }
       cs->cur = NULL;
@@ -328,9 +371,18 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   run->node = (uint16_t)ctx->node;
   run->size = (uint32_t)(n * PARGC_PAGE_SIZE > UINT32_MAX ? 0 : n * PARGC_PAGE_SIZE);
   run->nobjs = 1;
-  uint64_t *marks = pargc_page_marks(run);
-  marks[0] = pargc_kind_uncollectable[kind] ? 1 : 0;
   atomic_store_explicit(&run->state, PARGC_PAGE_LARGE, memory_order_release);
+  /* The mark bit after the state, read from the bitmap current now: a
+   * collection that starts in between sees the run (as for free lists,
+   * see thread.h).  Uncollectable: the bit means allocated.  During a
+   * concurrent mark: allocated black, and dirty so that stores into it
+   * are rescanned. */
+  _Atomic uint64_t *mark = (_Atomic uint64_t *)&pargc_page_marks(run)[0];
+  bool black = atomic_load_explicit(&pargc_alloc_black, memory_order_acquire);
+  atomic_store_explicit(mark, pargc_kind_uncollectable[kind] || black ? 1 : 0,
+                        memory_order_relaxed);
+  if (black)
+    pargc_dirty_set_range((uintptr_t)p, (uintptr_t)p + n * PARGC_PAGE_SIZE);
   count_alloc(ctx, n * PARGC_PAGE_SIZE);
   return p;
 }

@@ -91,6 +91,21 @@ extern _Atomic uint64_t pargc_epoch;
 extern struct pargc_tctx *pargc_tctx_all[PARGC_MAX_CTX];
 extern _Atomic uint32_t pargc_tctx_count;
 
+/* Allocate black.  Set by the collector, with the world stopped, while a
+ * mostly-concurrent mark runs (gc/concurrent.h).  Every free list handed
+ * to the fast path is then marked in the current bitmap first, and its
+ * span's cards are marked dirty, so that objects allocated during the
+ * mark are never freed by it, and stores into them are rescanned.
+ * Ordering: a list is installed first and the flag read after; a thread
+ * stopped in between had its list seen by pargc_tctx_blacken_all. */
+extern _Atomic int pargc_alloc_black;
+/* Mark every object of `list` (one span's free objects) and dirty the
+ * span.  Objects already marked stay marked. */
+void pargc_alloc_blacken_list(void **list);
+/* World stopped, as a concurrent mark starts: blacken every context's
+ * current free lists. */
+void pargc_tctx_blacken_all(void);
+
 /* One-time set-up of the allocator (options, topology, page map). */
 void pargc_alloc_init(void);
 extern _Atomic int pargc_alloc_ready;

@@ -13,6 +13,8 @@
 #include "config.h"
 #include "gc/compat.h"
 #include "gc/collect.h"
+#include "gc/concurrent.h"
+#include "gc/dirty.h"
 #include "gc/roots.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
@@ -114,8 +116,14 @@ void (*GC_is_visible_print_proc)(void *) = default_is_visible_print;
 
 void *GC_malloc_stubborn(size_t lb) { return GC_malloc(lb); }
 void GC_change_stubborn(const void *p) { (void)p; }
-void GC_end_stubborn_change(const void *p) { (void)p; }
-void GC_ptr_store_and_dirty(void *p, const void *q) { *(const void **)p = q; }
+/* Manual dirty bits (PARGC_BARRIER=manual, GC_set_manual_vdb_allowed):
+ * no-ops unless a concurrent mark runs (gc/dirty.h). */
+void GC_end_stubborn_change(const void *p) { pargc_dirty_object(p); }
+void GC_ptr_store_and_dirty(void *p, const void *q)
+{
+  *(const void **)p = q;
+  pargc_dirty_word(p);
+}
 
 void *GC_memalign(size_t align, size_t lb)
 {
@@ -290,15 +298,32 @@ void GC_push_all_eager(void *bottom, void *top)
     pargc_tracer_mark_pointer(*(uintptr_t *)p);
 }
 
-/* Incremental mode: accepted; collections stay stop-parallel. */
-static int incremental;
-void GC_enable_incremental(void) { pargc_collect_init(); incremental = 1; }
-int GC_is_incremental_mode(void) { return incremental; }
-int GC_incremental_protection_needs(void) { return GC_PROTECTS_NONE; }
-void GC_start_incremental_collection(void) {}
-int GC_collect_a_little(void) { return 0; }
-void GC_set_manual_vdb_allowed(int value) { (void)value; }
-int GC_get_manual_vdb_allowed(void) { return 0; }
+/* Incremental mode is pargc's mostly-concurrent mode (gc/concurrent.h). */
+void GC_enable_incremental(void)
+{
+  pargc_collect_init();
+  pargc_conc_enable();
+}
+int GC_is_incremental_mode(void) { return pargc_conc_enabled(); }
+int GC_incremental_protection_needs(void)
+{
+  /* Only spans of scanned kinds are write-protected, and only by the
+   * mprotect barrier; pointer-free objects never are. */
+  if (!pargc_conc_enabled() || pargc_dirty_barrier() != PARGC_BARRIER_MPROTECT)
+    return GC_PROTECTS_NONE;
+  return GC_PROTECTS_POINTER_HEAP;
+}
+void GC_start_incremental_collection(void)
+{
+  pargc_collect_init();
+  if (pargc_conc_enabled())
+    pargc_conc_start();
+}
+/* The collection work runs on pargc's own GC threads: nothing to do a
+ * little of; says whether a cycle is still in progress. */
+int GC_collect_a_little(void) { return pargc_conc_running(); }
+void GC_set_manual_vdb_allowed(int value) { pargc_dirty_allow_manual(value != 0); }
+int GC_get_manual_vdb_allowed(void) { return pargc_dirty_manual_allowed(); }
 
 static struct GC_timeval_s time_limit_tv = {GC_TIME_UNLIMITED, 0};
 void GC_set_time_limit(unsigned long ms) { GC_time_limit = ms; time_limit_tv.tv_ms = ms; time_limit_tv.tv_nsec = 0; }

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "gc/collect.h"
 #include "gc/compat.h"
+#include "gc/concurrent.h"
 #include "gc/roots.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
@@ -30,18 +31,14 @@ static int root_hook_count;
 void (*pargc_collect_done_hook)(bool explicit_call);
 int pargc_collect_auto_disabled;
 
-/* Boehm's GC_EVENT_* numbers. */
-enum {
-  EV_START, EV_MARK_START, EV_MARK_END, EV_RECLAIM_START, EV_RECLAIM_END, EV_END,
-  EV_PRE_STOP_WORLD, EV_POST_STOP_WORLD, EV_PRE_START_WORLD, EV_POST_START_WORLD,
-};
 
-static inline void event(int e)
+void pargc_collect_event(int e)
 {
   void (*fn)(int) = pargc_collect_event_fn;
   if (fn)
     fn(e);
 }
+#define event pargc_collect_event
 
 void pargc_collect_add_after_mark_hook(void (*fn)(void))
 {
@@ -125,16 +122,20 @@ static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
   }
 }
 
-/* Step 2: one pass over the page table clears the marks of collectable
- * spans and pushes allocated uncollectable objects. */
+/* Step 2: the other mark bitmap becomes current, and one pass over the
+ * page table clears it for collectable spans, copies the allocated bits
+ * of uncollectable ones, and pushes allocated uncollectable objects. */
 static void prepare_pages(void)
 {
+  pargc_pagemap_flip_marks();
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     uint64_t *marks = pargc_page_marks(pg);
+    size_t words = (pg->nobjs + 63u) / 64;
     if (!pargc_kind_uncollectable[pg->kind]) {
-      memset(marks, 0, ((pg->nobjs + 63) / 64) * sizeof(uint64_t));
+      memset(marks, 0, words * sizeof(uint64_t));
       continue;
     }
+    memcpy(marks, pargc_page_sweep_marks(pg), words * sizeof(uint64_t));
     if (!pargc_kind_scanned[pg->kind])
       continue;
     for (uint32_t w = 0; w < (pg->nobjs + 63u) / 64; w++) {
@@ -164,6 +165,57 @@ static uint64_t sweep_large(void)
   return freed;
 }
 
+/* ---- Phases (collect.h) ---------------------------------------------- */
+
+void pargc_collect_phase_begin(void)
+{
+  pargc_tracer_begin();
+  pargc_tracer_set_expected_live(collect_last_live);
+  prepare_pages();
+}
+
+void pargc_collect_phase_roots(void)
+{
+  collect_roots_seen.len = 0; /* the verifier checks the latest roots */
+  pargc_collect_each_root(push_range, NULL);
+  for (int i = 0; i < root_hook_count; i++)
+    root_hooks[i]();
+}
+
+void pargc_collect_phase_end(struct pargc_collection_stats *s)
+{
+  struct pargc_trace_stats ts;
+  pargc_tracer_finish(&ts);
+  if (pargc_opt.verify) {
+    size_t misses = pargc_tracer_verify(each_root_with_uncollectable);
+    if (misses)
+      pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
+                  misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
+  }
+  event(PARGC_EV_MARK_END);
+  for (int i = 0; i < after_mark_count; i++)
+    after_mark_hooks[i]();
+
+  event(PARGC_EV_RECLAIM_START);
+  s->large_freed_bytes = sweep_large();
+  pargc_heap_note_live(ts.marked_bytes);
+  collect_last_live = ts.marked_bytes;
+  s->allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
+  pargc_pagemap_marks_complete();
+  atomic_fetch_add(&pargc_epoch, 1);
+  s->gc_no = atomic_fetch_add(&pargc_gc_no, 1) + 1;
+  event(PARGC_EV_RECLAIM_END);
+
+  s->gc_threads = ts.threads;
+  s->live_bytes = ts.marked_bytes;
+  s->live_objects = ts.marked_objects;
+  s->steals = ts.steals;
+  s->overflows = ts.overflows;
+  s->threads = (uint64_t)pargc_threads_count();
+  for (unsigned i = 0; i < ts.threads; i++)
+    s->marked_per_thread[i] = ts.per_thread[i].marked_bytes;
+}
+
 /* The thread's own stack is a root from this frame up: it lives for the
  * whole collection, and __builtin_unwind_init + setjmp put the caller's
  * callee-saved registers in it (see pargc_threads_set_self_scan_start). */
@@ -175,66 +227,32 @@ static PARGC_NOINLINE void collect_locked(void)
   pargc_threads_set_self_scan_start(pargc_threads_current_sp());
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
-  event(EV_START);
+  event(PARGC_EV_START);
   pargc_tracer_prepare();
   uint64_t t0 = pargc_os_now_ns();
-  event(EV_PRE_STOP_WORLD);
+  event(PARGC_EV_PRE_STOP_WORLD);
   pargc_threads_stop_world();
-  event(EV_POST_STOP_WORLD);
+  event(PARGC_EV_POST_STOP_WORLD);
   uint64_t t_stopped = pargc_os_now_ns();
 
-  event(EV_MARK_START);
-  pargc_tracer_begin();
-  pargc_tracer_set_expected_live(collect_last_live);
-  collect_roots_seen.len = 0;
-  prepare_pages();
-  pargc_collect_each_root(push_range, NULL);
-  for (int i = 0; i < root_hook_count; i++)
-    root_hooks[i]();
+  event(PARGC_EV_MARK_START);
+  pargc_collect_phase_begin();
+  pargc_collect_phase_roots();
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();
-  struct pargc_trace_stats ts;
-  pargc_tracer_finish(&ts);
+  pargc_collect_phase_end(&s);
 
-  if (pargc_opt.verify) {
-    size_t misses = pargc_tracer_verify(each_root_with_uncollectable);
-    if (misses)
-      pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
-                  misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
-  }
-  event(EV_MARK_END);
-  for (int i = 0; i < after_mark_count; i++)
-    after_mark_hooks[i]();
-
-  event(EV_RECLAIM_START);
-  s.large_freed_bytes = sweep_large();
-  pargc_heap_note_live(ts.marked_bytes);
-  collect_last_live = ts.marked_bytes;
-  s.allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
-  atomic_fetch_add(&pargc_epoch, 1);
-  uint64_t gc_no = atomic_fetch_add(&pargc_gc_no, 1) + 1;
-  event(EV_RECLAIM_END);
-
-  event(EV_PRE_START_WORLD);
+  event(PARGC_EV_PRE_START_WORLD);
   pargc_threads_start_world();
-  event(EV_POST_START_WORLD);
+  event(PARGC_EV_POST_START_WORLD);
   uint64_t t1 = pargc_os_now_ns();
 
-  s.gc_no = gc_no;
-  s.gc_threads = ts.threads;
   s.pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
-  s.live_bytes = ts.marked_bytes;
-  s.live_objects = ts.marked_objects;
-  s.steals = ts.steals;
-  s.overflows = ts.overflows;
   s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
-  s.threads = (uint64_t)pargc_threads_count();
-  for (unsigned i = 0; i < ts.threads; i++)
-    s.marked_per_thread[i] = ts.per_thread[i].marked_bytes;
   pargc_stats_record(&s);
-  event(EV_END);
+  event(PARGC_EV_END);
   pargc_threads_set_self_scan_start(NULL);
   __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
 
@@ -271,6 +289,8 @@ static bool collect_hook(void)
   if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_auto_disabled ||
       pargc_collect_is_disabled())
     return false;
+  if (pargc_conc_enabled())
+    return pargc_conc_trigger();
   uint64_t seen = atomic_load(&pargc_gc_no);
   bool ran = false;
   pthread_mutex_lock(&pargc_collect_lock);
@@ -311,6 +331,7 @@ static void collect_fork_child(void)
 {
   pargc_alloc_fork_child();
   pargc_tracer_after_fork_child();
+  pargc_conc_after_fork_child();
   pthread_mutex_init(&pargc_collect_lock, NULL);
 }
 extern void (*pargc_thread_attach_hook)(void);
@@ -342,6 +363,11 @@ void pargc_collect_init(void)
     pargc_kinds_install();
     pargc_debug_install();
     pargc_misc_install();
+    if (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental)
+      pargc_conc_enable();
+    else if (strcmp(pargc_opt.mode, "stop") != 0)
+      pargc_warn("PARGC_MODE=%s: unknown (stop or concurrent); collecting stop-parallel",
+                 pargc_opt.mode);
     atomic_store_explicit(&pargc_collect_ready, 1, memory_order_release);
   }
   pthread_mutex_unlock(&init_lock);

@@ -76,6 +76,32 @@ extern int pargc_collect_auto_disabled;
 /* Boehm's GC_set_on_collection_event: fn(event), GC_EVENT_* numbering. */
 extern void (*pargc_collect_event_fn)(int event);
 
+/* Boehm's GC_EVENT_* numbers (GC_set_on_collection_event). */
+enum {
+  PARGC_EV_START, PARGC_EV_MARK_START, PARGC_EV_MARK_END, PARGC_EV_RECLAIM_START,
+  PARGC_EV_RECLAIM_END, PARGC_EV_END, PARGC_EV_PRE_STOP_WORLD, PARGC_EV_POST_STOP_WORLD,
+  PARGC_EV_PRE_START_WORLD, PARGC_EV_POST_START_WORLD,
+};
+void pargc_collect_event(int e);
+
+/* The phases of a collection.  A stop-parallel collection runs them in
+ * one stop (begin, roots, trace, end); the mostly-concurrent one
+ * (concurrent.h) runs begin and roots in its first stop, traces while the
+ * program runs, and runs roots again, the final trace and end in its
+ * final stop.  Each is called with the world stopped and
+ * pargc_collect_lock held.
+ *   begin: start the tracer, make the other mark bitmap current (cleared;
+ *          uncollectable spans keep their bits, and their objects are
+ *          pushed as roots);
+ *   roots: push every root range and run the root hooks;
+ *   end:   verification, after-mark hooks, freeing unmarked large
+ *          objects, max(live) to LPS, the sweep switches to the new marks,
+ *          new epoch; fills the figures of `s` it knows. */
+struct pargc_collection_stats;
+void pargc_collect_phase_begin(void);
+void pargc_collect_phase_roots(void);
+void pargc_collect_phase_end(struct pargc_collection_stats *s);
+
 /* Serialises collections and other stop-the-world users. */
 extern pthread_mutex_t pargc_collect_lock;
 

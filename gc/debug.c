@@ -253,8 +253,8 @@ char *GC_debug_strndup(const char *str, size_t size, GC_EXTRA_PARAMS)
 }
 
 void GC_debug_change_stubborn(const void *p) { (void)p; }
-void GC_debug_end_stubborn_change(const void *p) { (void)p; }
-void GC_debug_ptr_store_and_dirty(void *p, const void *q) { *(const void **)p = q; }
+void GC_debug_end_stubborn_change(const void *p) { GC_end_stubborn_change(p); }
+void GC_debug_ptr_store_and_dirty(void *p, const void *q) { GC_ptr_store_and_dirty(p, q); }
 void GC_debug_register_displacement(size_t offset) { GC_register_displacement(offset); }
 
 /* Finalizers of debug objects: registered on the base; the wrapper hands

@@ -26,8 +26,10 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
 {
   pargc_totals.collections++;
   pargc_totals.pause_total_us += s->pause_us;
-  if (s->pause_us > pargc_totals.pause_max_us)
-    pargc_totals.pause_max_us = s->pause_us;
+  pargc_totals.pause_total_us += s->init_pause_us;
+  uint64_t longest = s->pause_us > s->init_pause_us ? s->pause_us : s->init_pause_us;
+  if (longest > pargc_totals.pause_max_us)
+    pargc_totals.pause_max_us = longest;
   pargc_totals.mark_total_us += s->mark_us;
   if (s->live_bytes > pargc_totals.live_max_bytes)
     pargc_totals.live_max_bytes = s->live_bytes;

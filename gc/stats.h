@@ -27,7 +27,14 @@
   X(large_freed_bytes, "B", "large objects freed at once")                 \
   X(heap_bytes, "B", "committed heap after the collection")                \
   X(allocated_bytes, "B", "allocated since the previous collection")       \
-  X(threads, "", "registered mutator threads")
+  X(threads, "", "registered mutator threads")                            \
+  X(concurrent, "", "1: a mostly-concurrent collection (pause_us is its final stop)") \
+  X(init_pause_us, "us", "concurrent: the first stop (roots, barrier on)") \
+  X(conc_mark_us, "us", "concurrent: marking while the program ran, pre-cleaning included") \
+  X(preclean_rounds, "", "concurrent: passes over dirty pages while the program ran") \
+  X(precleaned_pages, "", "concurrent: dirty pages rescanned while the program ran") \
+  X(rescanned_pages, "", "concurrent: dirty pages rescanned in the final stop") \
+  X(barrier_faults, "", "concurrent: write faults taken by the page-protection barrier")
 
 struct pargc_collection_stats {
 #define PARGC_STATS_FIELD(f, unit, doc) uint64_t f;

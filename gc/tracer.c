@@ -47,6 +47,7 @@ static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t job_generation;
 static _Atomic unsigned job_done;
 static unsigned trace_round_threads; /* threads taking part in this trace */
+static unsigned trace_used_threads;  /* the most of them since begin */
 
 /* The worker running on this thread (descriptor-scanned objects and mark
  * procedures reach the marker through it). */
@@ -168,6 +169,19 @@ static inline __attribute__((always_inline)) void mark_candidate(struct worker *
   }
 }
 
+/* Every word of [lo, hi) is a candidate pointer. */
+static inline void scan_words(struct worker *w, uintptr_t lo, uintptr_t hi)
+{
+  const uintptr_t base = trace_base, limit = trace_limit;
+  for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
+    uintptr_t v = *p;
+    if (v - base < limit)
+      mark_candidate(w, v);
+    else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit))
+      pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
+  }
+}
+
 static void scan(struct worker *w, struct pargc_range r)
 {
   uintptr_t lo = r.lo, hi = r.hi;
@@ -182,14 +196,7 @@ static void scan(struct worker *w, struct pargc_range r)
     push(w, lo + trace_piece, hi);
     hi = lo + trace_piece;
   }
-  const uintptr_t base = trace_base, limit = trace_limit;
-  for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
-    uintptr_t v = *p;
-    if (v - base < limit)
-      mark_candidate(w, v);
-    else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit))
-      pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
-  }
+  scan_words(w, lo, hi);
 }
 
 static inline uint64_t rng_next(uint64_t *s)
@@ -353,25 +360,46 @@ void pargc_tracer_after_fork_child(void)
   pthread_mutex_init(&overflow_lock, NULL);
 }
 
-void pargc_tracer_begin(void)
+void pargc_tracer_refresh_bounds(void)
 {
   trace_base = pargc_region.base;
   trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
   trace_blacklist_limit = 2 * trace_limit + ((uintptr_t)64 << 20);
   if (trace_blacklist_limit > pargc_region.reserve)
     trace_blacklist_limit = pargc_region.reserve;
+}
+
+void pargc_tracer_begin(void)
+{
+  pargc_tracer_refresh_bounds();
   pargc_blacklist_clear();
+  trace_used_threads = 0;
   trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
   for (unsigned i = 0; i < tracer_nthreads; i++)
     memset(&tracer_workers[i].st, 0, sizeof tracer_workers[i].st);
 }
 
+static bool tracer_eager;
+
+void pargc_tracer_set_eager(bool on) { tracer_eager = on; }
+
 void pargc_tracer_push_range(void *lo, void *hi)
 {
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
   uintptr_t h = (uintptr_t)hi & ~(uintptr_t)7;
-  if (l < h)
+  if (l >= h)
+    return;
+  if (tracer_eager) {
+    tracer_self = &tracer_workers[0];
+    scan_words(&tracer_workers[0], l, h);
+  } else {
     push(&tracer_workers[0], l, h);
+  }
+}
+
+void pargc_tracer_push_special(uintptr_t obj)
+{
+  push(&tracer_workers[0], obj, 0);
 }
 
 void pargc_tracer_mark_pointer(uintptr_t p)
@@ -408,9 +436,19 @@ bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)
 #define TRACER_PARALLEL_MIN_LIVE ((size_t)1 << 20)
 static unsigned trace_active_threads;
 
+static unsigned trace_expected_threads;
+
 void pargc_tracer_set_expected_live(size_t live_bytes)
 {
-  trace_active_threads = live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : tracer_nthreads;
+  trace_expected_threads = live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : tracer_nthreads;
+  trace_active_threads = trace_expected_threads;
+}
+
+void pargc_tracer_set_active_threads(unsigned n)
+{
+  if (n > tracer_nthreads)
+    n = tracer_nthreads;
+  trace_active_threads = n ? n : trace_expected_threads;
 }
 
 void pargc_tracer_trace(void)
@@ -419,6 +457,8 @@ void pargc_tracer_trace(void)
   atomic_store(&trace_active, (int)n);
   atomic_store(&job_done, 0);
   trace_round_threads = n;
+  if (n > trace_used_threads)
+    trace_used_threads = n;
   if (n > 1) {
     pthread_mutex_lock(&job_lock);
     job_generation++;
@@ -439,8 +479,8 @@ void pargc_tracer_trace(void)
 void pargc_tracer_finish(struct pargc_trace_stats *out)
 {
   memset(out, 0, sizeof *out);
-  out->threads = trace_round_threads;
-  for (unsigned i = 0; i < trace_round_threads; i++) {
+  out->threads = trace_used_threads;
+  for (unsigned i = 0; i < trace_used_threads; i++) {
     const struct pargc_trace_thread_stats *s = &tracer_workers[i].st;
     out->per_thread[i] = *s;
     out->marked_bytes += s->marked_bytes;

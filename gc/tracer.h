@@ -58,7 +58,23 @@ void pargc_tracer_begin(void);
 /* Live bytes the collector expects (the previous collection's): below
  * 1 MiB the trace runs on the calling thread alone. */
 void pargc_tracer_set_expected_live(size_t live_bytes);
+/* GC threads taking part in the following traces (at most the
+ * configured number; 0 goes back to what set_expected_live chose). */
+void pargc_tracer_set_active_threads(unsigned n);
+/* Between traces of one collection: the heap may have grown since
+ * begin (a mostly-concurrent mark runs with the world started); extend
+ * the range of candidate pointers to the pages handed out now.  Marks,
+ * statistics and the black list are kept. */
+void pargc_tracer_refresh_bounds(void);
 void pargc_tracer_push_range(void *lo, void *hi);
+/* Eager roots: while on, push_range scans the range at once (marking and
+ * pushing the objects it points to) instead of queueing it.  The first
+ * stop of a concurrent collection pushes the roots this way, because
+ * stacks change (or vanish) once the world runs again. */
+void pargc_tracer_set_eager(bool on);
+/* Queue a marked object of a descriptor-scanned kind to be scanned
+ * again by its descriptor (the concurrent collector's dirty rescan). */
+void pargc_tracer_push_special(uintptr_t obj);
 void pargc_tracer_trace(void);
 void pargc_tracer_finish(struct pargc_trace_stats *out);
 

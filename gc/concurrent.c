@@ -1,0 +1,293 @@
+/* concurrent: the mostly-concurrent parallel collector; see concurrent.h. */
+#include "config.h"
+#include "gc/concurrent.h"
+#include "gc/collect.h"
+#include "gc/dirty.h"
+#include "gc/stats.h"
+#include "gc/threads.h"
+#include "gc/tracer.h"
+#include "alloc/heap.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/pagemap.h"
+#include "alloc/report.h"
+#include "alloc/thread.h"
+
+#include <pthread.h>
+#include <string.h>
+
+static _Atomic int conc_on;
+static pthread_mutex_t conc_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t conc_wake = PTHREAD_COND_INITIALIZER; /* a cycle is asked for */
+static pthread_cond_t conc_done = PTHREAD_COND_INITIALIZER; /* a cycle ended */
+static bool conc_thread_started; /* under conc_lock */
+static bool conc_requested;      /* under conc_lock */
+static _Atomic int conc_active;  /* asked for or running */
+
+/* Pre-cleaning stops once a pass finds no more than this many dirty
+ * pages (4 MiB: a millisecond or two of rescanning in the pause), or
+ * when a pass finds no fewer than the one before (marking does not gain
+ * on the program's writes). */
+#define CONC_PRECLEAN_ENOUGH 64
+
+bool pargc_conc_enabled(void)
+{
+  return atomic_load_explicit(&conc_on, memory_order_relaxed) != 0;
+}
+
+void pargc_conc_enable(void)
+{
+  if (pargc_opt.disable_incremental)
+    return;
+  pargc_dirty_init();
+  atomic_store(&conc_on, 1);
+}
+
+bool pargc_conc_running(void)
+{
+  return atomic_load(&conc_active) != 0;
+}
+
+/* ---- Rescanning a dirty page ------------------------------------------ */
+
+/* Queue the marked objects of page `idx` that overlap its dirty cards:
+ * the overlap of each (ordinary kinds, scanned word by word), or the
+ * whole object (descriptor-scanned kinds). */
+static void rescan_page(size_t idx, unsigned cards)
+{
+  struct pargc_page *pg = &pargc_region.pages[idx];
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  if (st == PARGC_PAGE_TAIL) {
+    pg -= pg->head_delta;
+    st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  }
+  if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind])
+    return;
+  bool special = pg->kind >= PARGC_KIND_FIRST_CLIENT;
+  uintptr_t start = pargc_page_addr(pg);
+  uintptr_t page_lo = pargc_region.base + (idx << PARGC_PAGE_SHIFT);
+  const uint64_t *marks = pargc_page_marks(pg);
+  if (st == PARGC_PAGE_LARGE) {
+    if (!pargc_mark_test(marks, 0))
+      return;
+    if (special) {
+      pargc_tracer_push_special(start);
+      return;
+    }
+  }
+  uintptr_t last_special = 0;
+  for (unsigned c = 0; c < PARGC_CARDS_PER_PAGE;) {
+    if (!(cards >> c & 1)) {
+      c++;
+      continue;
+    }
+    unsigned e = c;
+    while (e < PARGC_CARDS_PER_PAGE && (cards >> e & 1))
+      e++;
+    uintptr_t lo = page_lo + ((uintptr_t)c << PARGC_CARD_SHIFT);
+    uintptr_t hi = page_lo + ((uintptr_t)e << PARGC_CARD_SHIFT);
+    c = e;
+    if (st == PARGC_PAGE_LARGE) {
+      pargc_tracer_push_range((void *)lo, (void *)hi);
+      continue;
+    }
+    uint32_t size = pg->size, n = pg->nobjs;
+    uint32_t i = pargc_sizeclass_index(lo - start, pg->recip);
+    uint32_t last = pargc_sizeclass_index(hi - 1 - start, pg->recip);
+    if (last >= n)
+      last = n - 1;
+    for (; i <= last && i < n; i++) {
+      if (!pargc_mark_test(marks, i))
+        continue;
+      uintptr_t o = start + (uintptr_t)i * size;
+      if (special) {
+        if (o != last_special)
+          pargc_tracer_push_special(o);
+        last_special = o;
+        continue;
+      }
+      uintptr_t l = o > lo ? o : lo, h = o + size < hi ? o + size : hi;
+      pargc_tracer_push_range((void *)l, (void *)h);
+    }
+  }
+}
+
+/* ---- One cycle -------------------------------------------------------- */
+
+static unsigned conc_mark_threads(void)
+{
+  unsigned all = pargc_tracer_threads();
+  if (pargc_opt.conc_threads)
+    return (unsigned)pargc_opt.conc_threads < all ? (unsigned)pargc_opt.conc_threads : all;
+  return all > 1 ? all - 1 : 1;
+}
+
+static void conc_cycle(void)
+{
+  struct pargc_collection_stats s;
+  memset(&s, 0, sizeof s);
+  s.concurrent = 1;
+  uint64_t faults0 = pargc_dirty_faults();
+  pargc_collect_event(PARGC_EV_START);
+  pargc_tracer_prepare();
+
+  /* 1. First stop: roots (scanned now: stacks change once the world
+   * runs), barrier on, allocation black. */
+  uint64_t t0 = pargc_os_now_ns();
+  pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
+  pargc_threads_stop_world();
+  pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
+  uint64_t t_stopped = pargc_os_now_ns();
+  pargc_collect_event(PARGC_EV_MARK_START);
+  pargc_collect_phase_begin();
+  pargc_dirty_start();
+  pargc_tracer_set_eager(true);
+  pargc_collect_phase_roots();
+  pargc_tracer_set_eager(false);
+  atomic_store_explicit(&pargc_alloc_black, 1, memory_order_release);
+  pargc_tctx_blacken_all();
+  pargc_collect_event(PARGC_EV_PRE_START_WORLD);
+  pargc_threads_start_world();
+  pargc_collect_event(PARGC_EV_POST_START_WORLD);
+  uint64_t t1 = pargc_os_now_ns();
+
+  /* 2. Concurrent mark, 3. pre-cleaning. */
+  pargc_tracer_set_active_threads(conc_mark_threads());
+  pargc_tracer_trace();
+  size_t prev = SIZE_MAX;
+  for (int r = 0; r < pargc_opt.preclean_rounds && pargc_dirty_can_preclean(); r++) {
+    pargc_tracer_refresh_bounds();
+    size_t n = pargc_dirty_preclean(rescan_page);
+    pargc_tracer_trace();
+    s.preclean_rounds++;
+    s.precleaned_pages += n;
+    if (n <= CONC_PRECLEAN_ENOUGH || n >= prev)
+      break;
+    prev = n;
+  }
+  uint64_t t2 = pargc_os_now_ns();
+
+  /* 4. Final stop: roots again, dirty cards, trace on all GC threads. */
+  pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
+  pargc_threads_stop_world();
+  pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
+  uint64_t t_stopped2 = pargc_os_now_ns();
+  pargc_tracer_refresh_bounds();
+  pargc_collect_phase_roots();
+  s.rescanned_pages = pargc_dirty_finish(rescan_page);
+  atomic_store_explicit(&pargc_alloc_black, 0, memory_order_release);
+  pargc_tracer_set_active_threads(0);
+  pargc_tracer_trace();
+  uint64_t t_marked = pargc_os_now_ns();
+  pargc_collect_phase_end(&s);
+  pargc_collect_event(PARGC_EV_PRE_START_WORLD);
+  pargc_threads_start_world();
+  pargc_collect_event(PARGC_EV_POST_START_WORLD);
+  uint64_t t3 = pargc_os_now_ns();
+
+  s.init_pause_us = (t1 - t0) / 1000;
+  s.stop_us = (t_stopped - t0) / 1000;
+  s.conc_mark_us = (t2 - t1) / 1000;
+  s.mark_us = (t_marked - t_stopped2) / 1000;
+  s.pause_us = (t3 - t2) / 1000;
+  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.barrier_faults = pargc_dirty_faults() - faults0;
+  pargc_stats_record(&s);
+  pargc_collect_event(PARGC_EV_END);
+}
+
+/* ---- The collector thread --------------------------------------------- */
+
+static bool conc_allowed(void)
+{
+  return !pargc_opt.dont_gc && !GC_dont_gc && !pargc_collect_auto_disabled &&
+         !pargc_collect_is_disabled();
+}
+
+static void *conc_main(void *arg)
+{
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&conc_lock);
+    while (!conc_requested)
+      pthread_cond_wait(&conc_wake, &conc_lock);
+    conc_requested = false;
+    pthread_mutex_unlock(&conc_lock);
+
+    bool ran = false;
+    pthread_mutex_lock(&pargc_collect_lock);
+    if (conc_allowed()) {
+      conc_cycle();
+      ran = true;
+    }
+    pthread_mutex_unlock(&pargc_collect_lock);
+
+    pthread_mutex_lock(&conc_lock);
+    atomic_store(&conc_active, 0);
+    pthread_cond_broadcast(&conc_done);
+    pthread_mutex_unlock(&conc_lock);
+    if (ran && pargc_collect_done_hook)
+      pargc_collect_done_hook(false);
+    pargc_heap_decommit(false);
+  }
+  return NULL;
+}
+
+void pargc_conc_start(void)
+{
+  if (!conc_allowed())
+    return;
+  pthread_mutex_lock(&conc_lock);
+  if (!atomic_load(&conc_active)) {
+    if (!conc_thread_started) {
+      pthread_t t;
+      if (pargc_threads_spawn_internal(&t, conc_main, NULL) != 0) {
+        pthread_mutex_unlock(&conc_lock);
+        pargc_warn("cannot start the concurrent collector thread; collecting stop-parallel");
+        atomic_store(&conc_on, 0);
+        return;
+      }
+      conc_thread_started = true;
+    }
+    atomic_store(&conc_active, 1);
+    conc_requested = true;
+    pthread_cond_signal(&conc_wake);
+  }
+  pthread_mutex_unlock(&conc_lock);
+}
+
+void pargc_conc_wait(void)
+{
+  pthread_mutex_lock(&conc_lock);
+  while (atomic_load(&conc_active))
+    pthread_cond_wait(&conc_done, &conc_lock);
+  pthread_mutex_unlock(&conc_lock);
+}
+
+bool pargc_conc_trigger(void)
+{
+  if (!atomic_load_explicit(&conc_active, memory_order_acquire)) {
+    pargc_conc_start();
+    return false;
+  }
+  /* Marking cannot keep up: let the cycle finish before going on. */
+  if (atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) >=
+      2 * pargc_heap_collect_threshold()) {
+    pargc_conc_wait();
+    return true;
+  }
+  return false;
+}
+
+void pargc_conc_after_fork_child(void)
+{
+  pthread_mutex_init(&conc_lock, NULL);
+  pthread_cond_init(&conc_wake, NULL);
+  pthread_cond_init(&conc_done, NULL);
+  conc_thread_started = false;
+  conc_requested = false;
+  atomic_store(&conc_active, 0);
+  atomic_store(&pargc_alloc_black, 0);
+  pargc_dirty_after_fork_child();
+}

@@ -1,0 +1,585 @@
+/* dirty: dirty-card tracking for the mostly-concurrent mark; see dirty.h. */
+#include "config.h"
+#include "gc/dirty.h"
+#include "gc/threads.h"
+#include "alloc/options.h"
+#include "alloc/os.h"
+#include "alloc/page.h"
+#include "alloc/pagemap.h"
+#include "alloc/report.h"
+#include "alloc/thread.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define PARGC_EXPORT __attribute__((visibility("default")))
+
+static enum pargc_barrier dirty_barrier;
+static _Atomic int dirty_tracking;  /* between pargc_dirty_start and _finish */
+static _Atomic int dirty_protected; /* mprotect: some page may be read-only */
+static _Atomic int dirty_all;       /* protection was lost: treat all as dirty */
+static _Atomic uint64_t dirty_fault_count;
+static int soft_dirty_state;        /* 0 unknown, 1 works, -1 does not */
+static int pagemap_fd = -1;
+static struct sigaction dirty_old_segv;
+static bool manual_allowed;
+
+/* GC_set_manual_vdb_allowed (Boehm GC): with PARGC_BARRIER=auto, the
+ * program's promise to report its stores selects the manual barrier. */
+void pargc_dirty_allow_manual(bool on) { manual_allowed = on; }
+bool pargc_dirty_manual_allowed(void) { return manual_allowed; }
+
+const char *pargc_dirty_barrier_name(enum pargc_barrier b)
+{
+  switch (b) {
+  case PARGC_BARRIER_MPROTECT: return "mprotect";
+  case PARGC_BARRIER_SOFT_DIRTY: return "soft-dirty";
+  case PARGC_BARRIER_MANUAL: return "manual";
+  }
+  return "none";
+}
+
+/* ---- soft-dirty ------------------------------------------------------- */
+
+#define PM_SOFT_DIRTY ((uint64_t)1 << 55)
+
+static bool clear_soft_dirty(void)
+{
+  int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = write(fd, "4", 1) == 1;
+  close(fd);
+  return ok;
+}
+
+static bool read_pagemap(uintptr_t addr, uint64_t *out, size_t n)
+{
+  off_t off = (off_t)(addr / 4096) * 8;
+  size_t want = n * sizeof *out;
+  char *p = (char *)out;
+  while (want) {
+    ssize_t r = pread(pagemap_fd, p, want, off);
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR)
+        continue;
+      return false;
+    }
+    p += r;
+    off += r;
+    want -= (size_t)r;
+  }
+  return true;
+}
+
+/* Probe on a scratch page: after clearing, a written page must read as
+ * soft-dirty and an untouched one must not (kernels without
+ * CONFIG_MEM_SOFT_DIRTY accept the write to clear_refs and report 0). */
+static bool soft_dirty_probe(void)
+{
+  pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap_fd < 0)
+    return false;
+  char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  p[0] = 1;
+  p[4096] = 1;
+  uint64_t e[2] = {0, 0};
+  bool ok = clear_soft_dirty();
+  if (ok) {
+    ((volatile char *)p)[0] = 2;
+    ok = read_pagemap((uintptr_t)p, e, 2) && (e[0] & PM_SOFT_DIRTY) && !(e[1] & PM_SOFT_DIRTY);
+  }
+  munmap(p, 2 * 4096);
+  if (!ok) {
+    close(pagemap_fd);
+    pagemap_fd = -1;
+  }
+  return ok;
+}
+
+bool pargc_dirty_soft_dirty_works(void)
+{
+  if (!soft_dirty_state)
+    soft_dirty_state = soft_dirty_probe() ? 1 : -1;
+  return soft_dirty_state > 0;
+}
+
+/* ---- mprotect --------------------------------------------------------- */
+
+static inline bool in_heap(uintptr_t a)
+{
+  return a - pargc_region.base < pargc_region.reserve;
+}
+
+/* Is page idx (head or tail) part of an in-use span of a scanned kind? */
+static bool page_scanned(size_t idx)
+{
+  struct pargc_page *pg = &pargc_region.pages[idx];
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  if (st == PARGC_PAGE_TAIL) {
+    pg -= pg->head_delta;
+    st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  }
+  return (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE) && pargc_kind_scanned[pg->kind];
+}
+
+static void protect(size_t first, size_t n, int prot)
+{
+  void *a = (void *)(pargc_region.base + (first << PARGC_PAGE_SHIFT));
+  if (mprotect(a, n << PARGC_PAGE_SHIFT, prot) == 0)
+    return;
+  /* Most likely ENOMEM: too many mappings (vm.max_map_count).  Give up
+   * protection for this cycle: everything writable, everything dirty. */
+  size_t top = atomic_load(&pargc_region.top);
+  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  atomic_store(&dirty_all, 1);
+}
+
+static void dirty_fault(int sig, siginfo_t *si, void *uc)
+{
+  uintptr_t a = (uintptr_t)si->si_addr;
+  if (dirty_barrier == PARGC_BARRIER_MPROTECT && si->si_code == SEGV_ACCERR && in_heap(a) &&
+      atomic_load_explicit(&dirty_protected, memory_order_relaxed)) {
+    int saved = errno;
+    uintptr_t page = a & ~(uintptr_t)(PARGC_PAGE_SIZE - 1);
+    /* Unprotect first, dirty second: see the invariant in dirty.h. */
+    if (mprotect((void *)page, PARGC_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0) {
+      size_t top = atomic_load(&pargc_region.top);
+      mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+      atomic_store(&dirty_all, 1);
+    }
+    pargc_dirty_set_range(page, page + PARGC_PAGE_SIZE);
+    atomic_fetch_add_explicit(&dirty_fault_count, 1, memory_order_relaxed);
+    errno = saved;
+    return;
+  }
+  /* Not ours: hand it to the handler that was there before. */
+  if (dirty_old_segv.sa_flags & SA_SIGINFO) {
+    dirty_old_segv.sa_sigaction(sig, si, uc);
+  } else if (dirty_old_segv.sa_handler != SIG_DFL && dirty_old_segv.sa_handler != SIG_IGN) {
+    dirty_old_segv.sa_handler(sig);
+  } else {
+    /* Default action: restore it; the fault repeats and kills as usual. */
+    signal(SIGSEGV, SIG_DFL);
+  }
+}
+
+/* (Re)install the fault handler, keeping whatever the program installed
+ * since as the one to chain to. */
+static void install_fault_handler(void)
+{
+  struct sigaction cur;
+  sigaction(SIGSEGV, NULL, &cur);
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == dirty_fault)
+    return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = dirty_fault;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  /* A thread must not be stopped for a collection between unprotecting
+   * a page and dirtying it (dirty.h's invariant spans one cycle). */
+  sigaddset(&sa.sa_mask, pargc_threads_suspend_signal());
+  sigaction(SIGSEGV, &sa, &dirty_old_segv);
+}
+
+/* ---- choosing the barrier --------------------------------------------- */
+
+static void dirty_init_once(void)
+{
+  const char *b = pargc_opt.barrier;
+  if (!strcmp(b, "mprotect")) {
+    dirty_barrier = PARGC_BARRIER_MPROTECT;
+  } else if (!strcmp(b, "manual")) {
+    dirty_barrier = PARGC_BARRIER_MANUAL;
+  } else if (!strcmp(b, "soft-dirty")) {
+    if (pargc_dirty_soft_dirty_works()) {
+      dirty_barrier = PARGC_BARRIER_SOFT_DIRTY;
+    } else {
+      pargc_warn("PARGC_BARRIER=soft-dirty: the kernel's soft-dirty bits do not work here; "
+                 "using mprotect");
+      dirty_barrier = PARGC_BARRIER_MPROTECT;
+    }
+  } else {
+    if (strcmp(b, "auto") && *b)
+      pargc_warn("PARGC_BARRIER=%s: unknown (auto, mprotect, soft-dirty, manual); using auto", b);
+    if (manual_allowed)
+      dirty_barrier = PARGC_BARRIER_MANUAL;
+    else if (pargc_dirty_soft_dirty_works())
+      dirty_barrier = PARGC_BARRIER_SOFT_DIRTY;
+    else
+      dirty_barrier = PARGC_BARRIER_MPROTECT;
+  }
+}
+
+void pargc_dirty_init(void)
+{
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, dirty_init_once);
+}
+
+enum pargc_barrier pargc_dirty_barrier(void)
+{
+  pargc_dirty_init();
+  return dirty_barrier;
+}
+
+uint64_t pargc_dirty_faults(void) { return atomic_load(&dirty_fault_count); }
+
+/* ---- a cycle ---------------------------------------------------------- */
+
+void pargc_dirty_start(void)
+{
+  pargc_dirty_init();
+  size_t top = atomic_load(&pargc_region.top);
+  size_t words = (top * PARGC_CARDS_PER_PAGE + 63) / 64;
+  for (size_t w = 0; w < words; w++)
+    atomic_store_explicit(&pargc_region.dirty[w], 0, memory_order_relaxed);
+  atomic_store(&dirty_all, 0);
+  switch (dirty_barrier) {
+  case PARGC_BARRIER_MPROTECT: {
+    install_fault_handler();
+    atomic_store(&dirty_protected, 1);
+    /* Protect maximal runs of pages that belong to scanned spans. */
+    size_t run = 0, first = 0;
+    for (size_t i = 0; i <= top; i++) {
+      if (i < top && page_scanned(i)) {
+        if (!run++)
+          first = i;
+        continue;
+      }
+      if (run)
+        protect(first, run, PROT_READ);
+      run = 0;
+    }
+    break;
+  }
+  case PARGC_BARRIER_SOFT_DIRTY:
+    if (!clear_soft_dirty()) {
+      pargc_warn("cannot clear soft-dirty bits; this cycle rescans the whole heap");
+      atomic_store(&dirty_all, 1);
+    }
+    break;
+  case PARGC_BARRIER_MANUAL:
+    break;
+  }
+  atomic_store(&dirty_tracking, 1);
+}
+
+bool pargc_dirty_can_preclean(void)
+{
+  return dirty_barrier == PARGC_BARRIER_MPROTECT && !atomic_load(&dirty_all);
+}
+
+/* Pages taken in one pass, before their callbacks run. */
+static size_t *dirty_batch_pages;
+static unsigned *dirty_batch_cards;
+static size_t dirty_batch_cap;
+
+static void batch_reserve(size_t top)
+{
+  if (top <= dirty_batch_cap)
+    return;
+  size_t cap = dirty_batch_cap ? dirty_batch_cap : 1024;
+  while (cap < top)
+    cap *= 2;
+  size_t *p = pargc_os_alloc_meta(cap * sizeof *p);
+  unsigned *c = pargc_os_alloc_meta(cap * sizeof *c);
+  if (!p || !c)
+    pargc_fatal("out of memory for the dirty-page list");
+  pargc_os_free_meta(dirty_batch_pages, dirty_batch_cap * sizeof *p);
+  pargc_os_free_meta(dirty_batch_cards, dirty_batch_cap * sizeof *c);
+  dirty_batch_pages = p;
+  dirty_batch_cards = c;
+  dirty_batch_cap = cap;
+}
+
+/* Take the dirty pages of scanned spans; with `reprotect`, protect them
+ * again (merged runs) before anything is scanned. */
+static size_t take_dirty(bool reprotect, bool all)
+{
+  size_t top = atomic_load(&pargc_region.top);
+  batch_reserve(top);
+  size_t n = 0, run = 0, first = 0;
+  for (size_t i = 0; i <= top; i++) {
+    unsigned cards = 0;
+    if (i < top) {
+      cards = pargc_dirty_take_page(i);
+      if (all)
+        cards = 0xffff;
+      if (cards && !page_scanned(i))
+        cards = 0; /* free or pointer-free: nothing to rescan */
+    }
+    if (cards) {
+      dirty_batch_pages[n] = i;
+      dirty_batch_cards[n] = cards;
+      n++;
+      if (!run++)
+        first = i;
+      continue;
+    }
+    if (run && reprotect)
+      protect(first, run, PROT_READ);
+    run = 0;
+  }
+  return n;
+}
+
+size_t pargc_dirty_preclean(pargc_dirty_page_fn fn)
+{
+  if (!pargc_dirty_can_preclean())
+    return 0;
+  size_t n = take_dirty(true, false);
+  for (size_t i = 0; i < n; i++)
+    fn(dirty_batch_pages[i], dirty_batch_cards[i]);
+  return n;
+}
+
+size_t pargc_dirty_finish(pargc_dirty_page_fn fn)
+{
+  size_t top = atomic_load(&pargc_region.top);
+  if (dirty_barrier == PARGC_BARRIER_SOFT_DIRTY && !atomic_load(&dirty_all)) {
+    /* Fold the kernel's bits into the card bitmap, a chunk at a time. */
+    uint64_t buf[4096];
+    size_t cards = top * PARGC_CARDS_PER_PAGE;
+    for (size_t c = 0; c < cards; c += 4096) {
+      size_t m = cards - c < 4096 ? cards - c : 4096;
+      uintptr_t a = pargc_region.base + (c << PARGC_CARD_SHIFT);
+      if (!read_pagemap(a, buf, m)) {
+        atomic_store(&dirty_all, 1);
+        break;
+      }
+      for (size_t j = 0; j < m; j++)
+        if (buf[j] & PM_SOFT_DIRTY)
+          pargc_dirty_set_range(a + (j << PARGC_CARD_SHIFT), a + ((j + 1) << PARGC_CARD_SHIFT));
+    }
+  }
+  size_t n = take_dirty(false, atomic_load(&dirty_all) != 0);
+  if (atomic_exchange(&dirty_protected, 0))
+    mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  atomic_store(&dirty_tracking, 0);
+  for (size_t i = 0; i < n; i++)
+    fn(dirty_batch_pages[i], dirty_batch_cards[i]);
+  return n;
+}
+
+void pargc_dirty_after_fork_child(void)
+{
+  atomic_store(&dirty_tracking, 0);
+  atomic_store(&dirty_protected, 0);
+  if (pagemap_fd >= 0) {
+    /* The inherited descriptor reads the parent's page tables. */
+    close(pagemap_fd);
+    pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
+}
+
+/* ---- manual dirty bits ------------------------------------------------ */
+
+void pargc_dirty_object(const void *p)
+{
+  if (!atomic_load_explicit(&pargc_alloc_black, memory_order_acquire) || !in_heap((uintptr_t)p))
+    return;
+  struct pargc_page *pg;
+  int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+  if (i < 0)
+    return;
+  uintptr_t o = pargc_page_object_addr(pg, (uint32_t)i);
+  size_t size = atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_LARGE
+                    ? (size_t)pg->pages * PARGC_PAGE_SIZE
+                    : pg->size;
+  pargc_dirty_set_range(o, o + size);
+}
+
+void pargc_dirty_word(const void *p)
+{
+  uintptr_t a = (uintptr_t)p;
+  if (atomic_load_explicit(&pargc_alloc_black, memory_order_acquire) && in_heap(a))
+    pargc_dirty_set_range(a, a + sizeof(void *));
+}
+
+/* ---- system calls that write into the heap ----------------------------- */
+
+/* With page protection, the kernel cannot write into a protected page: it
+ * fails the call with EFAULT instead of faulting.  The calls below receive
+ * into a bounce buffer whenever the destination touches a scanned heap
+ * page, then copy with an ordinary store (which faults and is handled).
+ * Whether a cycle runs does not matter: one may start while the call
+ * blocks. */
+
+static bool buffer_protectable(const void *buf, size_t n)
+{
+  if (dirty_barrier != PARGC_BARRIER_MPROTECT || !n)
+    return false;
+  uintptr_t lo = (uintptr_t)buf, hi = lo + n;
+  uintptr_t hb = pargc_region.base, he = hb + (atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT);
+  if (hi <= hb || lo >= he)
+    return false;
+  if (lo < hb)
+    lo = hb;
+  if (hi > he)
+    hi = he;
+  for (size_t i = (lo - hb) >> PARGC_PAGE_SHIFT; i <= (hi - 1 - hb) >> PARGC_PAGE_SHIFT; i++)
+    if (page_scanned(i))
+      return true;
+  return false;
+}
+
+static bool iov_protectable(const struct iovec *iov, int n)
+{
+  for (int i = 0; i < n; i++)
+    if (buffer_protectable(iov[i].iov_base, iov[i].iov_len))
+      return true;
+  return false;
+}
+
+static void *resolve(const char *name)
+{
+  void *p = dlsym(RTLD_NEXT, name);
+  if (!p)
+    pargc_fatal("cannot find the real %s (dlsym: %s)", name, dlerror());
+  return p;
+}
+
+#define REAL(ret, name, ...)                                                  \
+  static ret (*real_##name)(__VA_ARGS__);                                     \
+  if (!real_##name)                                                           \
+    real_##name = (ret(*)(__VA_ARGS__))resolve(#name)
+
+/* Receive n bytes with `call` into a bounce buffer, then copy to buf. */
+struct bounce {
+  char small[4096];
+  char *p;
+};
+
+static char *bounce_get(struct bounce *b, size_t n)
+{
+  b->p = n <= sizeof b->small ? b->small : malloc(n);
+  return b->p;
+}
+
+static void bounce_put(struct bounce *b)
+{
+  if (b->p != b->small)
+    free(b->p);
+}
+
+PARGC_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+  REAL(ssize_t, read, int, void *, size_t);
+  struct bounce b;
+  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
+    return real_read(fd, buf, n);
+  ssize_t r = real_read(fd, b.p, n);
+  if (r > 0)
+    memcpy(buf, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
+
+PARGC_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+  REAL(ssize_t, pread, int, void *, size_t, off_t);
+  struct bounce b;
+  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
+    return real_pread(fd, buf, n, off);
+  ssize_t r = real_pread(fd, b.p, n, off);
+  if (r > 0)
+    memcpy(buf, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
+
+PARGC_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+  REAL(ssize_t, recv, int, void *, size_t, int);
+  struct bounce b;
+  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
+    return real_recv(fd, buf, n, flags);
+  ssize_t r = real_recv(fd, b.p, n, flags);
+  if (r > 0)
+    memcpy(buf, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
+
+PARGC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+                              socklen_t *alen)
+{
+  REAL(ssize_t, recvfrom, int, void *, size_t, int, struct sockaddr *, socklen_t *);
+  struct bounce b;
+  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
+    return real_recvfrom(fd, buf, n, flags, addr, alen);
+  ssize_t r = real_recvfrom(fd, b.p, n, flags, addr, alen);
+  if (r > 0)
+    memcpy(buf, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
+
+/* Scatter `r` bytes of a bounce buffer over iov. */
+static void scatter(const struct iovec *iov, int n, const char *src, size_t r)
+{
+  for (int i = 0; i < n && r; i++) {
+    size_t m = iov[i].iov_len < r ? iov[i].iov_len : r;
+    memcpy(iov[i].iov_base, src, m);
+    src += m;
+    r -= m;
+  }
+}
+
+static size_t iov_total(const struct iovec *iov, int n)
+{
+  size_t t = 0;
+  for (int i = 0; i < n; i++)
+    t += iov[i].iov_len;
+  return t;
+}
+
+PARGC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+{
+  REAL(ssize_t, readv, int, const struct iovec *, int);
+  struct bounce b;
+  if (!iov_protectable(iov, n) || !bounce_get(&b, iov_total(iov, n)))
+    return real_readv(fd, iov, n);
+  struct iovec one = {b.p, iov_total(iov, n)};
+  ssize_t r = real_readv(fd, &one, 1);
+  if (r > 0)
+    scatter(iov, n, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
+
+PARGC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+  REAL(ssize_t, recvmsg, int, struct msghdr *, int);
+  struct bounce b;
+  if (!iov_protectable(msg->msg_iov, (int)msg->msg_iovlen) ||
+      !bounce_get(&b, iov_total(msg->msg_iov, (int)msg->msg_iovlen)))
+    return real_recvmsg(fd, msg, flags);
+  /* The data goes through the bounce buffer; control data and the
+   * address are received where the caller put them. */
+  struct iovec *orig = msg->msg_iov;
+  size_t norig = msg->msg_iovlen;
+  struct iovec one = {b.p, iov_total(orig, (int)norig)};
+  msg->msg_iov = &one;
+  msg->msg_iovlen = 1;
+  ssize_t r = real_recvmsg(fd, msg, flags);
+  msg->msg_iov = orig;
+  msg->msg_iovlen = norig;
+  if (r > 0)
+    scatter(orig, (int)norig, b.p, (size_t)r);
+  bounce_put(&b);
+  return r;
+}
