@@ -97,6 +97,11 @@ static void rescan_page(size_t idx, unsigned cards)
     uint32_t last = pargc_sizeclass_index(hi - 1 - start, pg->recip);
     if (last >= n)
       last = n - 1;
+    /* Adjacent marked objects go as one range (a dirty card of small
+     * objects is mostly live ones side by side); unmarked ones are
+     * skipped -- they may be garbage whose stale pointers would retain
+     * more garbage. */
+    uintptr_t run_lo = 0, run_hi = 0;
     for (; i <= last && i < n; i++) {
       if (!pargc_mark_test(marks, i))
         continue;
@@ -108,8 +113,15 @@ static void rescan_page(size_t idx, unsigned cards)
         continue;
       }
       uintptr_t l = o > lo ? o : lo, h = o + size < hi ? o + size : hi;
-      pargc_tracer_push_range((void *)l, (void *)h);
+      if (l != run_hi) {
+        if (run_hi)
+          pargc_tracer_push_range((void *)run_lo, (void *)run_hi);
+        run_lo = l;
+      }
+      run_hi = h;
     }
+    if (run_hi)
+      pargc_tracer_push_range((void *)run_lo, (void *)run_hi);
   }
 }
 

@@ -1,0 +1,175 @@
+/* Stress: the lost-object race of concurrent marking.
+ *
+ * While the concurrent collector marks, mutator threads keep moving the
+ * only reference to an object from a place the marker may not have
+ * scanned yet (a slot of array `from`, or a field of a list node) to a
+ * place it may already have scanned (a slot of array `to`), and clear
+ * the old place -- the store a write barrier must catch.  Other threads
+ * allocate garbage so that cycles run back to back.  Every object carries
+ * its own id and a checksum; a freed object would be zeroed or reused,
+ * and the checks (plus PARGC_VERIFY, on by default here) catch it.
+ *
+ *   conc_race_test [seconds-of-rounds]   (default: 40 rounds per thread)
+ *
+ * Runs in concurrent mode with the barrier from PARGC_BARRIER (auto by
+ * default); with PARGC_BARRIER=manual every heap store goes through
+ * GC_PTR_STORE_AND_DIRTY, so the same program tests the manual barrier.
+ */
+#include "config.h"
+#include <gc.h>
+#include "check.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOTS 20000
+#define MOVERS 3
+#define ALLOCATORS 2
+
+struct obj {
+  uintptr_t id, check;
+  struct obj *next; /* a short chain hangs off every object */
+};
+
+static struct obj **from_arr, **to_arr;
+static int rounds = 40;
+static _Atomic long moved;
+
+static uintptr_t checksum(uintptr_t id) { return id * 0x9E3779B97F4A7C15ull ^ 0x5bd1e995u; }
+
+static inline void store(void *slot, void *value)
+{
+  GC_PTR_STORE_AND_DIRTY(slot, value);
+}
+
+static struct obj *make(uintptr_t id)
+{
+  struct obj *o = GC_MALLOC(sizeof *o);
+  CHECK(o != NULL);
+  o->id = id;
+  o->check = checksum(id);
+  struct obj *tail = GC_MALLOC(sizeof *tail);
+  tail->id = id + 1;
+  tail->check = checksum(id + 1);
+  store(&o->next, tail);
+  GC_reachable_here(tail);
+  return o;
+}
+
+static int valid(const struct obj *o)
+{
+  return o && o->check == checksum(o->id) && o->next && o->next->id == o->id + 1 &&
+         o->next->check == checksum(o->id + 1);
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
+  return *s;
+}
+
+/* Each mover owns slots [lo, hi) of both arrays: it moves objects back
+ * and forth between them, the only reference passing through a
+ * register, and checks every object it moves. */
+static void *mover(void *arg)
+{
+  long t = (long)arg;
+  long lo = t * (SLOTS / MOVERS), hi = lo + SLOTS / MOVERS;
+  uint64_t rng = 0x1234567ull * (uint64_t)(t + 1);
+  long bad = 0;
+  for (int r = 0; r < rounds; r++) {
+    for (long k = 0; k < 20 * (hi - lo); k++) {
+      long i = lo + (long)(rng_next(&rng) % (uint64_t)(hi - lo));
+      struct obj **a = (rng_next(&rng) & 1) ? from_arr : to_arr;
+      struct obj **b = a == from_arr ? to_arr : from_arr;
+      struct obj *o = a[i];
+      if (!o)
+        continue;
+      store(&a[i], NULL);
+      if (!valid(o))
+        bad++;
+      /* Sometimes move the chain's tail instead: a reference moved out
+       * of an object field. */
+      if ((rng_next(&rng) & 7) == 0) {
+        struct obj *tail = o->next;
+        store(&o->next, NULL);
+        struct obj *fresh = GC_MALLOC(sizeof *fresh);
+        fresh->id = o->id;
+        fresh->check = o->check;
+        store(&fresh->next, tail);
+        o = fresh;
+      }
+      if (b[i]) {
+        if (!valid(b[i]))
+          bad++;
+        store(&a[i], b[i]);
+      }
+      store(&b[i], o);
+      moved++;
+    }
+  }
+  CHECK_EQ(bad, 0);
+  return NULL;
+}
+
+static _Atomic int stop_allocating;
+
+static void *allocator(void *arg)
+{
+  (void)arg;
+  while (!stop_allocating) {
+    void **junk = GC_MALLOC(64 * sizeof(void *));
+    for (int i = 0; i < 64; i++)
+      store(&junk[i], GC_MALLOC(48));
+    GC_reachable_here(junk);
+  }
+  return NULL;
+}
+
+int main(int argc, char **argv)
+{
+  if (argc > 1)
+    rounds = atoi(argv[1]);
+  setenv("PARGC_VERIFY", "1", 0);
+  setenv("GC_INITIAL_HEAP_SIZE", "2M", 0);
+  GC_INIT();
+  GC_enable_incremental();
+  CHECK(GC_is_incremental_mode());
+  from_arr = GC_MALLOC(SLOTS * sizeof *from_arr);
+  to_arr = GC_MALLOC(SLOTS * sizeof *to_arr);
+  for (long i = 0; i < SLOTS; i++)
+    store(&from_arr[i], make((uintptr_t)i * 4));
+
+  pthread_t m[MOVERS], a[ALLOCATORS];
+  for (long t = 0; t < ALLOCATORS; t++)
+    pthread_create(&a[t], NULL, allocator, (void *)t);
+  for (long t = 0; t < MOVERS; t++)
+    pthread_create(&m[t], NULL, mover, (void *)t);
+  for (long t = 0; t < MOVERS; t++)
+    pthread_join(m[t], NULL);
+  stop_allocating = 1;
+  for (long t = 0; t < ALLOCATORS; t++)
+    pthread_join(a[t], NULL);
+
+  /* Every object is in exactly one of the two arrays, intact. */
+  long found = 0, bad = 0;
+  for (long i = 0; i < SLOTS; i++) {
+    for (int which = 0; which < 2; which++) {
+      struct obj *o = which ? to_arr[i] : from_arr[i];
+      if (!o)
+        continue;
+      found++;
+      if (!valid(o))
+        bad++;
+    }
+  }
+  CHECK_EQ(found, SLOTS);
+  CHECK_EQ(bad, 0);
+  printf("conc_race: %ld moves, %lu collections\n", (long)moved, (unsigned long)GC_get_gc_no());
+  CHECK(GC_get_gc_no() > 2);
+  return CHECK_SUMMARY();
+}
