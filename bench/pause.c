@@ -46,8 +46,11 @@ static node *build(int depth)
   }
   n->i = depth;
   if (depth > 0) {
-    n->left = build(depth - 1);
-    n->right = build(depth - 1);
+    /* Pointer stores go through Boehm's manual dirty-bit call, so the
+     * same program runs with PARGC_BARRIER=manual (a plain store plus a
+     * cheap check for every other variant). */
+    GC_PTR_STORE_AND_DIRTY(&n->left, build(depth - 1));
+    GC_PTR_STORE_AND_DIRTY(&n->right, build(depth - 1));
   }
   return n;
 }
@@ -59,7 +62,7 @@ static void mutator(int id, void *arg)
   (void)arg;
   for (double done = 0; done < alloc_bytes_per_thread; done += TREE_BYTES) {
     long s = first + (long)(bench_rand(&rng) % (uint64_t)per_thread);
-    slots[s] = build(TREE_DEPTH);
+    GC_PTR_STORE_AND_DIRTY(&slots[s], build(TREE_DEPTH));
   }
 }
 

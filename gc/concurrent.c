@@ -143,6 +143,10 @@ static void conc_cycle(void)
   uint64_t faults0 = pargc_dirty_faults();
   pargc_collect_event(PARGC_EV_START);
   pargc_tracer_prepare();
+  /* What can be done before the stop: clear the next bitmap, protect
+   * the pages written since the last cycle. */
+  pargc_collect_phase_preclear();
+  pargc_dirty_prepare();
 
   /* 1. First stop: roots (scanned now: stacks change once the world
    * runs), barrier on, allocation black. */

@@ -134,16 +134,77 @@ static bool page_scanned(size_t idx)
   return (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE) && pargc_kind_scanned[pg->kind];
 }
 
-static void protect(size_t first, size_t n, int prot)
+/* Which pages are writable.  Pages stay protected between cycles: a
+ * cycle re-protects only the pages written since the last one (found
+ * here), and most of them before its first stop (pargc_dirty_prepare),
+ * so neither stop pays for changing the whole heap's page tables.
+ *   page idx >= protect_hwm: never protected (writable);
+ *   below: writable iff its bit is set.
+ * A page is made read-only only after its bit is cleared, and the fault
+ * handler sets the bit only after making the page writable, so "writable
+ * implies bit set" holds whenever neither is half-way. */
+static _Atomic uint64_t *writable_bits;
+static _Atomic size_t protect_hwm;
+
+static bool page_writable(size_t idx)
 {
-  void *a = (void *)(pargc_region.base + (first << PARGC_PAGE_SHIFT));
-  if (mprotect(a, n << PARGC_PAGE_SHIFT, prot) == 0)
-    return;
-  /* Most likely ENOMEM: too many mappings (vm.max_map_count).  Give up
-   * protection for this cycle: everything writable, everything dirty. */
+  if (idx >= atomic_load_explicit(&protect_hwm, memory_order_acquire))
+    return true;
+  return (atomic_load_explicit(&writable_bits[idx >> 6], memory_order_relaxed) >> (idx & 63)) & 1;
+}
+
+static void set_writable(size_t idx)
+{
+  atomic_fetch_or_explicit(&writable_bits[idx >> 6], (uint64_t)1 << (idx & 63),
+                           memory_order_release);
+}
+
+static void clear_writable(size_t idx)
+{
+  atomic_fetch_and_explicit(&writable_bits[idx >> 6], ~((uint64_t)1 << (idx & 63)),
+                            memory_order_acq_rel);
+}
+
+/* Protection failed (most likely ENOMEM: too many mappings, see
+ * vm.max_map_count): make the heap writable again and let this cycle
+ * treat every page as dirty. */
+static void protection_lost(void)
+{
   size_t top = atomic_load(&pargc_region.top);
   mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  atomic_store(&protect_hwm, 0);
   atomic_store(&dirty_all, 1);
+}
+
+static void protect(size_t first, size_t n)
+{
+  void *a = (void *)(pargc_region.base + (first << PARGC_PAGE_SHIFT));
+  if (mprotect(a, n << PARGC_PAGE_SHIFT, PROT_READ) != 0)
+    protection_lost();
+}
+
+/* Protect every writable page of a scanned span (merged runs), clearing
+ * its bit first.  Pages the high-water mark passes over are writable. */
+static void protect_writable(void)
+{
+  size_t top = atomic_load(&pargc_region.top);
+  size_t hwm = atomic_load(&protect_hwm);
+  for (size_t i = hwm; i < top; i++)
+    set_writable(i);
+  if (top > hwm)
+    atomic_store_explicit(&protect_hwm, top, memory_order_release);
+  size_t run = 0, first = 0;
+  for (size_t i = 0; i <= top; i++) {
+    if (i < top && page_writable(i) && page_scanned(i)) {
+      clear_writable(i);
+      if (!run++)
+        first = i;
+      continue;
+    }
+    if (run)
+      protect(first, run);
+    run = 0;
+  }
 }
 
 static void dirty_fault(int sig, siginfo_t *si, void *uc)
@@ -153,12 +214,11 @@ static void dirty_fault(int sig, siginfo_t *si, void *uc)
       atomic_load_explicit(&dirty_protected, memory_order_relaxed)) {
     int saved = errno;
     uintptr_t page = a & ~(uintptr_t)(PARGC_PAGE_SIZE - 1);
-    /* Unprotect first, dirty second: see the invariant in dirty.h. */
-    if (mprotect((void *)page, PARGC_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0) {
-      size_t top = atomic_load(&pargc_region.top);
-      mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
-      atomic_store(&dirty_all, 1);
-    }
+    /* Unprotect first, then the writable bit and the dirty bits: see the
+     * invariants above and in dirty.h. */
+    if (mprotect((void *)page, PARGC_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+      protection_lost();
+    set_writable((page - pargc_region.base) >> PARGC_PAGE_SHIFT);
     pargc_dirty_set_range(page, page + PARGC_PAGE_SIZE);
     atomic_fetch_add_explicit(&dirty_fault_count, 1, memory_order_relaxed);
     errno = saved;
@@ -248,23 +308,10 @@ void pargc_dirty_start(void)
     atomic_store_explicit(&pargc_region.dirty[w], 0, memory_order_relaxed);
   atomic_store(&dirty_all, 0);
   switch (dirty_barrier) {
-  case PARGC_BARRIER_MPROTECT: {
-    install_fault_handler();
-    atomic_store(&dirty_protected, 1);
-    /* Protect maximal runs of pages that belong to scanned spans. */
-    size_t run = 0, first = 0;
-    for (size_t i = 0; i <= top; i++) {
-      if (i < top && page_scanned(i)) {
-        if (!run++)
-          first = i;
-        continue;
-      }
-      if (run)
-        protect(first, run, PROT_READ);
-      run = 0;
-    }
+  case PARGC_BARRIER_MPROTECT:
+    /* Only what was written since pargc_dirty_prepare is left. */
+    pargc_dirty_prepare();
     break;
-  }
   case PARGC_BARRIER_SOFT_DIRTY:
     if (!clear_soft_dirty()) {
       pargc_warn("cannot clear soft-dirty bits; this cycle rescans the whole heap");
@@ -275,6 +322,21 @@ void pargc_dirty_start(void)
     break;
   }
   atomic_store(&dirty_tracking, 1);
+}
+
+void pargc_dirty_prepare(void)
+{
+  pargc_dirty_init();
+  if (dirty_barrier != PARGC_BARRIER_MPROTECT)
+    return;
+  if (!writable_bits) {
+    writable_bits = pargc_os_alloc_meta((pargc_region.max_pages + 63) / 64 * sizeof(uint64_t));
+    if (!writable_bits)
+      pargc_fatal("out of memory for the page-protection bitmap");
+  }
+  install_fault_handler();
+  atomic_store(&dirty_protected, 1);
+  protect_writable();
 }
 
 bool pargc_dirty_can_preclean(void)
@@ -325,12 +387,15 @@ static size_t take_dirty(bool reprotect, bool all)
       dirty_batch_pages[n] = i;
       dirty_batch_cards[n] = cards;
       n++;
-      if (!run++)
-        first = i;
+      if (reprotect) {
+        clear_writable(i);
+        if (!run++)
+          first = i;
+      }
       continue;
     }
-    if (run && reprotect)
-      protect(first, run, PROT_READ);
+    if (run)
+      protect(first, run);
     run = 0;
   }
   return n;
@@ -365,9 +430,9 @@ size_t pargc_dirty_finish(pargc_dirty_page_fn fn)
           pargc_dirty_set_range(a + (j << PARGC_CARD_SHIFT), a + ((j + 1) << PARGC_CARD_SHIFT));
     }
   }
+  /* Pages stay protected: the next cycle re-protects only what gets
+   * written until then. */
   size_t n = take_dirty(false, atomic_load(&dirty_all) != 0);
-  if (atomic_exchange(&dirty_protected, 0))
-    mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
   atomic_store(&dirty_tracking, 0);
   for (size_t i = 0; i < n; i++)
     fn(dirty_batch_pages[i], dirty_batch_cards[i]);
@@ -376,8 +441,9 @@ size_t pargc_dirty_finish(pargc_dirty_page_fn fn)
 
 void pargc_dirty_after_fork_child(void)
 {
+  /* Protection is inherited with the address space, and so is the
+   * writable bitmap that describes it. */
   atomic_store(&dirty_tracking, 0);
-  atomic_store(&dirty_protected, 0);
   if (pagemap_fd >= 0) {
     /* The inherited descriptor reads the parent's page tables. */
     close(pagemap_fd);
@@ -430,8 +496,10 @@ static bool buffer_protectable(const void *buf, size_t n)
     lo = hb;
   if (hi > he)
     hi = he;
+  /* A page that may be protected now (left so by an earlier use), or
+   * may be protected while the call blocks (a scanned span). */
   for (size_t i = (lo - hb) >> PARGC_PAGE_SHIFT; i <= (hi - 1 - hb) >> PARGC_PAGE_SHIFT; i++)
-    if (page_scanned(i))
+    if (page_scanned(i) || (writable_bits && !page_writable(i)))
       return true;
   return false;
 }

@@ -59,8 +59,14 @@ const char *pargc_dirty_barrier_name(enum pargc_barrier b);
 /* Does this kernel's soft-dirty tracking work?  (Probed once.) */
 bool pargc_dirty_soft_dirty_works(void);
 
+/* World running, just before a concurrent mark's first stop: protect
+ * the pages of scanned spans written since the last cycle (mprotect;
+ * nothing for the others), so that the stop has little left to do. */
+void pargc_dirty_prepare(void);
 /* World stopped, as a concurrent mark starts: forget old dirty bits and
- * start tracking (protect the scanned spans, or clear soft-dirty). */
+ * start tracking (protect the scanned spans written since prepare, or
+ * clear soft-dirty).  With mprotect, pages stay protected after the
+ * cycle; a write faults once per page and cycle. */
 void pargc_dirty_start(void);
 
 /* Called for each page with dirty cards: its index and the bit mask of
