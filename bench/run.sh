@@ -181,6 +181,15 @@ if wants pause; then
   if have pause-pargc; then
     add pause bench/pause-pargc pargc "" "-m $pause_live -a $pause_alloc"
     add pause bench/pause-pargc pargc-conc "PARGC_MODE=concurrent" "-m $pause_live -a $pause_alloc"
+    # One row per barrier: auto (above) is soft-dirty where the kernel has
+    # it and mprotect elsewhere; manual uses the program's own calls.
+    if PARGC_MODE=concurrent PARGC_BARRIER=soft-dirty "$bin/pause-pargc" -m 1 -a 1 2>&1 |
+        grep -q "soft-dirty bits do not work"; then
+      note "pause: the kernel's soft-dirty bits do not work here; pargc-conc is the mprotect barrier"
+    else
+      add pause bench/pause-pargc pargc-conc-mprotect "PARGC_MODE=concurrent PARGC_BARRIER=mprotect" "-m $pause_live -a $pause_alloc"
+    fi
+    add pause bench/pause-pargc pargc-conc-manual "PARGC_MODE=concurrent PARGC_BARRIER=manual" "-m $pause_live -a $pause_alloc"
   elif impl_on pargc; then skip_missing pause-pargc; fi
   if have pause-bdwgc; then
     add pause bench/pause-bdwgc bdwgc "" "-m $pause_live -a $pause_alloc"
@@ -359,6 +368,8 @@ targets=$results/targets.txt
     echo "pause $st, concurrent, vs Boehm|pause|live_mb=$pause_live threads=1 stat=$st|pargc-conc|10"
   done
   echo "steady-state throughput, concurrent, vs Boehm|steady|live_mb=$pause_live threads=1|pargc-conc|10"
+  echo "pause max, concurrent, manual barrier, vs Boehm|pause|live_mb=$pause_live threads=1 stat=max|pargc-conc-manual|10"
+  echo "steady-state throughput, stop-parallel, vs Boehm|steady|live_mb=$pause_live threads=1|pargc|10"
 } >"$targets"
 targets_md=$(awk -F, -v tf="$targets" '
   NR > 1 { cell[$1 "|" $2 "|" $3, 10] = $10; cell[$1 "|" $2 "|" $3, 11] = $11; cell[$1 "|" $2 "|" $3, 13] = $13 }
