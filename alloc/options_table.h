@@ -91,7 +91,7 @@
   X(only_log_to_file, "GC_ONLY_LOG_TO_FILE", BOOL, "0", 0, 0,                                  \
     "Boehm GC: accepted and ignored (see GC_LOG_FILE)") \
   X(pause_time_target, "GC_PAUSE_TIME_TARGET", INT, "0", 0, 1000000,                                  \
-    "Boehm GC: accepted and ignored: incremental pause targets do not apply to stop-parallel collections") \
+    "Boehm GC: accepted and ignored: concurrent mode's pauses do not come from a time budget (see docs/tuning.md)") \
   X(print_address_map, "GC_PRINT_ADDRESS_MAP", BOOL, "0", 0, 0,                                  \
     "Boehm GC: accepted and ignored") \
   X(print_back_height, "GC_PRINT_BACK_HEIGHT", BOOL, "0", 0, 0,                                  \

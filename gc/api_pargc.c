@@ -28,7 +28,7 @@ PARGC_API unsigned pargc_get_k(void)
 PARGC_API void pargc_set_gc_threads(unsigned n)
 {
   pargc_collect_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
   pargc_tracer_set_threads(n);
   pthread_mutex_unlock(&pargc_collect_lock);
 }

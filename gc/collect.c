@@ -279,6 +279,16 @@ static PARGC_NOINLINE void collect_locked(void)
   pargc_heap_decommit(false);
 }
 
+void pargc_collect_lock_idle(void)
+{
+  pthread_mutex_lock(&pargc_collect_lock);
+  while (pargc_conc_in_cycle()) {
+    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_conc_wait();
+    pthread_mutex_lock(&pargc_collect_lock);
+  }
+}
+
 bool pargc_collect_full(int (*stop)(void))
 {
   pargc_collect_init();
@@ -286,7 +296,7 @@ bool pargc_collect_full(int (*stop)(void))
     return false;
   if (stop && stop())
     return false;
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_collect_lock_idle();
   collect_locked();
   pthread_mutex_unlock(&pargc_collect_lock);
   if (pargc_collect_done_hook)
@@ -336,7 +346,7 @@ extern void (*pargc_alloc_init_hook)(void);
  * registry's lock is taken last -- the order a collection uses. */
 static void collect_fork_prepare(void)
 {
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_collect_lock_idle(); /* the child must not inherit half a cycle */
   pargc_alloc_fork_prepare();
 }
 

@@ -107,5 +107,8 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s);
 
 /* Serialises collections and other stop-the-world users. */
 extern pthread_mutex_t pargc_collect_lock;
+/* Take pargc_collect_lock at a moment no concurrent cycle is between its
+ * two stops (waiting for it to end otherwise). */
+void pargc_collect_lock_idle(void);
 
 #endif

@@ -24,6 +24,9 @@ static pthread_cond_t conc_done = PTHREAD_COND_INITIALIZER; /* a cycle ended */
 static bool conc_thread_started; /* under conc_lock */
 static bool conc_requested;      /* under conc_lock */
 static _Atomic int conc_active;  /* asked for or running */
+/* Between a cycle's first and final stop; changes under
+ * pargc_collect_lock, which the cycle does not hold in between. */
+static _Atomic int conc_in_cycle;
 
 /* Pre-cleaning stops once a pass finds no more than this many dirty
  * pages (4 MiB: a millisecond or two of rescanning in the pause), or
@@ -47,6 +50,11 @@ void pargc_conc_enable(void)
 bool pargc_conc_running(void)
 {
   return atomic_load(&conc_active) != 0;
+}
+
+bool pargc_conc_in_cycle(void)
+{
+  return atomic_load(&conc_in_cycle) != 0;
 }
 
 /* ---- Rescanning a dirty page ------------------------------------------ */
@@ -135,6 +143,8 @@ static unsigned conc_mark_threads(void)
   return all > 1 ? all - 1 : 1;
 }
 
+/* Entered and left with pargc_collect_lock held; released between the
+ * two stops. */
 static void conc_cycle(void)
 {
   struct pargc_collection_stats s;
@@ -163,10 +173,15 @@ static void conc_cycle(void)
   pargc_tracer_set_eager(false);
   atomic_store_explicit(&pargc_alloc_black, 1, memory_order_release);
   pargc_tctx_blacken_all();
+  atomic_store(&conc_in_cycle, 1);
   pargc_collect_event(PARGC_EV_PRE_START_WORLD);
   pargc_threads_start_world();
   pargc_collect_event(PARGC_EV_POST_START_WORLD);
   uint64_t t1 = pargc_os_now_ns();
+  /* While the program runs, the collector lock is free: finalizer
+   * registration and the like must not wait for the marking.  Other
+   * collections wait for the cycle (pargc_collect_lock_idle). */
+  pthread_mutex_unlock(&pargc_collect_lock);
 
   /* 2. Concurrent mark, 3. pre-cleaning. */
   pargc_tracer_set_active_threads(conc_mark_threads());
@@ -185,6 +200,7 @@ static void conc_cycle(void)
   uint64_t t2 = pargc_os_now_ns();
 
   /* 4. Final stop: roots again, dirty cards, trace on all GC threads. */
+  pthread_mutex_lock(&pargc_collect_lock);
   pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
   pargc_threads_stop_world();
   pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
@@ -197,6 +213,7 @@ static void conc_cycle(void)
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();
   pargc_collect_phase_end(&s);
+  atomic_store(&conc_in_cycle, 0);
   pargc_collect_event(PARGC_EV_PRE_START_WORLD);
   pargc_threads_start_world();
   pargc_collect_event(PARGC_EV_POST_START_WORLD);
@@ -304,6 +321,7 @@ void pargc_conc_after_fork_child(void)
   conc_thread_started = false;
   conc_requested = false;
   atomic_store(&conc_active, 0);
+  atomic_store(&conc_in_cycle, 0);
   atomic_store(&pargc_alloc_black, 0);
   pargc_dirty_after_fork_child();
 }

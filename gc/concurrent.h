@@ -36,6 +36,12 @@
  * for the end: the heap must not grow without bound when marking cannot
  * keep up).  GC_gcollect runs a stop-parallel collection after any cycle
  * in progress.
+ *
+ * Locking: the cycle holds pargc_collect_lock during each stop only, so
+ * that what takes it briefly (finalizer registration, statistics) does
+ * not wait for the marking; what must not run in the middle of a cycle
+ * (another collection, fork, changing the GC threads) takes it with
+ * pargc_collect_lock_idle (collect.h).
  */
 #ifndef PARGC_GC_CONCURRENT_H
 #define PARGC_GC_CONCURRENT_H
@@ -62,6 +68,9 @@ void pargc_conc_start(void);
 bool pargc_conc_running(void);
 /* Wait until no cycle runs. */
 void pargc_conc_wait(void);
+/* Is a cycle between its first and final stop?  Read under
+ * pargc_collect_lock, the answer holds until the lock is released. */
+bool pargc_conc_in_cycle(void);
 
 /* After fork in the child: no collector thread, no cycle. */
 void pargc_conc_after_fork_child(void);
