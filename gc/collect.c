@@ -186,6 +186,8 @@ static PARGC_NOINLINE void collect_locked(void)
   event(EV_MARK_START);
   pargc_tracer_begin();
   pargc_tracer_set_expected_live(collect_last_live);
+  /* The world is stopped: only GC threads set mark bits in this trace. */
+  pargc_tracer_set_exclusive_marks(true);
   collect_roots_seen.len = 0;
   prepare_pages();
   pargc_collect_each_root(push_range, NULL);
