@@ -385,10 +385,21 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
         pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
       }
     }
-    if (sharing && sp > 1 && PARGC_UNLIKELY(others_hungry(w))) {
-      SYNC_OUT();
-      stack_publish(w);
-      SYNC_IN();
+    if (sharing && PARGC_UNLIKELY(others_hungry(w))) {
+      if (sp > 1) {
+        SYNC_OUT();
+        stack_publish(w);
+        SYNC_IN();
+      } else if (n > 1) {
+        /* Nothing left on the stack, but the FIFO holds several ranges
+         * (many lists traversed side by side): hand over the newest half.
+         * Their prefetches are wasted on this core; the thief's cost. */
+        for (unsigned k = n / 2; k > 0; k--) {
+          unsigned at = (head + n - 1) % PREFETCH_DEPTH;
+          push_shared(w, (struct pargc_range){fifo_lo[at], fifo_hi[at]});
+          n--;
+        }
+      }
     }
   }
 #undef PUSH
