@@ -41,7 +41,7 @@
   X(decommit_delay_ms, "PARGC_DECOMMIT_DELAY_MS", INT, "500", 0, 3600000,    \
     "How long a page must stay free before it is decommitted, in milliseconds") \
   X(deque_size, "PARGC_DEQUE_SIZE", INT, "16384", 4, 16777216,              \
-    "Entries in each GC thread's mark deque; on overflow work moves to a shared overflow list, never lost") \
+    "Entries in each GC thread's private mark stack and in its deque; on overflow work moves to a shared overflow list, never lost") \
   X(mark_piece, "PARGC_MARK_PIECE", SIZE, "32K", 256, 16 << 20,              \
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \
