@@ -32,8 +32,15 @@ size_t pargc_heap_effective_k(void)
   return k < threads ? k : threads;
 }
 
+/* The heap (committed bytes) at the last collection, and what it left
+ * free (heap - live): see pargc_heap_collect_threshold. */
+static _Atomic size_t heap_at_gc, heap_free_at_gc;
+
 void pargc_heap_note_live(size_t live)
 {
+  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  atomic_store(&heap_at_gc, heap);
+  atomic_store(&heap_free_at_gc, heap > live ? heap - live : 0);
   /* LPS's max(l) is what a page-shared allocator would consume, which for
    * a collected heap is the live data plus one allocation interval
    * (pargc_heap_collect_threshold): live x (1 + 2/d). */
@@ -199,17 +206,38 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
   return NULL;
 }
 
-size_t pargc_heap_collect_threshold(void)
+/* The smallest interval worth a collection: Boehm GC's rule
+ * (GC_FREE_SPACE_DIVISOR) is to allocate at least N / d between
+ * collections, N being what a collection scans -- about twice the live
+ * data, counting roots and what it may find; here also at least heap / d
+ * and GC_INITIAL_HEAP_SIZE / d. */
+static size_t collect_min_interval(void)
 {
-  /* Boehm GC's rules: allocate heap / d between collections, and since a
-   * collection costs what it scans (about twice the live data, counting
-   * roots and what it may find), at least 2 x live / d -- and at least
-   * GC_INITIAL_HEAP_SIZE / d. */
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
   size_t base = heap > scan ? heap : scan;
   return (base > floor ? base : floor) / (size_t)pargc_opt.free_space_divisor;
+}
+
+size_t pargc_heap_collect_threshold(void)
+{
+  /* "At least" N / d: Boehm GC collects only when its heap has no free
+   * block left (and N / d was allocated; else it grows), so the space
+   * the last collection freed is used before the next one runs.  The
+   * same here: the interval is the larger of the minimum and the free
+   * space the last collection left -- until the heap grows.  LPS takes
+   * fresh pages (under k x max(live)) before stealing, so growth is how
+   * a thread finds its part of the heap used up; from then on the
+   * minimum applies again, as before, and the heap grows no faster than
+   * with the minimum alone.  (GCBench, one thread: 55 collections with
+   * the minimum alone, 30 with this; Boehm GC runs 31.) */
+  size_t min = collect_min_interval();
+  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  if (heap > atomic_load(&heap_at_gc))
+    return min;
+  size_t free = atomic_load(&heap_free_at_gc);
+  return free > min ? free : min;
 }
 
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
@@ -237,7 +265,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     /* Nothing local, nothing to steal, over k x max(live): collect if
      * enough was allocated to make it worthwhile, else grow. */
     if (collect_ok && !collected && pargc_heap_collect_hook &&
-        atomic_load(&pargc_heap.bytes_since_gc) >= pargc_heap_collect_threshold() / 2) {
+        atomic_load(&pargc_heap.bytes_since_gc) >= collect_min_interval() / 2) {
       collected = true;
       if (pargc_heap_collect_hook())
         return NULL; /* caller retries: the sweep may have freed objects */

@@ -27,7 +27,7 @@
   X(max_heap, "GC_MAXIMUM_HEAP_SIZE", SIZE, "0", 0, 1LL << 46,               \
     "Boehm GC: largest heap pargc will grow to (0: no limit but PARGC_HEAP_RESERVE); past it allocation calls the out-of-memory handler") \
   X(free_space_divisor, "GC_FREE_SPACE_DIVISOR", INT, "3", 1, 1000000,       \
-    "Boehm GC: collect once allocation since the last collection exceeds heap/divisor; larger values collect more often and keep the heap smaller") \
+    "Boehm GC: allocate at least heap/divisor between collections (and first the space the last one left free); larger values collect more often and keep the heap smaller") \
   X(print_stats, "GC_PRINT_STATS", BOOL, "0", 0, 0,                          \
     "Boehm GC: print one line of statistics per collection on stderr") \
   X(dont_gc, "GC_DONT_GC", BOOL, "0", 0, 0,                                  \
@@ -41,7 +41,7 @@
   X(decommit_delay_ms, "PARGC_DECOMMIT_DELAY_MS", INT, "500", 0, 3600000,    \
     "How long a page must stay free before it is decommitted, in milliseconds") \
   X(deque_size, "PARGC_DEQUE_SIZE", INT, "16384", 4, 16777216,              \
-    "Entries in each GC thread's mark deque; on overflow work moves to a shared overflow list, never lost") \
+    "Entries in each GC thread's private mark stack and in its deque; on overflow work moves to a shared overflow list, never lost") \
   X(mark_piece, "PARGC_MARK_PIECE", SIZE, "32K", 256, 16 << 20,              \
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \

@@ -256,6 +256,8 @@ static PARGC_NOINLINE void collect_locked(void)
 
   event(PARGC_EV_MARK_START);
   pargc_collect_phase_begin();
+  /* The world is stopped: only GC threads set mark bits in this trace. */
+  pargc_tracer_set_exclusive_marks(true);
   pargc_collect_phase_roots();
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();

@@ -14,8 +14,24 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Each GC thread marks from a private stack (plain loads and stores, no
+ * fences) and shares through its Chase-Lev deque: a take from a Chase-Lev
+ * deque needs a full fence (deque.h, (2)), which on x86 is a locked
+ * instruction that waits for the store buffer to drain -- once per object
+ * it was the largest single cost of the mark loop (measured: half the
+ * samples of a one-thread trace sat on it).  Work moves to the deque only
+ * when the private stack is full or another GC thread is looking for work
+ * (publish), so with one GC thread it never does.  Work on the private
+ * stack is not stealable; the publish rule is what keeps the threads
+ * balanced.  Boehm GC's parallel marker splits its work the same way
+ * (local mark stacks, half of one handed back to the shared stack when a
+ * helper is idle); here the shared part is the owner's deque, so thieves
+ * still take the oldest entry. */
 struct worker {
   struct pargc_deque deque;
+  struct pargc_range *stack; /* private mark stack, owner only */
+  uint32_t sp;               /* entries in stack (synced around calls out) */
+  uint32_t stack_size;
   struct pargc_trace_thread_stats st;
   uint64_t rng;
   uint64_t start_generation; /* the job generation when it was spawned */
@@ -117,17 +133,78 @@ static bool overflow_take(struct pargc_range *out)
   return got;
 }
 
-static inline void push(struct worker *w, uintptr_t lo, uintptr_t hi)
+/* Push onto the worker's deque, where thieves see it. */
+static inline void push_shared(struct worker *w, struct pargc_range r)
 {
-  struct pargc_range r = {lo, hi};
   if (PARGC_UNLIKELY(!pargc_deque_push(&w->deque, r))) {
     w->st.overflows++;
     overflow_push(r);
   }
 }
 
-/* v is inside [base, base + limit): mark its object if there is one. */
-static inline __attribute__((always_inline)) void mark_candidate(struct worker *w, uintptr_t v)
+/* The private stack is full: the oldest half goes to the deque (oldest
+ * first, so it is what thieves take first). */
+static PARGC_NOINLINE void stack_spill(struct worker *w)
+{
+  uint32_t half = (w->sp + 1) / 2;
+  for (uint32_t i = 0; i < half; i++)
+    push_shared(w, w->stack[i]);
+  memmove(w->stack, w->stack + half, (w->sp - half) * sizeof *w->stack);
+  w->sp -= half;
+}
+
+/* Another GC thread is idle and this one's deque is empty: hand it the
+ * oldest half of the private stack (the largest unexplored subtrees). */
+static PARGC_NOINLINE void stack_publish(struct worker *w)
+{
+  stack_spill(w);
+}
+
+/* Push onto the private stack, from outside the mark loop (hooks, the
+ * collector before the trace). */
+static void push_local(struct worker *w, uintptr_t lo, uintptr_t hi)
+{
+  if (PARGC_UNLIKELY(w->sp == w->stack_size))
+    stack_spill(w);
+  w->stack[w->sp++] = (struct pargc_range){lo, hi};
+}
+
+/* Is another GC thread looking for work while this one has none to
+ * offer in its deque?  Two loads of lines that stay in this core's cache
+ * until a thief changes state, so cheap enough after every object. */
+static inline bool others_hungry(struct worker *w)
+{
+  return atomic_load_explicit(&trace_active, memory_order_relaxed) < (int)trace_round_threads &&
+         pargc_deque_size_hint(&w->deque) <= 0;
+}
+
+/* Set mark bit i of a span; true if this call set it.  Plain (a load and
+ * a store, no locked instruction) when this trace's marks are exclusive
+ * to one thread -- see pargc_tracer_set_exclusive_marks; an atomic OR
+ * otherwise (two GC threads, or mutators that mark, may set other bits
+ * of the same word at the same time, and a plain read-modify-write would
+ * lose theirs). */
+static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint32_t i, bool atomic)
+{
+  _Atomic uint64_t *w = (_Atomic uint64_t *)&marks[i >> 6];
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
+  if (old & bit)
+    return false;
+  if (!atomic) {
+    atomic_store_explicit(w, old | bit, memory_order_relaxed);
+    return true;
+  }
+  return !(atomic_fetch_or_explicit(w, bit, memory_order_relaxed) & bit);
+}
+
+/* v is inside [base, base + limit): mark its object if there is one.
+ * Returns true when the object was newly marked and must be scanned:
+ * *out is then its range, or (obj, 0) for a descriptor-scanned kind.
+ * *bytes gets the size of every newly marked object. */
+static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bool atomic,
+                                                                 struct pargc_range *out,
+                                                                 uint64_t *objs, uint64_t *bytes)
 {
   struct pargc_page *pg = &pargc_region.pages[(v - trace_base) >> PARGC_PAGE_SHIFT];
   uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
@@ -140,63 +217,60 @@ static inline __attribute__((always_inline)) void mark_candidate(struct worker *
   if (PARGC_LIKELY(st == PARGC_PAGE_SMALL)) {
     i = pargc_sizeclass_index(v - start, pg->recip);
     if (PARGC_UNLIKELY(i >= pg->nobjs))
-      return;
+      return false;
   } else if (st == PARGC_PAGE_LARGE) {
     if (v - start >= pg->size)
-      return;
+      return false;
     i = 0;
   } else {
     pargc_blacklist_page((v - trace_base) >> PARGC_PAGE_SHIFT);
-    return;
+    return false;
   }
   unsigned kind = pg->kind;
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[kind]))
-    return; /* scanned as roots at the start of every collection */
-  if (!pargc_mark_set(pargc_page_marks(pg), i))
-    return;
-  w->st.marked_objects++;
-  w->st.marked_bytes += pg->size;
-  uintptr_t obj = start + (uintptr_t)i * pg->size;
+    return false; /* scanned as roots at the start of every collection */
+  if (!mark_set(pargc_page_marks(pg), i, atomic))
+    return false;
+  uint32_t size = pg->size;
+  *objs += 1;
+  *bytes += size;
+  uintptr_t obj = start + (uintptr_t)i * size;
   if (PARGC_LIKELY(kind == PARGC_KIND_NORMAL)) {
-    push(w, obj, obj + pg->size);
-  } else if (pargc_kind_scanned[kind]) {
+    *out = (struct pargc_range){obj, obj + size};
+    return true;
+  }
+  if (pargc_kind_scanned[kind]) {
     /* Only kinds made with GC_new_kind (typed, gcj, client descriptors)
      * get here scanned (uncollectable kinds returned above): they are
-     * scanned by their descriptor, pushed as (obj, 0), which scan()
-     * sends to pargc_tracer_scan_special.  The normal kind is tested
+     * scanned by their descriptor, pushed as (obj, 0), which the mark
+     * loop sends to pargc_tracer_scan_special.  The normal kind is tested
      * first, against a register, instead of loading the kind table. */
-    push(w, obj, 0);
+    *out = (struct pargc_range){obj, 0};
+    return true;
   }
+  return false;
 }
 
-/* Every word of [lo, hi) is a candidate pointer. */
-static inline void scan_words(struct worker *w, uintptr_t lo, uintptr_t hi)
+/* Mark one word from outside the mark loop (hooks, the collector). */
+static void mark_word_on(struct worker *w, uintptr_t v)
+{
+  struct pargc_range r;
+  if (mark_candidate(v, true, &r, &w->st.marked_objects, &w->st.marked_bytes))
+    push_local(w, r.lo, r.hi);
+}
+
+/* Every word of [lo, hi) is a candidate pointer, marked now (the eager
+ * roots of a concurrent collection's first stop). */
+static void scan_words_now(struct worker *w, uintptr_t lo, uintptr_t hi)
 {
   const uintptr_t base = trace_base, limit = trace_limit;
   for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
     uintptr_t v = *p;
     if (v - base < limit)
-      mark_candidate(w, v);
+      mark_word_on(w, v);
     else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit))
       pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
   }
-}
-
-static void scan(struct worker *w, struct pargc_range r)
-{
-  uintptr_t lo = r.lo, hi = r.hi;
-  if (hi - lo > trace_piece) {
-    if (PARGC_UNLIKELY(hi == 0)) {
-      /* A descriptor-scanned object (see mark_candidate); the check sits
-       * in the branch that ordinary objects almost never take. */
-      pargc_tracer_scan_special(lo);
-      return;
-    }
-    /* Keep one piece, leave the rest stealable. */
-    push(w, lo + trace_piece, hi);
-    hi = lo + trace_piece;
-  }
-  scan_words(w, lo, hi);
 }
 
 static inline uint64_t rng_next(uint64_t *s)
@@ -233,36 +307,139 @@ static bool work_visible(void)
   return false;
 }
 
-/* Scan everything reachable from the worker's own deque (and the shared
- * overflow list).  Ranges pass through a small FIFO on their way from the
- * deque to the scanner, and are prefetched as they enter it: by the time
- * one is scanned its first cache line has had PREFETCH_DEPTH scans' worth
- * of time to arrive.  (Prefetch-on-grey: Cher, Hosking and Vijaykumar,
- * "Software prefetching for mark-sweep garbage collection", ASPLOS 2004.)
- * Without it, the marker waits on a cache miss for nearly every object. */
-#define PREFETCH_DEPTH 8
+/* Scan everything reachable from the worker's private stack, its deque
+ * and the shared overflow list.  Ranges pass through a small FIFO on
+ * their way from the stack to the scanner, and are prefetched as they
+ * enter it: by the time one is scanned its first cache line has had
+ * PREFETCH_DEPTH scans' worth of time to arrive.  (Prefetch-on-grey:
+ * Cher, Hosking and Vijaykumar, "Software prefetching for mark-sweep
+ * garbage collection", ASPLOS 2004.)  Without it, the marker waits on a
+ * cache miss for nearly every object.
+ *
+ * The depth must cover a memory latency with scans: a 32-byte node is
+ * scanned in a few nanoseconds, so 8 entries hid only part of a miss.
+ * Measured on fullgc -m 256 -g 1 (trace MB/s, medians of 5 interleaved
+ * runs): depth 8: 2143, 16: 3258, 32: 3960, 64: 4209 with the FIFO as an
+ * array of structs; with the split arrays below, 32: 4466, 64: 4941,
+ * 128: 4766.  64 entries stay well inside L1, as do the lines they
+ * prefetch.
+ *
+ * One body, instantiated twice (drain_plain, drain_atomic), so the
+ * choice of mark-bit update costs no branch per word. */
+#define PREFETCH_DEPTH 64
 
-static void drain(struct worker *w)
+static inline __attribute__((always_inline)) void drain_body(struct worker *w, bool atomic)
 {
-  struct pargc_range fifo[PREFETCH_DEPTH], r;
+  /* The FIFO's two words live in two arrays and are moved one word at a
+   * time: a stack entry is written as two 8-byte stores, and reading it
+   * back as one 16-byte load (what a struct copy compiles to) defeats
+   * store-to-load forwarding -- a stall of its own on every object. */
+  uintptr_t fifo_lo[PREFETCH_DEPTH], fifo_hi[PREFETCH_DEPTH];
+  struct pargc_range r;
   unsigned head = 0, n = 0;
+  struct pargc_range *const stk = w->stack;
+  const uint32_t cap = w->stack_size;
+  uint32_t sp = w->sp;
+  uint64_t objs = 0, bytes = 0;
+  const bool sharing = trace_round_threads > 1;
+  const uintptr_t base = trace_base, limit = trace_limit;
+  const size_t piece = trace_piece;
+/* Calls out of the loop see and change the stack through w->sp. */
+#define SYNC_OUT() (w->sp = sp)
+#define SYNC_IN() (sp = w->sp)
+#define PUSH(range)                                                         \
+  do {                                                                      \
+    if (PARGC_UNLIKELY(sp == cap)) {                                        \
+      SYNC_OUT();                                                           \
+      stack_spill(w);                                                       \
+      SYNC_IN();                                                            \
+    }                                                                       \
+    stk[sp++] = (range);                                                    \
+  } while (0)
   for (;;) {
-    /* Fill the FIFO only while that leaves work in the deque for thieves
-     * (or when the FIFO is empty: progress first). */
-    if ((n == 0 || (n < PREFETCH_DEPTH && pargc_deque_size_hint(&w->deque) > 2)) &&
-        (pargc_deque_take(&w->deque, &r) || overflow_take(&r))) {
-      __builtin_prefetch((const void *)r.lo);
-      fifo[(head + n) % PREFETCH_DEPTH] = r;
+    if (n < PREFETCH_DEPTH && sp > 0) {
+      --sp;
+      uintptr_t lo = stk[sp].lo, hi = stk[sp].hi;
+      __builtin_prefetch((const void *)lo);
+      fifo_lo[(head + n) % PREFETCH_DEPTH] = lo;
+      fifo_hi[(head + n) % PREFETCH_DEPTH] = hi;
       n++;
       continue;
     }
-    if (n == 0)
-      return;
-    r = fifo[head];
+    if (n == 0) {
+      if (pargc_deque_take(&w->deque, &r) || overflow_take(&r)) {
+        stk[0] = r; /* sp was 0 */
+        sp = 1;
+        continue;
+      }
+      break;
+    }
+    uintptr_t lo = fifo_lo[head], hi = fifo_hi[head];
     head = (head + 1) % PREFETCH_DEPTH;
     n--;
-    scan(w, r);
+    if (PARGC_UNLIKELY(hi - lo > piece)) {
+      if (PARGC_UNLIKELY(hi == 0)) {
+        /* A descriptor-scanned object (see mark_candidate); the check
+         * sits in the branch that ordinary objects almost never take. */
+        SYNC_OUT();
+        pargc_tracer_scan_special(lo);
+        SYNC_IN();
+        continue;
+      }
+      /* Keep one piece, leave the rest for later (or for thieves). */
+      PUSH(((struct pargc_range){lo + piece, hi}));
+      hi = lo + piece;
+    }
+    for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
+      uintptr_t v = *p;
+      if (v - base < limit) {
+        struct pargc_range o;
+        if (mark_candidate(v, atomic, &o, &objs, &bytes))
+          PUSH(o);
+      } else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit)) {
+        pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
+      }
+    }
+    if (sharing && PARGC_UNLIKELY(others_hungry(w))) {
+      if (sp > 1) {
+        SYNC_OUT();
+        stack_publish(w);
+        SYNC_IN();
+      } else if (n > 1) {
+        /* Nothing left on the stack, but the FIFO holds several ranges
+         * (many lists traversed side by side): hand over the newest half.
+         * Their prefetches are wasted on this core; the thief's cost. */
+        for (unsigned k = n / 2; k > 0; k--) {
+          unsigned at = (head + n - 1) % PREFETCH_DEPTH;
+          push_shared(w, (struct pargc_range){fifo_lo[at], fifo_hi[at]});
+          n--;
+        }
+      }
+    }
   }
+#undef PUSH
+#undef SYNC_IN
+#undef SYNC_OUT
+  w->sp = sp;
+  w->st.marked_objects += objs;
+  w->st.marked_bytes += bytes;
+}
+
+static PARGC_NOINLINE void drain_plain(struct worker *w) { drain_body(w, false); }
+static PARGC_NOINLINE void drain_atomic(struct worker *w) { drain_body(w, true); }
+
+/* This trace's mark bits are set by its GC threads only (see
+ * pargc_tracer_set_exclusive_marks); reset by pargc_tracer_begin. */
+static bool trace_exclusive_marks;
+
+static void drain(struct worker *w)
+{
+  /* Plain mark-bit updates only when one thread marks: measured 7% of a
+   * one-thread trace, the cost of the locked OR per newly marked object. */
+  if (trace_exclusive_marks && trace_round_threads == 1)
+    drain_plain(w);
+  else
+    drain_atomic(w);
 }
 
 static void worker_trace(struct worker *w)
@@ -283,7 +460,7 @@ static void worker_trace(struct worker *w)
       if (work_visible()) {
         atomic_fetch_add_explicit(&trace_active, 1, memory_order_acq_rel);
         if (try_steal(w, &r) || overflow_take(&r)) {
-          scan(w, r);
+          push_local(w, r.lo, r.hi);
           break;
         }
         atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
@@ -327,8 +504,13 @@ void pargc_tracer_prepare(void)
   for (unsigned i = 0; i < n; i++) {
     struct worker *w = &tracer_workers[i];
     if (!w->deque.buf) {
-      if (!pargc_deque_init(&w->deque, (size_t)pargc_opt.deque_size))
+      /* The private stack has the deque's size: PARGC_DEQUE_SIZE=4 (the
+       * overflow stress test) then exercises the spill path as well. */
+      size_t n_stack = (size_t)pargc_opt.deque_size;
+      w->stack = pargc_os_alloc_meta(n_stack * sizeof *w->stack);
+      if (!pargc_deque_init(&w->deque, n_stack) || !w->stack)
         pargc_fatal("out of memory for a mark deque");
+      w->stack_size = (uint32_t)n_stack;
       w->id = i;
       w->rng = 0x9E3779B97F4A7C15ull * (i + 1);
     }
@@ -377,6 +559,12 @@ void pargc_tracer_begin(void)
   trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
   for (unsigned i = 0; i < tracer_nthreads; i++)
     memset(&tracer_workers[i].st, 0, sizeof tracer_workers[i].st);
+  trace_exclusive_marks = false;
+}
+
+void pargc_tracer_set_exclusive_marks(bool exclusive)
+{
+  trace_exclusive_marks = exclusive;
 }
 
 static bool tracer_eager;
@@ -391,28 +579,28 @@ void pargc_tracer_push_range(void *lo, void *hi)
     return;
   if (tracer_eager) {
     tracer_self = &tracer_workers[0];
-    scan_words(&tracer_workers[0], l, h);
+    scan_words_now(&tracer_workers[0], l, h);
   } else {
-    push(&tracer_workers[0], l, h);
+    push_shared(&tracer_workers[0], (struct pargc_range){l, h});
   }
 }
 
 void pargc_tracer_push_special(uintptr_t obj)
 {
-  push(&tracer_workers[0], obj, 0);
+  push_shared(&tracer_workers[0], (struct pargc_range){obj, 0});
 }
 
 void pargc_tracer_mark_pointer(uintptr_t p)
 {
   tracer_self = &tracer_workers[0];
   if (p - trace_base < trace_limit)
-    mark_candidate(&tracer_workers[0], p);
+    mark_word_on(&tracer_workers[0], p);
 }
 
 void pargc_tracer_mark_word(uintptr_t p)
 {
   if (p - trace_base < trace_limit)
-    mark_candidate(tracer_self, p);
+    mark_word_on(tracer_self, p);
 }
 
 void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
@@ -420,7 +608,7 @@ void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
   lo = (lo + 7) & ~(uintptr_t)7;
   hi &= ~(uintptr_t)7;
   if (lo < hi)
-    push(tracer_self, lo, hi);
+    push_local(tracer_self, lo, hi);
 }
 
 bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)

@@ -10,14 +10,19 @@
  *
  * Every word of a range is a candidate pointer; the page map resolves it
  * (interior pointers included) to an object, whose mark bit is set with
- * one atomic OR.  A newly marked object of a scanned kind is pushed as a
- * range.  Ranges larger than PARGC_MARK_PIECE are scanned a piece at a
- * time, the rest pushed back where thieves can take it, so one huge array
- * does not serialise the mark.  Each GC thread has its own Chase-Lev
- * deque (deque.h); idle threads steal the oldest entry of a random
- * victim; a full deque spills into a shared overflow list (never drops
- * work).  Termination: a count of active threads -- a thread decrements
- * it when it finds no work and re-increments it before it tries to steal;
+ * one atomic OR (a plain store when one thread marks alone, see
+ * pargc_tracer_set_exclusive_marks).  A newly marked object of a scanned
+ * kind is pushed as a range.  Ranges larger than PARGC_MARK_PIECE are
+ * scanned a piece at a time, the rest pushed back for later or for
+ * thieves, so one huge array does not serialise the mark.  Each GC
+ * thread marks from a private stack and shares through its own
+ * Chase-Lev deque (deque.h): the oldest half of the stack moves to the
+ * deque when the stack is full or another GC thread is idle; idle
+ * threads steal the oldest entry of a random victim's deque; a full
+ * deque spills into a shared overflow list (never drops work).
+ * Termination: a count of active threads -- a thread decrements it when
+ * it finds no work (stack, deque and overflow list empty) and
+ * re-increments it before it tries to steal;
  * when the count reads zero no thread holds work and none can create
  * any, so all stop.  No lock is taken on this path.
  */
@@ -75,6 +80,13 @@ void pargc_tracer_set_eager(bool on);
 /* Queue a marked object of a descriptor-scanned kind to be scanned
  * again by its descriptor (the concurrent collector's dirty rescan). */
 void pargc_tracer_push_special(uintptr_t obj);
+/* The caller promises that, until pargc_tracer_finish, no thread but
+ * the GC threads of this trace sets mark bits (the world is stopped).
+ * With one GC thread the mark bits are then set with a plain load and
+ * store instead of an atomic OR.  pargc_tracer_begin resets it to false:
+ * a trace that runs beside mutators that mark (the mostly-concurrent
+ * mode) just does not call this, and stays atomic. */
+void pargc_tracer_set_exclusive_marks(bool exclusive);
 void pargc_tracer_trace(void);
 void pargc_tracer_finish(struct pargc_trace_stats *out);
 
