@@ -180,12 +180,18 @@ void pargc_alloc_blacken_list(void **list)
   if (pargc_pagemap_object((uintptr_t)list, &pg) < 0)
     return;
   /* All entries belong to one span (a context's list holds the objects of
-   * its current page only). */
+   * its current page only).  Uncollectable kinds are never freed by a
+   * collection, and their bits mean "allocated": not marked here.  Only
+   * scanned kinds need their stores rescanned. */
   uintptr_t base = pargc_page_addr(pg);
-  uint64_t *marks = pargc_page_marks(pg);
-  for (void **p = list; p; p = decode(*p))
-    pargc_mark_set(marks, pargc_sizeclass_index((uintptr_t)p - base, pg->recip));
-  pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
+  unsigned kind = pg->kind;
+  if (!pargc_kind_uncollectable[kind]) {
+    uint64_t *marks = pargc_page_marks(pg);
+    for (void **p = list; p; p = decode(*p))
+      pargc_mark_set(marks, pargc_sizeclass_index((uintptr_t)p - base, pg->recip));
+  }
+  if (pargc_kind_scanned[kind])
+    pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
 }
 
 /* Hand `list` (objects of pg) to the fast path of (k, c); then, if a
@@ -386,7 +392,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   bool black = atomic_load_explicit(&pargc_alloc_black, memory_order_acquire);
   atomic_store_explicit(mark, pargc_kind_uncollectable[kind] || black ? 1 : 0,
                         memory_order_relaxed);
-  if (black)
+  if (black && pargc_kind_scanned[kind])
     pargc_dirty_set_range((uintptr_t)p, (uintptr_t)p + n * PARGC_PAGE_SIZE);
   count_alloc(ctx, n * PARGC_PAGE_SIZE);
   return p;

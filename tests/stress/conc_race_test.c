@@ -1,10 +1,10 @@
 /* Stress: the lost-object race of concurrent marking.
  *
  * While the concurrent collector marks, mutator threads keep moving the
- * only reference to an object from a place the marker may not have
- * scanned yet (a slot of array `from`, or a field of a list node) to a
- * place it may already have scanned (a slot of array `to`), and clear
- * the old place -- the store a write barrier must catch.  Other threads
+ * only reference to an object between places the marker may or may not
+ * have scanned yet -- slots of two ordinary arrays and of an
+ * uncollectable one (a root by its kind), and fields of list nodes --
+ * and clear the old place: the store a write barrier must catch.  Other threads
  * allocate garbage so that cycles run back to back.  Every object carries
  * its own id and a checksum; a freed object would be zeroed or reused,
  * and the checks (plus PARGC_VERIFY, on by default here) catch it.
@@ -34,6 +34,10 @@ struct obj {
 };
 
 static struct obj **from_arr, **to_arr;
+/* A third array, uncollectable, whose address is kept only hidden: its
+ * contents are roots because of its kind, not because it is reachable. */
+static uintptr_t unc_hidden;
+#define UNC_ARR ((struct obj **)(unc_hidden ^ 0x5555555555555555ull))
 static int rounds = 40;
 static _Atomic long moved;
 
@@ -84,8 +88,9 @@ static void *mover(void *arg)
   for (int r = 0; r < rounds; r++) {
     for (long k = 0; k < 20 * (hi - lo); k++) {
       long i = lo + (long)(rng_next(&rng) % (uint64_t)(hi - lo));
-      struct obj **a = (rng_next(&rng) & 1) ? from_arr : to_arr;
-      struct obj **b = a == from_arr ? to_arr : from_arr;
+      uint64_t pick = rng_next(&rng) % 3, other = (pick + 1 + (rng_next(&rng) & 1)) % 3;
+      struct obj **arrs[3] = {from_arr, to_arr, UNC_ARR};
+      struct obj **a = arrs[pick], **b = arrs[other];
       struct obj *o = a[i];
       if (!o)
         continue;
@@ -141,6 +146,7 @@ int main(int argc, char **argv)
   CHECK(GC_is_incremental_mode());
   from_arr = GC_MALLOC(SLOTS * sizeof *from_arr);
   to_arr = GC_MALLOC(SLOTS * sizeof *to_arr);
+  unc_hidden = (uintptr_t)GC_MALLOC_UNCOLLECTABLE(SLOTS * sizeof *from_arr) ^ 0x5555555555555555ull;
   for (long i = 0; i < SLOTS; i++)
     store(&from_arr[i], make((uintptr_t)i * 4));
 
@@ -158,8 +164,8 @@ int main(int argc, char **argv)
   /* Every object is in exactly one of the two arrays, intact. */
   long found = 0, bad = 0;
   for (long i = 0; i < SLOTS; i++) {
-    for (int which = 0; which < 2; which++) {
-      struct obj *o = which ? to_arr[i] : from_arr[i];
+    for (int which = 0; which < 3; which++) {
+      struct obj *o = which == 0 ? from_arr[i] : which == 1 ? to_arr[i] : UNC_ARR[i];
       if (!o)
         continue;
       found++;
