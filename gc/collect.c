@@ -235,6 +235,22 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
     s->marked_per_thread[i] = ts.per_thread[i].marked_bytes;
 }
 
+uint64_t pargc_collect_stop_world(void)
+{
+  event(PARGC_EV_PRE_STOP_WORLD);
+  pargc_threads_stop_world();
+  event(PARGC_EV_POST_STOP_WORLD);
+  return pargc_os_now_ns();
+}
+
+uint64_t pargc_collect_start_world(void)
+{
+  event(PARGC_EV_PRE_START_WORLD);
+  pargc_threads_start_world();
+  event(PARGC_EV_POST_START_WORLD);
+  return pargc_os_now_ns();
+}
+
 /* The thread's own stack is a root from this frame up: it lives for the
  * whole collection, and __builtin_unwind_init + setjmp put the caller's
  * callee-saved registers in it (see pargc_threads_set_self_scan_start). */
@@ -249,10 +265,7 @@ static PARGC_NOINLINE void collect_locked(void)
   event(PARGC_EV_START);
   pargc_tracer_prepare();
   uint64_t t0 = pargc_os_now_ns();
-  event(PARGC_EV_PRE_STOP_WORLD);
-  pargc_threads_stop_world();
-  event(PARGC_EV_POST_STOP_WORLD);
-  uint64_t t_stopped = pargc_os_now_ns();
+  uint64_t t_stopped = pargc_collect_stop_world();
 
   event(PARGC_EV_MARK_START);
   pargc_collect_phase_begin();
@@ -262,11 +275,7 @@ static PARGC_NOINLINE void collect_locked(void)
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();
   pargc_collect_phase_end(&s);
-
-  event(PARGC_EV_PRE_START_WORLD);
-  pargc_threads_start_world();
-  event(PARGC_EV_POST_START_WORLD);
-  uint64_t t1 = pargc_os_now_ns();
+  uint64_t t1 = pargc_collect_start_world();
 
   s.pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;

@@ -83,6 +83,10 @@ enum {
   PARGC_EV_PRE_START_WORLD, PARGC_EV_POST_START_WORLD,
 };
 void pargc_collect_event(int e);
+/* Stop / restart the world between its collection events
+ * (PRE_/POST_STOP_WORLD, PRE_/POST_START_WORLD); returns the time after. */
+uint64_t pargc_collect_stop_world(void);
+uint64_t pargc_collect_start_world(void);
 
 /* The phases of a collection.  A stop-parallel collection runs them in
  * one stop (begin, roots, trace, end); the mostly-concurrent one

@@ -161,10 +161,7 @@ static void conc_cycle(void)
   /* 1. First stop: roots (scanned now: stacks change once the world
    * runs), barrier on, allocation black. */
   uint64_t t0 = pargc_os_now_ns();
-  pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
-  pargc_threads_stop_world();
-  pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
-  uint64_t t_stopped = pargc_os_now_ns();
+  uint64_t t_stopped = pargc_collect_stop_world();
   pargc_collect_event(PARGC_EV_MARK_START);
   pargc_collect_phase_begin();
   pargc_dirty_start();
@@ -174,10 +171,7 @@ static void conc_cycle(void)
   atomic_store_explicit(&pargc_alloc_black, 1, memory_order_release);
   pargc_tctx_blacken_all();
   atomic_store(&conc_in_cycle, 1);
-  pargc_collect_event(PARGC_EV_PRE_START_WORLD);
-  pargc_threads_start_world();
-  pargc_collect_event(PARGC_EV_POST_START_WORLD);
-  uint64_t t1 = pargc_os_now_ns();
+  uint64_t t1 = pargc_collect_start_world();
   /* While the program runs, the collector lock is free: finalizer
    * registration and the like must not wait for the marking.  Other
    * collections wait for the cycle (pargc_collect_lock_idle). */
@@ -201,10 +195,7 @@ static void conc_cycle(void)
 
   /* 4. Final stop: roots again, dirty cards, trace on all GC threads. */
   pthread_mutex_lock(&pargc_collect_lock);
-  pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
-  pargc_threads_stop_world();
-  pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
-  uint64_t t_stopped2 = pargc_os_now_ns();
+  uint64_t t_stopped2 = pargc_collect_stop_world();
   pargc_tracer_refresh_bounds();
   pargc_collect_phase_roots();
   s.rescanned_pages = pargc_dirty_finish(rescan_page);
@@ -214,10 +205,7 @@ static void conc_cycle(void)
   uint64_t t_marked = pargc_os_now_ns();
   pargc_collect_phase_end(&s);
   atomic_store(&conc_in_cycle, 0);
-  pargc_collect_event(PARGC_EV_PRE_START_WORLD);
-  pargc_threads_start_world();
-  pargc_collect_event(PARGC_EV_POST_START_WORLD);
-  uint64_t t3 = pargc_os_now_ns();
+  uint64_t t3 = pargc_collect_start_world();
 
   s.init_pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;

@@ -183,6 +183,26 @@ static void protect(size_t first, size_t n)
     protection_lost();
 }
 
+/* Consecutive pages to protect, gathered into one mprotect call.  A
+ * page's writable bit is cleared when it joins (before it is protected). */
+struct protect_run {
+  size_t first, n;
+};
+
+static void run_add(struct protect_run *r, size_t idx)
+{
+  clear_writable(idx);
+  if (!r->n++)
+    r->first = idx;
+}
+
+static void run_flush(struct protect_run *r)
+{
+  if (r->n)
+    protect(r->first, r->n);
+  r->n = 0;
+}
+
 /* Protect every writable page of a scanned span (merged runs), clearing
  * its bit first.  Pages the high-water mark passes over are writable. */
 static void protect_writable(void)
@@ -193,18 +213,14 @@ static void protect_writable(void)
     set_writable(i);
   if (top > hwm)
     atomic_store_explicit(&protect_hwm, top, memory_order_release);
-  size_t run = 0, first = 0;
-  for (size_t i = 0; i <= top; i++) {
-    if (i < top && page_writable(i) && page_scanned(i)) {
-      clear_writable(i);
-      if (!run++)
-        first = i;
-      continue;
-    }
-    if (run)
-      protect(first, run);
-    run = 0;
+  struct protect_run run = {0, 0};
+  for (size_t i = 0; i < top; i++) {
+    if (page_writable(i) && page_scanned(i))
+      run_add(&run, i);
+    else
+      run_flush(&run);
   }
+  run_flush(&run);
 }
 
 static void dirty_fault(int sig, siginfo_t *si, void *uc)
@@ -373,31 +389,25 @@ static size_t take_dirty(bool reprotect, bool all)
 {
   size_t top = atomic_load(&pargc_region.top);
   batch_reserve(top);
-  size_t n = 0, run = 0, first = 0;
-  for (size_t i = 0; i <= top; i++) {
-    unsigned cards = 0;
-    if (i < top) {
-      cards = pargc_dirty_take_page(i);
-      if (all)
-        cards = 0xffff;
-      if (cards && !page_scanned(i))
-        cards = 0; /* free or pointer-free: nothing to rescan */
-    }
-    if (cards) {
-      dirty_batch_pages[n] = i;
-      dirty_batch_cards[n] = cards;
-      n++;
-      if (reprotect) {
-        clear_writable(i);
-        if (!run++)
-          first = i;
-      }
+  size_t n = 0;
+  struct protect_run run = {0, 0};
+  for (size_t i = 0; i < top; i++) {
+    unsigned cards = pargc_dirty_take_page(i);
+    if (all)
+      cards = 0xffff;
+    if (cards && !page_scanned(i))
+      cards = 0; /* free or pointer-free: nothing to rescan */
+    if (!cards) {
+      run_flush(&run);
       continue;
     }
-    if (run)
-      protect(first, run);
-    run = 0;
+    dirty_batch_pages[n] = i;
+    dirty_batch_cards[n] = cards;
+    n++;
+    if (reprotect)
+      run_add(&run, i);
   }
+  run_flush(&run);
   return n;
 }
 
@@ -525,61 +535,54 @@ static void *resolve(const char *name)
   if (!real_##name)                                                           \
     real_##name = (ret(*)(__VA_ARGS__))resolve(#name)
 
-/* Receive n bytes with `call` into a bounce buffer, then copy to buf. */
+/* A receiving call goes through a bounce buffer when its destination
+ * may be protected:  real(..., bounce_begin(&b, buf, n), ...)  then
+ * bounce_end(&b, buf, result), which copies what arrived (an ordinary
+ * store: it faults and is handled) and frees the buffer. */
 struct bounce {
   char small[4096];
-  char *p;
+  char *p; /* the buffer the call received into; NULL: the caller's */
 };
 
-static char *bounce_get(struct bounce *b, size_t n)
+static void *bounce_begin(struct bounce *b, void *buf, size_t n)
 {
+  b->p = NULL;
+  if (!buffer_protectable(buf, n))
+    return buf;
   b->p = n <= sizeof b->small ? b->small : malloc(n);
-  return b->p;
+  return b->p ? b->p : buf; /* out of memory: try directly */
 }
 
-static void bounce_put(struct bounce *b)
+static ssize_t bounce_end(struct bounce *b, void *buf, ssize_t r)
 {
+  if (!b->p)
+    return r;
+  if (r > 0)
+    memcpy(buf, b->p, (size_t)r);
   if (b->p != b->small)
     free(b->p);
+  return r;
 }
 
 PARGC_EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
   REAL(ssize_t, read, int, void *, size_t);
   struct bounce b;
-  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
-    return real_read(fd, buf, n);
-  ssize_t r = real_read(fd, b.p, n);
-  if (r > 0)
-    memcpy(buf, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  return bounce_end(&b, buf, real_read(fd, bounce_begin(&b, buf, n), n));
 }
 
 PARGC_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
   REAL(ssize_t, pread, int, void *, size_t, off_t);
   struct bounce b;
-  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
-    return real_pread(fd, buf, n, off);
-  ssize_t r = real_pread(fd, b.p, n, off);
-  if (r > 0)
-    memcpy(buf, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  return bounce_end(&b, buf, real_pread(fd, bounce_begin(&b, buf, n), n, off));
 }
 
 PARGC_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
   REAL(ssize_t, recv, int, void *, size_t, int);
   struct bounce b;
-  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
-    return real_recv(fd, buf, n, flags);
-  ssize_t r = real_recv(fd, b.p, n, flags);
-  if (r > 0)
-    memcpy(buf, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  return bounce_end(&b, buf, real_recv(fd, bounce_begin(&b, buf, n), n, flags));
 }
 
 PARGC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
@@ -587,13 +590,7 @@ PARGC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct soc
 {
   REAL(ssize_t, recvfrom, int, void *, size_t, int, struct sockaddr *, socklen_t *);
   struct bounce b;
-  if (!buffer_protectable(buf, n) || !bounce_get(&b, n))
-    return real_recvfrom(fd, buf, n, flags, addr, alen);
-  ssize_t r = real_recvfrom(fd, b.p, n, flags, addr, alen);
-  if (r > 0)
-    memcpy(buf, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  return bounce_end(&b, buf, real_recvfrom(fd, bounce_begin(&b, buf, n), n, flags, addr, alen));
 }
 
 /* Scatter `r` bytes of a bounce buffer over iov. */
@@ -615,39 +612,51 @@ static size_t iov_total(const struct iovec *iov, int n)
   return t;
 }
 
+/* The vector calls gather into one bounce buffer and scatter after. */
+static char *bounce_iov(struct bounce *b, const struct iovec *iov, int n)
+{
+  b->p = NULL;
+  if (iov_protectable(iov, n)) {
+    size_t t = iov_total(iov, n);
+    b->p = t <= sizeof b->small ? b->small : malloc(t);
+  }
+  return b->p;
+}
+
+static ssize_t bounce_iov_end(struct bounce *b, const struct iovec *iov, int n, ssize_t r)
+{
+  if (r > 0)
+    scatter(iov, n, b->p, (size_t)r);
+  if (b->p != b->small)
+    free(b->p);
+  return r;
+}
+
 PARGC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
 {
   REAL(ssize_t, readv, int, const struct iovec *, int);
   struct bounce b;
-  if (!iov_protectable(iov, n) || !bounce_get(&b, iov_total(iov, n)))
+  if (!bounce_iov(&b, iov, n))
     return real_readv(fd, iov, n);
   struct iovec one = {b.p, iov_total(iov, n)};
-  ssize_t r = real_readv(fd, &one, 1);
-  if (r > 0)
-    scatter(iov, n, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  return bounce_iov_end(&b, iov, n, real_readv(fd, &one, 1));
 }
 
 PARGC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
   REAL(ssize_t, recvmsg, int, struct msghdr *, int);
   struct bounce b;
-  if (!iov_protectable(msg->msg_iov, (int)msg->msg_iovlen) ||
-      !bounce_get(&b, iov_total(msg->msg_iov, (int)msg->msg_iovlen)))
+  struct iovec *orig = msg->msg_iov;
+  int norig = (int)msg->msg_iovlen;
+  if (!bounce_iov(&b, orig, norig))
     return real_recvmsg(fd, msg, flags);
   /* The data goes through the bounce buffer; control data and the
    * address are received where the caller put them. */
-  struct iovec *orig = msg->msg_iov;
-  size_t norig = msg->msg_iovlen;
-  struct iovec one = {b.p, iov_total(orig, (int)norig)};
+  struct iovec one = {b.p, iov_total(orig, norig)};
   msg->msg_iov = &one;
   msg->msg_iovlen = 1;
   ssize_t r = real_recvmsg(fd, msg, flags);
   msg->msg_iov = orig;
-  msg->msg_iovlen = norig;
-  if (r > 0)
-    scatter(orig, (int)norig, b.p, (size_t)r);
-  bounce_put(&b);
-  return r;
+  msg->msg_iovlen = (size_t)norig;
+  return bounce_iov_end(&b, orig, norig, r);
 }
