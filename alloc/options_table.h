@@ -49,7 +49,7 @@
   X(mode, "PARGC_MODE", STR, "stop", 0, 0,                                  \
     "How collections run: \"stop\" (stop the world, mark on all GC threads) or \"concurrent\" (mostly-concurrent: mark in parallel while the program runs, then a short parallel finish; see docs/tuning.md)") \
   X(barrier, "PARGC_BARRIER", STR, "auto", 0, 0,                             \
-    "How concurrent mode finds the pages written during marking: \"mprotect\" (page protection), \"soft-dirty\" (the kernel's soft-dirty bits), \"manual\" (the program calls GC_end_stubborn_change / GC_ptr_store_and_dirty) or \"auto\" (soft-dirty where the kernel supports it, else mprotect)") \
+    "How concurrent mode finds the pages written during marking: \"mprotect\" (page protection), \"soft-dirty\" (the kernel's soft-dirty bits), \"manual\" (the program calls GC_end_stubborn_change / GC_ptr_store_and_dirty) or \"auto\" (manual if the program called GC_set_manual_vdb_allowed(1), else mprotect)") \
   X(conc_threads, "PARGC_CONC_GC_THREADS", INT, "0", 0, 1024,                \
     "GC threads that mark while the program runs in concurrent mode; 0 means one fewer than the GC threads (at least 1), leaving a core to the program") \
   X(preclean_rounds, "PARGC_PRECLEAN_ROUNDS", INT, "4", 0, 64,               \

@@ -181,15 +181,15 @@ if wants pause; then
   if have pause-pargc; then
     add pause bench/pause-pargc pargc "" "-m $pause_live -a $pause_alloc"
     add pause bench/pause-pargc pargc-conc "PARGC_MODE=concurrent" "-m $pause_live -a $pause_alloc"
-    # One row per barrier: auto (above) is soft-dirty where the kernel has
-    # it and mprotect elsewhere; manual uses the program's own calls.
+    # One row per barrier: auto (above) is mprotect; manual uses the
+    # program's own calls; soft-dirty where the kernel has it.
+    add pause bench/pause-pargc pargc-conc-manual "PARGC_MODE=concurrent PARGC_BARRIER=manual" "-m $pause_live -a $pause_alloc"
     if PARGC_MODE=concurrent PARGC_BARRIER=soft-dirty "$bin/pause-pargc" -m 1 -a 1 2>&1 |
         grep -q "soft-dirty bits do not work"; then
-      note "pause: the kernel's soft-dirty bits do not work here; pargc-conc is the mprotect barrier"
+      note "pause: the kernel's soft-dirty bits do not work here; no soft-dirty row"
     else
-      add pause bench/pause-pargc pargc-conc-mprotect "PARGC_MODE=concurrent PARGC_BARRIER=mprotect" "-m $pause_live -a $pause_alloc"
+      add pause bench/pause-pargc pargc-conc-softdirty "PARGC_MODE=concurrent PARGC_BARRIER=soft-dirty" "-m $pause_live -a $pause_alloc"
     fi
-    add pause bench/pause-pargc pargc-conc-manual "PARGC_MODE=concurrent PARGC_BARRIER=manual" "-m $pause_live -a $pause_alloc"
   elif impl_on pargc; then skip_missing pause-pargc; fi
   if have pause-bdwgc; then
     add pause bench/pause-bdwgc bdwgc "" "-m $pause_live -a $pause_alloc"

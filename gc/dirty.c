@@ -290,12 +290,10 @@ static void dirty_init_once(void)
   } else {
     if (strcmp(b, "auto") && *b)
       pargc_warn("PARGC_BARRIER=%s: unknown (auto, mprotect, soft-dirty, manual); using auto", b);
-    if (manual_allowed)
-      dirty_barrier = PARGC_BARRIER_MANUAL;
-    else if (pargc_dirty_soft_dirty_works())
-      dirty_barrier = PARGC_BARRIER_SOFT_DIRTY;
-    else
-      dirty_barrier = PARGC_BARRIER_MPROTECT;
+    /* Not soft-dirty: without pre-cleaning (dirty.h) its final stop
+     * rescans every page written during the cycle, which in programs
+     * that allocate fast is most of what they allocated meanwhile. */
+    dirty_barrier = manual_allowed ? PARGC_BARRIER_MANUAL : PARGC_BARRIER_MPROTECT;
   }
 }
 

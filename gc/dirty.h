@@ -22,7 +22,11 @@
  *   manual      the program reports its stores (GC_end_stubborn_change,
  *               GC_ptr_store_and_dirty), Boehm GC's manual dirty bits.
  *
- *   auto        (default) soft-dirty where it works, else mprotect.
+ *   auto        (default) manual if the program allowed it
+ *               (GC_set_manual_vdb_allowed), else mprotect.  Not
+ *               soft-dirty: its bits cannot be read and cleared at once
+ *               while the program runs, so it has no pre-cleaning, and
+ *               its final stop rescans every page written in the cycle.
  *
  * In every mode the allocator also dirties the spans it hands out while
  * a concurrent mark runs (thread.h, allocate black), so the stores that

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The collector's stress tests again, in concurrent mode (PARGC_MODE=
-# concurrent) under PARGC_VERIFY, with each barrier that works here; and
-# the lost-object race test with the manual barrier.  Each run must pass
+# concurrent) under PARGC_VERIFY, with the mprotect barrier and, where the
+# kernel has it, soft-dirty; and the lost-object race test with the manual
+# barrier.  Each run must pass
 # and must have run at least one concurrent cycle (PARGC_STATS_FILE).
 set -u
 b=${top_builddir:-.}/tests/stress
@@ -29,7 +30,14 @@ run() { # barrier program args...
   failed=$((failed + 1))
 }
 
-for barrier in mprotect auto; do
+barriers=mprotect
+# soft-dirty where the kernel has it (else pargc warns and falls back).
+if ! PARGC_BARRIER=soft-dirty "$b/conc_race_test" 1 2>&1 | grep -q "soft-dirty bits do not work"; then
+  barriers="$barriers soft-dirty"
+else
+  echo "note: the kernel's soft-dirty bits do not work here; soft-dirty not tested"
+fi
+for barrier in $barriers; do
   for prog in gc_stress_test kinds_stress_test free_gc_stress_test deque_overflow_test \
       fork_test conc_race_test; do
     run "$barrier" "$prog"
