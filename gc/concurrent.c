@@ -191,10 +191,9 @@ static void conc_cycle(void)
       break;
     prev = n;
   }
-  uint64_t t2 = pargc_os_now_ns();
-
   /* 4. Final stop: roots again, dirty cards, trace on all GC threads. */
   pthread_mutex_lock(&pargc_collect_lock);
+  uint64_t t2 = pargc_os_now_ns();
   uint64_t t_stopped2 = pargc_collect_stop_world();
   pargc_tracer_refresh_bounds();
   pargc_collect_phase_roots();
