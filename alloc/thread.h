@@ -135,36 +135,13 @@ static inline void *pargc_alloc(size_t size, unsigned kind)
  * that move from the full list to avail). */
 bool pargc_free_slow(void *p) PARGC_NOINLINE;
 
-/* Zero a small object that is being freed (sizes are multiples of 16).
- * Up to 128 bytes -- most explicit frees -- inline stores beat a call to
- * memset.  Two possibly overlapping halves of 16, 32 or 64 bytes: three
- * cases, so that random sizes cost few mispredicted branches (a jump
- * table per size was slower than memset for that reason). */
-static inline void pargc_zero_object(void *obj, size_t size)
-{
-  typedef uint64_t pargc_v2 __attribute__((vector_size(16), may_alias));
-  char *p = obj, *end = p + size;
-  const pargc_v2 z = {0, 0};
-  if (size <= 32) {
-    *(pargc_v2 *)p = z;
-    *(pargc_v2 *)(end - 16) = z;
-  } else if (size <= 64) {
-    ((pargc_v2 *)p)[0] = z, ((pargc_v2 *)p)[1] = z;
-    ((pargc_v2 *)end)[-2] = z, ((pargc_v2 *)end)[-1] = z;
-  } else if (size <= 128) {
-    for (int i = 0; i < 4; i++)
-      ((pargc_v2 *)p)[i] = z, ((pargc_v2 *)end)[-1 - i] = z;
-  } else {
-    memset(obj, 0, size);
-  }
-}
-
 /* Explicit free fast path: an object at the start of a one-page span (or
  * in the first page of a longer one) of a collectable kind, owned by the
  * calling thread, on a page that is current or not on the full list.
  * Cost: a TLS load, the descriptor (one line, also read by the marker),
  * the object-start and double-free checks (two multiplications), the
- * zeroing and two stores; no call, no locked instruction.  Anything else
+ * zeroing (memset: inline stores were no faster for mixed sizes and
+ * slower for one size) and two stores; no locked instruction.  Anything else
  * goes to pargc_free_slow, which checks everything again. */
 static inline bool pargc_free(void *p)
 {
@@ -192,16 +169,18 @@ static inline bool pargc_free(void *p)
     return pargc_free_slow(p);
   void **obj = p;
   if (pargc_kind_scanned[kind])
-    pargc_zero_object(obj, pg->size); /* so the allocation fast path only clears the link */
-  if (pg->list == PARGC_LIST_CUR) {
-    /* The descriptor says whether this is the current page of its class:
-     * no need to load the class state for that. */
-    *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
-    ctx->free[kind][pg->sclass] = obj;
-  } else {
-    *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
-    pg->free = obj;
-  }
+    memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
+  /* Onto the context's list if this is the current page of its class (the
+   * descriptor says so: no need to load the class state), else onto the
+   * page's own list.  Chosen by a conditional move, not a branch: with
+   * random frees the branch goes either way (a third of the frees in the
+   * mixed workload are into other pages) and mispredicts.  A mask, as
+   * the compiler turns a conditional expression back into a branch. */
+  uintptr_t cur = -(uintptr_t)(pg->list == PARGC_LIST_CUR);
+  void ***head = (void ***)(((uintptr_t)&ctx->free[kind][pg->sclass] & cur) |
+                            ((uintptr_t)&pg->free & ~cur));
+  *obj = (void *)((uintptr_t)*head ^ pargc_link_key);
+  *head = obj;
   return true;
 }
 
