@@ -480,6 +480,23 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
 
 /* ---- GC_do_blocking ----------------------------------------------------- */
 
+/* What leaving a blocking section restores. */
+struct blocking_state {
+  struct pargc_thread *me;
+  bool was_blocked;
+  char *was_sp;
+};
+
+static void blocking_leave(void *arg)
+{
+  struct blocking_state *b = arg;
+  /* Waits here if the world is stopped: the lock is the stopper's. */
+  pargc_threads_lock();
+  b->me->blocked = b->was_blocked;
+  b->me->blocked_sp = b->was_sp;
+  pargc_threads_unlock();
+}
+
 void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg)
 {
   struct pargc_thread *me = pargc_threads_self;
@@ -489,19 +506,20 @@ void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg)
   jmp_buf regs;
   setjmp(regs);
   pargc_threads_lock();
-  bool was_blocked = me->blocked;
-  char *was_sp = me->blocked_sp;
-  if (!was_blocked) {
+  struct blocking_state b = {me, me->blocked, me->blocked_sp};
+  if (!b.was_blocked) {
     me->blocked_sp = pargc_threads_current_sp();
     me->blocked = true;
   }
   pargc_threads_unlock();
-  void *result = fn(arg);
-  /* Waits here if the world is stopped: the lock is the stopper's. */
-  pargc_threads_lock();
-  me->blocked = was_blocked;
-  me->blocked_sp = was_sp;
-  pargc_threads_unlock();
+  void *result;
+  /* fn may be cancelled (pthread_join, read, ... are cancellation
+   * points): the unwinding leaves the blocking section on its way out,
+   * or the thread would run its cleanup handlers neither stopped nor
+   * scanned below blocked_sp. */
+  pthread_cleanup_push(blocking_leave, &b);
+  result = fn(arg);
+  pthread_cleanup_pop(1);
   __asm__ volatile("" : : "r"(&regs) : "memory");
   return result;
 }
