@@ -35,4 +35,16 @@ size_t pargc_os_rss_bytes(void);      /* current resident set size */
 size_t pargc_os_peak_rss_bytes(void); /* peak resident set size */
 size_t pargc_os_physical_memory(void);
 
+/* Said in every iteration of a short busy-wait: lets the core's other
+ * hardware thread run and keeps the spin from flooding the memory
+ * system (x86 `pause`, Arm `yield`; nothing elsewhere). */
+static inline void pargc_os_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ volatile("yield");
+#endif
+}
+
 #endif

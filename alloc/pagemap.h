@@ -97,7 +97,7 @@ struct pargc_page {
     uint64_t free_since_ns; /* FREE: when it became free (decommit delay) */
   };
   _Atomic(void *) remote; /* objects freed by threads other than the owner */
-  void *free;            /* free objects found by sweep, owner only */
+  void **free;           /* free objects found by sweep, owner only */
   struct pargc_page *next, *prev; /* the list the page is on */
 };
 _Static_assert(sizeof(struct pargc_page) == 64, "a page descriptor is one cache line");

@@ -205,12 +205,15 @@ static void scratch_push(struct scratch *s, uintptr_t lo, uintptr_t hi)
   s->n++;
 }
 
-static void scratch_free(struct scratch *s)
+/* Empty s but keep its memory for the next collection: an mmap and a
+ * munmap per array per collection cost more than the rest of the root
+ * walk -- munmap of a multi-threaded process shoots down TLB entries on
+ * the other cores by interprocessor interrupts, and the fresh pages
+ * fault in again -- which showed on small heaps that collect thousands
+ * of times a second. */
+static void scratch_reset(struct scratch *s)
 {
-  if (s->r)
-    munmap(s->r, s->cap * sizeof(struct range));
-  s->r = NULL;
-  s->n = s->cap = 0;
+  s->n = 0;
 }
 
 /* Sort by lo (insertion sort: the input comes mostly in address order,
@@ -311,7 +314,11 @@ static int roots_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
 
 void pargc_roots_each_range(pargc_range_fn fn, void *arg)
 {
-  struct scratch stat = {0}, all = {0};
+  /* Kept between calls (see scratch_reset); callers are serialised: the
+   * collector calls this under its lock with the world stopped. */
+  static struct scratch stat, all;
+  scratch_reset(&stat);
+  scratch_reset(&all);
   struct phdr_scan ps = {.out = &stat, .vdso = getauxval(AT_SYSINFO_EHDR)};
   dl_iterate_phdr(roots_scan_object, &ps);
   scratch_sort_merge(&stat);
@@ -342,6 +349,4 @@ void pargc_roots_each_range(pargc_range_fn fn, void *arg)
     if (lo < hi)
       fn((void *)lo, (void *)hi, arg);
   }
-  scratch_free(&stat);
-  scratch_free(&all);
 }

@@ -16,7 +16,8 @@
 void pargc_roots_init(void);
 /* Call fn(lo, hi, arg) for each static root range, word-aligned,
  * non-overlapping, in address order; user ranges included.  Called with
- * the world stopped (it takes no lock and does not call malloc); the
+ * the world stopped, by one thread at a time (it takes no lock, does not
+ * call malloc, and reuses its scratch memory from call to call); the
  * objects are re-read each time, so libraries dlopen'd since are in. */
 void pargc_roots_each_range(pargc_range_fn fn, void *arg);
 /* User root ranges (GC_add_roots / GC_remove_roots / GC_clear_roots). */

@@ -507,10 +507,35 @@ PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   return e;
 }
 
+struct join_call {
+  pthread_t thread;
+  void **retval;
+  int e;
+};
+
+static void *join_call(void *arg)
+{
+  struct join_call *c = arg;
+  c->e = real_pthread_join(c->thread, c->retval);
+  return NULL;
+}
+
 PARGC_EXPORT int pthread_join(pthread_t thread, void **retval)
 {
   pargc_threads_resolve_real();
-  int e = real_pthread_join(thread, retval);
+  /* Waiting for a thread touches no heap object, so the wait is a
+   * blocking section (GC_do_blocking): collections neither signal the
+   * joiner nor wait for its ack.  A main thread that waits for its
+   * workers otherwise costs every collection a signal round trip and a
+   * wake-up -- for one allocating worker, half the pause on a tiny heap.
+   * The value it returns stays a root meanwhile (threads_finished).  The
+   * stopper holds the registry lock and joins directly. */
+  struct join_call c = {thread, retval, 0};
+  if (lock_held_here)
+    join_call(&c);
+  else
+    pargc_threads_do_blocking(join_call, &c);
+  int e = c.e;
   if (e == 0)
     threads_forget_result(thread);
   return e;

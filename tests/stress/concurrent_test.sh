@@ -38,8 +38,8 @@ else
   echo "note: the kernel's soft-dirty bits do not work here; soft-dirty not tested"
 fi
 for barrier in $barriers; do
-  for prog in gc_stress_test kinds_stress_test free_gc_stress_test deque_overflow_test \
-      fork_test conc_race_test; do
+  for prog in gc_stress_test kinds_stress_test free_gc_stress_test small_free_stress_test \
+      deque_overflow_test fork_test conc_race_test; do
     run "$barrier" "$prog"
   done
 done

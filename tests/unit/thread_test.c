@@ -1,7 +1,9 @@
 /* Unit test for alloc/thread: the fast path hands out zeroed, distinct
  * objects of the right class; explicit free is reused at once; frees from
  * another thread come back through the remote list; bad and double frees
- * are reported and ignored; large objects work. */
+ * are reported and ignored; large objects work; every branch of the
+ * inline free fast path (current page, avail page, full page, tail page
+ * of a multi-page span, uncollectable kind) frees exactly once. */
 #include "config.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
@@ -117,6 +119,95 @@ static void test_bad_frees(void)
   CHECK(warnings[0] != 0);
 }
 
+/* The free fast path handles the owner's current and avail pages; full
+ * pages, tails of multi-page spans and uncollectable kinds go to the slow
+ * path.  Each must zero the object, hand it out again before the heap
+ * grows, and report a second free of it. */
+#define NFILL 3000 /* 64-byte objects: about three one-page spans */
+static void *fill[NFILL];
+
+static void expect_double_free_reported(void *p)
+{
+  warnings[0] = 0;
+  CHECK(!pargc_free(p));
+  CHECK(strstr(warnings, "already free") != NULL);
+}
+
+static void test_free_paths(void)
+{
+  for (int i = 0; i < NFILL; i++) {
+    fill[i] = pargc_alloc(64, PARGC_KIND_NORMAL);
+    memset(fill[i], 0xA5, 64);
+  }
+  struct pargc_page *first = NULL, *last = NULL;
+  CHECK(pargc_pagemap_object((uintptr_t)fill[0], &first) == 0);
+  CHECK(pargc_pagemap_object((uintptr_t)fill[NFILL - 1], &last) >= 0);
+  CHECK(first != last);
+  CHECK(first->nobjs < NFILL);
+  CHECK_EQ(last->list, PARGC_LIST_CUR);
+  /* The first span filled up and was left for another: full. */
+  CHECK_EQ(first->list, PARGC_LIST_FULL);
+  CHECK(pargc_free(fill[0])); /* slow path: full -> avail */
+  CHECK_EQ(first->list, PARGC_LIST_AVAIL);
+  CHECK(pargc_free(fill[1])); /* fast path, onto the page's own list */
+  CHECK(first->free == (void **)fill[1]);
+  CHECK(pargc_free(fill[NFILL - 1])); /* fast path, the current page */
+  expect_double_free_reported(fill[0]);
+  expect_double_free_reported(fill[1]);
+  expect_double_free_reported(fill[NFILL - 1]);
+  CHECK(all_zero((char *)fill[1] + 8, 56) && all_zero((char *)fill[NFILL - 1] + 8, 56));
+  /* Reuse: the current page's object first, then the avail page's. */
+  size_t committed = atomic_load(&pargc_heap.committed);
+  char *a = pargc_alloc(64, PARGC_KIND_NORMAL);
+  CHECK(a == fill[NFILL - 1]);
+  CHECK(all_zero(a, 64));
+  int found = 0;
+  for (int i = 0; i < 4096 && found < 2; i++) {
+    char *b = pargc_alloc(64, PARGC_KIND_NORMAL);
+    CHECK(all_zero(b, 64));
+    found += b == fill[0] || b == fill[1];
+  }
+  CHECK_EQ(found, 2);
+  CHECK(atomic_load(&pargc_heap.committed) <= committed + 1);
+
+  /* An object in the second page of a multi-page span: slow path. */
+  size_t big = 40000; /* 40 KiB class: three objects in two pages */
+  CHECK(pargc_sizeclasses[pargc_sizeclass_of(big)].pages > 1);
+  char *objs[8];
+  for (int i = 0; i < 8; i++) {
+    objs[i] = pargc_alloc(big, PARGC_KIND_NORMAL);
+    memset(objs[i], 0x3C, big);
+  }
+  struct pargc_page *head = NULL;
+  int tail = -1;
+  for (int i = 0; i < 8; i++) {
+    CHECK(pargc_pagemap_object((uintptr_t)objs[i], &head) >= 0);
+    if ((uintptr_t)objs[i] - pargc_page_addr(head) >= PARGC_PAGE_SIZE)
+      tail = i;
+  }
+  CHECK(tail >= 0);
+  if (tail >= 0) {
+    CHECK(pargc_free(objs[tail]));
+    expect_double_free_reported(objs[tail]);
+    bool reused = false;
+    for (int i = 0; i < 4 && !reused; i++) {
+      char *again = pargc_alloc(big, PARGC_KIND_NORMAL);
+      reused = again == objs[tail];
+      CHECK(all_zero(again, big));
+    }
+    CHECK(reused);
+  }
+
+  /* Uncollectable: the slow path clears the "allocated" mark bit. */
+  void *u = pargc_alloc_slow(48, PARGC_KIND_UNCOLLECTABLE);
+  struct pargc_page *upg = NULL;
+  int32_t ui = pargc_pagemap_object((uintptr_t)u, &upg);
+  CHECK(ui >= 0 && pargc_mark_test(pargc_page_marks(upg), (uint32_t)ui));
+  CHECK(pargc_free(u));
+  CHECK(!pargc_mark_test(pargc_page_marks(upg), (uint32_t)ui));
+  expect_double_free_reported(u);
+}
+
 int main(void)
 {
   setenv("PARGC_HEAP_RESERVE", "4G", 1);
@@ -125,5 +216,6 @@ int main(void)
   test_reuse_and_zero();
   test_remote_free();
   test_bad_frees();
+  test_free_paths();
   return CHECK_SUMMARY();
 }

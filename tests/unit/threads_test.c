@@ -1,13 +1,15 @@
 /* Unit test for gc/threads and gc/stop: registration (explicit and through
  * plain pthread_create), stop/start while threads compute, registers,
  * stacks and static TLS in the root ranges, system calls across stops,
- * GC_do_blocking, and fork from a multi-threaded process.
+ * GC_do_blocking, pthread_join as a blocking section (cancellation
+ * included), and fork from a multi-threaded process.
  *
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
 #include "gc/api_decls.h"
 #include "gc/threads.h"
+#include "gc/threads_internal.h"
 #include "check.h"
 
 #include <errno.h>
@@ -528,6 +530,91 @@ static void test_do_blocking(void)
   CHECK(ret == &dummy);
 }
 
+/* ---- pthread_join is a blocking section -------------------------------- */
+
+static _Atomic int joinee_release;
+static int joinee_token;
+static _Atomic(struct pargc_thread *) joiner_rec;
+static void *volatile *joiner_local_addr;
+static _Atomic int cleanup_saw_blocked = -1;
+
+static void *joinee(void *arg)
+{
+  while (!joinee_release)
+    sched_yield();
+  return arg;
+}
+
+static void *joiner(void *arg)
+{
+  void *volatile local = arg;
+  joiner_local_addr = &local;
+  joiner_rec = pargc_threads_self;
+  void *ret = NULL;
+  pthread_join(*(pthread_t *)arg, &ret);
+  return ret == &joinee_token ? (void *)local : NULL;
+}
+
+static void joiner_cleanup(void *arg)
+{
+  (void)arg;
+  /* Runs after the blocking section's own cleanup (pushed later). */
+  cleanup_saw_blocked = pargc_threads_self->blocked;
+}
+
+static void *cancelled_joiner(void *arg)
+{
+  joiner_rec = pargc_threads_self;
+  pthread_cleanup_push(joiner_cleanup, NULL);
+  pthread_join(*(pthread_t *)arg, NULL);
+  pthread_cleanup_pop(0);
+  return NULL;
+}
+
+static void test_join_blocking(void)
+{
+  static pthread_t s;
+  pthread_t j;
+  joinee_release = 0;
+  pthread_create(&s, NULL, joinee, &joinee_token);
+  pthread_create(&j, NULL, joiner, &s);
+  struct pargc_thread *rec;
+  while (!(rec = joiner_rec) || !__atomic_load_n(&rec->blocked, __ATOMIC_ACQUIRE))
+    sched_yield();
+  /* The joiner is not signalled, and its frames above the join are
+   * still scanned. */
+  for (int i = 0; i < 100; i++) {
+    pargc_threads_stop_world();
+    bool signalled = rec->signalled;
+    collect_roots();
+    bool local = covered((const void *)joiner_local_addr);
+    pargc_threads_start_world();
+    CHECK(!signalled);
+    CHECK(local);
+  }
+  joinee_release = 1;
+  void *ret = NULL;
+  pthread_join(j, &ret);
+  CHECK(ret == &s);
+
+  /* Cancelled in the join: the blocking section is left on the way out. */
+  joinee_release = 0;
+  joiner_rec = NULL;
+  pthread_create(&s, NULL, joinee, &joinee_token);
+  pthread_create(&j, NULL, cancelled_joiner, &s);
+  while (!(rec = joiner_rec) || !__atomic_load_n(&rec->blocked, __ATOMIC_ACQUIRE))
+    sched_yield();
+  pthread_cancel(j);
+  pthread_join(j, &ret);
+  CHECK(ret == PTHREAD_CANCELED);
+  CHECK_EQ(cleanup_saw_blocked, 0);
+  joinee_release = 1;
+  pthread_join(s, NULL);
+  /* The world still stops and starts. */
+  pargc_threads_stop_world();
+  pargc_threads_start_world();
+}
+
 /* ---- fork from a multi-threaded process -------------------------------- */
 
 static _Atomic int fork_stop;
@@ -607,6 +694,7 @@ int main(void)
   test_stack_and_tls();
   test_syscalls();
   test_do_blocking();
+  test_join_blocking();
   test_fork();
   return CHECK_SUMMARY();
 }
