@@ -270,7 +270,7 @@ while [ $rep -le "$reps" ]; do
         printf "%s,%s,%s,%s,%s,%s,%s\n", rep, F["workload"], params, F["impl"], F["value"], F["unit"], F["rss_kb"]
         next
       }
-      /^[a-z]+: wall=/ && id ~ /^ex-/ {
+      /^[a-z][a-z-]*: wall=/ && id ~ /^ex-/ {
         name = substr($1, 1, length($1) - 1); kv($0)
         if (F["check"] != "ok") next
         wall = F["wall"]; sub(/s$/, "", wall); rss = F["rss"]; sub(/MB$/, "", rss)
