@@ -10,6 +10,7 @@
 
 struct pargc_heap pargc_heap;
 bool (*pargc_heap_collect_hook)(void);
+void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void)
 {
@@ -36,11 +37,19 @@ size_t pargc_heap_effective_k(void)
  * free (heap - live): see pargc_heap_collect_threshold. */
 static _Atomic size_t heap_at_gc, heap_free_at_gc;
 
+/* When the last collection ended, and the time between the last two. */
+static _Atomic uint64_t last_gc_ns, gc_interval_ns;
+
 void pargc_heap_note_live(size_t live)
 {
+  uint64_t now = pargc_os_now_ns(), last = atomic_exchange(&last_gc_ns, now);
+  if (last)
+    atomic_store(&gc_interval_ns, now - last);
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   atomic_store(&heap_at_gc, heap);
-  atomic_store(&heap_free_at_gc, heap > live ? heap - live : 0);
+  /* What a concurrent cycle allocated is marked (black), not free. */
+  size_t used = live + atomic_load(&pargc_heap.cycle_alloc);
+  atomic_store(&heap_free_at_gc, heap > used ? heap - used : 0);
   /* LPS's max(l) is what a page-shared allocator would consume, which for
    * a collected heap is the live data plus one allocation interval
    * (pargc_heap_collect_threshold): live x (1 + 2/d). */
@@ -240,6 +249,22 @@ size_t pargc_heap_collect_threshold(void)
   return free > min ? free : min;
 }
 
+size_t pargc_heap_trigger_threshold(void)
+{
+  size_t lead = atomic_load_explicit(&pargc_heap.cycle_alloc, memory_order_relaxed);
+  if (!atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed))
+    return pargc_heap_collect_threshold();
+  /* Beside the program, the free space the last cycle left is not all
+   * there is to spend before the next one: the next cycle's own
+   * allocation needs room too, and what it allocates survives it.  Spend
+   * the minimum interval, started early by the last cycle's allocation;
+   * aiming at the free space instead grows the heap by about that
+   * allocation at every cycle (bench/pause: 950 MB and rising, against
+   * 800 MB stop-parallel). */
+  size_t t = collect_min_interval();
+  return lead < t / 4 * 3 ? t - lead : t / 4;
+}
+
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
                                        bool collect_ok, enum pargc_run_source *src)
 {
@@ -331,6 +356,15 @@ size_t pargc_heap_decommit(bool all)
     return 0;
   uint64_t now = pargc_os_now_ns();
   uint64_t delay = (uint64_t)pargc_opt.decommit_delay_ms * 1000000u;
+  /* A run that sat free for less than two collection intervals is likely
+   * to be taken again within the next one: a free list that the program
+   * empties and the sweep refills every interval has old runs at its
+   * bottom that look idle.  Giving them back only to fault them in
+   * (zeroed by the kernel) a moment later cost a third of a
+   * concurrent-mode steady state's time (bench/pause). */
+  uint64_t busy = 2 * atomic_load(&gc_interval_ns);
+  if (!all && busy > delay)
+    delay = busy;
   atomic_store(&pargc_heap.last_decommit_ns, now);
   size_t bytes = 0;
   for (int i = 0; i < pargc_topology_nodes(); i++) {

@@ -55,6 +55,11 @@ struct pargc_heap {
                                   needs (live x d/(d-1)), >= initial heap */
   _Atomic size_t last_live;    /* bytes marked by the last collection */
   _Atomic size_t bytes_since_gc;
+  _Atomic int concurrent;       /* the collector marks beside the program */
+  _Atomic size_t cycle_alloc;  /* concurrent mode: allocated during the last
+                                  cycle (black: it survives the cycle); the
+                                  trigger fires that much early, and it is
+                                  not free space (pargc_heap_note_live) */
   _Atomic size_t bytes_total;  /* allocated ever */
   size_t max_heap;             /* bytes; 0: the reservation */
   _Atomic size_t decommitted_bytes_total;
@@ -71,6 +76,15 @@ extern struct pargc_heap pargc_heap;
 /* The collector installs this: run a collection if policy allows (not
  * disabled, not GC_DONT_GC); true if one ran.  NULL: never collect. */
 extern bool (*pargc_heap_collect_hook)(void);
+/* Set by a collector that collects beside the program (concurrent mode):
+ * called, without waiting for anything, each time the allocation count
+ * is brought up to date and has reached pargc_heap_trigger_threshold, so
+ * that a cycle starts on the count alone, while the program still has
+ * swept space to allocate from during it.  (The collect hook runs only
+ * when a thread's own pages are used up, which is right for a collection
+ * that stops the world but would start a concurrent cycle too late:
+ * every byte allocated during it would then come from new pages.) */
+extern void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void);
 
@@ -98,6 +112,13 @@ void pargc_heap_format_run(struct pargc_page *head, size_t n);
 /* Boehm's trigger: collect once this many bytes were handed out since
  * the last collection: max(heap, 2 x live, GC_INITIAL_HEAP_SIZE) / divisor. */
 size_t pargc_heap_collect_threshold(void);
+
+/* The allocation trigger.  Stop-parallel: the threshold.  Concurrent
+ * (`concurrent` set): the minimum interval less cycle_alloc (at most
+ * three quarters of it), so that a cycle, during which the program goes
+ * on allocating, ends about when the interval is used up instead of
+ * letting the heap grow by a cycle's allocation each time. */
+size_t pargc_heap_trigger_threshold(void);
 
 /* Called by the collector after marking with the live bytes it found;
  * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */

@@ -157,9 +157,13 @@ static void count_alloc(struct pargc_tctx *ctx, size_t bytes)
 {
   ctx->bytes_pending += bytes;
   if (ctx->bytes_pending >= 256 * 1024) {
-    atomic_fetch_add_explicit(&pargc_heap.bytes_since_gc, ctx->bytes_pending, memory_order_relaxed);
+    size_t since = atomic_fetch_add_explicit(&pargc_heap.bytes_since_gc, ctx->bytes_pending,
+                                             memory_order_relaxed) + ctx->bytes_pending;
     atomic_fetch_add_explicit(&pargc_heap.bytes_total, ctx->bytes_pending, memory_order_relaxed);
     ctx->bytes_pending = 0;
+    void (*kick)(void) = pargc_heap_kick_hook;
+    if (kick && since >= pargc_heap_trigger_threshold())
+      kick();
   }
 }
 
@@ -317,7 +321,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     /* Boehm's policy: collect once heap/divisor bytes were allocated. */
     if (!collected && pargc_heap_collect_hook &&
         atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) +
-                ctx->bytes_pending >= pargc_heap_collect_threshold()) {
+                ctx->bytes_pending >= pargc_heap_trigger_threshold()) {
       collected = true;
       if (pargc_heap_collect_hook())
         continue;
@@ -364,7 +368,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   size_t n = (size + PARGC_PAGE_SIZE - 1) >> PARGC_PAGE_SHIFT;
   /* Boehm's policy applies to large objects too. */
   if (pargc_heap_collect_hook &&
-      atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= pargc_heap_collect_threshold())
+      atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= pargc_heap_trigger_threshold())
     pargc_heap_collect_hook();
   enum pargc_run_source src;
   struct pargc_page *run = pargc_heap_take_run(ctx, n, true, &src);

@@ -268,6 +268,7 @@ static PARGC_NOINLINE void collect_locked(void)
   uint64_t t_stopped = pargc_collect_stop_world();
 
   event(PARGC_EV_MARK_START);
+  atomic_store(&pargc_heap.cycle_alloc, 0); /* nothing allocated black here */
   pargc_collect_phase_begin();
   /* The world is stopped: only GC threads set mark bits in this trace. */
   pargc_tracer_set_exclusive_marks(true);

@@ -39,12 +39,20 @@ bool pargc_conc_enabled(void)
   return atomic_load_explicit(&conc_on, memory_order_relaxed) != 0;
 }
 
+static void conc_kick(void)
+{
+  if (!atomic_load_explicit(&conc_active, memory_order_acquire))
+    pargc_conc_start();
+}
+
 void pargc_conc_enable(void)
 {
   if (pargc_opt.disable_incremental)
     return;
   pargc_dirty_init();
   atomic_store(&conc_on, 1);
+  atomic_store(&pargc_heap.concurrent, 1);
+  pargc_heap_kick_hook = conc_kick;
 }
 
 bool pargc_conc_running(void)
@@ -171,6 +179,7 @@ static void conc_cycle(void)
   atomic_store_explicit(&pargc_alloc_black, 1, memory_order_release);
   pargc_tctx_blacken_all();
   atomic_store(&conc_in_cycle, 1);
+  size_t allocated_at_start = atomic_load(&pargc_heap.bytes_since_gc);
   uint64_t t1 = pargc_collect_start_world();
   /* While the program runs, the collector lock is free: finalizer
    * registration and the like must not wait for the marking.  Other
@@ -202,9 +211,15 @@ static void conc_cycle(void)
   pargc_tracer_set_active_threads(0);
   pargc_tracer_trace();
   uint64_t t_marked = pargc_os_now_ns();
+  /* Start the next cycle as much earlier as this one let the program
+   * allocate (heap.h, pargc_heap_trigger_threshold). */
+  size_t allocated = atomic_load(&pargc_heap.bytes_since_gc);
+  atomic_store(&pargc_heap.cycle_alloc,
+               allocated > allocated_at_start ? allocated - allocated_at_start : 0);
   pargc_collect_phase_end(&s);
   atomic_store(&conc_in_cycle, 0);
   uint64_t t3 = pargc_collect_start_world();
+  pargc_dirty_release();
 
   s.init_pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;

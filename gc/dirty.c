@@ -134,10 +134,13 @@ static bool page_scanned(size_t idx)
   return (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE) && pargc_kind_scanned[pg->kind];
 }
 
-/* Which pages are writable.  Pages stay protected between cycles: a
- * cycle re-protects only the pages written since the last one (found
- * here), and most of them before its first stop (pargc_dirty_prepare),
- * so neither stop pays for changing the whole heap's page tables.
+/* Which pages are writable.  Protection is on from just before a
+ * cycle's first stop (pargc_dirty_prepare, while the program runs) until
+ * just after its final stop (pargc_dirty_release, likewise), so neither
+ * stop pays for changing the whole heap's page tables, and the program
+ * takes no faults between cycles (left protected, the pages it wrote
+ * between cycles faulted once each: 5000 faults a cycle in bench/pause,
+ * a third of its time).
  *   page idx >= protect_hwm: never protected (writable);
  *   below: writable iff its bit is set.
  * A page is made read-only only after its bit is cleared, and the fault
@@ -183,24 +186,39 @@ static void protect(size_t first, size_t n)
     protection_lost();
 }
 
-/* Consecutive pages to protect, gathered into one mprotect call.  A
- * page's writable bit is cleared when it joins (before it is protected). */
+/* Pages to protect, gathered into as few mprotect calls as possible:
+ * every call changes page tables and flushes the TLB of every core the
+ * program runs on (an interrupt each), so a call per scattered page
+ * cost the program more than the faults themselves.  A run extends over
+ * pages that are read-only already (protecting them again changes
+ * nothing) and ends at a writable page that is to stay writable.  A
+ * page's writable bit is cleared when it joins (before it is
+ * protected). */
 struct protect_run {
-  size_t first, n;
+  size_t first, last; /* pages to protect in [first, last]; last < first: none */
 };
 
 static void run_add(struct protect_run *r, size_t idx)
 {
   clear_writable(idx);
-  if (!r->n++)
+  if (r->last < r->first)
     r->first = idx;
+  r->last = idx;
 }
 
 static void run_flush(struct protect_run *r)
 {
-  if (r->n)
-    protect(r->first, r->n);
-  r->n = 0;
+  if (r->last >= r->first)
+    protect(r->first, r->last - r->first + 1);
+  r->first = 1;
+  r->last = 0;
+}
+
+/* Page idx is not to be protected: a writable one ends the run. */
+static void run_skip(struct protect_run *r, size_t idx)
+{
+  if (page_writable(idx))
+    run_flush(r);
 }
 
 /* Protect every writable page of a scanned span (merged runs), clearing
@@ -213,12 +231,12 @@ static void protect_writable(void)
     set_writable(i);
   if (top > hwm)
     atomic_store_explicit(&protect_hwm, top, memory_order_release);
-  struct protect_run run = {0, 0};
+  struct protect_run run = {1, 0};
   for (size_t i = 0; i < top; i++) {
     if (page_writable(i) && page_scanned(i))
       run_add(&run, i);
     else
-      run_flush(&run);
+      run_skip(&run, i);
   }
   run_flush(&run);
 }
@@ -388,7 +406,7 @@ static size_t take_dirty(bool reprotect, bool all)
   size_t top = atomic_load(&pargc_region.top);
   batch_reserve(top);
   size_t n = 0;
-  struct protect_run run = {0, 0};
+  struct protect_run run = {1, 0};
   for (size_t i = 0; i < top; i++) {
     unsigned cards = pargc_dirty_take_page(i);
     if (all)
@@ -396,7 +414,7 @@ static size_t take_dirty(bool reprotect, bool all)
     if (cards && !page_scanned(i))
       cards = 0; /* free or pointer-free: nothing to rescan */
     if (!cards) {
-      run_flush(&run);
+      run_skip(&run, i);
       continue;
     }
     dirty_batch_pages[n] = i;
@@ -417,6 +435,18 @@ size_t pargc_dirty_preclean(pargc_dirty_page_fn fn)
   for (size_t i = 0; i < n; i++)
     fn(dirty_batch_pages[i], dirty_batch_cards[i]);
   return n;
+}
+
+void pargc_dirty_release(void)
+{
+  if (dirty_barrier != PARGC_BARRIER_MPROTECT || !atomic_load(&dirty_protected))
+    return;
+  /* One call for the whole heap, then every page counts as writable
+   * (the high-water mark back to 0).  A fault racing with this finds the
+   * page writable already, or makes it so. */
+  size_t top = atomic_load(&pargc_region.top);
+  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  atomic_store(&protect_hwm, 0);
 }
 
 size_t pargc_dirty_finish(pargc_dirty_page_fn fn)

@@ -64,13 +64,15 @@ const char *pargc_dirty_barrier_name(enum pargc_barrier b);
 bool pargc_dirty_soft_dirty_works(void);
 
 /* World running, just before a concurrent mark's first stop: protect
- * the pages of scanned spans written since the last cycle (mprotect;
- * nothing for the others), so that the stop has little left to do. */
+ * the pages of scanned spans (mprotect; nothing for the others), so that
+ * the stop has little left to do. */
 void pargc_dirty_prepare(void);
+/* World running, just after the final stop: make the heap writable again
+ * (mprotect), so that the program takes no faults between cycles. */
+void pargc_dirty_release(void);
 /* World stopped, as a concurrent mark starts: forget old dirty bits and
  * start tracking (protect the scanned spans written since prepare, or
- * clear soft-dirty).  With mprotect, pages stay protected after the
- * cycle; a write faults once per page and cycle. */
+ * clear soft-dirty). */
 void pargc_dirty_start(void);
 
 /* Called for each page with dirty cards: its index and the bit mask of

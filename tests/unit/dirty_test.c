@@ -7,7 +7,8 @@
  * is handled, and dirties its cards; read(), pread(), readv(), recv(),
  * recvfrom() and recvmsg() into protected heap buffers succeed and
  * deliver the data; pre-cleaning protects pages again; the final pass
- * reports every dirty page (pages stay protected after it); pointer-free
+ * reports every dirty page (pages stay protected until the release that
+ * follows it); pointer-free
  * objects are never protected; manual dirty bits; a SIGSEGV handler the
  * program installs later still gets the faults that are not pargc's. */
 #include "config.h"
@@ -148,7 +149,8 @@ int main(void)
   CHECK_EQ(pargc_dirty_faults() - faults, 1); /* protected again */
 
   /* 4. The final pass reports what is dirty.  Pages stay protected
-   * after it: the first write to each faults once and is handled. */
+   * after it (the world is still stopped then): the first write to each
+   * faults once and is handled ... */
   reported = 0;
   CHECK(pargc_dirty_finish(count_page) >= 1);
   CHECK_EQ(reported_page, page_of(buf));
@@ -160,6 +162,15 @@ int main(void)
   buf[190001] = 8;
   CHECK_EQ(pargc_dirty_faults() - faults, 1);
   CHECK(buf[2] == 7 && buf[190000] == 8);
+  /* ... until the release after the final stop: then no page faults. */
+  pargc_dirty_start();
+  pargc_dirty_finish(count_page);
+  pargc_dirty_release();
+  faults = pargc_dirty_faults();
+  for (size_t off = 0; off < 200000; off += 4096)
+    buf[off] = 1;
+  small[0] = 1;
+  CHECK_EQ(pargc_dirty_faults() - faults, 0);
 
   /* 5. Manual dirty bits: nothing while no concurrent mark runs; the
    * whole object with GC_end_stubborn_change, one card for a store. */
