@@ -51,7 +51,7 @@
   X(barrier, "PARGC_BARRIER", STR, "auto", 0, 0,                             \
     "How concurrent mode finds the pages written during marking: \"mprotect\" (page protection), \"soft-dirty\" (the kernel's soft-dirty bits), \"manual\" (the program calls GC_end_stubborn_change / GC_ptr_store_and_dirty) or \"auto\" (manual if the program called GC_set_manual_vdb_allowed(1), else mprotect)") \
   X(conc_threads, "PARGC_CONC_GC_THREADS", INT, "0", 0, 1024,                \
-    "GC threads that mark while the program runs in concurrent mode; 0 means one fewer than the GC threads (at least 1), leaving a core to the program") \
+    "GC threads that mark while the program runs in concurrent mode; 0 means all the GC threads (fewer leave more of the cores to the program during a cycle, which then lasts longer)") \
   X(preclean_rounds, "PARGC_PRECLEAN_ROUNDS", INT, "4", 0, 64,               \
     "Concurrent mode with mprotect: passes over the pages dirtied so far, made while the program runs, before the final stop (fewer pages to rescan in the pause)") \
   X(sig_suspend, "PARGC_SIG_SUSPEND", INT, "30", 1, 64,                      \
