@@ -198,13 +198,37 @@ void pargc_alloc_blacken_list(void **list)
     pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
 }
 
-/* Hand `list` (objects of pg) to the fast path of (k, c); then, if a
- * concurrent mark runs, blacken it (the order matters: see thread.h). */
-static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c, void **list)
+/* Blacken a span all of whose objects are on the list being installed
+ * (a fresh span): the bits are set a word at a time, the list is not
+ * walked. */
+static PARGC_NOINLINE void blacken_span(struct pargc_page *pg)
+{
+  uintptr_t base = pargc_page_addr(pg);
+  if (!pargc_kind_uncollectable[pg->kind]) {
+    _Atomic uint64_t *marks = (_Atomic uint64_t *)pargc_page_marks(pg);
+    uint32_t n = pg->nobjs;
+    for (uint32_t w = 0; w < n / 64; w++)
+      atomic_fetch_or_explicit(&marks[w], ~(uint64_t)0, memory_order_relaxed);
+    if (n % 64)
+      atomic_fetch_or_explicit(&marks[n / 64], ((uint64_t)1 << (n % 64)) - 1, memory_order_relaxed);
+  }
+  if (pargc_kind_scanned[pg->kind])
+    pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
+}
+
+/* Hand `list` (objects of pg; `whole`: all of them) to the fast path of
+ * (k, c); then, if a concurrent mark runs, blacken it (the order
+ * matters: see thread.h). */
+static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c,
+                                struct pargc_page *pg, void **list, bool whole)
 {
   ctx->free[k][c] = list;
-  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire)))
-    pargc_alloc_blacken_list(list);
+  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire))) {
+    if (whole)
+      blacken_span(pg);
+    else
+      pargc_alloc_blacken_list(list);
+  }
 }
 
 void pargc_tctx_blacken_all(void)
@@ -228,7 +252,7 @@ static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
 {
   cs->cur = pg;
   pg->list = PARGC_LIST_CUR;
-  install_list(ctx, k, c, list);
+  install_list(ctx, k, c, pg, list, n == pg->nobjs);
   count_alloc(ctx, n * pg->size);
 }
 
@@ -274,7 +298,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
       /* Objects other threads freed into the current page. */
       void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
       if (l) {
-        install_list(ctx, k, c, l);
+        install_list(ctx, k, c, pg, l, false);
         return true;
       }
       cs->cur = NULL;
