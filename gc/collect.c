@@ -246,9 +246,13 @@ uint64_t pargc_collect_stop_world(void)
 uint64_t pargc_collect_start_world(void)
 {
   event(PARGC_EV_PRE_START_WORLD);
+  /* The pause ends when the restart is issued: the threads it wakes may
+   * take this thread's core for a while (a collector thread on a busy
+   * machine), which is no pause of theirs. */
+  uint64_t t = pargc_os_now_ns();
   pargc_threads_start_world();
   event(PARGC_EV_POST_START_WORLD);
-  return pargc_os_now_ns();
+  return t;
 }
 
 /* The thread's own stack is a root from this frame up: it lives for the

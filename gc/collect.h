@@ -84,7 +84,8 @@ enum {
 };
 void pargc_collect_event(int e);
 /* Stop / restart the world between its collection events
- * (PRE_/POST_STOP_WORLD, PRE_/POST_START_WORLD); returns the time after. */
+ * (PRE_/POST_STOP_WORLD, PRE_/POST_START_WORLD); return the time the
+ * world was stopped / the restart was issued. */
 uint64_t pargc_collect_stop_world(void);
 uint64_t pargc_collect_start_world(void);
 
