@@ -24,7 +24,6 @@
 #define PARGC_EXPORT __attribute__((visibility("default")))
 
 static enum pargc_barrier dirty_barrier;
-static _Atomic int dirty_tracking;  /* between pargc_dirty_start and _finish */
 static _Atomic int dirty_protected; /* mprotect: some page may be read-only */
 static _Atomic int dirty_all;       /* protection was lost: treat all as dirty */
 static _Atomic uint64_t dirty_fault_count;
@@ -353,7 +352,6 @@ void pargc_dirty_start(void)
   case PARGC_BARRIER_MANUAL:
     break;
   }
-  atomic_store(&dirty_tracking, 1);
 }
 
 void pargc_dirty_prepare(void)
@@ -471,7 +469,6 @@ size_t pargc_dirty_finish(pargc_dirty_page_fn fn)
   /* Pages stay protected: the next cycle re-protects only what gets
    * written until then. */
   size_t n = take_dirty(false, atomic_load(&dirty_all) != 0);
-  atomic_store(&dirty_tracking, 0);
   for (size_t i = 0; i < n; i++)
     fn(dirty_batch_pages[i], dirty_batch_cards[i]);
   return n;
@@ -481,7 +478,6 @@ void pargc_dirty_after_fork_child(void)
 {
   /* Protection is inherited with the address space, and so is the
    * writable bitmap that describes it. */
-  atomic_store(&dirty_tracking, 0);
   if (pagemap_fd >= 0) {
     /* The inherited descriptor reads the parent's page tables. */
     close(pagemap_fd);
