@@ -4,7 +4,9 @@
  * only reference to an object between places the marker may or may not
  * have scanned yet -- slots of two ordinary arrays and of an
  * uncollectable one (a root by its kind), and fields of list nodes --
- * and clear the old place: the store a write barrier must catch.  Other threads
+ * and clear the old place: the store a write barrier must catch.  One
+ * more thread keeps read()ing from a pipe into GC_MALLOC buffers that
+ * nothing else writes, which page protection must not turn into EFAULT.  Other threads
  * allocate garbage so that cycles run back to back.  Every object carries
  * its own id and a checksum; a freed object would be zeroed or reused,
  * and the checks (plus PARGC_VERIFY, on by default here) catch it.
@@ -23,6 +25,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define SLOTS 20000
 #define MOVERS 3
@@ -123,6 +126,55 @@ static void *mover(void *arg)
 
 static _Atomic int stop_allocating;
 
+/* System calls writing into scanned heap objects while cycles run (with
+ * the mprotect barrier, into pages that may be protected): every read
+ * must succeed and deliver the bytes written. */
+static long io_rounds, io_bad;
+
+static void *io_thread(void *arg)
+{
+  (void)arg;
+  int fds[2];
+  if (pipe(fds) != 0) {
+    io_bad++;
+    return NULL;
+  }
+  char msg[3000];
+  for (size_t i = 0; i < sizeof msg; i++)
+    msg[i] = (char)(i * 13 + 1);
+  /* Buffers allocated once and then written only by read(): every cycle
+   * protects their pages again, so each read after that meets a
+   * protected page (a scanned kind, on purpose). */
+  char *bufs[16];
+  for (int i = 0; i < 16; i++)
+    bufs[i] = GC_MALLOC(sizeof msg + 64);
+  for (unsigned k = 0; !stop_allocating; k++) {
+    char *buf = bufs[k % 16];
+    if (write(fds[1], msg, sizeof msg) != (ssize_t)sizeof msg) {
+      io_bad++;
+      break;
+    }
+    size_t got = 0;
+    while (got < sizeof msg) {
+      ssize_t r = read(fds[0], buf + 8 + got, sizeof msg - got);
+      if (r <= 0) {
+        io_bad++;
+        break;
+      }
+      got += (size_t)r;
+    }
+    if (got != sizeof msg)
+      break; /* the pipe would fill up: stop here (counted above) */
+    if (memcmp(buf + 8, msg, sizeof msg) != 0)
+      io_bad++;
+    io_rounds++;
+  }
+  close(fds[0]);
+  close(fds[1]);
+  GC_reachable_here(bufs[0]);
+  return NULL;
+}
+
 static void *allocator(void *arg)
 {
   (void)arg;
@@ -150,9 +202,10 @@ int main(int argc, char **argv)
   for (long i = 0; i < SLOTS; i++)
     store(&from_arr[i], make((uintptr_t)i * 4));
 
-  pthread_t m[MOVERS], a[ALLOCATORS];
+  pthread_t m[MOVERS], a[ALLOCATORS], io;
   for (long t = 0; t < ALLOCATORS; t++)
     pthread_create(&a[t], NULL, allocator, (void *)t);
+  pthread_create(&io, NULL, io_thread, NULL);
   for (long t = 0; t < MOVERS; t++)
     pthread_create(&m[t], NULL, mover, (void *)t);
   for (long t = 0; t < MOVERS; t++)
@@ -160,6 +213,9 @@ int main(int argc, char **argv)
   stop_allocating = 1;
   for (long t = 0; t < ALLOCATORS; t++)
     pthread_join(a[t], NULL);
+  pthread_join(io, NULL);
+  CHECK_EQ(io_bad, 0);
+  CHECK(io_rounds > 0);
 
   /* Every object is in exactly one of the two arrays, intact. */
   long found = 0, bad = 0;
@@ -175,7 +231,8 @@ int main(int argc, char **argv)
   }
   CHECK_EQ(found, SLOTS);
   CHECK_EQ(bad, 0);
-  printf("conc_race: %ld moves, %lu collections\n", (long)moved, (unsigned long)GC_get_gc_no());
+  printf("conc_race: %ld moves, %ld reads into heap buffers, %lu collections\n", (long)moved,
+         io_rounds, (unsigned long)GC_get_gc_no());
   CHECK(GC_get_gc_no() > 2);
   return CHECK_SUMMARY();
 }
