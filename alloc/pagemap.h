@@ -200,6 +200,17 @@ static inline struct pargc_page *pargc_pagemap_lookup(uintptr_t p)
   return pg;
 }
 
+/* The head of the span or large run in use that page `idx` belongs to,
+ * or NULL (a free page, or one not handed out). */
+static inline struct pargc_page *pargc_pagemap_span_of(size_t idx)
+{
+  struct pargc_page *pg = pargc_pagemap_lookup(pargc_region.base + (idx << PARGC_PAGE_SHIFT));
+  if (!pg)
+    return NULL;
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
+  return st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE ? pg : NULL;
+}
+
 /* The next head of a span or large run in use (SMALL or LARGE) after
  * `pg` -- NULL starts at the first page -- or NULL past the pages handed
  * out.  Every walk over the page table (clearing marks, sweeping large

@@ -176,41 +176,28 @@ static void **decode(void *w)
 
 _Atomic int pargc_alloc_black;
 
-void pargc_alloc_blacken_list(void **list)
-{
-  if (!list)
-    return;
-  struct pargc_page *pg;
-  if (pargc_pagemap_object((uintptr_t)list, &pg) < 0)
-    return;
-  /* All entries belong to one span (a context's list holds the objects of
-   * its current page only).  Uncollectable kinds are never freed by a
-   * collection, and their bits mean "allocated": not marked here.  Only
-   * scanned kinds need their stores rescanned. */
-  uintptr_t base = pargc_page_addr(pg);
-  unsigned kind = pg->kind;
-  if (!pargc_kind_uncollectable[kind]) {
-    uint64_t *marks = pargc_page_marks(pg);
-    for (void **p = list; p; p = decode(*p))
-      pargc_mark_set(marks, pargc_sizeclass_index((uintptr_t)p - base, pg->recip));
-  }
-  if (pargc_kind_scanned[kind])
-    pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
-}
-
-/* Blacken a span all of whose objects are on the list being installed
- * (a fresh span): the bits are set a word at a time, the list is not
- * walked. */
-static PARGC_NOINLINE void blacken_span(struct pargc_page *pg)
+/* Mark the free objects of span pg that are about to be handed out: the
+ * entries of `list`, or, when list is NULL (a fresh span, every object on
+ * the list), all of them a word of bits at a time without walking it.
+ * Uncollectable kinds are never freed by a collection, and their bits
+ * mean "allocated": not marked.  Spans of scanned kinds are dirtied, so
+ * that stores into the new objects are rescanned. */
+static PARGC_NOINLINE void blacken(struct pargc_page *pg, void **list)
 {
   uintptr_t base = pargc_page_addr(pg);
   if (!pargc_kind_uncollectable[pg->kind]) {
     _Atomic uint64_t *marks = (_Atomic uint64_t *)pargc_page_marks(pg);
-    uint32_t n = pg->nobjs;
-    for (uint32_t w = 0; w < n / 64; w++)
-      atomic_fetch_or_explicit(&marks[w], ~(uint64_t)0, memory_order_relaxed);
-    if (n % 64)
-      atomic_fetch_or_explicit(&marks[n / 64], ((uint64_t)1 << (n % 64)) - 1, memory_order_relaxed);
+    if (list) {
+      for (void **p = list; p; p = decode(*p))
+        pargc_mark_set((uint64_t *)marks, pargc_sizeclass_index((uintptr_t)p - base, pg->recip));
+    } else {
+      uint32_t n = pg->nobjs;
+      for (uint32_t w = 0; w < n / 64; w++)
+        atomic_fetch_or_explicit(&marks[w], ~(uint64_t)0, memory_order_relaxed);
+      if (n % 64)
+        atomic_fetch_or_explicit(&marks[n / 64], ((uint64_t)1 << (n % 64)) - 1,
+                                 memory_order_relaxed);
+    }
   }
   if (pargc_kind_scanned[pg->kind])
     pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
@@ -223,12 +210,8 @@ static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c,
                                 struct pargc_page *pg, void **list, bool whole)
 {
   ctx->free[k][c] = list;
-  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire))) {
-    if (whole)
-      blacken_span(pg);
-    else
-      pargc_alloc_blacken_list(list);
-  }
+  if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire)))
+    blacken(pg, whole ? NULL : list);
 }
 
 void pargc_tctx_blacken_all(void)
@@ -239,9 +222,15 @@ void pargc_tctx_blacken_all(void)
     struct pargc_tctx *ctx = pargc_tctx_all[i];
     if (!ctx)
       continue;
-    for (unsigned k = 0; k < nkinds; k++)
-      for (unsigned c = 0; c < PARGC_NCLASSES; c++)
-        pargc_alloc_blacken_list(ctx->free[k][c]);
+    for (unsigned k = 0; k < nkinds; k++) {
+      for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
+        /* A context's list holds the objects of one span only. */
+        void **list = ctx->free[k][c];
+        struct pargc_page *pg;
+        if (list && pargc_pagemap_object((uintptr_t)list, &pg) >= 0)
+          blacken(pg, list);
+      }
+    }
   }
 }
 

@@ -101,9 +101,6 @@ extern _Atomic uint32_t pargc_tctx_count;
  * Ordering: a list is installed first and the flag read after; a thread
  * stopped in between had its list seen by pargc_tctx_blacken_all. */
 extern _Atomic int pargc_alloc_black;
-/* Mark every object of `list` (one span's free objects) and dirty the
- * span.  Objects already marked stay marked. */
-void pargc_alloc_blacken_list(void **list);
 /* World stopped, as a concurrent mark starts: blacken every context's
  * current free lists. */
 void pargc_tctx_blacken_all(void);

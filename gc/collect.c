@@ -38,7 +38,6 @@ void pargc_collect_event(int e)
   if (fn)
     fn(e);
 }
-#define event pargc_collect_event
 
 void pargc_collect_add_after_mark_hook(void (*fn)(void))
 {
@@ -211,11 +210,11 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
       pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
                   misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
   }
-  event(PARGC_EV_MARK_END);
+  pargc_collect_event(PARGC_EV_MARK_END);
   for (int i = 0; i < after_mark_count; i++)
     after_mark_hooks[i]();
 
-  event(PARGC_EV_RECLAIM_START);
+  pargc_collect_event(PARGC_EV_RECLAIM_START);
   s->large_freed_bytes = sweep_large();
   pargc_heap_note_live(ts.marked_bytes);
   collect_last_live = ts.marked_bytes;
@@ -223,7 +222,7 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
   pargc_pagemap_marks_complete();
   atomic_fetch_add(&pargc_epoch, 1);
   s->gc_no = atomic_fetch_add(&pargc_gc_no, 1) + 1;
-  event(PARGC_EV_RECLAIM_END);
+  pargc_collect_event(PARGC_EV_RECLAIM_END);
 
   s->gc_threads = ts.threads;
   s->live_bytes = ts.marked_bytes;
@@ -237,21 +236,21 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
 
 uint64_t pargc_collect_stop_world(void)
 {
-  event(PARGC_EV_PRE_STOP_WORLD);
+  pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
   pargc_threads_stop_world();
-  event(PARGC_EV_POST_STOP_WORLD);
+  pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
   return pargc_os_now_ns();
 }
 
 uint64_t pargc_collect_start_world(void)
 {
-  event(PARGC_EV_PRE_START_WORLD);
+  pargc_collect_event(PARGC_EV_PRE_START_WORLD);
   /* The pause ends when the restart is issued: the threads it wakes may
    * take this thread's core for a while (a collector thread on a busy
    * machine), which is no pause of theirs. */
   uint64_t t = pargc_os_now_ns();
   pargc_threads_start_world();
-  event(PARGC_EV_POST_START_WORLD);
+  pargc_collect_event(PARGC_EV_POST_START_WORLD);
   return t;
 }
 
@@ -266,12 +265,12 @@ static PARGC_NOINLINE void collect_locked(void)
   pargc_threads_set_self_scan_start(pargc_threads_current_sp());
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
-  event(PARGC_EV_START);
+  pargc_collect_event(PARGC_EV_START);
   pargc_tracer_prepare();
   uint64_t t0 = pargc_os_now_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
 
-  event(PARGC_EV_MARK_START);
+  pargc_collect_event(PARGC_EV_MARK_START);
   atomic_store(&pargc_heap.cycle_alloc, 0); /* nothing allocated black here */
   pargc_collect_phase_begin();
   /* The world is stopped: only GC threads set mark bits in this trace. */
@@ -287,7 +286,7 @@ static PARGC_NOINLINE void collect_locked(void)
   s.mark_us = (t_marked - t_stopped) / 1000;
   s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   pargc_stats_record(&s);
-  event(PARGC_EV_END);
+  pargc_collect_event(PARGC_EV_END);
   pargc_threads_set_self_scan_start(NULL);
   __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
 

@@ -72,14 +72,10 @@ bool pargc_conc_in_cycle(void)
  * whole object (descriptor-scanned kinds). */
 static void rescan_page(size_t idx, unsigned cards)
 {
-  struct pargc_page *pg = &pargc_region.pages[idx];
-  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
-  if (st == PARGC_PAGE_TAIL) {
-    pg -= pg->head_delta;
-    st = atomic_load_explicit(&pg->state, memory_order_acquire);
-  }
-  if ((st != PARGC_PAGE_SMALL && st != PARGC_PAGE_LARGE) || !pargc_kind_scanned[pg->kind])
+  struct pargc_page *pg = pargc_pagemap_span_of(idx);
+  if (!pg || !pargc_kind_scanned[pg->kind])
     return;
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
   bool special = pg->kind >= PARGC_KIND_FIRST_CLIENT;
   uintptr_t start = pargc_page_addr(pg);
   uintptr_t page_lo = pargc_region.base + (idx << PARGC_PAGE_SHIFT);

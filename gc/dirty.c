@@ -37,16 +37,6 @@ static bool manual_allowed;
 void pargc_dirty_allow_manual(bool on) { manual_allowed = on; }
 bool pargc_dirty_manual_allowed(void) { return manual_allowed; }
 
-const char *pargc_dirty_barrier_name(enum pargc_barrier b)
-{
-  switch (b) {
-  case PARGC_BARRIER_MPROTECT: return "mprotect";
-  case PARGC_BARRIER_SOFT_DIRTY: return "soft-dirty";
-  case PARGC_BARRIER_MANUAL: return "manual";
-  }
-  return "none";
-}
-
 /* ---- soft-dirty ------------------------------------------------------- */
 
 #define PM_SOFT_DIRTY ((uint64_t)1 << 55)
@@ -107,7 +97,7 @@ static bool soft_dirty_probe(void)
   return ok;
 }
 
-bool pargc_dirty_soft_dirty_works(void)
+static bool soft_dirty_works(void)
 {
   if (!soft_dirty_state)
     soft_dirty_state = soft_dirty_probe() ? 1 : -1;
@@ -124,13 +114,8 @@ static inline bool in_heap(uintptr_t a)
 /* Is page idx (head or tail) part of an in-use span of a scanned kind? */
 static bool page_scanned(size_t idx)
 {
-  struct pargc_page *pg = &pargc_region.pages[idx];
-  uint8_t st = atomic_load_explicit(&pg->state, memory_order_acquire);
-  if (st == PARGC_PAGE_TAIL) {
-    pg -= pg->head_delta;
-    st = atomic_load_explicit(&pg->state, memory_order_acquire);
-  }
-  return (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE) && pargc_kind_scanned[pg->kind];
+  struct pargc_page *pg = pargc_pagemap_span_of(idx);
+  return pg && pargc_kind_scanned[pg->kind];
 }
 
 /* Which pages are writable.  Protection is on from just before a
@@ -297,7 +282,7 @@ static void dirty_init_once(void)
   } else if (!strcmp(b, "manual")) {
     dirty_barrier = PARGC_BARRIER_MANUAL;
   } else if (!strcmp(b, "soft-dirty")) {
-    if (pargc_dirty_soft_dirty_works()) {
+    if (soft_dirty_works()) {
       dirty_barrier = PARGC_BARRIER_SOFT_DIRTY;
     } else {
       pargc_warn("PARGC_BARRIER=soft-dirty: the kernel's soft-dirty bits do not work here; "

@@ -59,9 +59,6 @@ enum pargc_barrier {
  * the mode is fixed by the first call. */
 void pargc_dirty_init(void);
 enum pargc_barrier pargc_dirty_barrier(void);
-const char *pargc_dirty_barrier_name(enum pargc_barrier b);
-/* Does this kernel's soft-dirty tracking work?  (Probed once.) */
-bool pargc_dirty_soft_dirty_works(void);
 
 /* World running, just before a concurrent mark's first stop: protect
  * the pages of scanned spans (mprotect; nothing for the others), so that
