@@ -267,6 +267,9 @@ static PARGC_NOINLINE void collect_locked(void)
   memset(&s, 0, sizeof s);
   pargc_collect_event(PARGC_EV_START);
   pargc_tracer_prepare();
+  /* The next bitmap is cleared while the other threads still run: it is
+   * not the one their lazy sweep reads (see the phase functions). */
+  pargc_collect_phase_preclear();
   uint64_t t0 = pargc_os_now_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
 
