@@ -5,12 +5,16 @@
  *   CHECK_SUMMARY()        print "N passed, M failed" and return the exit
  *                          status for main (0 when nothing failed)
  *   SKIP(why)              print the reason and exit 77 (automake: skipped)
+ *   check_run_threads(n, fn)  run fn((void *)i) for i = 0..n-1 on n new
+ *                          threads and wait for them all
  *
  * Counters are atomic so worker threads may CHECK too.
  */
 #ifndef PARGC_TESTS_CHECK_H
 #define PARGC_TESTS_CHECK_H
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -47,5 +51,24 @@ static long check_passed_count, check_failed_count;
     printf("SKIP: %s\n", why);                                               \
     exit(77);                                                                \
   } while (0)
+
+#define CHECK_MAX_THREADS 64
+
+static inline void check_run_threads(int n, void *(*fn)(void *))
+{
+  pthread_t t[CHECK_MAX_THREADS];
+  CHECK(n <= CHECK_MAX_THREADS);
+  if (n > CHECK_MAX_THREADS)
+    n = CHECK_MAX_THREADS;
+  int started = 0;
+  for (int i = 0; i < n; i++) {
+    int rc = pthread_create(&t[started], NULL, fn, (void *)(uintptr_t)i);
+    CHECK_EQ(rc, 0);
+    if (rc == 0)
+      started++;
+  }
+  for (int i = 0; i < started; i++)
+    pthread_join(t[i], NULL);
+}
 
 #endif

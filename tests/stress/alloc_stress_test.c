@@ -90,11 +90,7 @@ int main(void)
 {
   GC_INIT();
   GC_disable();
-  pthread_t t[T];
-  for (uintptr_t i = 0; i < T; i++)
-    pthread_create(&t[i], NULL, worker, (void *)i);
-  for (int i = 0; i < T; i++)
-    pthread_join(t[i], NULL);
+  check_run_threads(T, worker);
   for (int i = 0; i < T; i++)
     for (int j = 0; j < 64; j++) {
       uintptr_t m = atomic_exchange(&mailbox[i][j], 0);

@@ -101,11 +101,7 @@ int main(void)
 {
   setenv("GC_FREE_SPACE_DIVISOR", "30", 0);
   GC_INIT();
-  pthread_t t[T];
-  for (uintptr_t i = 0; i < T; i++)
-    pthread_create(&t[i], NULL, worker, (void *)i);
-  for (int i = 0; i < T; i++)
-    pthread_join(t[i], NULL);
+  check_run_threads(T, worker);
   CHECK_EQ(broken, 0);
   CHECK(remote_frees > 1000);
   CHECK(GC_get_gc_no() > 20);
