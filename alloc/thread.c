@@ -603,6 +603,43 @@ void pargc_alloc_fork_parent(void)
   pthread_mutex_unlock(&tctx_lock);
 }
 
+/* The fork child's other threads vanished wherever they were, perhaps
+ * in the middle of an operation on their own class lists and free lists,
+ * which take no lock (the page pools and free-run lists do, and the
+ * prepare handler holds those locks).  A list left half-updated made the
+ * child release a page twice: a page list with a cycle, and a child that
+ * never ended (tests/stress/fork_test under load, about 1 run in 300).
+ * So those contexts' lists are rebuilt from the page table: every span of
+ * theirs is put on its class's full list -- not unswept, since objects
+ * allocated after the last collection are unmarked -- and the next
+ * collection makes them unswept again.  Their free slots come back then.
+ * A free run that a vanished thread held in hand (on no list) goes to
+ * its node's pool. */
+static void fork_child_relist(const bool *vanished, uint32_t n)
+{
+  uint64_t epoch = atomic_load(&pargc_epoch);
+  for (uint32_t i = 0; i < n; i++) {
+    if (!vanished[i])
+      continue;
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    memset(c->free, 0, sizeof c->free);
+    memset(c->cls, 0, sizeof c->cls);
+    c->epoch = epoch;
+  }
+  size_t top = atomic_load(&pargc_region.top);
+  for (size_t idx = 0; idx < top; idx++) {
+    struct pargc_page *pg = &pargc_region.pages[idx];
+    uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+    if (st == PARGC_PAGE_SMALL && pg->owner < n && vanished[pg->owner]) {
+      pg->free = NULL;
+      pargc_list_push_tail(&pargc_tctx_all[pg->owner]->cls[pg->kind][pg->sclass].full, pg,
+                           PARGC_LIST_FULL);
+    } else if (st == PARGC_PAGE_FREE && pg->list == PARGC_LIST_NONE) {
+      pargc_heap_release_run(NULL, pg);
+    }
+  }
+}
+
 void pargc_alloc_fork_child(void)
 {
   for (int i = 0; i < PARGC_MAX_NODES; i++)
@@ -614,6 +651,7 @@ void pargc_alloc_fork_child(void)
   /* The other threads are gone: park their contexts (pages included) so
    * that new threads of the child adopt them. */
   struct pargc_tctx *self = pargc_tctx_current;
+  bool vanished[PARGC_MAX_CTX] = {false};
   for (uint32_t i = 0; i < n; i++) {
     struct pargc_tctx *c = pargc_tctx_all[i];
     if (c == self || !c->live)
@@ -621,5 +659,7 @@ void pargc_alloc_fork_child(void)
     c->live = false;
     c->reuse_next = tctx_reuse;
     tctx_reuse = c;
+    vanished[i] = true;
   }
+  fork_child_relist(vanished, n);
 }

@@ -1,6 +1,9 @@
 /* Stress: fork from a multi-threaded program while other threads
  * allocate; the child has a working collector (it allocates, collects and
- * checks its data, and can start threads); the parent goes on. */
+ * checks its data, and can start threads); the parent goes on.  Twenty
+ * forks: a child used to inherit the class lists of a thread caught in
+ * the middle of changing them, and hung (about 1 run in 300 under load:
+ * alloc/thread.c, fork_child_relist). */
 #include "config.h"
 #include <gc.h>
 #include "check.h"
@@ -61,7 +64,7 @@ int main(void)
   pthread_t t[3];
   for (int i = 0; i < 3; i++)
     pthread_create(&t[i], NULL, busy, NULL);
-  for (int f = 0; f < 5; f++) {
+  for (int f = 0; f < 20; f++) {
     pid_t pid = fork();
     if (pid == 0) {
       struct cell *mine = make_list(50000);
