@@ -109,12 +109,24 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
    * seen as a hang or crash about once in a hundred runs of four threads
    * calling GC_gcollect.  Sweeping by one collection's marks is correct
    * even if a later collection ran meanwhile: garbage then stays garbage,
-   * and the page is swept again by the later marks in a later epoch. */
+   * and the page is swept again by the later marks in a later epoch.
+   * But the copy itself must come from one collection: a copy begun
+   * before a collection and finished after it reads a bitmap that the
+   * next collection clears while the world runs (phase_preclear), so it
+   * may read zeros -- live objects freed (kinds_stress_test, about 1 run
+   * in 15 once stop-parallel collections cleared ahead too).  A copy
+   * during which the epoch moved is taken again. */
   uint64_t marks[PARGC_MARK_WORDS];
-  const uint64_t *live_marks = pargc_page_sweep_marks(pg);
   size_t n = pg->nobjs, size = pg->size;
-  for (size_t w = 0; w < (n + 63) / 64; w++)
-    marks[w] = atomic_load_explicit((_Atomic uint64_t *)&live_marks[w], memory_order_relaxed);
+  for (;;) {
+    uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
+    const uint64_t *live_marks = pargc_page_sweep_marks(pg);
+    for (size_t w = 0; w < (n + 63) / 64; w++)
+      marks[w] = atomic_load_explicit((_Atomic uint64_t *)&live_marks[w], memory_order_relaxed);
+    atomic_thread_fence(memory_order_acquire);
+    if (atomic_load_explicit(&pargc_epoch, memory_order_relaxed) == epoch)
+      break;
+  }
   size_t nlive = 0;
   for (size_t w = 0; w < (n + 63) / 64; w++)
     nlive += (size_t)__builtin_popcountll(marks[w]);
