@@ -47,9 +47,7 @@ void pargc_blacklist_clear(void)
 
 void pargc_pagemap_flip_marks(void)
 {
-  pargc_region.marks = pargc_region.marks == pargc_region.mark_arrays[0]
-                           ? pargc_region.mark_arrays[1]
-                           : pargc_region.mark_arrays[0];
+  pargc_region.marks = pargc_pagemap_other_marks();
 }
 
 void pargc_pagemap_marks_complete(void)
