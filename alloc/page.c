@@ -51,7 +51,11 @@ void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
   head->recip = sc->recip;
   head->free = NULL;
   atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
-  pargc_page_clear_both_marks(head, PARGC_MARK_WORDS);
+  /* Both bitmaps: the one not current may have been cleared ahead for
+   * the next collection already (gc/collect.h, phase_preclear). */
+  size_t idx = pargc_page_index(head);
+  memset(pargc_region.mark_arrays[0][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
+  memset(pargc_region.mark_arrays[1][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
   atomic_store_explicit(&head->state, PARGC_PAGE_SMALL, memory_order_release);
 }
 

@@ -47,7 +47,9 @@ void pargc_blacklist_clear(void)
 
 void pargc_pagemap_flip_marks(void)
 {
-  pargc_region.marks = pargc_pagemap_other_marks();
+  pargc_region.marks = pargc_region.marks == pargc_region.mark_arrays[0]
+                           ? pargc_region.mark_arrays[1]
+                           : pargc_region.mark_arrays[0];
 }
 
 void pargc_pagemap_marks_complete(void)

@@ -46,7 +46,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "alloc/sizeclass.h"
 
@@ -146,25 +145,6 @@ static inline uint64_t *pargc_page_marks(const struct pargc_page *pg)
 static inline const uint64_t *pargc_page_sweep_marks(const struct pargc_page *pg)
 {
   return pargc_region.sweep_marks[pargc_page_index(pg)];
-}
-
-/* The bitmap array that is not current: unused between collections, the
- * next collection's once pargc_pagemap_flip_marks runs. */
-static inline uint64_t (*pargc_pagemap_other_marks(void))[PARGC_MARK_WORDS]
-{
-  return pargc_region.marks == pargc_region.mark_arrays[0] ? pargc_region.mark_arrays[1]
-                                                           : pargc_region.mark_arrays[0];
-}
-
-/* Clear span pg's first `words` mark words in both bitmaps: a span or
- * run formatted while the world runs may already have had the other
- * bitmap cleared ahead for the next collection (gc/collect.h,
- * phase_preclear), and must start clear in both. */
-static inline void pargc_page_clear_both_marks(const struct pargc_page *pg, size_t words)
-{
-  size_t idx = pargc_page_index(pg);
-  memset(pargc_region.mark_arrays[0][idx], 0, words * sizeof(uint64_t));
-  memset(pargc_region.mark_arrays[1][idx], 0, words * sizeof(uint64_t));
 }
 
 /* World stopped, at the start of a collection: the other array becomes

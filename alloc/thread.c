@@ -399,7 +399,11 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   run->node = (uint16_t)ctx->node;
   run->size = (uint32_t)(n * PARGC_PAGE_SIZE > UINT32_MAX ? 0 : n * PARGC_PAGE_SIZE);
   run->nobjs = 1;
-  pargc_page_clear_both_marks(run, 1);
+  /* Both bitmaps clear first (the one not current may have been cleared
+   * ahead for the next collection, gc/collect.h). */
+  size_t idx = pargc_page_index(run);
+  pargc_region.mark_arrays[0][idx][0] = 0;
+  pargc_region.mark_arrays[1][idx][0] = 0;
   atomic_store_explicit(&run->state, PARGC_PAGE_LARGE, memory_order_release);
   /* The mark bit after the state, read from the bitmap current now: a
    * collection that starts in between sees the run (as for free lists,

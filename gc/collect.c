@@ -121,18 +121,24 @@ static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
   }
 }
 
-/* Step 2: the other mark bitmap becomes current -- cleared for
- * collectable spans by pargc_collect_phase_preclear -- and one pass over
- * the page table copies the allocated bits of uncollectable spans and
- * pushes their allocated objects. */
+/* Step 2: the other mark bitmap becomes current, and one pass over the
+ * page table clears it for collectable spans, copies the allocated bits
+ * of uncollectable ones, and pushes allocated uncollectable objects. */
+static bool marks_precleared; /* pargc_collect_phase_preclear ran */
+
 static void prepare_pages(void)
 {
   pargc_pagemap_flip_marks();
+  bool clear = !marks_precleared;
+  marks_precleared = false;
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (!pargc_kind_uncollectable[pg->kind])
-      continue;
     uint64_t *marks = pargc_page_marks(pg);
     size_t words = (pg->nobjs + 63u) / 64;
+    if (!pargc_kind_uncollectable[pg->kind]) {
+      if (clear)
+        memset(marks, 0, words * sizeof(uint64_t));
+      continue;
+    }
     memcpy(marks, pargc_page_sweep_marks(pg), words * sizeof(uint64_t));
     if (!pargc_kind_scanned[pg->kind])
       continue;
@@ -170,10 +176,13 @@ void pargc_collect_phase_preclear(void)
   /* The bitmap that is neither current nor swept by is unused between
    * collections: clear it now for the spans in use.  Spans formatted
    * from here on clear both bitmaps themselves (page.h). */
-  uint64_t (*other)[PARGC_MARK_WORDS] = pargc_pagemap_other_marks();
+  uint64_t (*other)[PARGC_MARK_WORDS] = pargc_region.marks == pargc_region.mark_arrays[0]
+                                            ? pargc_region.mark_arrays[1]
+                                            : pargc_region.mark_arrays[0];
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));)
     if (!pargc_kind_uncollectable[pg->kind])
       memset(other[pargc_page_index(pg)], 0, ((pg->nobjs + 63u) / 64) * sizeof(uint64_t));
+  marks_precleared = true;
 }
 
 void pargc_collect_phase_begin(void)

@@ -103,9 +103,8 @@ uint64_t pargc_collect_start_world(void);
  *          objects, max(live) to LPS, the sweep switches to the new marks,
  *          new epoch; fills the figures of `s` it knows. */
 struct pargc_collection_stats;
-/* World running, pargc_collect_lock held, just before the stop that
- * begins every collection: clear the next bitmap, which begin makes
- * current (spans formatted meanwhile clear both bitmaps). */
+/* World running, pargc_collect_lock held, just before a stop that
+ * begins a collection: clear the next bitmap ahead, so begin need not. */
 void pargc_collect_phase_preclear(void);
 void pargc_collect_phase_begin(void);
 void pargc_collect_phase_roots(void);

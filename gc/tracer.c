@@ -186,17 +186,11 @@ struct pending {
   uint64_t bits[PENDING_WORDS];
 };
 
-/* Write slot s's bits to their word (if it holds one). */
-static inline void pending_write(struct pending *pd, unsigned s)
-{
-  if (pd->word[s])
-    atomic_fetch_or_explicit(pd->word[s], pd->bits[s], memory_order_relaxed);
-}
-
 static inline void pending_flush(struct pending *pd)
 {
   for (unsigned s = 0; s < PENDING_WORDS; s++) {
-    pending_write(pd, s);
+    if (pd->word[s])
+      atomic_fetch_or_explicit(pd->word[s], pd->bits[s], memory_order_relaxed);
     pd->word[s] = NULL;
   }
 }
@@ -238,7 +232,8 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
     pd->bits[s] |= bit;
     return true;
   }
-  pending_write(pd, s);
+  if (pd->word[s])
+    atomic_fetch_or_explicit(pd->word[s], pd->bits[s], memory_order_relaxed);
   pd->word[s] = w;
   pd->bits[s] = bit;
   return true;
