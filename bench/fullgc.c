@@ -1,12 +1,13 @@
 /* fullgc: full-collection speed on a large live heap, against GC threads.
  *
- *   fullgc -m LIVE_MB -g GC_THREADS [-c COLLECTIONS]
+ *   fullgc -m LIVE_MB -g GC_THREADS [-c COLLECTIONS] [-a ARRAY_PERCENT]
  *
  * Builds LIVE_MB of live data, three quarters binary trees of 32-byte nodes
  * (pointer chasing: the marker's latency-bound case) and one quarter 8 MiB
  * pointer arrays whose slots point at the tree nodes (large objects that a
  * parallel marker must split to share), then times COLLECTIONS calls of
- * GC_gcollect after one warm-up collection.
+ * GC_gcollect after one warm-up collection.  -a sets the arrays' share in
+ * percent (default 25; 0: trees only).
  *
  * The number of GC threads is read by the collector from the environment,
  * PARGC_GC_THREADS for pargc and GC_MARKERS for Boehm GC; when neither is
@@ -47,8 +48,10 @@ static node *build(int depth)
   }
   /* Every node also goes into the next array slot (wrapping), so the
    * arrays hold real pointers into the trees. */
-  long s = fill_cursor++ % (n_arrays * ARRAY_SLOTS);
-  arrays[s / ARRAY_SLOTS][s % ARRAY_SLOTS] = n;
+  if (n_arrays) {
+    long s = fill_cursor++ % (n_arrays * ARRAY_SLOTS);
+    arrays[s / ARRAY_SLOTS][s % ARRAY_SLOTS] = n;
+  }
   if (depth > 0) {
     n->left = build(depth - 1);
     n->right = build(depth - 1);
@@ -66,18 +69,22 @@ int main(int argc, char **argv)
 {
   long live_mb = 512;
   int gc_threads = 1, collections = 3, c;
-  while ((c = getopt(argc, argv, "m:g:c:")) != -1) {
+  long array_pct = 25;
+  while ((c = getopt(argc, argv, "m:g:c:a:")) != -1) {
     switch (c) {
     case 'm': live_mb = bench_parse_long(optarg, "live MB"); break;
     case 'g': gc_threads = (int)bench_parse_long(optarg, "GC threads"); break;
     case 'c': collections = (int)bench_parse_long(optarg, "collections"); break;
+    case 'a': array_pct = bench_parse_long(optarg, "array percent"); break;
     default:
-      fprintf(stderr, "usage: %s -m LIVE_MB -g GC_THREADS [-c COLLECTIONS]\n", argv[0]);
+      fprintf(stderr, "usage: %s -m LIVE_MB -g GC_THREADS [-c COLLECTIONS] [-a ARRAY_PERCENT]\n",
+              argv[0]);
       return 2;
     }
   }
-  if (live_mb < 4 || gc_threads < 1 || collections < 1) {
-    fprintf(stderr, "fullgc: LIVE_MB >= 4, GC_THREADS >= 1, COLLECTIONS >= 1\n");
+  if (live_mb < 4 || gc_threads < 1 || collections < 1 || array_pct < 0 || array_pct > 90) {
+    fprintf(stderr, "fullgc: LIVE_MB >= 4, GC_THREADS >= 1, COLLECTIONS >= 1, "
+                    "0 <= ARRAY_PERCENT <= 90\n");
     return 2;
   }
   if (!getenv("PARGC_GC_THREADS") && !getenv("GC_MARKERS")) {
@@ -89,12 +96,12 @@ int main(int argc, char **argv)
   GC_INIT();
   int have_events = bench_events_install(4096);
 
-  /* A quarter of the live data in arrays (at least one), the rest trees
-   * of depth 15: 65535 nodes, 2 MiB each. */
+  /* A quarter of the live data in arrays (at least one unless -a 0), the
+   * rest trees of depth 15: 65535 nodes, 2 MiB each. */
   const int depth = 15;
   const long tree_bytes = ((1L << (depth + 1)) - 1) * (long)sizeof(node);
-  n_arrays = live_mb / 4 * (1L << 20) / ARRAY_BYTES;
-  if (n_arrays < 1)
+  n_arrays = live_mb * array_pct / 100 * (1L << 20) / ARRAY_BYTES;
+  if (n_arrays < 1 && array_pct > 0)
     n_arrays = 1;
   long n_trees = (live_mb * (1L << 20) - n_arrays * ARRAY_BYTES) / tree_bytes;
   if (n_trees < 1)
