@@ -92,3 +92,9 @@ size_t pargc_os_physical_memory(void)
   long pages = sysconf(_SC_PHYS_PAGES);
   return pages > 0 ? (size_t)pages * (size_t)sysconf(_SC_PAGESIZE) : 0;
 }
+
+size_t pargc_os_l2_cache_size(void)
+{
+  long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  return bytes > 0 ? (size_t)bytes : (size_t)1 << 20;
+}

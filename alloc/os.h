@@ -35,6 +35,10 @@ size_t pargc_os_rss_bytes(void);      /* current resident set size */
 size_t pargc_os_peak_rss_bytes(void); /* peak resident set size */
 size_t pargc_os_physical_memory(void);
 
+/* The size of one core's level-2 cache in bytes (1 MiB when the system
+ * does not say). */
+size_t pargc_os_l2_cache_size(void);
+
 /* Said in every iteration of a short busy-wait: lets the core's other
  * hardware thread run and keeps the spin from flooding the memory
  * system (x86 `pause`, Arm `yield`; nothing elsewhere). */
