@@ -35,6 +35,9 @@ struct worker {
   struct pargc_trace_thread_stats st;
   uint64_t rng;
   uint64_t start_generation; /* the job generation when it was spawned */
+  /* Private mark bitmap, laid out like pargc_region.marks (see
+   * mark_set's racy mode); all zero outside a racy trace. */
+  uint64_t (*own_marks)[PARGC_MARK_WORDS];
   unsigned id;
 } __attribute__((aligned(64)));
 
@@ -178,6 +181,28 @@ static inline bool others_hungry(struct worker *w)
          pargc_deque_size_hint(&w->deque) <= 0;
 }
 
+/* Racy marking.  When several GC threads mark a stopped world (no one
+ * else sets mark bits) on a large heap, they set bits with plain stores
+ * instead of locked ORs: a load, an OR and a store, so two threads setting
+ * bits of one word at once can lose one of them.  Each thread also sets
+ * every bit it sets in its own bitmap, and when the trace ends (every GC
+ * thread idle, so no mark is being set) the GC threads OR the own bitmaps
+ * into the shared one (merge_own_marks), a part of the heap each: the
+ * shared bitmap then holds every bit that was set.  A bit lost in the
+ * shared bitmap during the trace only lets another GC thread mark and
+ * scan that object again -- work done twice, never a mark lost.  Bits set
+ * before the trace started cannot be lost (every store writes back what
+ * it read), nor can those of an earlier trace of the same collection,
+ * merged when it ended. */
+static bool trace_racy;
+
+/* The distance from a word of the shared bitmap to the same word of w's
+ * own bitmap. */
+static inline ptrdiff_t own_offset(const struct worker *w)
+{
+  return (char *)w->own_marks - (char *)pargc_region.marks;
+}
+
 /* Mark bits a GC thread has set but not yet written to the bitmap: a
  * few bitmap words, direct-mapped by address (see mark_set). */
 #define PENDING_WORDS 16
@@ -212,13 +237,22 @@ static inline void pending_flush(struct pending *pd)
  * well -- work done twice, and counted twice in the live bytes, never a
  * mark lost. */
 static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint32_t i, bool atomic,
-                                                           struct pending *pd)
+                                                           struct pending *pd, ptrdiff_t own)
 {
   _Atomic uint64_t *w = (_Atomic uint64_t *)&marks[i >> 6];
   uint64_t bit = (uint64_t)1 << (i & 63);
   uint64_t old = atomic_load_explicit(w, memory_order_relaxed);
   if (old & bit)
     return false;
+  if (own) {
+    /* Racy mode: plain stores to the shared bitmap, which may lose
+     * another GC thread's bit of the same word, and the bit kept for
+     * certain in this thread's own bitmap (see trace_racy). */
+    atomic_store_explicit(w, old | bit, memory_order_relaxed);
+    uint64_t *mine = (uint64_t *)((char *)w + own);
+    *mine |= bit;
+    return true;
+  }
   if (!atomic) {
     atomic_store_explicit(w, old | bit, memory_order_relaxed);
     return true;
@@ -244,7 +278,7 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
  * *out is then its range, or (obj, 0) for a descriptor-scanned kind.
  * *bytes gets the size of every newly marked object. */
 static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bool atomic,
-                                                                 struct pending *pd,
+                                                                 struct pending *pd, ptrdiff_t own,
                                                                  struct pargc_range *out,
                                                                  uint64_t *objs, uint64_t *bytes)
 {
@@ -271,7 +305,7 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
   unsigned kind = pg->kind;
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[kind]))
     return false; /* scanned as roots at the start of every collection */
-  if (!mark_set(pargc_page_marks(pg), i, atomic, pd))
+  if (!mark_set(pargc_page_marks(pg), i, atomic, pd, own))
     return false;
   uint32_t size = pg->size;
   *objs += 1;
@@ -297,7 +331,8 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
 static void mark_word_on(struct worker *w, uintptr_t v)
 {
   struct pargc_range r;
-  if (mark_candidate(v, true, NULL, &r, &w->st.marked_objects, &w->st.marked_bytes))
+  if (mark_candidate(v, true, NULL, trace_racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
+                     &w->st.marked_bytes))
     push_local(w, r.lo, r.hi);
 }
 
@@ -388,7 +423,7 @@ static bool work_visible(void)
 #define CAND_DEPTH 32
 
 static inline __attribute__((always_inline)) void drain_body(struct worker *w, bool atomic,
-                                                             bool ring)
+                                                             bool ring, bool racy)
 {
   /* The FIFO's two words live in two arrays and are moved one word at a
    * time: a stack entry is written as two 8-byte stores, and reading it
@@ -405,6 +440,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
   uintptr_t cand[CAND_DEPTH];
   unsigned chead = 0, cn = 0;
   struct pargc_page *const pages = pargc_region.pages;
+  const ptrdiff_t own = racy ? own_offset(w) : 0;
   const bool sharing = trace_round_threads > 1;
   const uintptr_t base = trace_base, limit = trace_limit;
   const size_t piece = trace_piece;
@@ -436,7 +472,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
         chead = (chead + 1) % CAND_DEPTH;
         cn--;
         struct pargc_range o;
-        if (mark_candidate(v, atomic, &pd, &o, &objs, &bytes))
+        if (mark_candidate(v, atomic, &pd, own, &o, &objs, &bytes))
           PUSH(o);
         continue;
       }
@@ -468,7 +504,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       if (v - base < limit) {
         if (!ring) {
           struct pargc_range o;
-          if (mark_candidate(v, atomic, &pd, &o, &objs, &bytes))
+          if (mark_candidate(v, atomic, &pd, own, &o, &objs, &bytes))
             PUSH(o);
           continue;
         }
@@ -481,7 +517,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
         cand[chead] = v;
         chead = (chead + 1) % CAND_DEPTH;
         struct pargc_range o;
-        if (mark_candidate(u, atomic, &pd, &o, &objs, &bytes))
+        if (mark_candidate(u, atomic, &pd, own, &o, &objs, &bytes))
           PUSH(o);
       } else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit)) {
         pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
@@ -514,9 +550,10 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
   w->st.marked_bytes += bytes;
 }
 
-static PARGC_NOINLINE void drain_plain(struct worker *w) { drain_body(w, false, false); }
-static PARGC_NOINLINE void drain_atomic(struct worker *w) { drain_body(w, true, false); }
-static PARGC_NOINLINE void drain_shared(struct worker *w) { drain_body(w, true, true); }
+static PARGC_NOINLINE void drain_plain(struct worker *w) { drain_body(w, false, false, false); }
+static PARGC_NOINLINE void drain_atomic(struct worker *w) { drain_body(w, true, false, false); }
+static PARGC_NOINLINE void drain_shared(struct worker *w) { drain_body(w, true, true, false); }
+static PARGC_NOINLINE void drain_racy(struct worker *w) { drain_body(w, false, true, true); }
 
 /* This trace's mark bits are set by its GC threads only (see
  * pargc_tracer_set_exclusive_marks); reset by pargc_tracer_begin. */
@@ -530,12 +567,41 @@ static void drain(struct worker *w)
    * one-thread trace, the cost of the locked OR per newly marked object.
    * The candidate ring only when several do, on a large heap (see
    * drain_body). */
-  if (trace_round_threads > 1 && trace_ring)
+  if (trace_racy)
+    drain_racy(w);
+  else if (trace_round_threads > 1 && trace_ring)
     drain_shared(w);
   else if (trace_exclusive_marks && trace_round_threads == 1)
     drain_plain(w);
   else
     drain_atomic(w);
+}
+
+/* The end of a racy trace (every GC thread idle): OR the GC threads' own
+ * bitmaps into the shared one and clear them, for this worker's share of
+ * the pages.  Only head pages carry marks; a large object has one bit. */
+static void merge_own_marks(struct worker *w)
+{
+  size_t npages = trace_limit >> PARGC_PAGE_SHIFT, n = trace_round_threads;
+  size_t lo = npages * w->id / n, hi = npages * (w->id + 1) / n;
+  for (size_t p = lo; p < hi; p++) {
+    const struct pargc_page *pg = &pargc_region.pages[p];
+    uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+    size_t words = st == PARGC_PAGE_SMALL ? ((size_t)pg->nobjs + 63) / 64
+                   : st == PARGC_PAGE_LARGE ? 1 : 0;
+    uint64_t *shared = pargc_region.marks[p];
+    for (unsigned t = 0; t < n; t++) {
+      uint64_t *own = tracer_workers[t].own_marks[p];
+      for (size_t j = 0; j < words; j++) {
+        if (own[j]) {
+          _Atomic uint64_t *sw = (_Atomic uint64_t *)&shared[j];
+          atomic_store_explicit(sw, atomic_load_explicit(sw, memory_order_relaxed) | own[j],
+                                memory_order_relaxed);
+          own[j] = 0;
+        }
+      }
+    }
+  }
 }
 
 static void worker_trace(struct worker *w)
@@ -550,6 +616,8 @@ static void worker_trace(struct worker *w)
     unsigned spins = 0;
     for (;;) {
       if (atomic_load_explicit(&trace_active, memory_order_acquire) == 0) {
+        if (trace_racy)
+          merge_own_marks(w);
         w->st.busy_ns += pargc_os_now_ns() - t0;
         return;
       }
@@ -612,6 +680,13 @@ void pargc_tracer_prepare(void)
       w->rng = 0x9E3779B97F4A7C15ull * (i + 1);
     }
   }
+  /* Own bitmaps for racy marking, reserved for the whole heap range and
+   * touched only where their thread marks.  Without one, marking stays
+   * atomic (pargc_tracer_trace). */
+  for (unsigned i = 0; n > 1 && i < n; i++)
+    if (!tracer_workers[i].own_marks)
+      tracer_workers[i].own_marks =
+          pargc_os_alloc_meta(pargc_region.max_pages * sizeof *tracer_workers[i].own_marks);
   /* Helpers: threads 1..n-1 (the collecting thread is thread 0). */
   while (tracer_spawned + 1 < n) {
     pthread_t t;
@@ -750,6 +825,9 @@ void pargc_tracer_trace(void)
   atomic_store(&trace_active, (int)n);
   atomic_store(&job_done, 0);
   trace_round_threads = n;
+  trace_racy = n > 1 && trace_exclusive_marks && trace_ring;
+  for (unsigned i = 0; i < n && trace_racy; i++)
+    trace_racy = tracer_workers[i].own_marks != NULL;
   if (n > trace_used_threads)
     trace_used_threads = n;
   if (n > 1) {
@@ -761,12 +839,14 @@ void pargc_tracer_trace(void)
   worker_trace(&tracer_workers[0]);
   if (n == 1)
     return;
-  /* Every helper wakes for every job; wait until all have left it. */
+  /* Every helper wakes for every job; wait until all have left it (and
+   * merged their share of a racy trace's marks). */
   unsigned spins = 0;
   while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
     if (++spins > 64)
       sched_yield();
   }
+  trace_racy = false;
 }
 
 void pargc_tracer_finish(struct pargc_trace_stats *out)

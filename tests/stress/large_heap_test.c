@@ -1,10 +1,14 @@
 /* Stress: two GC threads marking a heap of 256 MB of live trees, with
  * garbage between their nodes, lose nothing.  The heap is large so that
  * its page descriptors and mark bitmaps outgrow a core's L2 cache, which
- * is when the GC threads mark through the candidate ring (gc/tracer.c,
- * drain_body): a test on a small heap would not run that path.
- * PARGC_VERIFY checks every collection's marks; the trees' values are
- * checked after the collections. */
+ * is when the GC threads mark through the candidate ring and with plain
+ * stores (gc/tracer.c, drain_body and trace_racy): a test on a small heap
+ * would not run those paths.  Two big arrays point at alternate objects
+ * of one run of small ones, so the two GC threads, each scanning pieces
+ * of one array, keep setting different bits of the same bitmap words at
+ * the same time -- the race that racy marking must survive.
+ * PARGC_VERIFY checks every collection's marks; the values are checked
+ * after the collections. */
 #include "config.h"
 #include <gc.h>
 #include "check.h"
@@ -18,6 +22,7 @@ struct node {
 };
 
 enum { DEPTH = 16, TREES = 64 }; /* 64 trees of 131071 32-byte nodes: 256 MB */
+enum { CELLS = 1 << 22 };         /* 16-byte objects, half in each array */
 
 static struct node *build(int depth, uintptr_t v)
 {
@@ -49,6 +54,14 @@ int main(void)
   struct node **trees = GC_MALLOC(TREES * sizeof *trees);
   for (int i = 0; i < TREES; i++)
     trees[i] = build(DEPTH, 1);
+  uintptr_t **even = GC_MALLOC(CELLS / 2 * sizeof *even);
+  uintptr_t **odd = GC_MALLOC(CELLS / 2 * sizeof *odd);
+  CHECK(even && odd);
+  for (uintptr_t i = 0; i < CELLS; i++) {
+    uintptr_t *c = GC_MALLOC(2 * sizeof(uintptr_t));
+    c[0] = i;
+    (i & 1 ? odd : even)[i / 2] = c;
+  }
   for (int r = 0; r < 3; r++) {
     GC_gcollect();
     for (int i = 0; i < 100000; i++)
@@ -57,6 +70,9 @@ int main(void)
   int ok = 1;
   for (int i = 0; i < TREES; i++)
     ok &= check(trees[i], DEPTH, 1);
+  CHECK(ok);
+  for (uintptr_t i = 0; i < CELLS; i++)
+    ok &= (i & 1 ? odd : even)[i / 2][0] == i;
   CHECK(ok);
   return CHECK_SUMMARY();
 }
