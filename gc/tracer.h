@@ -11,8 +11,8 @@
  * Every word of a range is a candidate pointer; the page map resolves it
  * (interior pointers included) to an object, whose mark bit is set with
  * one atomic OR (a plain store when one thread marks alone; plain stores
- * checked by per-thread bitmaps when several mark a stopped world on a
- * large heap; see pargc_tracer_set_exclusive_marks).  A newly marked object of a scanned
+ * backed by per-thread bitmaps when several mark a stopped world; see
+ * pargc_tracer_set_exclusive_marks).  A newly marked object of a scanned
  * kind is pushed as a range.  Ranges larger than PARGC_MARK_PIECE are
  * scanned a piece at a time, the rest pushed back for later or for
  * thieves, so one huge array does not serialise the mark.  Each GC
@@ -84,8 +84,8 @@ void pargc_tracer_push_special(uintptr_t obj);
 /* The caller promises that, until pargc_tracer_finish, no thread but
  * the GC threads of this trace sets mark bits (the world is stopped).
  * With one GC thread the mark bits are then set with a plain load and
- * store instead of an atomic OR; with several on a heap whose metadata
- * outgrows L2, with plain stores too, each GC thread keeping its bits in
+ * store instead of an atomic OR; with several, with plain stores too,
+ * each GC thread keeping its bits in
  * a bitmap of its own as well, ORed into the shared one when the trace
  * ends, before pargc_tracer_trace returns (tracer.c, "Racy marking").
  * pargc_tracer_begin resets it to false:

@@ -1,12 +1,11 @@
 /* Stress: two GC threads marking a heap of 256 MB of live trees, with
  * garbage between their nodes, lose nothing.  The heap is large so that
  * its page descriptors and mark bitmaps outgrow a core's L2 cache, which
- * is when the GC threads mark through the candidate ring and with plain
- * stores (gc/tracer.c, drain_body and trace_racy): a test on a small heap
- * would not run those paths.  Two big arrays point at alternate objects
+ * is when the GC threads mark through the candidate ring (gc/tracer.c,
+ * drain_body): a test on a small heap would not run that path.  Two big arrays point at alternate objects
  * of one run of small ones, so the two GC threads, each scanning pieces
  * of one array, keep setting different bits of the same bitmap words at
- * the same time -- the race that racy marking must survive.
+ * the same time -- the race that racy marking (trace_racy) must survive.
  * PARGC_VERIFY checks every collection's marks; the values are checked
  * after the collections. */
 #include "config.h"
