@@ -278,6 +278,72 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
   return true;
 }
 
+/* v is inside [base, base + limit): find its object, if there is one and
+ * it is collectable -- its span's head in *pgp, its index in *ip.  A word
+ * that hits a page not in use black-lists the page. */
+static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
+                                                                    struct pargc_page **pgp,
+                                                                    uint32_t *ip)
+{
+  struct pargc_page *pg = &pargc_region.pages[(v - trace_base) >> PARGC_PAGE_SHIFT];
+  uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+  if (st == PARGC_PAGE_TAIL) {
+    pg -= pg->head_delta;
+    st = atomic_load_explicit(&pg->state, memory_order_relaxed);
+  }
+  uintptr_t off = v - pargc_page_addr(pg);
+  uint32_t i;
+  if (PARGC_LIKELY(st == PARGC_PAGE_SMALL)) {
+    i = pargc_sizeclass_index(off, pg->recip);
+    if (PARGC_UNLIKELY(i >= pg->nobjs))
+      return false;
+  } else if (st == PARGC_PAGE_LARGE) {
+    if (off >= pg->size)
+      return false;
+    i = 0;
+  } else {
+    pargc_blacklist_page((v - trace_base) >> PARGC_PAGE_SHIFT);
+    return false;
+  }
+  if (PARGC_UNLIKELY(pargc_kind_uncollectable[pg->kind]))
+    return false; /* scanned as roots at the start of every collection */
+  *pgp = pg;
+  *ip = i;
+  return true;
+}
+
+/* Object i of span pg (from candidate_resolve): mark it; true when newly
+ * marked and to be scanned (*out as for mark_candidate). */
+static inline __attribute__((always_inline)) bool candidate_mark(struct pargc_page *pg, uint32_t i,
+                                                                 bool atomic, struct pending *pd,
+                                                                 ptrdiff_t own,
+                                                                 struct pargc_range *out,
+                                                                 uint64_t *objs, uint64_t *bytes)
+{
+  if (!mark_set(pargc_page_marks(pg), i, atomic, pd, own))
+    return false;
+  uint32_t size = pg->size;
+  unsigned kind = pg->kind;
+  *objs += 1;
+  *bytes += size;
+  uintptr_t obj = pargc_page_addr(pg) + (uintptr_t)i * size;
+  if (PARGC_LIKELY(kind == PARGC_KIND_NORMAL)) {
+    *out = (struct pargc_range){obj, obj + size};
+    return true;
+  }
+  if (pargc_kind_scanned[kind]) {
+    /* Only kinds made with GC_new_kind (typed, gcj, client descriptors)
+     * get here scanned (uncollectable kinds were refused by
+     * candidate_resolve): they are scanned by their descriptor, pushed as
+     * (obj, 0), which the mark loop sends to pargc_tracer_scan_special.
+     * The normal kind is tested first, against a register, instead of
+     * loading the kind table. */
+    *out = (struct pargc_range){obj, 0};
+    return true;
+  }
+  return false;
+}
+
 /* v is inside [base, base + limit): mark its object if there is one.
  * Returns true when the object was newly marked and must be scanned:
  * *out is then its range, or (obj, 0) for a descriptor-scanned kind.
@@ -287,49 +353,9 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
                                                                  struct pargc_range *out,
                                                                  uint64_t *objs, uint64_t *bytes)
 {
-  struct pargc_page *pg = &pargc_region.pages[(v - trace_base) >> PARGC_PAGE_SHIFT];
-  uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
-  if (st == PARGC_PAGE_TAIL) {
-    pg -= pg->head_delta;
-    st = atomic_load_explicit(&pg->state, memory_order_relaxed);
-  }
-  uintptr_t start = pargc_page_addr(pg);
+  struct pargc_page *pg;
   uint32_t i;
-  if (PARGC_LIKELY(st == PARGC_PAGE_SMALL)) {
-    i = pargc_sizeclass_index(v - start, pg->recip);
-    if (PARGC_UNLIKELY(i >= pg->nobjs))
-      return false;
-  } else if (st == PARGC_PAGE_LARGE) {
-    if (v - start >= pg->size)
-      return false;
-    i = 0;
-  } else {
-    pargc_blacklist_page((v - trace_base) >> PARGC_PAGE_SHIFT);
-    return false;
-  }
-  unsigned kind = pg->kind;
-  if (PARGC_UNLIKELY(pargc_kind_uncollectable[kind]))
-    return false; /* scanned as roots at the start of every collection */
-  if (!mark_set(pargc_page_marks(pg), i, atomic, pd, own))
-    return false;
-  uint32_t size = pg->size;
-  *objs += 1;
-  *bytes += size;
-  uintptr_t obj = start + (uintptr_t)i * size;
-  if (PARGC_LIKELY(kind == PARGC_KIND_NORMAL)) {
-    *out = (struct pargc_range){obj, obj + size};
-    return true;
-  }
-  if (pargc_kind_scanned[kind]) {
-    /* Only kinds made with GC_new_kind (typed, gcj, client descriptors)
-     * get here scanned (uncollectable kinds returned above): they are
-     * scanned by their descriptor, pushed as (obj, 0), which the mark
-     * loop sends to pargc_tracer_scan_special.  The normal kind is tested
-     * first, against a register, instead of loading the kind table. */
-    *out = (struct pargc_range){obj, 0};
-    return true;
-  }
-  return false;
+  return candidate_resolve(v, &pg, &i) && candidate_mark(pg, i, atomic, pd, own, out, objs, bytes);
 }
 
 /* Mark one word from outside the mark loop (hooks, the collector). */
