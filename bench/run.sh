@@ -368,6 +368,7 @@ targets=$results/targets.txt
   for t in $(echo 1 $ncpu | tr ' ' '\n' | sort -nu); do
     echo "GCBench, $t threads, vs Boehm|ex-gcbench|threads=$t|pargc|10"
   done
+  echo "GCBench, $ncpu threads each running it, vs 1 (time of 1 / time of $ncpu)|ex-gcbench|threads=$ncpu|pargc|13"
   for st in p50 max; do
     echo "pause $st, stop-parallel, vs Boehm|pause|live_mb=$pause_live threads=1 stat=$st|pargc|10"
     echo "pause $st, concurrent, vs Boehm|pause|live_mb=$pause_live threads=1 stat=$st|pargc-conc|10"

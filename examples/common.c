@@ -260,7 +260,7 @@ int ex_finish_as(const ex_opts *o, const char *check, int status) {
     snprintf(total, sizeof total, "n/a");
     snprintf(max, sizeof max, "n/a");
   }
-  printf("%s: wall=%.2fs threads=%d gcs=%lu pause_total=%s pause_max=%s heap=%.1fMB"
+  printf("%s: wall=%.3fs threads=%d gcs=%lu pause_total=%s pause_max=%s heap=%.1fMB"
          " rss=%.1fMB check=%s\n",
          o->name, snap.wall, o->threads, (unsigned long)snap.gcs, total, max,
          snap.heap * mb, peak_rss_mb(), check);

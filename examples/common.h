@@ -4,7 +4,7 @@
  * threads, pause accounting through Boehm GC's collection-event callback,
  * and the one-line summary every example prints at the end:
  *
- *   name: wall=1.23s threads=2 gcs=17 pause_total=45.6ms pause_max=7.8ms
+ *   name: wall=1.234s threads=2 gcs=17 pause_total=45.6ms pause_max=7.8ms
  *         heap=64.0MB rss=80.1MB check=ok            (on one line)
  *
  * Every example source builds twice from the same file: against pargc
