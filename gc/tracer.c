@@ -197,8 +197,12 @@ static inline bool others_hungry(struct worker *w)
  * deferral, see mark_set), fullgc -g 2: 7860 against 6610 MB/s at 512 MB
  * live, 8200 against 7250 at 64 MB; GCBench's pauses with 2 threads about
  * the same (49-58 ms against 51-59).  The merge reads every own bitmap
- * over the heap's head pages: under 1% of fullgc's profile.  The own
- * bitmaps cost up to 1/128 of the heap each in resident memory. */
+ * over the heap's head pages: under 1% of fullgc's profile with 2 GC
+ * threads.  Each thread's share of it is one whole bitmap's worth (a
+ * 1/n slice of n bitmaps) however many threads there are, while the
+ * trace shrinks with more: it will weigh more on 16 cores (not measured
+ * yet).  The own bitmaps cost up to 1/128 of the heap each in resident
+ * memory. */
 static bool trace_racy;
 
 /* The distance from a word of the shared bitmap to the same word of w's
