@@ -9,7 +9,7 @@
 #include <string.h>
 
 struct pargc_heap pargc_heap;
-bool (*pargc_heap_collect_hook)(void);
+bool (*pargc_heap_collect_hook)(uint64_t seen);
 void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void)
@@ -272,6 +272,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
   bool remote = false;
   int from = 0;
   bool collected = false;
+  uint64_t seen = atomic_load(&pargc_epoch);
   for (;;) {
     if ((r = take_own(ctx, n))) {
       *src = PARGC_RUN_OWN;
@@ -292,7 +293,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     if (collect_ok && !collected && pargc_heap_collect_hook &&
         atomic_load(&pargc_heap.bytes_since_gc) >= collect_min_interval() / 2) {
       collected = true;
-      if (pargc_heap_collect_hook())
+      if (pargc_heap_collect_hook(seen))
         return NULL; /* caller retries: the sweep may have freed objects */
     }
     if ((r = take_fresh(n, true))) {
@@ -301,7 +302,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     }
     if (collect_ok && !collected && pargc_heap_collect_hook) {
       collected = true;
-      if (pargc_heap_collect_hook())
+      if (pargc_heap_collect_hook(seen))
         return NULL;
     }
     *src = PARGC_RUN_GROWN;

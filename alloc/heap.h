@@ -74,8 +74,14 @@ struct pargc_heap {
 extern struct pargc_heap pargc_heap;
 
 /* The collector installs this: run a collection if policy allows (not
- * disabled, not GC_DONT_GC); true if one ran.  NULL: never collect. */
-extern bool (*pargc_heap_collect_hook)(void);
+ * disabled, not GC_DONT_GC) and none ended since the caller read
+ * pargc_epoch as `seen`.  Read it BEFORE deciding that a collection is
+ * due: two threads that decide at once then collect once, not twice
+ * (before, about one GCBench run with 2 threads in 15 ran a second
+ * collection on an empty interval, tracing all the live data again).
+ * True if the heap may have room now (a collection ran, here or in
+ * another thread).  NULL: never collect. */
+extern bool (*pargc_heap_collect_hook)(uint64_t seen);
 /* Set by a collector that collects beside the program (concurrent mode):
  * called, without waiting for anything, each time the allocation count
  * is brought up to date and has reached pargc_heap_trigger_threshold, so

@@ -336,7 +336,8 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
         atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) +
                 ctx->bytes_pending >= pargc_heap_trigger_threshold()) {
       collected = true;
-      if (pargc_heap_collect_hook())
+      /* ctx->epoch: the collection these lists come from. */
+      if (pargc_heap_collect_hook(ctx->epoch))
         continue;
     }
     /* A new span, following LPS. */
@@ -380,9 +381,10 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
     return alloc_failed(size);
   size_t n = (size + PARGC_PAGE_SIZE - 1) >> PARGC_PAGE_SHIFT;
   /* Boehm's policy applies to large objects too. */
+  uint64_t seen = atomic_load(&pargc_epoch);
   if (pargc_heap_collect_hook &&
       atomic_load(&pargc_heap.bytes_since_gc) + ctx->bytes_pending >= pargc_heap_trigger_threshold())
-    pargc_heap_collect_hook();
+    pargc_heap_collect_hook(seen);
   enum pargc_run_source src;
   struct pargc_page *run = pargc_heap_take_run(ctx, n, true, &src);
   if (!run)

@@ -330,18 +330,18 @@ bool pargc_collect_full(int (*stop)(void))
   return true;
 }
 
-/* The allocator's hook: collect unless another thread just did. */
-static bool collect_hook(void)
+/* The allocator's hook: collect unless another thread did since the
+ * caller looked (`seen`, an allocation epoch: see alloc/heap.h). */
+static bool collect_hook(uint64_t seen)
 {
   if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_auto_disabled ||
       pargc_collect_is_disabled())
     return false;
   if (pargc_conc_enabled())
     return pargc_conc_trigger();
-  uint64_t seen = atomic_load(&pargc_gc_no);
   bool ran = false;
   pthread_mutex_lock(&pargc_collect_lock);
-  if (atomic_load(&pargc_gc_no) == seen) {
+  if (atomic_load(&pargc_epoch) == seen) {
     collect_locked();
     ran = true;
   }

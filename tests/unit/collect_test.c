@@ -3,7 +3,9 @@
  * big pointer arrays, uncollectable objects, TLS and another thread's
  * stack -- and what is not is reclaimed.  Runs under PARGC_VERIFY. */
 #include "config.h"
+#include "alloc/heap.h"
 #include "alloc/pagemap.h"
+#include "alloc/thread.h"
 #include <gc.h>
 #include "check.h"
 
@@ -182,7 +184,7 @@ static void *stack_holder(void *arg)
   uintptr_t expect = 1000, ok = 1;
   for (struct node *n = list; n; n = n->next)
     ok &= n->value == --expect;
-  return (void *)(ok && expect == 0);
+  return (void *)(uintptr_t)(ok && expect == 0);
 }
 
 static void test_other_stack(void)
@@ -220,6 +222,22 @@ static void test_realloc(void)
   CHECK(a[99] == 'x');
 }
 
+/* Two threads that find a collection due at once must not both run one:
+ * the allocator passes the epoch it decided in, and the hook declines
+ * once a collection has ended since (the second would trace the same
+ * live data over an empty interval). */
+static void test_collect_hook_once(void)
+{
+  CHECK(pargc_heap_collect_hook != NULL);
+  uint64_t seen = atomic_load(&pargc_epoch);
+  GC_gcollect(); /* "the other thread" */
+  unsigned long gc_no = GC_get_gc_no();
+  CHECK(pargc_heap_collect_hook(seen)); /* room: the other one collected */
+  CHECK(GC_get_gc_no() == gc_no);
+  CHECK(pargc_heap_collect_hook(atomic_load(&pargc_epoch)));
+  CHECK(GC_get_gc_no() == gc_no + 1);
+}
+
 int main(void)
 {
   setenv("PARGC_VERIFY", "1", 0);
@@ -234,5 +252,6 @@ int main(void)
   test_tls();
   test_other_stack();
   test_realloc();
+  test_collect_hook_once();
   return CHECK_SUMMARY();
 }
