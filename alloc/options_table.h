@@ -29,7 +29,7 @@
   X(free_space_divisor, "GC_FREE_SPACE_DIVISOR", INT, "3", 1, 1000000,       \
     "Boehm GC: allocate at least heap/divisor between collections (and first the space the last one left free); larger values collect more often and keep the heap smaller") \
   X(print_stats, "GC_PRINT_STATS", BOOL, "0", 0, 0,                          \
-    "Boehm GC: print one line of statistics per collection on stderr") \
+    "Boehm GC: print one line of statistics per collection on stderr, and the totals (pargc_print_stats) when the program exits") \
   X(dont_gc, "GC_DONT_GC", BOOL, "0", 0, 0,                                  \
     "Boehm GC: never collect (allocation only; the heap grows)") \
   X(stats_file, "PARGC_STATS_FILE", STR, "", 0, 0,                           \

@@ -410,6 +410,7 @@ void pargc_collect_init(void)
     pargc_kinds_install();
     pargc_debug_install();
     pargc_misc_install();
+    pargc_stats_install(); /* after misc: GC_PRINT_VERBOSE_STATS sets print_stats */
     if (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental)
       pargc_conc_enable();
     else if (strcmp(pargc_opt.mode, "stop") != 0)

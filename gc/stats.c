@@ -5,7 +5,9 @@
 #include "alloc/report.h"
 
 #include <fcntl.h>
+#include <pargc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,4 +70,15 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
       close(fd);
     }
   }
+}
+
+static void print_totals_at_exit(void)
+{
+  pargc_print_stats(stderr);
+}
+
+void pargc_stats_install(void)
+{
+  if (pargc_opt.print_stats)
+    atexit(print_totals_at_exit);
 }

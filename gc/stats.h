@@ -55,5 +55,8 @@ extern struct pargc_totals pargc_totals;
 
 /* Record one collection: update totals, print / append as configured. */
 void pargc_stats_record(const struct pargc_collection_stats *s);
+/* At start-up, once the options are final: with GC_PRINT_STATS, the
+ * totals are printed when the program exits as well. */
+void pargc_stats_install(void);
 
 #endif
