@@ -61,6 +61,23 @@ void pargc_heap_note_live(size_t live)
     ;
 }
 
+bool pargc_heap_expand(size_t bytes)
+{
+  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t limit = pargc_region.reserve;
+  if (pargc_heap.max_heap && pargc_heap.max_heap < limit)
+    limit = pargc_heap.max_heap;
+  if (heap > limit || bytes > limit - heap)
+    return false;
+  size_t want = heap + bytes;
+  size_t old = atomic_load(&pargc_heap.max_live);
+  while (want > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, want))
+    ;
+  atomic_fetch_add(&heap_at_gc, bytes);
+  atomic_fetch_add(&heap_free_at_gc, bytes);
+  return true;
+}
+
 void pargc_heap_format_run(struct pargc_page *head, size_t n)
 {
   head->pages = (uint32_t)n;

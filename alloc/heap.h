@@ -130,4 +130,11 @@ size_t pargc_heap_trigger_threshold(void);
  * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */
 void pargc_heap_note_live(size_t live_bytes);
 
+/* GC_expand_hp: as if the last collection had left `bytes` more free in
+ * a heap that much larger -- LPS may take that much more from the OS,
+ * and the next collection waits for that much more allocation.  False,
+ * changing nothing, if the heap would outgrow the reservation or
+ * GC_set_max_heap_size's limit. */
+bool pargc_heap_expand(size_t bytes);
+
 #endif

@@ -170,10 +170,9 @@ GC_PUBLIC unsigned long GC_get_gc_no(void)
 GC_PUBLIC int GC_expand_hp(size_t bytes)
 {
   api_init();
-  /* Raise max(live) so that LPS may take this much more from the OS. */
-  size_t want = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE + bytes;
-  pargc_heap_note_live(want);
-  return 1;
+  /* Boehm GC maps the memory at once; here LPS takes it from the OS as
+   * threads need it, and the collection policy counts it as free. */
+  return pargc_heap_expand(bytes) ? 1 : 0;
 }
 
 GC_PUBLIC void GC_set_max_heap_size(unsigned long bytes)

@@ -238,6 +238,22 @@ static void test_collect_hook_once(void)
   CHECK(GC_get_gc_no() == gc_no + 1);
 }
 
+/* GC_expand_hp: room for that much more allocation before the next
+ * collection; 0 and no change where the heap cannot grow that far. */
+static void test_expand_hp(void)
+{
+  CHECK_EQ(GC_expand_hp((size_t)1 << 50), 0); /* beyond the 8G reservation */
+  GC_gcollect();
+  unsigned long gc_no = GC_get_gc_no();
+  CHECK_EQ(GC_expand_hp(64u << 20), 1);
+  for (int i = 0; i < (32 << 20) / 4096; i++)
+    GC_MALLOC(4096);
+  CHECK_EQ(GC_get_gc_no(), gc_no);
+  GC_set_max_heap_size(GC_get_heap_size() + (1u << 20));
+  CHECK_EQ(GC_expand_hp(2u << 20), 0);
+  GC_set_max_heap_size(0);
+}
+
 int main(void)
 {
   setenv("PARGC_VERIFY", "1", 0);
@@ -253,5 +269,6 @@ int main(void)
   test_other_stack();
   test_realloc();
   test_collect_hook_once();
+  test_expand_hp();
   return CHECK_SUMMARY();
 }
