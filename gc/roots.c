@@ -142,6 +142,10 @@ void pargc_roots_init(void) {}
 
 void pargc_roots_add(void *lo, void *hi)
 {
+  if ((uintptr_t)hi < (uintptr_t)lo) {
+    pargc_warn("GC_add_roots(%p, %p): the end is below the start; ignored", lo, hi);
+    return;
+  }
   pargc_threads_lock();
   set_add(&roots_user, (uintptr_t)lo, (uintptr_t)hi);
   pargc_threads_unlock();
