@@ -20,6 +20,11 @@ extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 static void *api_oom(size_t bytes)
 {
+  /* As Boehm GC does, say so whatever the handler then does. */
+  size_t limit = pargc_heap.max_heap ? pargc_heap.max_heap : pargc_region.reserve;
+  pargc_warn("out of memory: %zu bytes wanted, heap %zu MiB of at most %zu MiB; "
+             "the GC_set_oom_fn handler decides (default: return NULL)",
+             bytes, (atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE) >> 20, limit >> 20);
   oom_fn fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }

@@ -1,8 +1,9 @@
 /* Out-of-memory paths (alloc/heap, gc/api): sizes that cannot be met --
  * SIZE_MAX, 2^62, a realloc to SIZE_MAX -- and a reached
  * GC_MAXIMUM_HEAP_SIZE return what the GC_set_oom_fn handler returns
- * (NULL), call it once per failure, and leave the collector working:
- * after the program drops its data, allocation succeeds again. */
+ * (NULL), call it once per failure, warn once per failure, and leave the
+ * collector working: after the program drops its data, allocation
+ * succeeds again. */
 #include "config.h"
 #include <gc.h>
 #include "check.h"
@@ -20,6 +21,15 @@ static void *count_oom(size_t bytes)
   return NULL;
 }
 
+static int oom_warnings;
+
+static void count_warning(char *msg, GC_word arg)
+{
+  (void)arg;
+  if (strstr(msg, "out of memory"))
+    oom_warnings++;
+}
+
 static void *volatile keep[1000];
 
 /* Sizes hidden from the compiler's alloc_size warnings. */
@@ -28,6 +38,7 @@ static volatile size_t huge = SIZE_MAX;
 int main(void)
 {
   GC_INIT();
+  GC_set_warn_proc(count_warning);
   GC_set_oom_fn(count_oom);
   CHECK(GC_get_oom_fn() == count_oom);
 
@@ -50,6 +61,7 @@ int main(void)
   CHECK(n >= 32 && n <= 64);            /* stopped at the limit... */
   CHECK(GC_get_heap_size() <= (64u << 20)); /* ...and never beyond it */
   CHECK_EQ(oom_calls, 5);
+  CHECK_EQ(oom_warnings, 5);
 
   /* Drop the data: the collector makes room again. */
   memset((void *)keep, 0, sizeof keep);
