@@ -92,6 +92,20 @@ static char *context_sp(const ucontext_t *uc)
 #define STOP_RED_ZONE 0
 #endif
 
+/* Where the calling thread's stack pointer `sp` is off its own stack
+ * because it runs a signal handler on its alternate signal stack
+ * (sigaltstack, SA_ONSTACK): that stack's top, else NULL.  The system
+ * call is made only when sp is off the known stack. */
+static char *self_alt_stack_top(const struct pargc_thread *me, const char *sp)
+{
+  if (sp < me->stack_base && (!me->stack_lo || sp >= me->stack_lo))
+    return NULL;
+  stack_t ss;
+  if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+    return NULL;
+  return (char *)ss.ss_sp + ss.ss_size;
+}
+
 static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
 {
   (void)sig;
@@ -127,6 +141,7 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
   if (!sp)
     sp = here;
   me->stop_sp = sp;
+  me->stop_alt_hi = self_alt_stack_top(me, sp);
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
   /* The raw system call, not glibc's sigsuspend: that one is a
@@ -279,6 +294,7 @@ void pargc_threads_stop_world(void)
     getcontext(&uc);
     me->regs = uc.uc_mcontext;
     me->stop_sp = pargc_threads_current_sp();
+    me->stop_alt_hi = self_alt_stack_top(me, me->stop_sp);
   }
   int sent = 0;
   for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
@@ -384,6 +400,7 @@ static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
   setjmp(regs);
   memset(&me->regs, 0, sizeof me->regs);
   me->stop_sp = pargc_threads_current_sp();
+  me->stop_alt_hi = self_alt_stack_top(me, me->stop_sp);
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
@@ -432,6 +449,48 @@ static void report_stack(pargc_range_fn fn, void *arg,
   fn(sp, hi, arg);
 }
 
+/* A thread stopped on its alternate signal stack: [sp, alt_hi) holds the
+ * handlers' frames, and the kernel's signal frame near its top the
+ * registers of the code the signal interrupted, its stack pointer among
+ * them.  That word's place in the frame is the kernel's business, so take
+ * the lowest word of [sp, alt_hi) that points into the thread's own
+ * stack: it is no higher than the interrupted stack pointer, and it is
+ * memory the stack has used.  From there (less a red zone) up to the base
+ * is the interrupted code's part, scanned as for any stopped thread. */
+static void report_alt_stack(pargc_range_fn fn, void *arg, const struct pargc_thread *t,
+                             char *sp, char *alt_hi)
+{
+  sp = (char *)((uintptr_t)sp & ~(uintptr_t)(sizeof(void *) - 1));
+  fn(sp, alt_hi, arg);
+  char *lo = t->stack_lo, *hi = t->stack_base, *low = NULL;
+  if (!lo) {
+    static int warned;
+    if (!warned++)
+      pargc_warn("thread %d was stopped on its alternate signal stack, and the low end "
+                 "of its own stack is unknown: that stack is not scanned",
+                 (int)t->tid);
+    return;
+  }
+  for (char *const *w = (char *const *)sp; w < (char *const *)alt_hi; w++)
+    if (*w >= lo && *w < hi && (!low || *w < low))
+      low = *w;
+  if (!low)
+    return; /* it came onto the alternate stack from another one */
+  low = (size_t)(low - lo) > STOP_RED_ZONE ? low - STOP_RED_ZONE : lo;
+  report_stack(fn, arg, t, low);
+}
+
+/* The stack of a thread stopped at sp, on its own stack or (alt_hi set)
+ * its alternate signal stack. */
+static void report_stopped_stack(pargc_range_fn fn, void *arg, const struct pargc_thread *t,
+                                 char *sp, char *alt_hi)
+{
+  if (alt_hi && sp && sp < alt_hi)
+    report_alt_stack(fn, arg, t, sp, alt_hi);
+  else
+    report_stack(fn, arg, t, sp);
+}
+
 static char *stop_self_scan_start;
 
 void pargc_threads_set_self_scan_start(void *sp)
@@ -454,16 +513,17 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
     if (t->gone)
       continue;
     if (t == me) {
-      report_stack(fn, arg, t, stop_self_scan_start ? stop_self_scan_start : sp);
+      char *start = stop_self_scan_start ? stop_self_scan_start : sp;
+      report_stopped_stack(fn, arg, t, start, self_alt_stack_top(t, start));
     } else if (t == stop_owner) {
       fn(&t->regs, &t->regs + 1, arg);
-      report_stack(fn, arg, t, t->stop_sp);
+      report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
     } else if (t->blocked) {
       report_stack(fn, arg, t, t->blocked_sp);
     } else if (t->signalled &&
                __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch) {
       fn(&t->regs, &t->regs + 1, arg);
-      report_stack(fn, arg, t, t->stop_sp);
+      report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
     } else {
       pargc_fatal("root ranges asked for while thread %d runs "
                   "(is the world stopped?)", (int)t->tid);

@@ -43,7 +43,8 @@
  *     entry saved in a jmp_buf above blocked_sp;
  *   - while the world is stopped and the thread was signalled and acked
  *     (acked_epoch == the stop's epoch), stop_sp and regs hold its stack
- *     pointer (red zone included) and its registers. */
+ *     pointer (red zone included) and its registers, and stop_alt_hi
+ *     says whether stop_sp is on its alternate signal stack. */
 struct pargc_thread {
   struct pargc_thread *next;
   pthread_t pthread;
@@ -53,6 +54,8 @@ struct pargc_thread {
   char *tls_lo, *tls_hi;     /* static TLS block(s) of this thread */
   /* Written by the suspend handler, read by the stopper after the ack. */
   char *stop_sp;
+  char *stop_alt_hi;         /* top of the alternate signal stack stop_sp is
+                                on; NULL: on the thread's own stack */
   mcontext_t regs;           /* interrupted registers, copied from the ucontext */
   _Atomic unsigned long acked_epoch;
   /* Set by the stopper for this stop only. */
