@@ -2,17 +2,25 @@
 #include "config.h"
 #include "alloc/report.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static _Atomic(pargc_warn_fn) report_warn_fn;
+
+/* Warnings held back while the world is stopped (pargc_report_defer). */
+enum { REPORT_HELD = 4, REPORT_LINE = 512 };
+static _Atomic int report_deferring;
+static _Atomic unsigned report_held_n;
+static char report_held[REPORT_HELD][2 * REPORT_LINE];
 
 static void report_emit(const char *what, const char *fmt, va_list ap)
 {
   /* Format into a stack buffer and write once, so that lines from
    * different threads do not interleave. */
-  char buf[512];
+  char buf[REPORT_LINE];
   int n = snprintf(buf, sizeof buf, "pargc: %s", what);
   if (n < 0)
     n = 0;
@@ -36,6 +44,12 @@ static void report_emit(const char *what, const char *fmt, va_list ap)
       esc[j++] = buf[i];
     }
     esc[j] = 0;
+    if (atomic_load_explicit(&report_deferring, memory_order_acquire)) {
+      unsigned slot = atomic_fetch_add(&report_held_n, 1);
+      if (slot < REPORT_HELD)
+        memcpy(report_held[slot], esc, j + 1);
+      return;
+    }
     fn(esc, 0);
     return;
   }
@@ -68,4 +82,20 @@ pargc_warn_fn pargc_report_set_warn(pargc_warn_fn fn)
 pargc_warn_fn pargc_report_get_warn(void)
 {
   return report_warn_fn;
+}
+
+void pargc_report_defer(void)
+{
+  atomic_store_explicit(&report_deferring, 1, memory_order_release);
+}
+
+void pargc_report_resume(void)
+{
+  atomic_store_explicit(&report_deferring, 0, memory_order_release);
+  unsigned n = atomic_exchange(&report_held_n, 0);
+  pargc_warn_fn fn = report_warn_fn;
+  for (unsigned i = 0; i < n && i < REPORT_HELD && fn; i++)
+    fn(report_held[i], 0);
+  if (n > REPORT_HELD)
+    pargc_warn("%u more warnings while the world was stopped were dropped", n - REPORT_HELD);
 }

@@ -25,6 +25,14 @@ void pargc_fatal(const char *fmt, ...)
 /* Install a Boehm-style warn proc; NULL restores the default (stderr). */
 pargc_warn_fn pargc_report_set_warn(pargc_warn_fn fn);
 pargc_warn_fn pargc_report_get_warn(void);
+/* While the world is stopped a stopped thread may hold a lock the
+ * program's warn proc takes (stdio's, malloc's), so the stopper brackets
+ * the stop with these: warnings meant for a warn proc wait (a few are
+ * kept, the rest counted) and reach it at resume; the default one goes
+ * to stderr at once (write(2) takes no lock).  Fatal errors go to stderr
+ * at once either way. */
+void pargc_report_defer(void);
+void pargc_report_resume(void);
 
 /* Assertions in three levels (mimalloc's scheme): level 1 is cheap and
  * checks arguments, level 2 checks internal invariants.  The level comes

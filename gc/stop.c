@@ -347,6 +347,7 @@ void pargc_threads_stop_world(void)
       break;
     stop_check_stragglers(epoch, ++rounds);
   }
+  pargc_report_defer(); /* until pargc_threads_start_world */
 }
 
 void pargc_threads_start_world(void)
@@ -377,6 +378,7 @@ void pargc_threads_start_world(void)
     free(dead);
     dead = next;
   }
+  pargc_report_resume();
 }
 
 /* ---- taking the lock with signals blocked ------------------------------ */

@@ -2,7 +2,8 @@
  * plain pthread_create), stop/start while threads compute, registers,
  * stacks and static TLS in the root ranges, system calls across stops,
  * GC_do_blocking, pthread_join as a blocking section (cancellation
- * included), and fork from a multi-threaded process.
+ * included), fork from a multi-threaded process, and warnings held back
+ * from the program's warn proc while the world is stopped.
  *
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
@@ -10,6 +11,7 @@
 #include "gc/api_decls.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
+#include "alloc/report.h"
 #include "check.h"
 
 #include <errno.h>
@@ -689,6 +691,35 @@ static void test_fork(void)
   CHECK_EQ(pargc_threads_count(), 1);
 }
 
+/* A warn proc may take a lock a stopped thread holds: none is called
+ * before the world restarts; then the first few arrive, and a line
+ * counting the rest. */
+static int warn_calls;
+static char warn_last[256];
+
+static void record_warning(char *msg, uintptr_t arg)
+{
+  (void)arg;
+  warn_calls++;
+  snprintf(warn_last, sizeof warn_last, "%s", msg);
+}
+
+static void test_warnings_held_while_stopped(void)
+{
+  pargc_warn_fn old = pargc_report_set_warn(record_warning);
+  pargc_warn("before the stop");
+  CHECK_EQ(warn_calls, 1);
+  pargc_threads_stop_world();
+  for (int i = 0; i < 6; i++)
+    pargc_warn("while stopped, %d", i);
+  int calls_while_stopped = warn_calls;
+  pargc_threads_start_world();
+  CHECK_EQ(calls_while_stopped, 1);
+  CHECK_EQ(warn_calls, 1 + 4 + 1); /* 4 kept, then "2 more ... dropped" */
+  CHECK(strstr(warn_last, "2 more warnings") != NULL);
+  pargc_report_set_warn(old);
+}
+
 int main(void)
 {
   pargc_threads_init();
@@ -704,5 +735,6 @@ int main(void)
   test_do_blocking();
   test_join_blocking();
   test_fork();
+  test_warnings_held_while_stopped();
   return CHECK_SUMMARY();
 }
