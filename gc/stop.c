@@ -439,12 +439,18 @@ static void report_stack(pargc_range_fn fn, void *arg,
                          const struct pargc_thread *t, char *sp)
 {
   char *hi = t->stack_base;
-  if (!sp || sp >= hi)
+  if (!sp)
     return;
-  if (t->stack_lo && sp < t->stack_lo) {
-    /* Running on a stack we do not know (a coroutine or an alternate
-     * signal stack): scanning up to the registered base would cross
-     * unmapped memory.  Its registers are still scanned. */
+  if (sp >= hi || (t->stack_lo && sp < t->stack_lo)) {
+    /* Running on a stack we do not know (a coroutine; an alternate
+     * signal stack is handled by report_alt_stack): scanning up to the
+     * registered base would cross unmapped memory.  Its registers are
+     * still scanned. */
+    static int warned;
+    if (!warned++)
+      pargc_warn("thread %d runs on a stack pargc does not know (a coroutine?): only its "
+                 "registers are scanned; give the stack's base with GC_set_stackbottom",
+                 (int)t->tid);
     return;
   }
   sp = (char *)((uintptr_t)sp & ~(uintptr_t)(sizeof(void *) - 1));
