@@ -7,6 +7,7 @@
 #include "alloc/page.h"
 #include "alloc/thread.h"
 #include "gc/collect.h"
+#include "gc/compat.h"
 #include "gc/stats.h"
 
 #include <string.h>
@@ -49,34 +50,34 @@ GC_PUBLIC int GC_is_init_called(void)
 
 GC_PUBLIC void *GC_malloc(size_t size)
 {
-  return pargc_alloc(size, PARGC_KIND_NORMAL);
+  return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
 GC_PUBLIC void *GC_malloc_atomic(size_t size)
 {
-  return pargc_alloc(size, PARGC_KIND_ATOMIC);
+  return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
 GC_PUBLIC void *GC_malloc_uncollectable(size_t size)
 {
   api_init();
-  return pargc_alloc_slow(size, PARGC_KIND_UNCOLLECTABLE);
+  return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_UNCOLLECTABLE);
 }
 
 GC_PUBLIC void *GC_malloc_atomic_uncollectable(size_t size)
 {
   api_init();
-  return pargc_alloc_slow(size, PARGC_KIND_ATOMIC_UNCOLLECTABLE);
+  return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_ATOMIC_UNCOLLECTABLE);
 }
 
 GC_PUBLIC void *GC_malloc_ignore_off_page(size_t size)
 {
-  return pargc_alloc(size, PARGC_KIND_NORMAL);
+  return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
 GC_PUBLIC void *GC_malloc_atomic_ignore_off_page(size_t size)
 {
-  return pargc_alloc(size, PARGC_KIND_ATOMIC);
+  return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
 GC_PUBLIC void GC_free(void *p)
@@ -133,17 +134,18 @@ GC_PUBLIC void *GC_realloc(void *old, size_t size)
   }
   size_t have = pg->size;
   unsigned kind = pg->kind;
+  size_t need = pargc_api_size(size); /* with the past-the-end byte */
   /* Shrinking or growing within the same size class: keep the object,
    * clearing the bytes past the new end so stale pointers retain nothing. */
-  if (size <= have && (size > PARGC_SMALL_MAX || pargc_sizeclass_of(size) == pg->sclass ||
+  if (need <= have && (need > PARGC_SMALL_MAX || pargc_sizeclass_of(need) == pg->sclass ||
                        atomic_load(&pg->state) == PARGC_PAGE_LARGE)) {
     if (pargc_kind_scanned[kind])
       memset((char *)old + size, 0, have - size);
     return old;
   }
   void *p = (kind == PARGC_KIND_NORMAL || kind == PARGC_KIND_ATOMIC)
-                ? pargc_alloc(size, kind)
-                : pargc_alloc_slow(size, kind);
+                ? pargc_alloc(need, kind)
+                : pargc_alloc_slow(need, kind);
   if (!p)
     return NULL;
   memcpy(p, old, have < size ? have : size);

@@ -42,6 +42,7 @@
 /* ---- Boehm GC's variables -------------------------------------------------- */
 
 int GC_all_interior_pointers = 1;
+size_t pargc_extra_bytes = 1; /* gc/compat.h */
 int GC_dont_gc;
 int GC_dont_expand;
 int GC_dont_precollect;
@@ -191,7 +192,7 @@ void GC_generic_malloc_many(size_t lb, int k, void **result)
     n = 1;
   void *head = NULL;
   for (size_t i = 0; i < n; i++) {
-    void **p = pargc_compat_alloc(lb, kind);
+    void **p = pargc_compat_alloc_exact(lb, kind);
     if (!p)
       break;
     *p = head;
@@ -354,8 +355,14 @@ void GC_set_no_dls(int value) { GC_no_dls = value; }
 int GC_get_no_dls(void) { return GC_no_dls; }
 void GC_set_non_gc_bytes(GC_word value) { GC_non_gc_bytes = value; }
 GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
-void GC_set_all_interior_pointers(int value) { (void)value; /* always on */ }
-int GC_get_all_interior_pointers(void) { return 1; }
+/* Interior pointers are always recognised; what the setting changes is
+ * the extra byte that makes past-the-end pointers interior ones too. */
+void GC_set_all_interior_pointers(int value)
+{
+  GC_all_interior_pointers = value != 0;
+  pargc_extra_bytes = value != 0;
+}
+int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 void GC_set_pages_executable(int value) { (void)value; }
 int GC_get_pages_executable(void) { return 0; }
 
@@ -640,6 +647,8 @@ void GC_dump(void) { GC_dump_named(NULL); }
 
 void pargc_misc_install(void)
 {
+  /* A program may also set Boehm's variable itself before GC_INIT. */
+  pargc_extra_bytes = GC_all_interior_pointers != 0;
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);

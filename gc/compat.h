@@ -44,8 +44,24 @@ static inline int pargc_kind_to_api(unsigned k)
   return k == 0 ? 1 : k == 1 ? 0 : (int)k;
 }
 
-/* Allocate size bytes of (pargc) kind k through the right path. */
+/* Bytes added to every size a program asks for, as Boehm GC does by
+ * default: 1, so that a pointer one past an object's end -- a legal C
+ * pointer value, and what a loop over an array leaves in a register --
+ * still points into the object and keeps it alive.  0 once the program
+ * turns GC_all_interior_pointers off (pargc still recognises interior
+ * pointers then; only the past-the-end ones are lost). */
+extern size_t pargc_extra_bytes;
+static inline size_t pargc_api_size(size_t n)
+{
+  size_t extra = pargc_extra_bytes;
+  return n > SIZE_MAX - extra ? SIZE_MAX : n + extra;
+}
+
+/* Allocate size bytes (plus pargc_extra_bytes) of (pargc) kind k
+ * through the right path; _exact adds nothing (client free lists of
+ * gc_inline.h, whose sizes are granules). */
 void *pargc_compat_alloc(size_t size, unsigned kind);
+void *pargc_compat_alloc_exact(size_t size, unsigned kind);
 
 /* Run queued finalizers if finalization is not on demand (after an
  * explicit collection, or from the allocation slow path when a

@@ -66,12 +66,17 @@ void *GC_least_plausible_heap_addr, *GC_greatest_plausible_heap_addr;
 static int typed_kind = -1, typed_array_kind = -1, finalized_kind = -1;
 static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void *pargc_compat_alloc(size_t size, unsigned kind)
+void *pargc_compat_alloc_exact(size_t size, unsigned kind)
 {
   if (kind <= PARGC_KIND_ATOMIC)
     return pargc_alloc(size, kind);
   pargc_collect_init();
   return pargc_alloc_slow(size, kind);
+}
+
+void *pargc_compat_alloc(size_t size, unsigned kind)
+{
+  return pargc_compat_alloc_exact(pargc_api_size(size), kind);
 }
 
 /* ---- kinds and procedures ---------------------------------------------- */

@@ -44,6 +44,17 @@ static COMPAT_NOINLINE void make_finalizable(int with_links) {
   }
 }
 
+/* Pointers one past each object's end, the only references left. */
+static char *volatile ends[N]; /* volatile: never read, so the stores would go */
+static COMPAT_NOINLINE void make_held_past_end(size_t size) {
+  for (int i = 0; i < N; i++) {
+    char *p = (char *)GC_malloc(size);
+    ends[i] = p + size;
+    links[i] = p;
+    GC_general_register_disappearing_link(&links[i], p);
+  }
+}
+
 static void *kept[N];
 static COMPAT_NOINLINE void make_linked_live(void) {
   for (int i = 0; i < N; i++) {
@@ -62,9 +73,10 @@ int main(void) {
   for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     char *p = (char *)GC_malloc(sizes[i]);
     size_t n = sizes[i] ? sizes[i] : 1;
-    printf("malloc(%zu): %s, base(start) %s, base(last) %s, heap_ptr %d\n", sizes[i],
-           p && GC_size(p) >= sizes[i] ? "fits" : "too small", base_answer(GC_base(p), p),
-           base_answer(GC_base(p + n - 1), p), GC_is_heap_ptr(p));
+    printf("malloc(%zu): %s, base(start) %s, base(last) %s, base(past end) %s, heap_ptr %d\n",
+           sizes[i], p && GC_size(p) >= sizes[i] ? "fits" : "too small",
+           base_answer(GC_base(p), p), base_answer(GC_base(p + n - 1), p),
+           base_answer(GC_base(p + n), p), GC_is_heap_ptr(p));
   }
   int local;
   printf("base(stack) %s, base(NULL) %s\n", base_answer(GC_base(&local), &local),
@@ -82,6 +94,20 @@ int main(void) {
   for (int i = 0; i < N; i++) cleared += links[i] == 0;
   printf("finalizers of dropped objects: %s ran; their links: %s cleared\n",
          bucket(fin_count, N), bucket(cleared, N));
+  /* One past the end is a valid C pointer: it keeps the object. */
+  static const size_t exact[] = {16, 32, 64, 4096};
+  for (unsigned s = 0; s < sizeof exact / sizeof exact[0]; s++) {
+    make_held_past_end(exact[s]);
+    compat_collect(2);
+    cleared = 0;
+    for (int i = 0; i < N; i++) cleared += links[i] == 0;
+    printf("objects of %zu bytes held only by past-the-end pointers: %s collected\n",
+           exact[s], bucket(cleared, N));
+    for (int i = 0; i < N; i++) {
+      GC_unregister_disappearing_link(&links[i]);
+      ends[i] = 0;
+    }
+  }
   make_linked_live();
   compat_collect(2);
   cleared = 0;
