@@ -435,6 +435,12 @@ void pargc_stop_lock_as(struct pargc_thread *me)
 
 void pargc_threads_each_finished(pargc_range_fn fn, void *arg);
 
+/* Round down to a word: scanned ranges start on one. */
+static char *word_floor(char *p)
+{
+  return (char *)((uintptr_t)p & ~(uintptr_t)(sizeof(void *) - 1));
+}
+
 static void report_stack(pargc_range_fn fn, void *arg,
                          const struct pargc_thread *t, char *sp)
 {
@@ -453,7 +459,7 @@ static void report_stack(pargc_range_fn fn, void *arg,
                  (int)t->tid);
     return;
   }
-  sp = (char *)((uintptr_t)sp & ~(uintptr_t)(sizeof(void *) - 1));
+  sp = word_floor(sp);
   fn(sp, hi, arg);
 }
 
@@ -468,7 +474,7 @@ static void report_stack(pargc_range_fn fn, void *arg,
 static void report_alt_stack(pargc_range_fn fn, void *arg, const struct pargc_thread *t,
                              char *sp, char *alt_hi)
 {
-  sp = (char *)((uintptr_t)sp & ~(uintptr_t)(sizeof(void *) - 1));
+  sp = word_floor(sp);
   fn(sp, alt_hi, arg);
   char *lo = t->stack_lo, *hi = t->stack_base, *low = NULL;
   if (!lo) {
