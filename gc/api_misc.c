@@ -42,7 +42,6 @@
 /* ---- Boehm GC's variables -------------------------------------------------- */
 
 int GC_all_interior_pointers = 1;
-size_t pargc_extra_bytes = 1; /* gc/compat.h */
 int GC_dont_gc;
 int GC_dont_expand;
 int GC_dont_precollect;
@@ -357,11 +356,7 @@ void GC_set_non_gc_bytes(GC_word value) { GC_non_gc_bytes = value; }
 GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
 /* Interior pointers are always recognised; what the setting changes is
  * the extra byte that makes past-the-end pointers interior ones too. */
-void GC_set_all_interior_pointers(int value)
-{
-  GC_all_interior_pointers = value != 0;
-  pargc_extra_bytes = value != 0;
-}
+void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
 int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
 void GC_set_pages_executable(int value) { (void)value; }
 int GC_get_pages_executable(void) { return 0; }
@@ -647,8 +642,6 @@ void GC_dump(void) { GC_dump_named(NULL); }
 
 void pargc_misc_install(void)
 {
-  /* A program may also set Boehm's variable itself before GC_INIT. */
-  pargc_extra_bytes = GC_all_interior_pointers != 0;
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);

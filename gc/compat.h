@@ -44,20 +44,21 @@ static inline int pargc_kind_to_api(unsigned k)
   return k == 0 ? 1 : k == 1 ? 0 : (int)k;
 }
 
-/* Bytes added to every size a program asks for, as Boehm GC does by
- * default: 1, so that a pointer one past an object's end -- a legal C
- * pointer value, and what a loop over an array leaves in a register --
- * still points into the object and keeps it alive.  0 once the program
- * turns GC_all_interior_pointers off (pargc still recognises interior
- * pointers then; only the past-the-end ones are lost). */
-extern size_t pargc_extra_bytes;
+/* The size to allocate for n bytes asked for: one byte more, as Boehm GC
+ * does by default, so that a pointer one past an object's end -- a legal
+ * C pointer value, and what a loop over an array leaves in a register --
+ * still points into the object and keeps it alive.  Exactly n once the
+ * program turns Boehm's GC_all_interior_pointers off (pargc still
+ * recognises interior pointers then; only the past-the-end ones are
+ * lost). */
+extern int GC_all_interior_pointers;
 static inline size_t pargc_api_size(size_t n)
 {
-  size_t extra = pargc_extra_bytes;
+  size_t extra = GC_all_interior_pointers != 0;
   return n > SIZE_MAX - extra ? SIZE_MAX : n + extra;
 }
 
-/* Allocate size bytes (plus pargc_extra_bytes) of (pargc) kind k
+/* Allocate pargc_api_size(size) bytes of (pargc) kind k
  * through the right path; _exact adds nothing (client free lists of
  * gc_inline.h, whose sizes are granules). */
 void *pargc_compat_alloc(size_t size, unsigned kind);
