@@ -19,6 +19,13 @@ typedef void (*pargc_warn_fn)(char *msg, uintptr_t arg);
 
 /* Print "pargc: warning: ..." (or hand it to the installed warn proc). */
 void pargc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* pargc_warn, the first time this call site is reached only. */
+#define pargc_warn_once(...)                                                 \
+  do {                                                                       \
+    static int pargc_warned_;                                                \
+    if (!__atomic_exchange_n(&pargc_warned_, 1, __ATOMIC_RELAXED))           \
+      pargc_warn(__VA_ARGS__);                                               \
+  } while (0)
 /* Print "pargc: fatal: ..." and abort(); used for broken invariants only. */
 void pargc_fatal(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));

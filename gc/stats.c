@@ -62,9 +62,7 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
     n += (size_t)snprintf(buf + n, sizeof buf - n, "]}\n");
     int fd = open(pargc_opt.stats_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
-      static int warned;
-      if (!warned++)
-        pargc_warn("cannot open PARGC_STATS_FILE=%s for appending", pargc_opt.stats_file);
+      pargc_warn_once("cannot open PARGC_STATS_FILE=%s for appending", pargc_opt.stats_file);
     } else {
       write_all(fd, buf, n < sizeof buf ? n : sizeof buf - 1);
       close(fd);

@@ -452,11 +452,9 @@ static void report_stack(pargc_range_fn fn, void *arg,
      * signal stack is handled by report_alt_stack): scanning up to the
      * registered base would cross unmapped memory.  Its registers are
      * still scanned. */
-    static int warned;
-    if (!warned++)
-      pargc_warn("thread %d runs on a stack pargc does not know (a coroutine?): only its "
-                 "registers are scanned; give the stack's base with GC_set_stackbottom",
-                 (int)t->tid);
+    pargc_warn_once("thread %d runs on a stack pargc does not know (a coroutine?): only its "
+                    "registers are scanned; give the stack's base with GC_set_stackbottom",
+                    (int)t->tid);
     return;
   }
   sp = word_floor(sp);
@@ -478,11 +476,9 @@ static void report_alt_stack(pargc_range_fn fn, void *arg, const struct pargc_th
   fn(sp, alt_hi, arg);
   char *lo = t->stack_lo, *hi = t->stack_base, *low = NULL;
   if (!lo) {
-    static int warned;
-    if (!warned++)
-      pargc_warn("thread %d was stopped on its alternate signal stack, and the low end "
-                 "of its own stack is unknown: that stack is not scanned",
-                 (int)t->tid);
+    pargc_warn_once("thread %d was stopped on its alternate signal stack, and the low end "
+                    "of its own stack is unknown: that stack is not scanned",
+                    (int)t->tid);
     return;
   }
   for (char *const *w = (char *const *)sp; w < (char *const *)alt_hi; w++)
