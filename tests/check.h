@@ -52,6 +52,23 @@ static long check_passed_count, check_failed_count;
     exit(77);                                                                \
   } while (0)
 
+/* Zero the general registers, so that a pointer the caller holds in
+ * memory only (a volatile local) is not also in a register when a
+ * collection looks at this thread.  Inline: a function would restore
+ * the callee-saved ones on return.  Nothing on other architectures. */
+#if defined(__x86_64__)
+#define CHECK_CLEAR_REGISTERS()                                              \
+  __asm__ volatile("xor %%eax, %%eax\n\txor %%ebx, %%ebx\n\txor %%ecx, %%ecx\n\t"   \
+                   "xor %%edx, %%edx\n\txor %%esi, %%esi\n\txor %%edi, %%edi\n\t"   \
+                   "xor %%r8d, %%r8d\n\txor %%r9d, %%r9d\n\txor %%r10d, %%r10d\n\t" \
+                   "xor %%r11d, %%r11d\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t" \
+                   "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"                      \
+                   ::: "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", \
+                       "r11", "r12", "r13", "r14", "r15")
+#else
+#define CHECK_CLEAR_REGISTERS() ((void)0)
+#endif
+
 #define CHECK_MAX_THREADS 64
 
 static inline void check_run_threads(int n, void *(*fn)(void *))

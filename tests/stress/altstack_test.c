@@ -115,17 +115,9 @@ static void *thread_main(void *arg)
    * the signal comes (the kernel saves those on the alternate stack). */
   struct node *volatile list = build(1);
   atomic_store(&hidden_list, HIDE(list));
-#if defined(__x86_64__)
-  __asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"
-                   "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"
-                   ::: "rbx", "r12", "r13", "r14", "r15");
-#endif
+  CHECK_CLEAR_REGISTERS();
   raise(SIGUSR1); /* returns once the main thread lets the handler go */
-#if defined(__x86_64__)
-  __asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"
-                   "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d"
-                   ::: "rbx", "r12", "r13", "r14", "r15");
-#endif
+  CHECK_CLEAR_REGISTERS();
   raise(SIGUSR2); /* collects from the alternate stack */
   long bad = count_bad(list, 1);
   ss.ss_flags = SS_DISABLE;

@@ -55,15 +55,7 @@ static void coroutine(void)
   }
   atomic_store(&hidden_list, ~(uintptr_t)head);
   /* Held by the coroutine's stack only, not by a register. */
-#if defined(__x86_64__)
-  __asm__ volatile("xor %%ebx, %%ebx\n\txor %%r12d, %%r12d\n\txor %%r13d, %%r13d\n\t"
-                   "xor %%r14d, %%r14d\n\txor %%r15d, %%r15d\n\txor %%eax, %%eax\n\t"
-                   "xor %%ecx, %%ecx\n\txor %%edx, %%edx\n\txor %%esi, %%esi\n\t"
-                   "xor %%edi, %%edi\n\txor %%r8d, %%r8d\n\txor %%r9d, %%r9d\n\t"
-                   "xor %%r10d, %%r10d\n\txor %%r11d, %%r11d"
-                   ::: "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
-                       "r12", "r13", "r14", "r15");
-#endif
+  CHECK_CLEAR_REGISTERS();
   atomic_store(&co_ready, 1);
   while (!atomic_load(&co_release))
     ;
