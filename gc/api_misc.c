@@ -270,7 +270,7 @@ GC_start_callback_proc GC_get_start_callback(void) { return start_cb; }
 static void misc_root_hook(void)
 {
   GC_start_callback_proc cb = start_cb;
-  if (cb)
+  if (cb && !pargc_tracer_verifying())
     cb();
   if (GC_push_other_roots && GC_push_other_roots != default_push_other_roots)
     GC_push_other_roots();

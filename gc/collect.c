@@ -28,6 +28,8 @@ static void (*after_mark_hooks[PARGC_MAX_AFTER_MARK_HOOKS])(void);
 static int after_mark_count;
 static void (*root_hooks[PARGC_MAX_ROOT_HOOKS])(void);
 static int root_hook_count;
+static void (*remark_hooks[PARGC_MAX_REMARK_HOOKS])(void);
+static int remark_hook_count;
 void (*pargc_collect_done_hook)(bool explicit_call);
 int pargc_collect_auto_disabled;
 
@@ -53,6 +55,19 @@ void pargc_collect_add_root_hook(void (*fn)(void))
   root_hooks[root_hook_count++] = fn;
 }
 
+void pargc_collect_add_remark_hook(void (*fn)(void))
+{
+  if (remark_hook_count == PARGC_MAX_REMARK_HOOKS)
+    pargc_fatal("too many remark hooks");
+  remark_hooks[remark_hook_count++] = fn;
+}
+
+void pargc_collect_phase_remark(void)
+{
+  for (int i = 0; i < remark_hook_count; i++)
+    remark_hooks[i]();
+}
+
 void pargc_collect_disable(void) { atomic_fetch_add(&collect_disabled, 1); }
 void pargc_collect_enable(void)
 {
@@ -63,38 +78,9 @@ void pargc_collect_enable(void)
 }
 bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0; }
 
-/* Under PARGC_VERIFY the root ranges of the mark are recorded, so that
- * the check scans exactly those: enumerating again from deeper in the
- * collector's own stack would scan dead slots the mark rightly ignored. */
-static struct root_record {
-  void **ranges; /* lo, hi pairs */
-  size_t len, cap;
-} collect_roots_seen;
-
-static void record_root(void *lo, void *hi)
-{
-  struct root_record *r = &collect_roots_seen;
-  if (r->len + 2 > r->cap) {
-    size_t cap = r->cap ? r->cap * 2 : 1024;
-    void **nb = pargc_os_alloc_meta(cap * sizeof *nb);
-    if (!nb)
-      pargc_fatal("out of memory recording roots for PARGC_VERIFY");
-    if (r->ranges) {
-      memcpy(nb, r->ranges, r->len * sizeof *nb);
-      pargc_os_free_meta(r->ranges, r->cap * sizeof *nb);
-    }
-    r->ranges = nb;
-    r->cap = cap;
-  }
-  r->ranges[r->len++] = lo;
-  r->ranges[r->len++] = hi;
-}
-
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
-  if (pargc_opt.verify)
-    record_root(lo, hi);
   pargc_tracer_push_range(lo, hi);
 }
 
@@ -104,11 +90,17 @@ void pargc_collect_each_root(pargc_range_fn fn, void *arg)
   pargc_threads_each_root_range(fn, arg);
 }
 
-/* Verification: the mark's recorded roots, and the uncollectable objects. */
+/* Verification scans the roots itself rather than trusting the mark's
+ * list: static roots, every thread's stack, registers and TLS (the
+ * collecting thread's stack from the same frame up as the mark, see
+ * collect_locked), what the root hooks push (the tracer checks instead
+ * of marking while it verifies), and the allocated uncollectable
+ * objects. */
 static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
 {
-  for (size_t i = 0; i < collect_roots_seen.len; i += 2)
-    fn(collect_roots_seen.ranges[i], collect_roots_seen.ranges[i + 1], arg);
+  pargc_collect_each_root(fn, arg);
+  for (int i = 0; i < root_hook_count; i++)
+    root_hooks[i]();
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     if (!pargc_kind_uncollectable[pg->kind] || !pargc_kind_scanned[pg->kind])
       continue;
@@ -194,7 +186,6 @@ void pargc_collect_phase_begin(void)
 
 void pargc_collect_phase_roots(void)
 {
-  collect_roots_seen.len = 0; /* the verifier checks the latest roots */
   pargc_collect_each_root(push_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();

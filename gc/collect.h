@@ -61,6 +61,15 @@ void pargc_collect_add_after_mark_hook(void (*fn)(void));
 #define PARGC_MAX_ROOT_HOOKS 8
 void pargc_collect_add_root_hook(void (*fn)(void));
 
+/* Hooks run at a mostly-concurrent collection's final stop, after the
+ * roots: they push again what may have changed without any barrier
+ * seeing it -- the marked objects of kinds whose mark procedures read
+ * memory outside the heap (a client's interpreter stack, say), which
+ * are otherwise rescanned only when their own card is dirty. */
+#define PARGC_MAX_REMARK_HOOKS 4
+void pargc_collect_add_remark_hook(void (*fn)(void));
+void pargc_collect_phase_remark(void);
+
 /* Called after every collection, once the world runs again and the
  * collection lock is released: `explicit_call` is true for GC_gcollect
  * and friends, false when an allocation triggered the collection (the

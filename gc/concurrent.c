@@ -190,6 +190,7 @@ static void conc_cycle(void)
 
   /* 2. Concurrent mark, 3. pre-cleaning. */
   pargc_tracer_set_active_threads(conc_mark_threads());
+  pargc_tracer_set_world_running(true);
   pargc_tracer_trace();
   size_t prev = SIZE_MAX;
   for (int r = 0; r < pargc_opt.preclean_rounds && pargc_dirty_can_preclean(); r++) {
@@ -206,8 +207,10 @@ static void conc_cycle(void)
   pthread_mutex_lock(&pargc_collect_lock);
   uint64_t t2 = pargc_os_now_ns();
   uint64_t t_stopped2 = pargc_collect_stop_world();
+  pargc_tracer_set_world_running(false);
   pargc_tracer_refresh_bounds();
   pargc_collect_phase_roots();
+  pargc_collect_phase_remark();
   s.rescanned_pages = pargc_dirty_finish(rescan_page);
   atomic_store_explicit(&pargc_alloc_black, 0, memory_order_release);
   pargc_tracer_set_active_threads(0);

@@ -521,9 +521,9 @@ int GC_toggleref_add(void *obj, int is_strong_ref)
   return GC_SUCCESS;
 }
 
-/* Root hook: ask the callback about every toggle-ref, push the strong
- * ones; then push the finalizers' client data and the queued objects. */
-static void finalize_push_roots(void)
+/* Ask the program which toggle-refs are strong for this collection,
+ * dropping those it no longer wants; push the strong ones. */
+static void evaluate_toggles(void)
 {
   size_t j = 0;
   for (size_t i = 0; i < toggle_n; i++) {
@@ -538,6 +538,19 @@ static void finalize_push_roots(void)
     j++;
   }
   toggle_n = j;
+}
+
+/* Root hook: the strong toggle-refs, the finalizers' client data and
+ * the queued objects. */
+static void finalize_push_roots(void)
+{
+  if (pargc_tracer_verifying()) { /* the toggle-refs as the mark found them */
+    for (size_t i = 0; i < toggle_n; i++)
+      if (toggles[i].strong)
+        pargc_tracer_mark_pointer((uintptr_t)toggles[i].strong);
+  } else {
+    evaluate_toggles();
+  }
   for (size_t i = 0; i < fin_nb; i++)
     for (struct fin_node *n = fin_b[i]; n; n = n->next)
       pargc_tracer_mark_pointer((uintptr_t)n->cd);

@@ -211,8 +211,24 @@ static void scan_descr(uintptr_t obj, size_t size, GC_word d, int depth);
 
 #define PROC_STACK 64
 
+/* Kinds some of whose objects had their mark procedure put off while the
+ * program ran (call_proc); the final stop scans their marked objects. */
+static _Atomic bool kind_deferred[PARGC_MAX_KINDS];
+
 static void call_proc(uintptr_t obj, size_t size, GC_word d, int depth)
 {
+  /* Mark procedures run with the world stopped, as in Boehm GC, and
+   * clients rely on it: Guile's thread objects mark the thread's
+   * interpreter stack and overwrite the slots its frames' maps call
+   * dead -- run beside the thread, that walks frames that are gone and
+   * overwrites live values.  While the program runs, the object stays
+   * marked and its procedure waits for the final stop (kinds_remark). */
+  if (pargc_tracer_world_running()) {
+    struct pargc_page *pg;
+    if (pargc_pagemap_object(obj, &pg) >= 0)
+      atomic_store_explicit(&kind_deferred[pg->kind], true, memory_order_relaxed);
+    return;
+  }
   unsigned idx = (unsigned)(d >> GC_DS_TAG_BITS) & (GC_MAX_MARK_PROCS - 1);
   GC_word env = d >> (GC_DS_TAG_BITS + GC_LOG_MAX_MARK_PROCS);
   GC_mark_proc proc = procs[idx];
@@ -529,6 +545,38 @@ static void kinds_push_roots(void)
     each_unmarked_disclaimable(push_unmarked);
 }
 
+/* Does scanning an object of this kind call a client's mark procedure
+ * (directly, or through a per-object descriptor that may name one)? */
+static bool kind_calls_proc(unsigned k)
+{
+  const struct kind_info *ki = &kinds[k];
+  if (ki->mode != SCAN_DESCR)
+    return false;
+  GC_word tag = ki->descr & GC_DS_TAGS;
+  return tag == GC_DS_PROC || tag == GC_DS_PER_OBJECT;
+}
+
+/* At a concurrent collection's final stop, every marked object of a kind
+ * with a mark procedure is scanned (again): its procedure was put off
+ * while the program ran (call_proc), and even one that ran before may
+ * report pointers that live outside the heap -- Guile's thread objects
+ * mark the interpreter's stack, mmap'd memory the barrier never sees
+ * written -- so a card that stayed clean does not prove its result
+ * unchanged.  Usually a handful of objects: the threads, a few tables. */
+static void kinds_remark(void)
+{
+  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
+    unsigned k = pg->kind;
+    if (k < PARGC_KIND_FIRST_CLIENT ||
+        !(kind_calls_proc(k) || atomic_load_explicit(&kind_deferred[k], memory_order_relaxed)))
+      continue;
+    const uint64_t *marks = pargc_page_marks(pg);
+    for (uint32_t i = 0; i < pg->nobjs; i++)
+      if (pargc_mark_test(marks, i))
+        pargc_tracer_push_special(pargc_page_object_addr(pg, i));
+  }
+}
+
 static void disclaim_one(struct pargc_page *pg, uint32_t i, uintptr_t obj)
 {
   if (kinds[pg->kind].disclaim((void *)obj)) {
@@ -548,5 +596,6 @@ void pargc_kinds_install(void)
 {
   pargc_tracer_scan_special = scan_special;
   pargc_collect_add_root_hook(kinds_push_roots);
+  pargc_collect_add_remark_hook(kinds_remark);
   pargc_collect_add_after_mark_hook(kinds_after_mark);
 }

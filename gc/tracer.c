@@ -1,6 +1,7 @@
 /* tracer: parallel marking with work stealing; see tracer.h. */
 #include "config.h"
 #include "gc/tracer.h"
+#include "gc/roots.h"
 #include "gc/deque.h"
 #include "gc/threads.h"
 #include "alloc/options.h"
@@ -792,11 +793,32 @@ void pargc_tracer_set_exclusive_marks(bool exclusive)
 }
 
 static bool tracer_eager;
+static bool tracer_verifying; /* PARGC_VERIFY is checking: see Verification */
+static size_t verify_misses;
+static uintptr_t verify_where PARGC_UNSCANNED; /* an address, not a root */
+static void verify_word(uintptr_t where, uintptr_t v);
+static void verify_range(void *lo, void *hi, void *arg);
 
 void pargc_tracer_set_eager(bool on) { tracer_eager = on; }
 
+static _Atomic bool tracer_world_running;
+
+void pargc_tracer_set_world_running(bool running)
+{
+  atomic_store_explicit(&tracer_world_running, running, memory_order_relaxed);
+}
+
+bool pargc_tracer_world_running(void)
+{
+  return atomic_load_explicit(&tracer_world_running, memory_order_relaxed);
+}
+
 void pargc_tracer_push_range(void *lo, void *hi)
 {
+  if (PARGC_UNLIKELY(tracer_verifying)) {
+    verify_range(lo, hi, NULL);
+    return;
+  }
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
   uintptr_t h = (uintptr_t)hi & ~(uintptr_t)7;
   if (l >= h)
@@ -811,11 +833,19 @@ void pargc_tracer_push_range(void *lo, void *hi)
 
 void pargc_tracer_push_special(uintptr_t obj)
 {
+  if (PARGC_UNLIKELY(tracer_verifying)) {
+    verify_word(verify_where, obj);
+    return;
+  }
   push_shared(&tracer_workers[0], (struct pargc_range){obj, 0});
 }
 
 void pargc_tracer_mark_pointer(uintptr_t p)
 {
+  if (PARGC_UNLIKELY(tracer_verifying)) {
+    verify_word(verify_where, p);
+    return;
+  }
   tracer_self = &tracer_workers[0];
   if (p - trace_base < trace_limit)
     mark_word_on(&tracer_workers[0], p);
@@ -823,12 +853,20 @@ void pargc_tracer_mark_pointer(uintptr_t p)
 
 void pargc_tracer_mark_word(uintptr_t p)
 {
+  if (PARGC_UNLIKELY(tracer_verifying)) {
+    verify_word(verify_where, p);
+    return;
+  }
   if (p - trace_base < trace_limit)
     mark_word_on(tracer_self, p);
 }
 
 void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
 {
+  if (PARGC_UNLIKELY(tracer_verifying)) {
+    verify_range((void *)lo, (void *)hi, NULL);
+    return;
+  }
   lo = (lo + 7) & ~(uintptr_t)7;
   hi &= ~(uintptr_t)7;
   if (lo < hi)
@@ -909,11 +947,20 @@ void pargc_tracer_finish(struct pargc_trace_stats *out)
 
 /* ---- Verification ----------------------------------------------------- */
 
-static size_t verify_misses;
+/* PARGC_VERIFY re-derives reachability without the marker's state: its
+ * own root scan (the collector's root enumerator and root hooks, called
+ * again), every marked object scanned the way its kind says -- ranges
+ * conservatively, client kinds through their descriptors and mark
+ * procedures -- with every pointer that the marker would have followed
+ * checked against the mark bits instead of marked.  While it runs, the
+ * entry points below that hooks and kinds call (push_range,
+ * push_object_range, mark_word, mark_pointer, push_special) check
+ * instead of mark. */
+bool pargc_tracer_verifying(void) { return tracer_verifying; }
 
 static void verify_word(uintptr_t where, uintptr_t v)
 {
-  if (v - trace_base >= trace_limit)
+  if (v - pargc_region.base >= (atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT))
     return;
   struct pargc_page *pg;
   int32_t i = pargc_pagemap_object(v, &pg);
@@ -921,8 +968,9 @@ static void verify_word(uintptr_t where, uintptr_t v)
     return;
   if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
     if (verify_misses++ < 10)
-      pargc_warn("PARGC_VERIFY: object %p (size %u) reachable from %p is not marked",
-                 (void *)pargc_page_object_addr(pg, (uint32_t)i), pg->size, (void *)where);
+      pargc_warn("PARGC_VERIFY: object %p (size %u, kind %u) reachable from %p (in %p) is not marked",
+                 (void *)pargc_page_object_addr(pg, (uint32_t)i), pg->size, pg->kind,
+                 (void *)where, (void *)verify_where);
   }
 }
 
@@ -934,23 +982,33 @@ static void verify_range(void *lo, void *hi, void *arg)
     verify_word(p, *(uintptr_t *)p);
 }
 
+/* A marked object: what the marker would push for it, checked. */
+static void verify_object(struct pargc_page *pg, uintptr_t o)
+{
+  verify_where = o;
+  if (pg->kind >= PARGC_KIND_FIRST_CLIENT)
+    pargc_tracer_scan_special(o); /* reports back through mark_word & co */
+  else
+    verify_range((void *)o, (void *)(o + pg->size), NULL);
+}
+
 size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg))
 {
   verify_misses = 0;
+  tracer_verifying = true;
+  verify_where = 0;
   each_root(verify_range, NULL);
   /* Every marked (or uncollectable-allocated) object of a scanned kind
    * must point only at marked objects. */
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (!pargc_kind_scanned[pg->kind] ||
-        pg->kind >= PARGC_KIND_FIRST_CLIENT) /* descriptor-scanned: not conservative */
+    if (!pargc_kind_scanned[pg->kind])
       continue;
     const uint64_t *marks = pargc_page_marks(pg);
-    for (uint32_t i = 0; i < pg->nobjs; i++) {
-      if (!pargc_mark_test(marks, i))
-        continue;
-      uintptr_t o = pargc_page_object_addr(pg, i);
-      verify_range((void *)o, (void *)(o + pg->size), NULL);
-    }
+    for (uint32_t i = 0; i < pg->nobjs; i++)
+      if (pargc_mark_test(marks, i))
+        verify_object(pg, pargc_page_object_addr(pg, i));
   }
+  tracer_verifying = false;
+  verify_where = 0;
   return verify_misses;
 }

@@ -78,6 +78,12 @@ void pargc_tracer_push_range(void *lo, void *hi);
  * stop of a concurrent collection pushes the roots this way, because
  * stacks change (or vanish) once the world runs again. */
 void pargc_tracer_set_eager(bool on);
+/* The mostly-concurrent mode traces while the program runs: the
+ * descriptor-scanned kinds then leave their mark procedures uncalled
+ * (gc/kinds.c) until the world is stopped again.  False by default and
+ * for every stopped-world trace. */
+void pargc_tracer_set_world_running(bool running);
+bool pargc_tracer_world_running(void);
 /* Queue a marked object of a descriptor-scanned kind to be scanned
  * again by its descriptor (the concurrent collector's dirty rescan). */
 void pargc_tracer_push_special(uintptr_t obj);
@@ -115,6 +121,10 @@ bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi);
  * object, sequentially; report each pointer to an unmarked collectable
  * object.  Returns the number of misses. */
 size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg));
+/* Is the verifier running?  Root hooks called again by it push what they
+ * pushed for the mark and skip their side effects (callbacks into the
+ * program, state updates). */
+bool pargc_tracer_verifying(void);
 
 /* After fork: the GC threads are gone in the child. */
 void pargc_tracer_after_fork_child(void);
