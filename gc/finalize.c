@@ -14,7 +14,9 @@
  * frees.  Object and link addresses are stored hidden (bit-inverted), so
  * even a scan of this memory would not mistake them for pointers; the
  * finalizers' client data and queued objects are pushed as roots from a
- * root hook (pargc's own data is never scanned, see gc/roots.h).
+ * root hook (pargc's own data is never scanned, see gc/roots.h).  An
+ * object taken off the queue is kept by a local of GC_invoke_finalizers,
+ * set before the lock is released: it is never only hidden.
  *
  * The after-mark pass (world stopped), in Boehm GC's order:
  *   1. weak toggle-refs to unmarked objects are dropped;
@@ -248,6 +250,15 @@ int GC_invoke_finalizers(void)
     return 0;
   fin_running = 1;
   while (atomic_load(&queue_len)) {
+    /* Locals on this thread's stack keep the object and its data alive
+     * from the moment the entry leaves the queue until the finalizer has
+     * run.  They are written before the lock is released: once off the
+     * queue, the node holds the object only hidden, in memory no
+     * collection scans, and a collection waiting for the lock is woken by
+     * the unlock and may stop this thread before its next instruction.
+     * Copied after the unlock, objects were freed before their finalizer
+     * ran in every run of tests/stress/finalize_stress_test. */
+    void *volatile obj = NULL, *volatile cd = NULL;
     pthread_mutex_lock(&pargc_collect_lock);
     struct fin_node *n = queue_head;
     if (n) {
@@ -255,13 +266,12 @@ int GC_invoke_finalizers(void)
       if (!queue_head)
         queue_tail = NULL;
       atomic_fetch_sub(&queue_len, 1);
+      obj = REVEAL(n->hobj);
+      cd = n->cd;
     }
     pthread_mutex_unlock(&pargc_collect_lock);
     if (!n)
       break;
-    /* Locals keep the object and its data alive while the finalizer runs. */
-    void *volatile obj = REVEAL(n->hobj);
-    void *volatile cd = n->cd;
     GC_finalization_proc fn = n->fn;
     free(n);
     if (await_fn)
