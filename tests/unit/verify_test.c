@@ -1,0 +1,141 @@
+/* PARGC_VERIFY (gc/tracer.c, Verification) must see what the marker
+ * missed.  Each case runs in a child process with PARGC_VERIFY=1 and
+ * hides one object from the marker on purpose, while the verifier's own
+ * scan still finds it:
+ *   root-hook  a GC_push_other_roots procedure pushes the only
+ *              reference's range only when the verifier asks;
+ *   mark-proc  a client kind's mark procedure reports the only
+ *              reference only when the verifier calls it;
+ *   control    the same objects, nothing hidden: no abort.
+ * The sabotaged children must die with SIGABRT after a "PARGC_VERIFY"
+ * report; the control must exit 0.
+ */
+#include "config.h"
+#include "gc/tracer.h"
+#include <gc.h>
+#include <gc/gc_mark.h>
+#include "check.h"
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+enum mode { CONTROL, ROOT_HOOK, MARK_PROC };
+static enum mode mode;
+
+/* The only reference to the object under test, in memory the collector
+ * does not scan (malloc'd), reported by the hook or the procedure. */
+static void **outside;
+
+static void push_outside(void)
+{
+  if (mode != ROOT_HOOK || pargc_tracer_verifying())
+    GC_push_all(outside, outside + 1);
+}
+
+static struct GC_ms_entry *holder_mark(GC_word *addr, struct GC_ms_entry *msp,
+                                       struct GC_ms_entry *lim, GC_word env)
+{
+  (void)env;
+  if (addr[0] != 0x686f6c64) /* a free object of the kind */
+    return msp;
+  if (mode != MARK_PROC || pargc_tracer_verifying())
+    msp = GC_MARK_AND_PUSH(*(void **)addr[1], msp, lim, NULL);
+  return msp;
+}
+
+static void *volatile holder; /* a root */
+
+static void *volatile first; /* the heap's first object: GC_least_plausible_heap_addr
+                      points at it, so it is not the one to hide */
+
+static __attribute__((noinline)) void make_outside(void)
+{
+  first = GC_MALLOC(48);
+  outside = malloc(sizeof *outside);
+  *outside = GC_MALLOC(48);
+}
+
+/* Zero the stack below the caller's frame, where make_outside's frames
+ * left the object's address: the collections below reuse that memory
+ * for frames of their own, whose unused slots are scanned too. */
+static __attribute__((noinline)) void scrub_stack(void)
+{
+  volatile char buf[32768];
+  memset((char *)buf, 0, sizeof buf);
+}
+
+static int child(void)
+{
+  setenv("PARGC_VERIFY", "1", 1);
+  GC_INIT();
+  make_outside();
+  scrub_stack();
+  CHECK_CLEAR_REGISTERS();
+  if (mode == ROOT_HOOK || mode == CONTROL)
+    GC_set_push_other_roots(push_outside);
+  if (mode == MARK_PROC || mode == CONTROL) {
+    int kind = (int)GC_new_kind(GC_new_free_list(),
+                                GC_MAKE_PROC(GC_new_proc(holder_mark), 0), 0, 1);
+    GC_word *h = GC_generic_malloc(2 * sizeof(GC_word), kind);
+    h[0] = 0x686f6c64;
+    h[1] = (GC_word)outside;
+    holder = h;
+  }
+  CHECK_CLEAR_REGISTERS();
+  GC_gcollect();
+  return 0;
+}
+
+/* Run the child for m; returns its wait status, its stderr in buf. */
+static int run(enum mode m, char *buf, size_t n)
+{
+  int fds[2];
+  if (pipe(fds) != 0)
+    return -1;
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    mode = m;
+    _exit(child());
+  }
+  close(fds[1]);
+  size_t got = 0;
+  ssize_t r;
+  while (got + 1 < n && (r = read(fds[0], buf + got, n - 1 - got)) > 0)
+    got += (size_t)r;
+  buf[got] = 0;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+int main(void)
+{
+  char out[8192];
+  int st = run(CONTROL, out, sizeof out);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+    fprintf(stderr, "control:\n%s", out);
+
+  static const struct {
+    enum mode m;
+    const char *name;
+  } cases[] = {{ROOT_HOOK, "root-hook"}, {MARK_PROC, "mark-proc"}};
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    st = run(cases[i].m, out, sizeof out);
+    int aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+    CHECK(aborted);
+    CHECK(strstr(out, "PARGC_VERIFY") != NULL);
+    if (!aborted)
+      fprintf(stderr, "%s: status %#x, stderr:\n%s", cases[i].name, st, out);
+  }
+  return CHECK_SUMMARY();
+}
