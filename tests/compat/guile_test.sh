@@ -1,0 +1,62 @@
+#!/bin/sh
+# A real client, unchanged: Debian's Guile 3 with libpargc loaded in place
+# of Boehm GC's libgc.so.1.  Each script in tests/compat/guile/ runs once
+# on the system's libgc (its output is the reference) and then
+# GUILE_TEST_RUNS times (default 3) on libpargc in the default mode and
+# in concurrent mode; every output must equal the reference.  Skipped
+# (exit 77) where Guile is not installed or is not linked with
+# libgc.so.1.
+set -u
+src=${top_srcdir:-.}/tests/compat/guile
+lib=${top_builddir:-.}/.libs/libpargc.so.0
+runs=${GUILE_TEST_RUNS:-3}
+
+guile=$(command -v guile-3.0 || command -v guile || true)
+if [ -z "$guile" ]; then
+  echo "SKIP: guile is not installed"
+  exit 77
+fi
+if ! ldd "$guile" 2>/dev/null | grep -q 'libgc\.so\.1'; then
+  echo "SKIP: $guile is not linked with libgc.so.1"
+  exit 77
+fi
+if [ ! -f "$lib" ]; then
+  echo "FAIL: $lib not built"
+  exit 1
+fi
+
+tmp=${TMPDIR:-/tmp}/pargc_guile.$$
+mkdir -p "$tmp/lib" "$tmp/cache"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+ln -s "$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")" "$tmp/lib/libgc.so.1"
+# Compiled once (on the reference run), in a cache of our own.
+export XDG_CACHE_HOME="$tmp/cache"
+passed=0 failed=0
+
+for script in "$src"/*.scm; do
+  name=$(basename "$script" .scm)
+  if ! timeout 300 "$guile" "$script" >"$tmp/ref" 2>"$tmp/err"; then
+    echo "FAIL: $name does not run on the system's libgc:"
+    tail -5 "$tmp/err"
+    failed=$((failed + 1))
+    continue
+  fi
+  for mode in stop concurrent; do
+    i=1 bad=$failed
+    while [ "$i" -le "$runs" ]; do
+      if LD_LIBRARY_PATH="$tmp/lib" PARGC_MODE=$mode timeout 300 "$guile" "$script" \
+          >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/ref" "$tmp/out"; then
+        passed=$((passed + 1))
+      else
+        echo "FAIL: $name, $mode mode, run $i:"
+        diff "$tmp/ref" "$tmp/out" | head -5
+        tail -5 "$tmp/err"
+        failed=$((failed + 1))
+      fi
+      i=$((i + 1))
+    done
+    [ "$failed" -eq "$bad" ] && echo "ok: $name, $mode mode, $runs runs: $(cat "$tmp/ref")"
+  done
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
