@@ -266,6 +266,21 @@ size_t pargc_heap_collect_threshold(void)
   return free > min ? free : min;
 }
 
+/* Concurrent mode's interval: max(2 x live, GC_INITIAL_HEAP_SIZE) /
+ * divisor -- the stopped-world minimum without the heap term.  Stopped,
+ * heap / divisor is a fixed point (the heap settles at live plus one
+ * interval); beside a concurrent cycle the heap also holds what the
+ * program allocates while the cycle runs, so an interval that follows
+ * the heap feeds back on itself: longer intervals, a larger heap, longer
+ * intervals (bench/pause -m 85 -t 2, 134 MB live: the heap went 134,
+ * 402, 688, 1048, 1292 MB over five cycles). */
+static size_t conc_interval(void)
+{
+  size_t scan = 2 * atomic_load(&pargc_heap.last_live);
+  size_t floor = (size_t)pargc_opt.initial_heap;
+  return (scan > floor ? scan : floor) / (size_t)pargc_opt.free_space_divisor;
+}
+
 size_t pargc_heap_trigger_threshold(void)
 {
   size_t lead = atomic_load_explicit(&pargc_heap.cycle_alloc, memory_order_relaxed);
@@ -274,12 +289,15 @@ size_t pargc_heap_trigger_threshold(void)
   /* Beside the program, the free space the last cycle left is not all
    * there is to spend before the next one: the next cycle's own
    * allocation needs room too, and what it allocates survives it.  Spend
-   * the minimum interval, started early by the last cycle's allocation;
-   * aiming at the free space instead grows the heap by about that
-   * allocation at every cycle (bench/pause: 950 MB and rising, against
-   * 800 MB stop-parallel). */
-  size_t t = collect_min_interval();
+   * the interval, started early by the last cycle's allocation. */
+  size_t t = conc_interval();
   return lead < t / 4 * 3 ? t - lead : t / 4;
+}
+
+size_t pargc_heap_cycle_limit(void)
+{
+  size_t t = conc_interval();
+  return t + t / 2;
 }
 
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,

@@ -125,6 +125,11 @@ size_t pargc_heap_collect_threshold(void);
  * on allocating, ends about when the interval is used up instead of
  * letting the heap grow by a cycle's allocation each time. */
 size_t pargc_heap_trigger_threshold(void);
+/* Concurrent mode: once this many bytes were allocated since the last
+ * cycle ended, a thread that needs a new span waits for the running
+ * cycle to end instead of growing the heap further (the cycle's own
+ * allocation thus stays within half an interval past the trigger). */
+size_t pargc_heap_cycle_limit(void);
 
 /* Called by the collector after marking with the live bytes it found;
  * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */

@@ -314,7 +314,7 @@ bool pargc_conc_trigger(void)
   }
   /* Marking cannot keep up: let the cycle finish before going on. */
   if (atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) >=
-      2 * pargc_heap_collect_threshold()) {
+      pargc_heap_cycle_limit()) {
     pargc_conc_wait();
     return true;
   }

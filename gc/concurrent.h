@@ -32,9 +32,10 @@
  * o gets marked -- a contradiction.
  *
  * The program is never blocked by a cycle, except when it allocates
- * twice the collection threshold before the cycle ends (then it waits
- * for the end: the heap must not grow without bound when marking cannot
- * keep up).  GC_gcollect runs a stop-parallel collection after any cycle
+ * more than pargc_heap_cycle_limit (one and a half intervals, paced by
+ * the live data, alloc/heap.h) before the cycle ends: then it waits for
+ * the end, since the heap must not grow without bound when marking
+ * cannot keep up.  GC_gcollect runs a stop-parallel collection after any cycle
  * in progress.
  *
  * Locking: the cycle holds pargc_collect_lock during each stop only, so
