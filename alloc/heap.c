@@ -300,9 +300,14 @@ size_t pargc_heap_cycle_limit(void)
   return t + t / 2;
 }
 
+/* The three entry points below take the contexts' page locks and the
+ * node pools' locks, which mutators hold here where they can be stopped:
+ * the thread that stopped the world must not call them (report.h). */
+
 struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
                                        bool collect_ok, enum pargc_run_source *src)
 {
+  pargc_assert_not_stopped_world();
   struct pargc_page *r;
   bool remote = false;
   int from = 0;
@@ -349,6 +354,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
 
 void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
 {
+  pargc_assert_not_stopped_world();
   size_t n = head->pages;
   /* State first, so a marker never trusts stale geometry. */
   atomic_store_explicit(&head->state, PARGC_PAGE_FREE, memory_order_release);
@@ -388,6 +394,7 @@ static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t de
 
 size_t pargc_heap_decommit(bool all)
 {
+  pargc_assert_not_stopped_world();
   if (!pargc_opt.decommit && !all)
     return 0;
   uint64_t now = pargc_os_now_ns();

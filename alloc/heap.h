@@ -22,6 +22,13 @@
  * pointer and not decommitted.  Free runs that stayed free for
  * PARGC_DECOMMIT_DELAY_MS are given back to the OS (madvise) and read as
  * zero when reused.
+ *
+ * Locking: a context's free-page list is under its `pages_lock`, a node
+ * pool under its own lock (order: pages_lock, then a pool's lock).
+ * Mutators hold them where a collection may stop them, so the functions
+ * that take them -- take_run, release_run, decommit -- are never called
+ * with the world stopped (asserted, alloc/report.h); the collector
+ * releases large objects after the restart.
  */
 #ifndef PARGC_HEAP_H
 #define PARGC_HEAP_H

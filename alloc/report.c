@@ -10,6 +10,8 @@
 
 static _Atomic(pargc_warn_fn) report_warn_fn;
 
+__thread bool pargc_world_stopped_by_me __attribute__((tls_model("initial-exec")));
+
 /* Warnings held back while the world is stopped (pargc_report_defer). */
 enum { REPORT_HELD = 4, REPORT_LINE = 512 };
 static _Atomic int report_deferring;

@@ -12,6 +12,7 @@
 #endif
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Boehm's warn-proc signature: a printf format with one %p/%lu argument. */
@@ -54,6 +55,16 @@ void pargc_report_resume(void);
   } while (0)
 #define pargc_assert(cond) pargc_assert_at(1, cond)
 #define pargc_assert_internal(cond) pargc_assert_at(2, cond)
+
+/* Set in the thread that stopped the world, from the stop to the restart
+ * (gc/stop.c).  Nothing that thread does meanwhile may wait for a lock a
+ * mutator can hold where it can be stopped: the mutator would never let
+ * go ("Locks and the stopped world" in docs/architecture.md).  The
+ * allocator's functions that take such locks assert it is clear, so that
+ * a stopped-world path reaching one aborts in an assertion build at once
+ * rather than hanging in the rare runs where a stopped thread holds it. */
+extern __thread bool pargc_world_stopped_by_me __attribute__((tls_model("initial-exec")));
+#define pargc_assert_not_stopped_world() pargc_assert(!pargc_world_stopped_by_me)
 
 #define PARGC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PARGC_UNLIKELY(x) __builtin_expect(!!(x), 0)

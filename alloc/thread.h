@@ -52,6 +52,8 @@ enum {
   PARGC_LIST_FREE_RUNS, /* a context's free-page list */
   PARGC_LIST_POOL,      /* a node pool */
   PARGC_LIST_CUR,       /* not on a list: some context's current page */
+  PARGC_LIST_DEAD,      /* an unmarked large run the collector releases
+                           once the world runs again (gc/collect.c) */
 };
 
 struct pargc_class_state {

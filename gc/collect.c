@@ -146,7 +146,18 @@ static void prepare_pages(void)
   }
 }
 
-/* Step 6: free unmarked large objects. */
+/* Step 6: find the unmarked large objects.  They are released only once
+ * the world runs again (release_dead_large): giving a run back takes its
+ * node pool's lock, which a mutator stopped in pargc_heap_take_run or
+ * pargc_heap_decommit may hold, and waiting for it with the world stopped
+ * hung the program ("Locks and the stopped world" in
+ * docs/architecture.md).  Meanwhile the runs wait on this list, linked
+ * through their descriptors (a large run is on no other list).  Nothing
+ * finds them there: no pointer to them is left, the pools do not have
+ * them, and the next collection waits for the collector lock, held until
+ * they are released.  The collector lock guards the list. */
+static struct pargc_page_list dead_large;
+
 static uint64_t sweep_large(void)
 {
   uint64_t freed = 0;
@@ -156,9 +167,17 @@ static uint64_t sweep_large(void)
     if (pargc_kind_uncollectable[pg->kind] || (pargc_page_marks(pg)[0] & 1))
       continue;
     freed += (uint64_t)pg->pages * PARGC_PAGE_SIZE;
-    pargc_heap_release_run(NULL, pg);
+    pargc_list_push(&dead_large, pg, PARGC_LIST_DEAD);
   }
   return freed;
+}
+
+/* After the restart: the runs sweep_large found go to their node pools. */
+static void release_dead_large(void)
+{
+  struct pargc_page *pg;
+  while ((pg = pargc_list_pop(&dead_large)))
+    pargc_heap_release_run(NULL, pg);
 }
 
 /* ---- Phases (collect.h) ---------------------------------------------- */
@@ -242,6 +261,7 @@ uint64_t pargc_collect_start_world(void)
   uint64_t t = pargc_os_now_ns();
   pargc_threads_start_world();
   pargc_collect_event(PARGC_EV_POST_START_WORLD);
+  release_dead_large();
   return t;
 }
 

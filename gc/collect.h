@@ -94,7 +94,10 @@ enum {
 void pargc_collect_event(int e);
 /* Stop / restart the world between its collection events
  * (PRE_/POST_STOP_WORLD, PRE_/POST_START_WORLD); return the time the
- * world was stopped / the restart was issued. */
+ * world was stopped / the restart was issued.  After the restart,
+ * start_world also does the work that needs locks the program's threads
+ * take: releasing the large objects phase end found unmarked (see
+ * "Locks and the stopped world" in docs/architecture.md). */
 uint64_t pargc_collect_stop_world(void);
 uint64_t pargc_collect_start_world(void);
 
@@ -108,9 +111,10 @@ uint64_t pargc_collect_start_world(void);
  *          uncollectable spans keep their bits, and their objects are
  *          pushed as roots);
  *   roots: push every root range and run the root hooks;
- *   end:   verification, after-mark hooks, freeing unmarked large
- *          objects, max(live) to LPS, the sweep switches to the new marks,
- *          new epoch; fills the figures of `s` it knows. */
+ *   end:   verification, after-mark hooks, finding unmarked large
+ *          objects (freed by pargc_collect_start_world), max(live) to
+ *          LPS, the sweep switches to the new marks, new epoch; fills the
+ *          figures of `s` it knows. */
 struct pargc_collection_stats;
 /* World running, pargc_collect_lock held, just before a stop that
  * begins a collection: clear the next bitmap ahead, so begin need not. */

@@ -279,6 +279,7 @@ void pargc_threads_stop_world(void)
 {
   pargc_threads_init();
   pargc_threads_lock();
+  pargc_world_stopped_by_me = true; /* until pargc_threads_start_world */
   while (sem_trywait(&stop_ack_sem) == 0)
     ; /* late acks of threads declared gone */
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
@@ -372,6 +373,7 @@ void pargc_threads_start_world(void)
       p = &t->next;
     }
   }
+  pargc_world_stopped_by_me = false;
   pargc_threads_unlock();
   while (dead) {
     struct pargc_thread *next = dead->next;
