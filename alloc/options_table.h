@@ -35,7 +35,7 @@
   X(stats_file, "PARGC_STATS_FILE", STR, "", 0, 0,                           \
     "Append one JSON line per collection to this file (for plotting)") \
   X(verify, "PARGC_VERIFY", BOOL, "0", 0, 0,                                 \
-    "After each parallel mark, re-mark sequentially and abort if anything reachable was left unmarked") \
+    "After each mark, check it independently (own root scan, every kind's own scan, sequential) and abort if anything reachable was left unmarked") \
   X(decommit, "PARGC_DECOMMIT", BOOL, "1", 0, 0,                             \
     "Give free pages back to the OS (madvise) once they stayed free for PARGC_DECOMMIT_DELAY_MS") \
   X(decommit_delay_ms, "PARGC_DECOMMIT_DELAY_MS", INT, "500", 0, 3600000,    \
