@@ -6,17 +6,25 @@
  *              reference's range only when the verifier asks;
  *   mark-proc  a client kind's mark procedure reports the only
  *              reference only when the verifier calls it;
- *   control    the same objects, nothing hidden: no abort.
+ *   barrier    concurrent mode with the manual barrier: a store into an
+ *              object the concurrent mark has already scanned, not
+ *              reported (GC_end_stubborn_change), is the only reference
+ *              to an object at the final stop;
+ *   control    the same objects, nothing hidden (the store reported):
+ *              no abort.
  * The sabotaged children must die with SIGABRT after a "PARGC_VERIFY"
  * report; the control must exit 0.
  */
 #include "config.h"
+#include "gc/concurrent.h"
 #include "gc/tracer.h"
 #include <gc.h>
 #include <gc/gc_mark.h>
 #include "check.h"
 
+#include <sched.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,7 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum mode { CONTROL, ROOT_HOOK, MARK_PROC };
+enum mode { CONTROL, ROOT_HOOK, MARK_PROC, BARRIER, BARRIER_CONTROL };
 static enum mode mode;
 
 /* The only reference to the object under test, in memory the collector
@@ -49,6 +57,70 @@ static struct GC_ms_entry *holder_mark(GC_word *addr, struct GC_ms_entry *msp,
 }
 
 static void *volatile holder; /* a root */
+static void scrub_stack(void);
+
+/* The barrier case.  A holds W (reachable only from A) and, after the
+ * store, V.  The collector lock, taken once the cycle marks, keeps its
+ * final stop waiting until the store is made. */
+static void **volatile a_obj;
+static uintptr_t hidden_w, hidden_v;
+static void *volatile bulk; /* live data, so that marking takes a while */
+
+static __attribute__((noinline)) void make_barrier_objects(void)
+{
+  void **list = NULL;
+  for (int i = 0; i < 400000; i++) { /* about 13 MB of a list */
+    void **n = GC_MALLOC(2 * sizeof(void *));
+    n[0] = list;
+    list = n;
+  }
+  bulk = list;
+  /* No cycle runs from here on: one that the allocation above started
+   * would find A allocated black, and dirty. */
+  GC_gcollect();
+  /* Large: a span of its own.  A small A could share the current page
+   * of its class, whose free objects a cycle's start allocates black and
+   * dirties -- the final stop would then rescan A anyway. */
+  a_obj = GC_MALLOC(600 << 10);
+  void *w = GC_MALLOC(32), *v = GC_MALLOC(32);
+  a_obj[0] = w;
+  hidden_w = ~(uintptr_t)w;
+  hidden_v = ~(uintptr_t)v;
+}
+
+static __attribute__((noinline)) int w_marked(void) { return GC_is_marked((void *)~hidden_w); }
+
+static __attribute__((noinline)) void store_v(bool report)
+{
+  a_obj[1] = (void *)~hidden_v;
+  if (report)
+    GC_end_stubborn_change((void *)a_obj);
+}
+
+static int barrier_child(bool report)
+{
+  setenv("PARGC_MODE", "concurrent", 1);
+  setenv("PARGC_BARRIER", "manual", 1);
+  setenv("PARGC_VERIFY", "1", 1);
+  GC_INIT();
+  make_barrier_objects();
+  scrub_stack();
+  CHECK_CLEAR_REGISTERS();
+  GC_word gc0 = GC_get_gc_no();
+  GC_start_incremental_collection();
+  while (!pargc_conc_in_cycle())
+    sched_yield();
+  GC_alloc_lock();
+  /* W marked: A has been scanned (nothing else points to W). */
+  for (int i = 0; i < 100000 && !w_marked(); i++)
+    usleep(100);
+  store_v(report);
+  GC_alloc_unlock();
+  CHECK_CLEAR_REGISTERS();
+  while (GC_get_gc_no() == gc0)
+    usleep(1000);
+  return 0;
+}
 
 static void *volatile first; /* the heap's first object: GC_least_plausible_heap_addr
                       points at it, so it is not the one to hide */
@@ -71,6 +143,8 @@ static __attribute__((noinline)) void scrub_stack(void)
 
 static int child(void)
 {
+  if (mode == BARRIER || mode == BARRIER_CONTROL)
+    return barrier_child(mode == BARRIER_CONTROL);
   setenv("PARGC_VERIFY", "1", 1);
   GC_INIT();
   make_outside();
@@ -124,11 +198,15 @@ int main(void)
   CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
   if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
     fprintf(stderr, "control:\n%s", out);
+  st = run(BARRIER_CONTROL, out, sizeof out);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+    fprintf(stderr, "barrier control:\n%s", out);
 
   static const struct {
     enum mode m;
     const char *name;
-  } cases[] = {{ROOT_HOOK, "root-hook"}, {MARK_PROC, "mark-proc"}};
+  } cases[] = {{ROOT_HOOK, "root-hook"}, {MARK_PROC, "mark-proc"}, {BARRIER, "barrier"}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     st = run(cases[i].m, out, sizeof out);
     int aborted = WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
