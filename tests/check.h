@@ -7,6 +7,12 @@
  *   SKIP(why)              print the reason and exit 77 (automake: skipped)
  *   check_run_threads(n, fn)  run fn((void *)i) for i = 0..n-1 on n new
  *                          threads and wait for them all
+ *   check_capture(fn, buf, cap)  run fn in a child process, its stdout and
+ *                          stderr into buf; returns its exit status, or
+ *                          128 + the signal that killed it
+ *   check_wipe_stack()     zero the stack below the caller's frame, where
+ *                          dead frames left pointers a collection would
+ *                          find in the frames it builds there
  *
  * Counters are atomic so worker threads may CHECK too.
  */
@@ -17,6 +23,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static long check_passed_count, check_failed_count;
 
@@ -68,6 +77,42 @@ static long check_passed_count, check_failed_count;
 #else
 #define CHECK_CLEAR_REGISTERS() ((void)0)
 #endif
+
+static __attribute__((noinline, unused)) void check_wipe_stack(void)
+{
+  volatile char buf[32768];
+  memset((char *)buf, 0, sizeof buf);
+  __asm__ __volatile__("" : : "r"(buf) : "memory");
+}
+
+static __attribute__((unused)) int check_capture(void (*fn)(void), char *buf, size_t cap)
+{
+  int fds[2];
+  if (pipe(fds) != 0)
+    return -1;
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(fds[0]);
+    dup2(fds[1], 1);
+    dup2(fds[1], 2);
+    fn();
+    fflush(stdout);
+    fflush(stderr);
+    _exit(0);
+  }
+  close(fds[1]);
+  size_t len = 0;
+  ssize_t got;
+  while (len + 1 < cap && (got = read(fds[0], buf + len, cap - 1 - len)) > 0)
+    len += (size_t)got;
+  buf[len] = 0;
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 #define CHECK_MAX_THREADS 64
 

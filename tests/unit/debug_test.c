@@ -17,42 +17,6 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static NOINLINE void wipe_stack(void)
-{
-  volatile char buf[16384];
-  memset((char *)buf, 0, sizeof buf);
-  __asm__ __volatile__("" : : "r"(buf) : "memory");
-}
-
-/* Run fn in a child; its stdout and stderr go into buf. */
-static int capture(void (*fn)(void), char *buf, size_t cap)
-{
-  int fds[2];
-  if (pipe(fds) != 0)
-    return -1;
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    fn();
-    fflush(stdout);
-    fflush(stderr);
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t len = 0;
-  ssize_t got;
-  while (len + 1 < cap && (got = read(fds[0], buf + len, cap - 1 - len)) > 0)
-    len += (size_t)got;
-  buf[len] = 0;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 static NOINLINE void poke(char *p, size_t off)
 {
@@ -86,7 +50,7 @@ static void leak_child(void)
   GC_INIT();
   kept = GC_debug_malloc(24, "kept_site.c", 40);
   leak_large_and_small();
-  wipe_stack();
+  check_wipe_stack();
   GC_gcollect();
   printf("second collection\n");
   GC_gcollect();
@@ -119,12 +83,12 @@ static NOINLINE void make_debug_finalizable(void)
 int main(void)
 {
   static char out[1 << 16];
-  CHECK_EQ(capture(smash_at_collection, out, sizeof out), 0);
+  CHECK_EQ(check_capture(smash_at_collection, out, sizeof out), 0);
   CHECK(strstr(out, "smashed") != NULL);
   CHECK(strstr(out, "live_site.c:77") != NULL);
   CHECK(strstr(out, "after collection") != NULL);
 
-  CHECK_EQ(capture(leak_child, out, sizeof out), 0);
+  CHECK_EQ(check_capture(leak_child, out, sizeof out), 0);
   CHECK_EQ(count(out, "big_leak.c:1"), 3);
   CHECK(count(out, "small_leak.c:20") >= 4);
   CHECK(count(out, "small_leak.c:20") <= 5);
@@ -145,7 +109,7 @@ int main(void)
 
   make_debug_finalizable();
   for (int i = 0; i < 3; i++) {
-    wipe_stack();
+    check_wipe_stack();
     GC_gcollect();
     GC_invoke_finalizers();
   }
