@@ -200,10 +200,13 @@ void GC_generic_malloc_many(size_t lb, int k, void **result)
   *result = head;
 }
 
+/* As GC_malloc, and unlike GC_generic_malloc_many (whose clients ask for
+ * whole granules), the objects get the byte past the end that keeps a
+ * pointer just past an object pointing into it (GC_all_interior_pointers). */
 void *GC_malloc_many(size_t lb)
 {
   void *r;
-  GC_generic_malloc_many(lb, GC_I_NORMAL, &r);
+  GC_generic_malloc_many(pargc_api_size(lb), GC_I_NORMAL, &r);
   return r;
 }
 

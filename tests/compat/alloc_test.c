@@ -140,6 +140,9 @@ static void test_malloc_many(void) {
       count++;
       ok &= GC_size(p) >= sz;
       ok &= GC_base(p) == p;
+      /* A pointer just past the requested size still points into p (the
+       * extra byte, as for GC_malloc). */
+      ok &= GC_base((char *)p + sz) == p;
       for (size_t w = 1; w < sz / sizeof(void *); w++) ok &= ((void **)p)[w] == 0;
     }
     CHECK(count > 0);
