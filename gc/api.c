@@ -132,6 +132,9 @@ GC_PUBLIC void *GC_realloc(void *old, size_t size)
     pargc_warn("GC_realloc(%p): not the start of a heap object; returning NULL", old);
     return NULL;
   }
+  void *typed;
+  if (pargc_kinds_realloc_typed(old, size, &typed))
+    return typed;
   size_t have = pg->size;
   unsigned kind = pg->kind;
   size_t need = pargc_api_size(size); /* with the past-the-end byte */

@@ -63,6 +63,11 @@ static inline size_t pargc_api_size(size_t n)
  * gc_inline.h, whose sizes are granules). */
 void *pargc_compat_alloc(size_t size, unsigned kind);
 void *pargc_compat_alloc_exact(size_t size, unsigned kind);
+/* GC_realloc of an object of the typed kinds (gc_typed.h), whose
+ * descriptor lives in the object's last words: the new object gets the
+ * old one's descriptor (typed arrays: scanned whole) instead of a copy of
+ * payload there.  Returns false, doing nothing, for the other kinds. */
+bool pargc_kinds_realloc_typed(void *old, size_t size, void **out);
 
 /* Run queued finalizers if finalization is not on demand (after an
  * explicit collection, or from the allocation slow path when a

@@ -250,7 +250,7 @@ static void scan_descr(uintptr_t obj, size_t size, GC_word d, int depth)
 {
   switch (d & GC_DS_TAGS) {
   case GC_DS_LENGTH: {
-    size_t len = d ? (size_t)d : size;
+    size_t len = d && (size_t)d < size ? (size_t)d : size; /* never past the object */
     pargc_tracer_push_object_range(obj, obj + len);
     break;
   }
@@ -297,6 +297,13 @@ struct long_bitmap {
 
 static void scan_typed(uintptr_t obj, size_t avail, GC_word d)
 {
+  if ((d & GC_DS_TAGS) == GC_DS_PER_OBJECT) {
+    /* No typed descriptor has this tag: the word was overwritten (a
+     * client's stray store).  Scan the object conservatively rather
+     * than trust it. */
+    pargc_tracer_push_object_range(obj, obj + avail);
+    return;
+  }
   if ((d & GC_DS_TAGS) == TYPED_LONG_TAG) {
     const struct long_bitmap *lb = (const struct long_bitmap *)(d & ~(GC_word)GC_DS_TAGS);
     const uintptr_t *w = (const uintptr_t *)obj;
@@ -409,6 +416,32 @@ void *GC_malloc_explicitly_typed(size_t lb, GC_descr d)
   size_t nw = GC_size(p) / sizeof(GC_word);
   __atomic_store_n(&p[nw - 1], d, __ATOMIC_RELEASE);
   return p;
+}
+
+bool pargc_kinds_realloc_typed(void *old, size_t size, void **out)
+{
+  struct pargc_page *pg;
+  if (typed_kind < 0 || pargc_pagemap_object((uintptr_t)old, &pg) < 0 ||
+      ((int)pg->kind != typed_kind && (int)pg->kind != typed_array_kind))
+    return false;
+  const GC_word *w = old;
+  size_t nw = pg->size / sizeof(GC_word);
+  bool array = (int)pg->kind == typed_array_kind;
+  size_t payload = pg->size - (array ? 3 : 1) * sizeof(GC_word);
+  void *p;
+  if (array) {
+    /* Element size and count no longer describe the object: a zero
+     * descriptor has it scanned whole (scan_special). */
+    p = pargc_compat_alloc(size + 3 * sizeof(GC_word), (unsigned)typed_array_kind);
+  } else {
+    p = GC_malloc_explicitly_typed(size, w[nw - 1]);
+  }
+  if (p) {
+    memcpy(p, old, size < payload ? size : payload);
+    GC_free(old);
+  }
+  *out = p;
+  return true;
 }
 
 void *GC_malloc_explicitly_typed_ignore_off_page(size_t lb, GC_descr d)

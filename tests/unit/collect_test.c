@@ -7,6 +7,7 @@
 #include "alloc/pagemap.h"
 #include "alloc/thread.h"
 #include <gc.h>
+#include <gc/gc_typed.h>
 #include "check.h"
 
 #include <pthread.h>
@@ -222,6 +223,32 @@ static void test_realloc(void)
   CHECK(a[99] == 'x');
 }
 
+/* GC_realloc of a typed object keeps its descriptor.  It once copied the
+ * payload over the new object's descriptor word: shrinking a 256-byte
+ * object to 255 bytes put pattern bytes there, which the marker read as a
+ * long bitmap pointer (a crash in scan_typed). */
+static void test_realloc_typed(void)
+{
+  GC_word bm[1] = {0};
+  GC_set_bit(bm, 1); /* word 1 is a pointer */
+  GC_descr d = GC_make_descriptor(bm, 2);
+  static GC_word *kept[8];
+  for (int i = 0; i < 8; i++) {
+    GC_word *o = GC_malloc_explicitly_typed(256, d);
+    for (size_t w = 0; w < 256 / sizeof(GC_word); w++)
+      o[w] = 0x4141414141414142ull; /* low bits: the long-bitmap tag */
+    o[1] = (GC_word)GC_MALLOC(32);
+    ((GC_word *)o[1])[0] = 77;
+    kept[i] = GC_REALLOC(o, 255 - (size_t)i);
+  }
+  GC_gcollect();
+  GC_gcollect();
+  for (int i = 0; i < 8; i++) {
+    CHECK(kept[i][0] == 0x4141414141414142ull);
+    CHECK(((GC_word *)kept[i][1])[0] == 77);
+  }
+}
+
 /* Two threads that find a collection due at once must not both run one:
  * the allocator passes the epoch it decided in, and the hook declines
  * once a collection has ended since (the second would trace the same
@@ -268,6 +295,7 @@ int main(void)
   test_tls();
   test_other_stack();
   test_realloc();
+  test_realloc_typed();
   test_collect_hook_once();
   test_expand_hp();
   return CHECK_SUMMARY();
