@@ -42,6 +42,9 @@ void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
 {
   const struct pargc_sizeclass *sc = &pargc_sizeclasses[c];
   pargc_assert_internal(head->pages == sc->pages);
+  /* A run is formatted once per taking (pargc_heap_take_run hands it out
+   * free, or never used): anything else means two owners. */
+  pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
   head->kind = (uint8_t)kind;
   head->sclass = (uint8_t)c;
   head->owner = (uint16_t)owner;

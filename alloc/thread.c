@@ -393,6 +393,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
     return alloc_failed(size);
   ctx->stats.large_allocs++;
   void *p = (void *)pargc_page_addr(run);
+  pargc_assert(atomic_load_explicit(&run->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
   if (!run->zeroed && pargc_kind_scanned[kind])
     memset(p, 0, n * PARGC_PAGE_SIZE);
   run->zeroed = 0;
