@@ -9,7 +9,9 @@
  *                          threads and wait for them all
  *   check_capture(fn, buf, cap)  run fn in a child process, its stdout and
  *                          stderr into buf; returns its exit status, or
- *                          128 + the signal that killed it
+ *                          128 + the signal that killed it (for tests of
+ *                          what the collector prints or aborts on: call
+ *                          it before the parent initialises the collector)
  *   check_wipe_stack()     zero the stack below the caller's frame, where
  *                          dead frames left pointers a collection would
  *                          find in the frames it builds there

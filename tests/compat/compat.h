@@ -41,34 +41,4 @@ static COMPAT_NOINLINE void compat_collect(int rounds) {
   }
 }
 
-/* Run fn() in a child process whose stdout and stderr go into buf (at
- * most cap - 1 bytes, NUL-terminated); return the child's exit status
- * (128 + signal if it was killed).  For tests of what the collector
- * prints.  Call it before the parent initialises the collector. */
-static __attribute__((unused)) int compat_capture(void (*fn)(void), char *buf, size_t cap) {
-  int fds[2];
-  if (pipe(fds) != 0) return -1;
-  fflush(stdout);
-  fflush(stderr);
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    fn();
-    fflush(stdout);
-    fflush(stderr);
-    _exit(0);
-  }
-  close(fds[1]);
-  size_t len = 0;
-  ssize_t got;
-  while ((got = read(fds[0], buf + len, cap - 1 - len)) > 0) len += (size_t)got;
-  buf[len] = 0;
-  close(fds[0]);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 #endif

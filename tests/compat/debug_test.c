@@ -70,19 +70,19 @@ int main(void) {
   static char out[65536];
   char site[512];
 
-  CHECK_EQ(compat_capture(smash_child, out, sizeof out), 0);
+  CHECK_EQ(check_capture(smash_child, out, sizeof out), 0);
   snprintf(site, sizeof site, "%s:%d", SMASH_FILE, SMASH_LINE);
   CHECK(contains_ci(out, "smash"));
   CHECK(contains(out, site));
   CHECK(contains(out, "child still running"));
   if (!contains(out, site)) fprintf(stderr, "expected %s in:\n%s\n", site, out);
 
-  CHECK_EQ(compat_capture(double_free_child, out, sizeof out), 0);
+  CHECK_EQ(check_capture(double_free_child, out, sizeof out), 0);
   CHECK(contains(out, "child still running"));
   CHECK(strlen(out) > strlen("child still running\n")); /* something was reported */
 
 #ifdef GC_DEBUG
-  CHECK_EQ(compat_capture(macro_child, out, sizeof out), 0);
+  CHECK_EQ(check_capture(macro_child, out, sizeof out), 0);
   snprintf(site, sizeof site, "%s", MACRO_SITE);
   CHECK(contains_ci(out, "smash"));
   CHECK(contains(out, site));

@@ -51,7 +51,7 @@ static void leaky_child(void) {
 
 int main(void) {
   static char out[1 << 16];
-  CHECK_EQ(compat_capture(leaky_child, out, sizeof out), 0);
+  CHECK_EQ(check_capture(leaky_child, out, sizeof out), 0);
   CHECK(strstr(out, "child done") != 0);
   CHECK(strstr(out, "leaky_site.c:7000") != 0); /* the leak, by site */
   CHECK(strstr(out, "freed_site.c:8000") == 0); /* freed blocks: silent */

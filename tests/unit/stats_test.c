@@ -2,7 +2,7 @@
  * collection on stderr and the totals when the program exits; with
  * PARGC_STATS_FILE, one JSON line per collection appended to the file.
  * A child with both set (the file: its own stdout) runs the collector;
- * compat_capture brings back what it printed. */
+ * check_capture brings back what it printed. */
 #include "config.h"
 #include <gc.h>
 #include "compat/compat.h"
@@ -105,7 +105,7 @@ static void check_json(const char *out, int collections)
 int main(void)
 {
   static char out[1 << 16];
-  int collections = compat_capture(child, out, sizeof out);
+  int collections = check_capture(child, out, sizeof out);
   CHECK(collections >= ROUNDS && collections < 100);
   check_text(out, collections);
   check_json(out, collections);
