@@ -47,7 +47,9 @@ static inline PARGC_HD int pargc_gpu_bits_nth(uint32_t x, int n)
 
 /* Claim up to n clear bits of *w in one atomicOr; returns the bits this
  * call set (0 when the word is full).  Retries only while the word keeps
- * changing under us and still has clear bits, so it is lock-free. */
+ * changing under us and still has clear bits, so it is lock-free.
+ * Acquire: the slots were handed back by a release (below), so whatever
+ * their last owner did to them happens before the new owner's accesses. */
 static inline PARGC_HD uint32_t pargc_gpu_bitmap_claim(uint32_t *w, int n)
 {
   uint32_t snap = pargc_gpu_load32(w);
@@ -56,7 +58,7 @@ static inline PARGC_HD uint32_t pargc_gpu_bitmap_claim(uint32_t *w, int n)
     if (freebits == 0)
       return 0;
     uint32_t want = pargc_gpu_bits_lowest(freebits, n);
-    uint32_t old = pargc_gpu_or32(w, want);
+    uint32_t old = pargc_gpu_or32(w, want, PARGC_GPU_ACQUIRE);
     uint32_t got = want & ~old;
     if (got)
       return got;
@@ -64,10 +66,12 @@ static inline PARGC_HD uint32_t pargc_gpu_bitmap_claim(uint32_t *w, int n)
   }
 }
 
-/* Release bits this caller owns; returns the word before the release. */
+/* Release bits this caller owns; returns the word before the release.
+ * Release order: the owner's accesses to the slots come before the next
+ * claim (acquire) that gets them. */
 static inline PARGC_HD uint32_t pargc_gpu_bitmap_release(uint32_t *w, uint32_t mask)
 {
-  return pargc_gpu_and32(w, ~mask);
+  return pargc_gpu_and32(w, ~mask, PARGC_GPU_RELEASE);
 }
 
 /* Initialise a bitmap of nwords for nbits usable bits: bits past nbits

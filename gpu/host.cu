@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static_assert(PARGC_GPU_STATS_CLASSES == PARGC_GPU_NCLASSES, "pargc_gpu_stats has a count per class");
+
 struct pargc_gpu_heap {
   pargc_gpu_devheap dev;   /* device pointers; what constant memory holds */
   uint64_t nbins, nwords, nlists;
@@ -65,9 +67,11 @@ int pargc_gpu_heap_create(pargc_gpu_heap **out, size_t bytes, int device)
   TRY(cudaMalloc((void **)&d->chunks, d->nchunks * sizeof *d->chunks));
   TRY(cudaMalloc((void **)&d->lists, h->nlists * sizeof *d->lists));
   TRY(cudaMalloc((void **)&d->current, d->narenas * sizeof *d->current));
+  TRY(cudaMalloc((void **)&d->chunk_index, (d->nchunks + 31) / 32 * sizeof *d->chunk_index));
+  TRY(cudaMemset(d->chunk_index, 0, (d->nchunks + 31) / 32 * sizeof *d->chunk_index));
   TRY(cudaMalloc((void **)&d->counters, PARGC_GPU_COUNTERS * sizeof *d->counters));
-  TRY(cudaMalloc((void **)&d->sync, 2 * sizeof *d->sync));
-  TRY(cudaMemset(d->sync, 0, 2 * sizeof *d->sync));
+  TRY(cudaMalloc((void **)&d->sync, PARGC_GPU_SYNC_WORDS * sizeof *d->sync));
+  TRY(cudaMemset(d->sync, 0, PARGC_GPU_SYNC_WORDS * sizeof *d->sync));
   TRY(cudaMalloc((void **)&d->buddy.words, h->nwords * sizeof(uint32_t)));
   TRY(cudaMemset(d->bins, 0, h->nbins * sizeof *d->bins));
   TRY(cudaMemset(d->lists, 0, h->nlists * sizeof *d->lists));
@@ -119,6 +123,7 @@ void pargc_gpu_heap_destroy(pargc_gpu_heap *h)
   cudaFree(h->dev.chunks);
   cudaFree(h->dev.lists);
   cudaFree(h->dev.current);
+  cudaFree(h->dev.chunk_index);
   cudaFree(h->dev.counters);
   cudaFree(h->dev.sync);
   cudaFree(h->dev.buddy.words);
@@ -156,7 +161,7 @@ static void census_objects(const pargc_gpu_buddy *b, uint64_t n, uint32_t chunk_
   uint32_t k = pargc_gpu_buddy_depth(n);
   uint64_t leaves = (uint64_t)1 << (b->levels - k);
   uint64_t lo = (n - ((uint64_t)1 << k)) * leaves;
-  uint32_t s = pargc_gpu_buddy_state_in(b->words[n >> 4], n);
+  uint32_t s = pargc_gpu_buddy_state_in(b->words[n >> 2], n);
   if (s == PARGC_GPU_BUDDY_PARTIAL) {
     census_objects(b, 2 * n, chunk_depth, chunks, st);
     census_objects(b, 2 * n + 1, chunk_depth, chunks, st);
@@ -181,7 +186,7 @@ int pargc_gpu_heap_stats(pargc_gpu_heap *h, pargc_gpu_stats *st)
   pargc_gpu_chunk *chunks = (pargc_gpu_chunk *)malloc(d->nchunks * sizeof *chunks);
   pargc_gpu_binlist *lists = (pargc_gpu_binlist *)malloc(h->nlists * sizeof *lists);
   uint32_t *words = (uint32_t *)malloc(h->nwords * sizeof *words);
-  unsigned long long counters[PARGC_GPU_COUNTERS];
+  uint64_t counters[PARGC_GPU_COUNTERS];
   memset(st, 0, sizeof *st);
   if (!bins || !chunks || !lists || !words) {
     err = (int)cudaErrorMemoryAllocation;
@@ -216,6 +221,7 @@ int pargc_gpu_heap_stats(pargc_gpu_heap *h, pargc_gpu_stats *st)
     }
   }
   st->null_returns = counters[PARGC_GPU_COUNT_NULL];
+  st->bad_frees = counters[PARGC_GPU_COUNT_BAD_FREE];
   st->arenas = d->narenas;
   st->device = h->device;
 

@@ -19,11 +19,19 @@
  * relocatable device code; compile the calling kernels with
  * `nvcc -rdc=true` and link with nvcc: `nvcc -rdc=true app.cu -lpargc_gpu`.
  *
- * Guarantees: objects are 16-byte aligned; pargc_dev_malloc returns NULL
- * only when no block of the size asked for is free anywhere in the heap
- * (never because of contention); pargc_dev_free(NULL) does nothing; a
- * pointer may be freed from any thread, block or SM.  Memory is not
- * initialised.  Design and measurements: docs/gpu.md.
+ * Guarantees: objects are 16-byte aligned; pargc_dev_free(NULL) does
+ * nothing; a pointer may be freed from any thread, block or SM; memory is
+ * not initialised.  pargc_dev_malloc returns NULL only after one complete
+ * pass over every place a block of that size could come from found none,
+ * and a sweep that gives empty bins and chunks back (run by this thread
+ * or waited for) gave nothing back.  That is weaker than "nothing is free
+ * anywhere": memory that other threads free while the pass runs, or hold
+ * for a moment and give back, can be missed, so near exhaustion, under
+ * churn, a NULL can come while a little memory is free.  Frees of pointers
+ * that are not live objects of the heap -- outside the pool, inside an
+ * object, already freed -- are counted (pargc_gpu_stats.bad_frees) and
+ * change nothing; a stale pointer to memory that has been handed out again
+ * cannot be told from the new object.  Design: docs/gpu.md.
  */
 #ifndef PARGC_GPU_H
 #define PARGC_GPU_H
@@ -39,21 +47,25 @@ extern "C" {
 
 typedef struct pargc_gpu_heap pargc_gpu_heap;
 
-/* Number of small size classes (16 B .. 2 KiB); see docs/gpu.md. */
-#define PARGC_GPU_STATS_CLASSES 13
+/* Number of bin size classes: 13 small (16 B .. 2 KiB) and 10 medium
+ * (3 KiB .. 64 KiB); see docs/gpu.md. */
+#define PARGC_GPU_STATS_CLASSES 23
 
 typedef struct pargc_gpu_stats {
   uint64_t pool_bytes;        /* usable size of the pool */
   uint64_t free_bytes;        /* in free buddy blocks */
   uint64_t largest_free;      /* largest free buddy block */
-  uint64_t large_bytes;       /* in buddy blocks holding large objects */
-  uint64_t large_objects;     /* live large objects */
-  uint64_t chunk_bytes;       /* in 512 KiB chunks that bins are cut from */
-  uint64_t bins;              /* 4 KiB bins on the bin lists */
-  uint64_t small_bytes;       /* slot bytes of live small objects */
-  uint64_t small_objects;     /* live small objects */
+  uint64_t large_bytes;       /* in buddy blocks holding large objects (> 64 KiB) */
+  uint64_t large_objects;     /* live large objects (> 64 KiB) */
+  uint64_t chunk_bytes;       /* in 512 KiB chunks holding bins */
+  uint64_t bins;              /* bins on the bin lists (4 KiB or 512 KiB) */
+  uint64_t small_bytes;       /* slot bytes of live bin objects (<= 64 KiB) */
+  uint64_t small_objects;     /* live bin objects (<= 64 KiB) */
   uint64_t class_objects[PARGC_GPU_STATS_CLASSES]; /* live objects per class */
   uint64_t null_returns;      /* times pargc_dev_malloc returned NULL */
+  uint64_t bad_frees;         /* pargc_dev_free calls ignored: the pointer was
+                                 not a live object of the heap (outside the
+                                 pool, inside an object, already freed) */
   uint32_t arenas;            /* one per SM */
   int device;
 } pargc_gpu_stats;
@@ -89,7 +101,8 @@ PARGC_GPU_API size_t pargc_gpu_heap_size(const pargc_gpu_heap *heap);
 #endif
 
 #ifdef __CUDACC__
-/* Allocate `size` bytes; NULL on true exhaustion. */
+/* Allocate `size` bytes; NULL when the heap has no block for it (see the
+ * guarantee above), or when size exceeds the pool. */
 extern __device__ void *pargc_dev_malloc(size_t size);
 /* Free an object of the current heap; NULL is ignored. */
 extern __device__ void pargc_dev_free(void *p);

@@ -1,5 +1,5 @@
 /* GPU test of the device heap (include/pargc_gpu.h): stress kernels with
- * sentinel patterns, mixed small and large sizes, partial and divergent
+ * sentinel patterns, mixed small, medium and large sizes, partial and divergent
  * warps, frees from other SMs than the allocating one, malloc/free churn
  * inside one kernel, and exhaustion.  Exits 77 (skipped) without a GPU.
  *
@@ -9,9 +9,19 @@
  * comes back": after the frees the statistics show no live object and,
  * after pargc_gpu_heap_trim, the whole pool free in one block.
  *
- * Run under compute-sanitizer: make gpu-sanitize (docs/gpu.md). */
+ * Bad frees: a double free (one lane, and two lanes of one warp), frees
+ * of pointers outside the pool, inside an object or into free memory, and
+ * allocations too large to serve are counted in the statistics and change
+ * nothing.
+ *
+ * Usage: gpu_heap_test [--small]   (--small: 1/16 of the work and a 64 MiB
+ * pool, for compute-sanitizer).  Without a GPU it exits 77; with a GPU
+ * that CUDA cannot use (a driver too old for the runtime) it fails and
+ * says why (gpu_probe.h).  Run under compute-sanitizer: make gpu-sanitize
+ * (docs/gpu.md). */
 #include "pargc_gpu.h"
 #include "check.h"
+#include "gpu_probe.h"
 
 #include <cuda_runtime.h>
 #include <stdint.h>
@@ -27,7 +37,7 @@
     }                                                                        \
   } while (0)
 
-static const size_t POOL = (size_t)256 << 20;
+static size_t POOL = (size_t)256 << 20;
 
 __device__ static uint32_t pattern(uint32_t owner, uint32_t i)
 {
@@ -44,9 +54,11 @@ __device__ static size_t mixed_size(uint32_t t, int mode)
     return 1 + (h >> 7) % 1024;                 /* every small size up to 1 KiB */
   case 2:
     return (h >> 9) % 64 == 0 ? 4096u << ((h >> 3) % 6) /* 4 KiB .. 128 KiB */
-                              : 1 + (h >> 7) % 2048;
+                              : 1 + (h >> 7) % 2048;      /* small, medium, large */
+  case 3:
+    return 2048 + (h >> 5) % 4096;              /* around the small/medium border */
   default:
-    return 2048 + (h >> 5) % 4096;              /* classes around the border */
+    return 63488 + (h >> 5) % 4096;             /* around the medium/large border */
   }
 }
 
@@ -152,6 +164,41 @@ __global__ void free_all(void **objs, uint32_t n)
     pargc_dev_free(objs[i]);
 }
 
+/* Frees that must be refused (and counted), and sizes that must give
+ * NULL; run by one warp. */
+__global__ void bad_frees(char *base, size_t pool, unsigned long long *bad)
+{
+  uint32_t lane = threadIdx.x;
+  char *own = (char *)pargc_dev_malloc(16);
+  __shared__ char *objs[32];
+  objs[lane] = own;
+  __syncwarp();
+  /* Lane 1 frees lane 0's object as well, in the same call: one of the
+   * two frees is a double free. */
+  pargc_dev_free(objs[lane == 1 ? 0 : lane]);
+  __syncwarp();
+  if (lane == 1)
+    pargc_dev_free(objs[1]);
+  if (lane != 0)
+    return;
+  char *p = (char *)pargc_dev_malloc(16);
+  pargc_dev_free(p);
+  pargc_dev_free(p);                       /* double free */
+  pargc_dev_free(base - 16);               /* below the pool */
+  pargc_dev_free(base + pool);             /* past it */
+  char *q = (char *)pargc_dev_malloc(48);
+  pargc_dev_free(q + 16);                  /* inside a slot */
+  char *big = (char *)pargc_dev_malloc(64 << 10);
+  pargc_dev_free(big + 4096);              /* inside a large block */
+  pargc_dev_free(big);
+  pargc_dev_free(big);                     /* double free, large */
+  pargc_dev_free(q);
+  int minus_one = -1;
+  if (pargc_dev_malloc((size_t)-1) || pargc_dev_malloc((size_t)minus_one * 4096) ||
+      pargc_dev_malloc(pool + 1))
+    atomicAdd(bad, 1ull);                  /* must all be NULL */
+}
+
 static pargc_gpu_heap *heap;
 static unsigned long long *dcount;
 
@@ -209,10 +256,10 @@ static void stress(int mode, uint32_t n, uint32_t per, uint32_t skip, const char
   CUDA_OK(cudaFree(sizes));
 }
 
-static void test_churn(int mode, const char *what)
+static void test_churn(int mode, const char *what, uint32_t div)
 {
   reset_counters();
-  churn<<<256, 256>>>(256 * 256, 16, mode, dcount);
+  churn<<<256 / div, 256>>>(256 * 256 / div, 16, mode, dcount);
   CUDA_OK(cudaDeviceSynchronize());
   CHECK_EQ(host_counter(0), 0);
   CHECK_EQ(host_counter(1), 0);
@@ -241,11 +288,32 @@ static void test_exhaustion(size_t sz, double min_fill)
   CUDA_OK(cudaFree(count));
 }
 
-int main(void)
+static void test_bad_frees(void)
 {
-  int ndev = 0;
-  if (cudaGetDeviceCount(&ndev) != cudaSuccess || ndev == 0)
-    SKIP("no CUDA device present (the host-side unit tests gpu_*_test cover the data structures)");
+  pargc_gpu_stats before, after;
+  CHECK_EQ(pargc_gpu_heap_stats(heap, &before), 0);
+  reset_counters();
+  bad_frees<<<1, 32>>>((char *)pargc_gpu_heap_base(heap), POOL, dcount);
+  CUDA_OK(cudaDeviceSynchronize());
+  CHECK_EQ(host_counter(0), 0);
+  CHECK_EQ(pargc_gpu_heap_stats(heap, &after), 0);
+  CHECK_EQ(after.bad_frees - before.bad_frees, 7);
+  CHECK_EQ(after.null_returns - before.null_returns, 3);
+  printf("bad frees: %llu counted and ignored, %llu NULL for sizes too large\n",
+         (unsigned long long)(after.bad_frees - before.bad_frees),
+         (unsigned long long)(after.null_returns - before.null_returns));
+  check_empty("bad frees");
+}
+
+int main(int argc, char **argv)
+{
+  int ndev = 0, small = argc > 1 && !strcmp(argv[1], "--small");
+  int probe = gpu_probe(&ndev, "gpu_heap_test");
+  if (probe)
+    return probe;
+  uint32_t div = small ? 16 : 1;
+  if (small)
+    POOL = (size_t)64 << 20;
   CHECK_EQ(pargc_gpu_heap_create(&heap, POOL, 0), 0);
   CUDA_OK(cudaMalloc(&dcount, 4 * sizeof *dcount));
   pargc_gpu_stats st;
@@ -255,15 +323,18 @@ int main(void)
   printf("device %d: %u arenas, pool %llu MiB\n", st.device, st.arenas,
          (unsigned long long)(st.pool_bytes >> 20));
 
-  stress(0, 1 << 18, 4, 1, "16 B, full warps");
-  /* Sizes keep the live total well under the 256 MiB pool (about 80, 30,
-   * 110 and 100 MiB): NULL is an error in these runs. */
-  stress(1, 1 << 15, 4, 1, "1..1024 B mixed");
-  stress(1, 1 << 15, 4, 3, "partial warps");
-  stress(2, 1 << 14, 4, 1, "small and large mixed");
-  stress(3, 1 << 13, 2, 1, "around the small/large border");
-  test_churn(1, "churn, small");
-  test_churn(2, "churn, small and large");
+  test_bad_frees();
+  stress(0, (1 << 18) / div, 4, 1, "16 B, full warps");
+  /* Sizes keep the live total well under the pool (about 80, 30, 110 and
+   * 100 MiB of 256, a 16th of that with --small): NULL is an error in
+   * these runs. */
+  stress(1, (1 << 15) / div, 4, 1, "1..1024 B mixed");
+  stress(1, (1 << 15) / div, 4, 3, "partial warps");
+  stress(2, (1 << 14) / div, 4, 1, "small and large mixed");
+  stress(3, (1 << 13) / div, 2, 1, "around the small/medium border");
+  stress(4, (1 << 9) / div, 2, 1, "around the medium/large border");
+  test_churn(1, "churn, small", div);
+  test_churn(2, "churn, small and large", div);
   test_exhaustion(16, 0.90);
   test_exhaustion(256, 0.90);
   test_exhaustion(1024, 0.90);

@@ -1,174 +1,52 @@
 /* Unit test for gpu/bins.h (chunks, bins, bin lists, RCU, trimming) and
- * its interplay with gpu/buddy.h and gpu/sem.h, compiled as host C on a
- * heap in host memory.  Each pthread plays the leader of a warp's
- * coalesced group: it reserves n slots of a class on "its SM's" arena,
- * claims them by scanning the list under RCU, and frees slots one by one
- * the way pargc_dev_free does (small or large told by the chunk state).
- * Frees land on other arenas' lists, empty bins leave their lists and are
- * recycled into other classes while other threads walk the lists, chunks
- * go back to the buddy tree while large objects come out of it.
+ * its interplay with gpu/buddy.h and gpu/sem.h, through the allocator's
+ * own entry points (gpu/alloc.h, the code the GPU runs) on a heap in host
+ * memory.  Each pthread is a warp of one lane on "its SM's" arena: it
+ * allocates small and large objects and frees them the way
+ * pargc_dev_free does, frees land on other arenas' lists, empty bins
+ * leave their lists and are recycled into other classes while other
+ * threads walk the lists, chunks go back to the buddy tree while large
+ * objects come out of it.  (Warps of 32 lanes: gpu_alloc_test.)
  *
  * Checked: no two live objects share a 16-byte granule (ownership map);
  * objects are 16-aligned and inside the pool; with enough memory nothing
  * fails; after everything is freed and trimmed the buddy tree is bit for
  * bit the initial one, every chunk is retired and every list is empty
  * with a zero semaphore; single-size allocation fills >= 99% of the pool
- * before the first failure. */
-#include "config.h"
-#include "gpu/heap.h"
+ * before the first failure; a chunk's count of takers cannot carry into
+ * its state bits. */
+#include "gpu_host_heap.h"
 
-static pargc_gpu_devheap test_heap;
-static long events[3];
-#define PARGC_GPU_TRACE(e) __atomic_fetch_add(&events[e], 1, __ATOMIC_RELAXED)
-#define PARGC_GPU_HEAP test_heap
-#define PARGC_GPU_FN static inline
-#include "gpu/bins.h"
-#include "check.h"
-
-#include <pthread.h>
-#include <string.h>
 #include <unistd.h>
 
 #define NT 8
 #define NARENAS 4
-#define LEVELS 14     /* 16384 leaves of 4 KiB: a 64 MiB pool */
-#define GRANULE 16
 
-static uint32_t *initial_words;
-static int *granule_owner;
-static uint64_t pool_size;
-
-static void heap_setup(uint64_t size)
+/* Run fn(id) on NT threads, each a one-lane warp on SM id. */
+static void *one_lane_main(void *arg);
+typedef void (*worker_fn)(int id);
+static worker_fn one_lane_fn;
+static pargc_warp_host one_lane_warps[NT];
+static void run_one_lane_warps(int n, worker_fn fn)
 {
-  pargc_gpu_devheap *d = &test_heap;
-  free(d->base);
-  free(d->bins);
-  free(d->chunks);
-  free(d->lists);
-  free(d->current);
-  free(d->counters);
-  free(d->sync);
-  free(d->buddy.words);
-  free(initial_words);
-  free(granule_owner);
-  memset(d, 0, sizeof *d);
-  pool_size = size;
-  uint64_t leaves = size >> PARGC_GPU_BIN_SHIFT;
-  d->base = aligned_alloc(PARGC_GPU_CHUNK_SIZE, size);
-  d->size = size;
-  d->narenas = NARENAS;
-  d->nchunks = (uint32_t)(size >> PARGC_GPU_CHUNK_SHIFT);
-  d->chunk_depth = LEVELS - (PARGC_GPU_CHUNK_SHIFT - PARGC_GPU_BIN_SHIFT);
-  d->bins = calloc(leaves, sizeof *d->bins);
-  d->chunks = calloc(d->nchunks, sizeof *d->chunks);
-  d->lists = calloc((size_t)NARENAS * PARGC_GPU_NCLASSES, sizeof *d->lists);
-  d->current = calloc(NARENAS, sizeof *d->current);
-  d->counters = calloc(PARGC_GPU_COUNTERS, sizeof *d->counters);
-  d->sync = calloc(2, sizeof *d->sync);
-  uint32_t *words = calloc(pargc_gpu_buddy_nwords(LEVELS), sizeof *words);
-  for (uint32_t i = 0; i < d->nchunks; i++)
-    d->chunks[i].state = PARGC_GPU_CHUNK_RETIRED;
-  pargc_gpu_buddy_init(&d->buddy, words, LEVELS, PARGC_GPU_BIN_SHIFT, (uint32_t)leaves);
-  initial_words = malloc(pargc_gpu_buddy_nwords(LEVELS) * sizeof *words);
-  memcpy(initial_words, words, pargc_gpu_buddy_nwords(LEVELS) * sizeof *words);
-  granule_owner = calloc(size / GRANULE, sizeof *granule_owner);
+  pthread_t t[NT];
+  one_lane_fn = fn;
+  for (long i = 0; i < n; i++) {
+    pargc_warp_host_init(&one_lane_warps[i], (uint32_t)i);
+    pthread_create(&t[i], NULL, one_lane_main, (void *)i);
+  }
+  for (int i = 0; i < n; i++) {
+    pthread_join(t[i], NULL);
+    pargc_warp_host_destroy(&one_lane_warps[i]);
+  }
 }
 
-/* Ownership of [p, p + size): every granule must have been free. */
-static void own(char *p, uint64_t size, int id)
+static void *one_lane_main(void *arg)
 {
-  uint64_t off = (uint64_t)(p - test_heap.base);
-  if (off % 16 != 0 || off + size > pool_size) {
-    CHECK(!"object misaligned or outside the pool");
-    return;
-  }
-  for (uint64_t g = off / GRANULE; g < (off + size) / GRANULE; g++)
-    if (__atomic_exchange_n(&granule_owner[g], id, __ATOMIC_SEQ_CST) != 0) {
-      CHECK(!"two live objects overlap");
-      return;
-    }
-}
-
-static void disown(char *p, uint64_t size)
-{
-  uint64_t off = (uint64_t)(p - test_heap.base);
-  for (uint64_t g = off / GRANULE; g < (off + size) / GRANULE; g++)
-    __atomic_store_n(&granule_owner[g], 0, __ATOMIC_SEQ_CST);
-}
-
-/* The group version of small_alloc in gpu/device.cu, for n lanes. */
-static int small_alloc(uint32_t a, uint32_t cls, uint32_t n, char **out)
-{
-  uint32_t li = a * PARGC_GPU_NCLASSES + cls, size = pargc_gpu_class_size((int)cls);
-  uint32_t have = 0;
-  if (pargc_gpu_bins_reserve(a, li, cls, n)) {
-    pargc_gpu_binlist *L = &test_heap.lists[li];
-    uint32_t parity = pargc_gpu_rcu_enter(L), cur = 0;
-    while (have < n) {
-      uint32_t b, w;
-      uint32_t got = pargc_gpu_bins_scan(li, cls, (int)(n - have), &cur, &b, &w);
-      for (; got; got &= got - 1)
-        out[have++] = test_heap.base + ((uint64_t)b << PARGC_GPU_BIN_SHIFT) +
-                      (w * 32 + (uint32_t)pargc_gpu_ctz32(got)) * size;
-    }
-    pargc_gpu_rcu_exit(L, parity);
-    return (int)have;
-  }
-  /* Exhaustion path: lane by lane, from any arena. */
-  for (; have < n; have++) {
-    char *p = NULL;
-    for (uint32_t i = 0; i < NARENAS && !p; i++) {
-      uint32_t l2 = ((a + i) % NARENAS) * PARGC_GPU_NCLASSES + cls;
-      if (pargc_gpu_sem_try(&test_heap.lists[l2].sem, 1)) {
-        pargc_gpu_binlist *L = &test_heap.lists[l2];
-        uint32_t parity = pargc_gpu_rcu_enter(L), cur = 0, b, w;
-        uint32_t got = pargc_gpu_bins_scan(l2, cls, 1, &cur, &b, &w);
-        pargc_gpu_rcu_exit(L, parity);
-        p = test_heap.base + ((uint64_t)b << PARGC_GPU_BIN_SHIFT) +
-            (w * 32 + (uint32_t)pargc_gpu_ctz32(got)) * size;
-      }
-    }
-    if (!p)
-      break;
-    out[have] = p;
-  }
-  return (int)have;
-}
-
-static char *large_alloc(uint64_t size, uint32_t hint)
-{
-  int depth = pargc_gpu_buddy_depth_for(&test_heap.buddy, size);
-  uint64_t n = depth < 0 ? 0 : pargc_gpu_buddy_alloc(&test_heap.buddy, (uint32_t)depth, hint);
-  if (!n && depth >= 0) {
-    pargc_gpu_bins_reclaim();
-    n = pargc_gpu_buddy_alloc(&test_heap.buddy, (uint32_t)depth, hint);
-  }
-  return n ? test_heap.base + pargc_gpu_buddy_offset(&test_heap.buddy, n) : NULL;
-}
-
-/* pargc_dev_free for one lane. */
-static void heap_free(char *p)
-{
-  uint64_t off = (uint64_t)(p - test_heap.base);
-  uint32_t st = pargc_gpu_load32(&test_heap.chunks[off >> PARGC_GPU_CHUNK_SHIFT].state);
-  if (st & PARGC_GPU_CHUNK_RETIRED) {
-    uint64_t n = pargc_gpu_buddy_node_at(&test_heap.buddy, off);
-    CHECK(n != 0);
-    if (n)
-      pargc_gpu_buddy_free_node(&test_heap.buddy, n);
-    return;
-  }
-  uint32_t b = (uint32_t)(off >> PARGC_GPU_BIN_SHIFT);
-  pargc_gpu_bin *bin = &test_heap.bins[b];
-  uint32_t li = pargc_gpu_load32(&bin->list);
-  uint32_t slot = pargc_gpu_class_slot_magic(pargc_gpu_load32(&bin->magic), (uint32_t)off & (PARGC_GPU_BIN_SIZE - 1));
-  uint32_t w = slot / 32, bit = 1u << (slot % 32);
-  uint32_t old = pargc_gpu_bitmap_release(&bin->bits[w], bit);
-  if (!(old & bit))
-    CHECK(!"freed a slot that was not allocated");
-  pargc_gpu_fence();
-  pargc_gpu_sem_signal(&test_heap.lists[li].sem, 1);
-  pargc_gpu_bins_freed(li, b, w, bit, old);
+  int id = (int)(long)arg;
+  pargc_warp_host_enter(&one_lane_warps[id], 0, 1);
+  one_lane_fn(id);
+  return NULL;
 }
 
 typedef struct {
@@ -181,137 +59,98 @@ static object held[NT][HELD];
 static int nheld[NT];
 static long failures, smalls, larges;
 
-static void *worker(void *arg)
+static void worker(int id)
 {
-  int id = (int)(long)arg;
   unsigned seed = (unsigned)(id + 1) * 2654435761u;
   object *mine = held[id];
   int n = 0;
-  for (int it = 0; it < 40000; it++) {
+  for (int it = 0; it < 10000; it++) {
     seed = seed * 1103515245u + 12345u;
     uint32_t r = seed >> 8;
-    if (n < HELD - 32 && (n == 0 || r % 8 < 4)) {
-      if (r % 64 == 0) {
-        uint64_t size = (uint64_t)4096 << (r / 64 % 6);      /* 4 KiB .. 128 KiB */
-        char *p = large_alloc(size, r % 2 ? seed : 0);
+    if (n < HELD && (n == 0 || r % 8 < 4)) {
+      /* The arena of "the SM we run on": mostly ours, sometimes not. */
+      one_lane_warps[id].sm = (r / 7) % 5 == 0 ? r % NARENAS : (uint32_t)id % NARENAS;
+      /* Mostly small classes; medium ones (whole-chunk bins) one time in
+       * eight, large blocks one in 64. */
+      int cls = r % 8 == 1 ? PARGC_GPU_NSMALL + (int)((r / 3) % (PARGC_GPU_NCLASSES - PARGC_GPU_NSMALL))
+                           : (int)((r / 3) % PARGC_GPU_NSMALL);
+      uint64_t size = r % 64 == 0 ? (uint64_t)65536 << (r / 64 % 3)  /* 64 KiB .. 256 KiB */
+                                  : pargc_gpu_class_size(cls);
+      /* A run of one size, as a warp's group would take them. */
+      for (int k = 1 + (int)(r / 5 % 32); k > 0 && n < HELD; k--) {
+        char *p = pargc_gpu_malloc(size);
         if (!p) {
           __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
-          continue;
+          break;
         }
-        own(p, size, id + 1);
+        test_own(p, size, id + 1);
         mine[n].p = p;
         mine[n++].size = size;
-        __atomic_fetch_add(&larges, 1, __ATOMIC_RELAXED);
-      } else {
-        /* The arena of "the SM we run on": mostly ours, sometimes not. */
-        uint32_t a = (r / 7) % 5 == 0 ? (uint32_t)(r % NARENAS) : (uint32_t)id % NARENAS;
-        uint32_t cls = (r / 3) % PARGC_GPU_NCLASSES, k = 1 + (r / 11) % 32;
-        char *out[32];
-        int got = small_alloc(a, cls, k, out);
-        if (got < (int)k)
-          __atomic_fetch_add(&failures, 1, __ATOMIC_RELAXED);
-        for (int i = 0; i < got; i++) {
-          own(out[i], pargc_gpu_class_size((int)cls), id + 1);
-          mine[n].p = out[i];
-          mine[n++].size = pargc_gpu_class_size((int)cls);
-        }
-        __atomic_fetch_add(&smalls, got, __ATOMIC_RELAXED);
+        __atomic_fetch_add(size > PARGC_GPU_MEDIUM_MAX ? &larges : &smalls, 1, __ATOMIC_RELAXED);
       }
     } else {
       /* Free a run of random objects: the bins go empty now and then. */
-      int k = 1 + (int)(r % 24);
+      int k = 1 + (int)(r % 48);
       for (; k > 0 && n > 0; k--) {
         int i = (int)((seed >> 3) % (uint32_t)n);
         seed = seed * 1103515245u + 12345u;
         object o = mine[i];
         mine[i] = mine[--n];
-        disown(o.p, o.size);
-        heap_free(o.p);
+        test_disown(o.p, o.size);
+        pargc_gpu_free(o.p);
       }
     }
   }
   nheld[id] = n;
-  return NULL;
 }
 
 /* Other threads free what the workers left: objects freed far from where
  * they were allocated. */
-static void *reaper(void *arg)
+static void reaper(int id)
 {
-  int id = (int)(long)arg;
   for (int t = id; t < NT; t += NT / 2)
     for (int i = 0; i < nheld[t]; i++) {
-      disown(held[t][i].p, held[t][i].size);
-      heap_free(held[t][i].p);
+      test_disown(held[t][i].p, held[t][i].size);
+      pargc_gpu_free(held[t][i].p);
     }
-  return NULL;
-}
-
-static void trim_and_check_empty(const char *what)
-{
-  for (uint32_t li = 0; li < NARENAS * PARGC_GPU_NCLASSES; li++)
-    pargc_gpu_bins_sweep_list(li);
-  for (uint32_t a = 0; a < NARENAS; a++)
-    pargc_gpu_bins_drop_current(a, 0);
-  for (uint32_t ci = 0; ci < test_heap.nchunks; ci++)
-    pargc_gpu_chunk_retire(ci);
-  int lists_ok = 1, chunks_ok = 1;
-  for (uint32_t li = 0; li < NARENAS * PARGC_GPU_NCLASSES; li++) {
-    pargc_gpu_binlist *L = &test_heap.lists[li];
-    lists_ok &= L->head == 0 && L->sem == 0 && L->limbo == 0 && L->pending == 0 &&
-                L->readers[0] == 0 && L->readers[1] == 0 && L->lock == 0;
-  }
-  for (uint32_t ci = 0; ci < test_heap.nchunks; ci++)
-    chunks_ok &= test_heap.chunks[ci].state == PARGC_GPU_CHUNK_RETIRED;
-  CHECK(lists_ok);
-  CHECK(chunks_ok);
-  CHECK(memcmp(initial_words, test_heap.buddy.words,
-               pargc_gpu_buddy_nwords(LEVELS) * sizeof *initial_words) == 0);
-  printf("%s: all memory back in the buddy tree after trim\n", what);
 }
 
 static void test_churn(void)
 {
-  heap_setup((uint64_t)64 << 20);
+  test_heap_setup((uint64_t)64 << 20, NARENAS);
   failures = smalls = larges = 0;
-  pthread_t t[NT];
-  for (long i = 0; i < NT; i++)
-    pthread_create(&t[i], NULL, worker, (void *)i);
-  for (int i = 0; i < NT; i++)
-    pthread_join(t[i], NULL);
-  for (long i = 0; i < NT / 2; i++)
-    pthread_create(&t[i], NULL, reaper, (void *)i);
-  for (int i = 0; i < NT / 2; i++)
-    pthread_join(t[i], NULL);
+  run_one_lane_warps(NT, worker);
+  run_one_lane_warps(NT / 2, reaper);
   CHECK_EQ(failures, 0);
+  CHECK_EQ(test_counter(PARGC_GPU_COUNT_BAD_FREE), 0);
+  CHECK_EQ(test_heap_check_sems(), 0);
   printf("churn: %ld small and %ld large objects, %ld failures; while running: %ld bins "
          "unlinked, %ld recycled after their grace period, %ld chunks retired\n",
-         smalls, larges, failures, events[PARGC_GPU_TRACE_UNLINK],
-         events[PARGC_GPU_TRACE_RECYCLE], events[PARGC_GPU_TRACE_RETIRE]);
+         smalls, larges, failures, test_events[PARGC_GPU_TRACE_UNLINK],
+         test_events[PARGC_GPU_TRACE_RECYCLE], test_events[PARGC_GPU_TRACE_RETIRE]);
   /* The run must have exercised removal, RCU recycling and retirement. */
-  CHECK(events[PARGC_GPU_TRACE_UNLINK] > 100);
-  CHECK(events[PARGC_GPU_TRACE_RECYCLE] > 100);
-  CHECK(events[PARGC_GPU_TRACE_RETIRE] > 0);
-  trim_and_check_empty("churn");
+  CHECK(test_events[PARGC_GPU_TRACE_UNLINK] > 100);
+  CHECK(test_events[PARGC_GPU_TRACE_RECYCLE] > 100);
+  CHECK(test_events[PARGC_GPU_TRACE_RETIRE] > 0);
+  test_heap_check_empty("churn");
 }
 
 /* Single size until failure, all threads on all arenas. */
 static uint32_t fill_cls;
+static int fill_one_arena;   /* all fillers on arena 0 */
 static long filled;
 static char **fill_objs;
-static void *filler(void *arg)
+static void filler(int id)
 {
-  int id = (int)(long)arg;
+  one_lane_warps[id].sm = fill_one_arena ? 0 : (uint32_t)id % NARENAS;
+  uint32_t size = pargc_gpu_class_size((int)fill_cls);
   for (;;) {
-    char *out[8];
-    int got = small_alloc((uint32_t)id % NARENAS, fill_cls, 8, out);
-    for (int i = 0; i < got; i++) {
-      long at = __atomic_fetch_add(&filled, 1, __ATOMIC_SEQ_CST);
-      own(out[i], pargc_gpu_class_size((int)fill_cls), id + 1);
-      fill_objs[at] = out[i];
-    }
-    if (got < 8)
-      return NULL;
+    char *p = pargc_gpu_malloc(size);
+    if (!p)
+      return;
+    long at = __atomic_fetch_add(&filled, 1, __ATOMIC_SEQ_CST);
+    test_own(p, size, id + 1);
+    fill_objs[at] = p;
   }
 }
 
@@ -321,60 +160,65 @@ static double fill_with(uint32_t cls)
 {
   fill_cls = cls;
   filled = 0;
-  pthread_t t[NT];
-  for (long i = 0; i < NT; i++)
-    pthread_create(&t[i], NULL, filler, (void *)i);
-  for (int i = 0; i < NT; i++)
-    pthread_join(t[i], NULL);
-  double fill = (double)filled * pargc_gpu_class_size((int)cls) / (double)pool_size;
+  run_one_lane_warps(NT, filler);
+  double fill = (double)filled * pargc_gpu_class_size((int)cls) / (double)test_pool_size;
   printf("fill, %u B objects: %.2f%% of the pool before the first failure\n",
          pargc_gpu_class_size((int)cls), 100 * fill);
   /* Only slot-size rounding inside a bin (e.g. 48 B: 85 slots, 4080 of
    * 4096 bytes) may be lost. */
   CHECK(fill >= 0.99 * (double)(pargc_gpu_class_slots((int)cls) * pargc_gpu_class_size((int)cls)) /
-                    PARGC_GPU_BIN_SIZE);
+                    (double)(1u << pargc_gpu_class_bin_shift((int)cls)));
   return fill;
 }
 
 static long unfill_next;
-static void *unfiller(void *arg)
+static void unfiller(int id)
 {
-  (void)arg;
+  (void)id;
   for (;;) {
     long i = __atomic_fetch_add(&unfill_next, 1, __ATOMIC_SEQ_CST);
     if (i >= filled)
-      return NULL;
-    disown(fill_objs[i], pargc_gpu_class_size((int)fill_cls));
-    heap_free(fill_objs[i]);
+      return;
+    test_disown(fill_objs[i], pargc_gpu_class_size((int)fill_cls));
+    pargc_gpu_free(fill_objs[i]);
   }
 }
 
 static void unfill(void)
 {
   unfill_next = 0;
-  pthread_t t[NT];
-  for (long i = 0; i < NT; i++)
-    pthread_create(&t[i], NULL, unfiller, (void *)i);
-  for (int i = 0; i < NT; i++)
-    pthread_join(t[i], NULL);
+  run_one_lane_warps(NT, unfiller);
 }
 
 static void test_fill(uint32_t cls, uint64_t size)
 {
-  heap_setup(size);
+  test_heap_setup(size, NARENAS);
   fill_objs = malloc(size / 16 * sizeof *fill_objs);
   fill_with(cls);
   unfill();
   free(fill_objs);
-  trim_and_check_empty("fill");
+  CHECK_EQ(test_heap_check_sems(), 0);
+  test_heap_check_empty("fill");
 }
 
 /* Phases without trimming in between: the empty bins of one class must
  * not keep another class or a large object from the memory (the
  * exhaustion path reclaims them), so no failure comes early. */
+static char *big[2];
+static void two_halves(int id)
+{
+  (void)id;
+  big[0] = pargc_gpu_malloc(test_pool_size / 2);
+  big[1] = pargc_gpu_malloc(test_pool_size / 2);
+  CHECK(big[0] != NULL);
+  CHECK(big[1] != NULL);
+  pargc_gpu_free(big[0]);
+  pargc_gpu_free(big[1]);
+}
+
 static void test_phases(uint64_t size)
 {
-  heap_setup(size);
+  test_heap_setup(size, NARENAS);
   fill_objs = malloc(size / 16 * sizeof *fill_objs);
   fill_with(0);
   unfill();
@@ -382,26 +226,141 @@ static void test_phases(uint64_t size)
   unfill();
   fill_with(2);
   unfill();
-  char *big = large_alloc(size / 2, 0);
-  CHECK(big != NULL);
-  char *big2 = large_alloc(size / 2, 0);
-  CHECK(big2 != NULL);
-  if (big)
-    heap_free(big);
-  if (big2)
-    heap_free(big2);
+  fill_with(17);                          /* medium: 12 KiB */
+  unfill();
+  run_one_lane_warps(1, two_halves);
   free(fill_objs);
-  trim_and_check_empty("phases");
+  test_heap_check_empty("phases");
+}
+
+/* The chunk state word: 70 000 takers inside pargc_gpu_chunk_take at
+ * once (each has added 1 to USED and not yet looked) must not carry into
+ * CURRENT or RETIRED.  With a 16-bit USED field they turned the chunk
+ * RETIRED, and a later take found it retired although it had free bins. */
+static void carrier(int id)
+{
+  (void)id;
+  char *p = pargc_gpu_malloc(16);   /* makes arena 0's current chunk */
+  CHECK(p != NULL);
+  uint32_t ci = test_heap.current[0] - 1;
+  uint32_t *st = &test_heap.chunks[ci].state;
+  uint32_t before = *st;
+  for (int i = 0; i < 70000; i++)
+    __atomic_fetch_add(st, 1, __ATOMIC_SEQ_CST);
+  CHECK(*st & PARGC_GPU_CHUNK_CURRENT);
+  CHECK(!(*st & PARGC_GPU_CHUNK_RETIRED));
+  uint32_t b = pargc_gpu_chunk_take(ci);       /* one more taker */
+  CHECK(b != PARGC_GPU_NONE);
+  if (b != PARGC_GPU_NONE)
+    pargc_gpu_chunk_put(b);
+  for (int i = 0; i < 70000; i++)
+    __atomic_fetch_sub(st, 1, __ATOMIC_SEQ_CST);
+  CHECK_EQ(*st, before);
+  pargc_gpu_free(p);
+}
+
+static void test_chunk_state(void)
+{
+  test_heap_setup((uint64_t)8 << 20, NARENAS);
+  run_one_lane_warps(1, carrier);
+  test_heap_check_empty("chunk state");
+}
+
+/* Collective chunk requests: warps of one SM, each filling the list of
+ * its own class, need bins at once; when the arena's chunk runs out one
+ * of them fetches the next while the others wait for it, so the arena
+ * takes exactly the chunks it fills.  Thread id takes class 5 + id (128 B
+ * .. 2 KiB), 320 bins' worth each: 2560 bins, 20 chunks. */
+#define COLL_BINS 320
+static char *coll_objs[NT][COLL_BINS * 32];
+static void collective(int id)
+{
+  one_lane_warps[id].sm = 0;
+  int cls = 5 + id;
+  uint32_t n = COLL_BINS * pargc_gpu_class_slots(cls);
+  for (uint32_t i = 0; i < n; i++) {
+    coll_objs[id][i] = pargc_gpu_malloc(pargc_gpu_class_size(cls));
+    CHECK(coll_objs[id][i] != NULL);
+  }
+}
+
+static void collective_free(int id)
+{
+  uint32_t n = COLL_BINS * pargc_gpu_class_slots(5 + id);
+  for (uint32_t i = 0; i < n; i++)
+    pargc_gpu_free(coll_objs[id][i]);
+}
+
+static void test_collective(void)
+{
+  test_heap_setup((uint64_t)64 << 20, NARENAS);
+  long fetched = test_events[PARGC_GPU_TRACE_FETCH];
+  run_one_lane_warps(NT, collective);
+  uint32_t in_use = 0;
+  for (uint32_t ci = 0; ci < test_heap.nchunks; ci++)
+    in_use += !(test_heap.chunks[ci].state & PARGC_GPU_CHUNK_RETIRED);
+  fetched = test_events[PARGC_GPU_TRACE_FETCH] - fetched;
+  uint32_t needed = NT * COLL_BINS / PARGC_GPU_BINS_PER_CHUNK;
+  printf("collective: %d threads on one arena, %u chunks in use, %ld fetched for %u needed\n", NT,
+         in_use, fetched, needed);
+  CHECK_EQ(fetched, needed);
+  CHECK_EQ(in_use, needed);
+  run_one_lane_warps(NT, collective_free);
+  test_heap_check_empty("collective");
+}
+
+/* The exhaustion path finds free bins in other arenas' chunks (through
+ * the chunk index): one object on each of arenas 1..3 leaves most of
+ * their chunks free, then arena 0 alone fills the pool. */
+static void one_object(int id)
+{
+  one_lane_warps[id].sm = (uint32_t)id;
+  held[id][0].p = pargc_gpu_malloc(16);
+  CHECK(held[id][0].p != NULL);
+}
+
+static void free_one_object(int id)
+{
+  pargc_gpu_free(held[id][0].p);
+}
+
+static void test_other_arenas(void)
+{
+  test_heap_setup((uint64_t)16 << 20, NARENAS);
+  run_one_lane_warps(NARENAS, one_object);
+  fill_cls = 0;
+  filled = 0;
+  fill_objs = malloc(test_pool_size / 16 * sizeof *fill_objs);
+  long scans = test_events[PARGC_GPU_TRACE_SCAN];
+  fill_one_arena = 1;
+  run_one_lane_warps(NT, filler);
+  fill_one_arena = 0;
+  scans = test_events[PARGC_GPU_TRACE_SCAN] - scans;
+  double fill = (double)(filled + NARENAS) * 16 / (double)test_pool_size;
+  printf("other arenas: arena 0 filled %.2f%% of the pool, %ld bins found in other chunks\n",
+         100 * fill, scans);
+  CHECK(fill >= 0.999);
+  CHECK(scans >= 3 * (PARGC_GPU_BINS_PER_CHUNK - 1));
+  unfill();
+  run_one_lane_warps(NARENAS, free_one_object);
+  free(fill_objs);
+  test_heap_check_empty("other arenas");
 }
 
 int main(void)
 {
   alarm(300);   /* a broken invariant shows up as a scan that never ends */
+  test_chunk_state();
+  test_collective();
+  test_other_arenas();
   test_churn();
   test_fill(0, (uint64_t)16 << 20);
   test_fill(2, (uint64_t)16 << 20);
   test_fill(11, (uint64_t)16 << 20);
   test_fill(12, (uint64_t)16 << 20);
+  test_fill(13, (uint64_t)16 << 20);      /* medium: 3 KiB, 170 slots per chunk */
+  test_fill(22, (uint64_t)16 << 20);      /* medium: 64 KiB, 8 slots per chunk */
   test_phases((uint64_t)16 << 20);
+  test_heap_free_all();
   return CHECK_SUMMARY();
 }

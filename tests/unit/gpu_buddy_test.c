@@ -1,10 +1,20 @@
 /* Unit test for gpu/buddy.h, compiled as host C: set-up of trees whose
- * pool is not a power of two, sequential first fit and merging, then
- * threads allocating and freeing random sizes with random search hints
- * while an ownership map of the leaves checks that no two live blocks
- * overlap; at the end everything must have merged back into the initial
- * tree, and a pool-sized allocation must succeed. */
+ * pool is not a power of two, sequential first fit and merging, sizes too
+ * large to serve (SIZE_MAX must not wrap round to one leaf), frees of
+ * blocks that are not allocated, then threads allocating and freeing
+ * random sizes with random search hints while an ownership map of the
+ * leaves checks that no two live blocks overlap; at the end everything
+ * must have merged back into the initial tree with exact summaries.
+ * Cost: a search reads O(depth) words of the tree (regression test for
+ * the summaries; the depth-first search before them read every PARTIAL
+ * node left of the first fit). */
 #include "config.h"
+
+/* Words of the tree read by this thread (loads and CASes), for the cost
+ * bounds of test_reads. */
+static _Thread_local unsigned long long tree_reads;
+#define PARGC_GPU_BUDDY_READ() (tree_reads++)
+
 #include "gpu/buddy.h"
 #include "check.h"
 
@@ -42,6 +52,12 @@ static void test_sequential(void)
   CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, 4097), 3);
   CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, 16 * 4096), 0);
   CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, 16 * 4096 + 1), -1);
+  /* Sizes whose rounding up to leaves wraps round: never a leaf. */
+  int minus_one = -1;
+  CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, UINT64_MAX), -1);
+  CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, (uint64_t)(size_t)minus_one), -1);
+  CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, UINT64_MAX - 4094), -1);
+  CHECK_EQ(pargc_gpu_buddy_depth_for(&tree, (uint64_t)1 << 63), -1);
   uint64_t a = pargc_gpu_buddy_alloc(&tree, 4, 0);
   uint64_t b = pargc_gpu_buddy_alloc(&tree, 4, 0);
   uint64_t c = pargc_gpu_buddy_alloc(&tree, 2, 0);
@@ -54,9 +70,11 @@ static void test_sequential(void)
   CHECK_EQ(pargc_gpu_buddy_node_at(&tree, 2 * 4096), 0);   /* not a block start */
   CHECK_EQ(busy_leaves(NULL), 6);
   CHECK_EQ(pargc_gpu_buddy_alloc(&tree, 0, 0), 0);          /* whole pool: no */
-  pargc_gpu_buddy_free_node(&tree, a);
-  pargc_gpu_buddy_free_node(&tree, c);
-  pargc_gpu_buddy_free_node(&tree, b);
+  CHECK_EQ(pargc_gpu_buddy_free_node(&tree, a), 1);
+  CHECK_EQ(pargc_gpu_buddy_free_node(&tree, a), 0);         /* twice: refused */
+  CHECK_EQ(pargc_gpu_buddy_free_node(&tree, 9), 0);         /* not a block */
+  CHECK_EQ(pargc_gpu_buddy_free_node(&tree, c), 1);
+  CHECK_EQ(pargc_gpu_buddy_free_node(&tree, b), 1);
   CHECK_EQ(pargc_gpu_buddy_get(&tree, 1), PARGC_GPU_BUDDY_FREE);   /* merged */
   CHECK_EQ(pargc_gpu_buddy_get(&tree, 2), PARGC_GPU_BUDDY_ABSENT);
   CHECK_EQ(pargc_gpu_buddy_alloc(&tree, 0, 0), 1);
@@ -138,7 +156,8 @@ static void test_threads(uint32_t usable)
     pthread_create(&t[i], NULL, hammer, (void *)i);
   for (int i = 0; i < NT; i++)
     pthread_join(t[i], NULL);
-  /* Every buddy merged back: the tree is bit for bit the initial one. */
+  /* Every buddy merged back: the tree is bit for bit the initial one,
+   * summaries included. */
   CHECK(memcmp(before, words, pargc_gpu_buddy_nwords(LEVELS) * sizeof *before) == 0);
   CHECK_EQ(busy_leaves(NULL), 0);
   CHECK(allocs > 0);
@@ -169,6 +188,79 @@ static void test_fill(uint32_t usable)
   for (int i = 0; i < NT; i++)
     pthread_join(t[i], NULL);
   CHECK_EQ(got_total, usable);
+  uint32_t avail;
+  CHECK_EQ(pargc_gpu_buddy_check(&tree, 1, &avail), 0);   /* summaries exact */
+  CHECK_EQ(avail, 0);
+}
+
+/* Cost of a search, single thread (the tree quiet, summaries exact): at
+ * most 1 + depth reads going down, 4 per level for splits and 4 per level
+ * for the summary refresh.  Filling 2^20 leaves one at a time is the
+ * benchmark's 4 KiB row; with its hints (16 regions by SM) the search
+ * without summaries read about 7e10 words, the last allocation 127 110. */
+static void test_reads(uint32_t levels, int hinted)
+{
+  setup(levels, 1u << levels);
+  uint64_t n = (uint64_t)1 << levels, total = 0, worst = 0;
+  uint64_t bound = 10 * ((uint64_t)levels + 1);
+  for (uint64_t i = 0; i < n; i++) {
+    uint32_t sm = (uint32_t)((i / 256) % 132);
+    uint32_t hint = hinted ? (sm * 0x9E3779B9u) & 0xF0000000u : 0;
+    tree_reads = 0;
+    uint64_t node = pargc_gpu_buddy_alloc(&tree, levels, hint);
+    if (!node) {
+      CHECK(!"a leaf was free");
+      break;
+    }
+    total += tree_reads;
+    if (tree_reads > worst)
+      worst = tree_reads;
+  }
+  tree_reads = 0;
+  CHECK_EQ(pargc_gpu_buddy_alloc(&tree, levels, 0), 0);     /* full: NULL at once */
+  CHECK(tree_reads <= 2);
+  printf("reads, %llu one-leaf allocations (depth %u%s): %llu in all, %.1f each, worst %llu "
+         "(bound %llu)\n",
+         (unsigned long long)n, levels, hinted ? ", hinted" : "", (unsigned long long)total,
+         (double)total / (double)n, (unsigned long long)worst, (unsigned long long)bound);
+  CHECK(worst <= bound);
+  CHECK(total <= 3 * ((uint64_t)levels + 1) * n);
+  uint32_t avail;
+  CHECK_EQ(pargc_gpu_buddy_check(&tree, 1, &avail), 0);
+
+  /* Random sizes, allocations and frees: each operation O(depth). */
+  setup(levels, (1u << levels) - 1000);
+  static uint64_t live[4096];
+  int nlive = 0;
+  unsigned seed = 12345;
+  uint64_t worst_alloc = 0, worst_free = 0;
+  for (int it = 0; it < 200000; it++) {
+    seed = seed * 1103515245u + 12345u;
+    if (nlive < 4096 && (nlive == 0 || (seed >> 16) % 3 != 0)) {
+      tree_reads = 0;
+      uint64_t node = pargc_gpu_buddy_alloc(&tree, levels - (seed >> 8) % 8, seed);
+      if (tree_reads > worst_alloc)
+        worst_alloc = tree_reads;
+      if (node)
+        live[nlive++] = node;
+    } else {
+      int i = (int)((seed >> 4) % (uint32_t)nlive);
+      uint64_t node = live[i];
+      live[i] = live[--nlive];
+      tree_reads = 0;
+      uint64_t at = pargc_gpu_buddy_node_at(&tree, pargc_gpu_buddy_offset(&tree, node));
+      CHECK_EQ(at, node);
+      pargc_gpu_buddy_free_node(&tree, node);
+      if (tree_reads > worst_free)
+        worst_free = tree_reads;
+    }
+  }
+  printf("reads, random sizes and frees: worst allocation %llu, worst free %llu (bound %llu)\n",
+         (unsigned long long)worst_alloc, (unsigned long long)worst_free,
+         (unsigned long long)bound);
+  CHECK(worst_alloc <= bound);
+  CHECK(worst_free <= bound);
+  CHECK_EQ(pargc_gpu_buddy_check(&tree, 1, &avail), 0);
 }
 
 int main(void)
@@ -179,6 +271,8 @@ int main(void)
   test_threads(300);    /* contention and many NULLs */
   test_fill(1u << LEVELS);
   test_fill(2500);
+  test_reads(16, 0);
+  test_reads(20, 1);
   free(words);
   free(leaf_owner);
   return CHECK_SUMMARY();

@@ -4,8 +4,9 @@
  * from the bins' bitmaps, checks that nobody else owns them, and frees
  * them.  Checked: the semaphore invariant (no reservation ever fails to
  * find its slots), the final count equals the slots the refills added,
- * only refillers grow the list, and with a bounded supply of bins
- * allocation fails only once every slot is taken. */
+ * only refillers grow the list, with a bounded supply of bins
+ * allocation fails only once every slot is taken, and counts beyond 2^32
+ * do not spill into the other field. */
 #include "config.h"
 #include "gpu/sem.h"
 #include "gpu/bitmap.h"
@@ -186,8 +187,26 @@ static void test_exhaustion(int cls, uint32_t limit)
   CHECK(failures >= NT);
 }
 
+/* A list with more than 2^32 free slots (64 GiB of 16 B slots, possible
+ * on one SM's list of a 139 GiB pool) must count them all; the first
+ * layout's 32-bit count carried into `expected` instead. */
+static void test_wide(void)
+{
+  uint64_t s = 0;
+  pargc_gpu_sem_signal(&s, 0xFFFFFFF0u);
+  pargc_gpu_sem_signal(&s, 0x20u);
+  CHECK(pargc_gpu_sem_count(s) == 0x100000010ull);
+  CHECK_EQ(pargc_gpu_sem_expected(s), 0);
+  CHECK_EQ(pargc_gpu_sem_wait(&s, 32, 256), PARGC_GPU_SEM_ACQUIRED);
+  CHECK(pargc_gpu_sem_count(s) == 0xFFFFFFF0ull);
+  CHECK_EQ(pargc_gpu_sem_expected(s), 0);
+  CHECK(pargc_gpu_sem_try(&s, 0xFFFFFFF0u));
+  CHECK_EQ(s, 0);
+}
+
 int main(void)
 {
+  test_wide();
   /* Encoding: refilled() moves a batch from expected to count. */
   uint64_t s = pargc_gpu_sem_make(5, 0);
   CHECK_EQ(pargc_gpu_sem_wait(&s, 3, 10), PARGC_GPU_SEM_ACQUIRED);

@@ -1,6 +1,7 @@
 /* Unit test for gpu/sizeclass.h and gpu/bitmap.h, compiled as host C:
- * class boundaries, slot arithmetic (exhaustively), bitmap claims from
- * many threads never handing out a bit twice. */
+ * class boundaries of the small and medium classes for every size up to
+ * 64 KiB, slot arithmetic (exhaustively, every offset of a bin), bitmap
+ * claims from many threads never handing out a bit twice. */
 #include "config.h"
 #include "gpu/sizeclass.h"
 #include "gpu/bitmap.h"
@@ -16,16 +17,20 @@ static void test_classes(void)
     uint32_t s = pargc_gpu_class_size(c);
     CHECK(s > prev);
     CHECK_EQ(s % 16, 0);
-    CHECK(pargc_gpu_class_slots(c) * s <= PARGC_GPU_BIN_SIZE);
+    CHECK(pargc_gpu_class_slots(c) * s <= 1u << pargc_gpu_class_bin_shift(c));
     CHECK(pargc_gpu_class_slots(c) >= 2);
     CHECK(pargc_gpu_class_slots(c) <= 32 * PARGC_GPU_BIN_WORDS);
     prev = s;
   }
-  CHECK_EQ(pargc_gpu_class_size(PARGC_GPU_NCLASSES - 1), PARGC_GPU_SMALL_MAX);
+  CHECK_EQ(pargc_gpu_class_size(PARGC_GPU_NSMALL - 1), PARGC_GPU_SMALL_MAX);
+  CHECK_EQ(pargc_gpu_class_size(PARGC_GPU_NCLASSES - 1), PARGC_GPU_MEDIUM_MAX);
   CHECK_EQ(pargc_gpu_class_size(11), 1024);
+  CHECK_EQ(pargc_gpu_class_size(13), 3072);
+  CHECK_EQ(pargc_gpu_class_bin_shift(12), PARGC_GPU_BIN_SHIFT);
+  CHECK_EQ(pargc_gpu_class_bin_shift(13), PARGC_GPU_CHUNK_SHIFT);
   /* Every size maps to the smallest class that holds it. */
   int bad = 0;
-  for (uint32_t size = 1; size <= PARGC_GPU_SMALL_MAX; size++) {
+  for (uint32_t size = 1; size <= PARGC_GPU_MEDIUM_MAX; size++) {
     int c = pargc_gpu_class_of(size);
     if (c < 0 || c >= PARGC_GPU_NCLASSES || pargc_gpu_class_size(c) < size ||
         (c > 0 && pargc_gpu_class_size(c - 1) >= size))
@@ -36,13 +41,16 @@ static void test_classes(void)
   CHECK_EQ(pargc_gpu_class_of(17), 1);
   CHECK_EQ(pargc_gpu_class_of(65), 4);
   CHECK_EQ(pargc_gpu_class_of(1025), 12);
+  CHECK_EQ(pargc_gpu_class_of(2049), 13);
+  CHECK_EQ(pargc_gpu_class_of(3073), 14);
+  CHECK_EQ(pargc_gpu_class_of(65536), 22);
 }
 
 static void test_slot_division(void)
 {
   int bad = 0;
   for (int c = 0; c < PARGC_GPU_NCLASSES; c++)
-    for (uint32_t off = 0; off < PARGC_GPU_BIN_SIZE; off++)
+    for (uint32_t off = 0; off < 1u << pargc_gpu_class_bin_shift(c); off++)
       if (pargc_gpu_class_slot(c, off) != off / pargc_gpu_class_size(c))
         bad++;
   CHECK_EQ(bad, 0);
