@@ -515,6 +515,30 @@ void pargc_slot_retire(struct pargc_page *pg, void *obj)
   *(void **)obj = (void *)pargc_link_key; /* an encoded NULL link */
 }
 
+/* Frees of threads that never allocated (no context), for
+ * pargc_tctx_freed_bytes. */
+static _Atomic uint64_t freed_without_ctx;
+
+static void count_freed(struct pargc_tctx *ctx, size_t size)
+{
+  if (ctx)
+    __atomic_store_n(&ctx->freed_bytes, ctx->freed_bytes + size, __ATOMIC_RELAXED);
+  else
+    atomic_fetch_add_explicit(&freed_without_ctx, size, memory_order_relaxed);
+}
+
+uint64_t pargc_tctx_freed_bytes(void)
+{
+  uint64_t sum = atomic_load_explicit(&freed_without_ctx, memory_order_relaxed);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *c = pargc_tctx_all[i];
+    if (c)
+      sum += __atomic_load_n(&c->freed_bytes, __ATOMIC_RELAXED);
+  }
+  return sum;
+}
+
 bool pargc_free_slow(void *p)
 {
   struct pargc_page *pg;
@@ -526,6 +550,7 @@ bool pargc_free_slow(void *p)
   struct pargc_tctx *ctx = pargc_tctx_current;
   unsigned kind = pg->kind;
   if (atomic_load_explicit(&pg->state, memory_order_acquire) == PARGC_PAGE_LARGE) {
+    count_freed(ctx, pg->size);
     pargc_heap_release_run(ctx, pg);
     return true;
   }
@@ -534,6 +559,7 @@ bool pargc_free_slow(void *p)
     pargc_warn("GC_free(%p): object is already free; ignored", p);
     return false;
   }
+  count_freed(ctx, pg->size);
   if (pargc_kind_scanned[kind])
     memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
   if (pargc_kind_uncollectable[kind])
@@ -585,8 +611,9 @@ void pargc_tctx_sum_stats(struct pargc_tctx_stats *out)
 
 /* Lock order everywhere: tctx_lock, then a context's pages_lock, then a
  * node pool's lock.  fork takes them all in that order so that the child
- * inherits consistent lists. */
-void pargc_alloc_fork_prepare(void)
+ * inherits consistent lists; GC_suspend_thread, so that the thread it
+ * suspends holds none of them. */
+void pargc_alloc_lock_all(void)
 {
   pthread_mutex_lock(&tctx_lock);
   uint32_t n = atomic_load(&pargc_tctx_count);
@@ -596,7 +623,7 @@ void pargc_alloc_fork_prepare(void)
     pthread_mutex_lock(&pargc_heap.pool[i].lock);
 }
 
-void pargc_alloc_fork_parent(void)
+void pargc_alloc_unlock_all(void)
 {
   for (int i = PARGC_MAX_NODES; i-- > 0;)
     pthread_mutex_unlock(&pargc_heap.pool[i].lock);
@@ -605,6 +632,9 @@ void pargc_alloc_fork_parent(void)
     pthread_mutex_unlock(&pargc_tctx_all[i]->pages_lock);
   pthread_mutex_unlock(&tctx_lock);
 }
+
+void pargc_alloc_fork_prepare(void) { pargc_alloc_lock_all(); }
+void pargc_alloc_fork_parent(void) { pargc_alloc_unlock_all(); }
 
 /* The fork child's other threads vanished wherever they were, perhaps
  * in the middle of an operation on their own class lists and free lists,

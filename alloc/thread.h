@@ -75,6 +75,10 @@ struct pargc_tctx {
   size_t bytes_pending;  /* allocated, not yet added to pargc_heap */
   uint32_t id;
   int node;
+  /* Bytes freed explicitly by the owner, ever (object sizes, as GC_size);
+   * only the owner writes it, others read it (pargc_tctx_freed_bytes).
+   * Next to `id`, which the free fast path reads anyway. */
+  uint64_t freed_bytes;
   bool live;             /* a thread uses it (false: parked for reuse) */
   struct pargc_tctx *reuse_next;
   pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
@@ -155,8 +159,10 @@ bool pargc_free_slow(void *p) PARGC_NOINLINE;
  * Cost: a TLS load, the descriptor (one line, also read by the marker),
  * the object-start and double-free checks (two multiplications), the
  * zeroing (memset: inline stores were no faster for mixed sizes and
- * slower for one size) and two stores; no locked instruction.  Anything else
- * goes to pargc_free_slow, which checks everything again. */
+ * slower for one size), two stores, and the freed-bytes count (an add
+ * to the context line the ownership check has read); no locked
+ * instruction.  Anything else goes to pargc_free_slow, which checks
+ * everything again. */
 static inline bool pargc_free(void *p)
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
@@ -184,6 +190,7 @@ static inline bool pargc_free(void *p)
   void **obj = p;
   if (pargc_kind_scanned[kind])
     memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
+  __atomic_store_n(&ctx->freed_bytes, ctx->freed_bytes + pg->size, __ATOMIC_RELAXED);
   /* Onto the context's list if this is the current page of its class (the
    * descriptor says so: no need to load the class state), else onto the
    * page's own list.  Chosen by a conditional move, not a branch: with
@@ -224,6 +231,11 @@ void pargc_tctx_sweep_parked(void);
 /* Move pages of a finished epoch to the unswept lists (owner only). */
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx);
 
+/* Take / release every allocator lock (the contexts' registry, each
+ * context's pages_lock, the node pools), in the lock order; the caller
+ * may hold pargc_collect_lock, not the thread registry lock. */
+void pargc_alloc_lock_all(void);
+void pargc_alloc_unlock_all(void);
 /* fork: take every allocator lock / release / reinitialise in the child
  * (called by the collector's pthread_atfork handlers, in its lock order). */
 void pargc_alloc_fork_prepare(void);
@@ -232,5 +244,9 @@ void pargc_alloc_fork_child(void);
 
 /* Allocation statistics summed over contexts. */
 void pargc_tctx_sum_stats(struct pargc_tctx_stats *out);
+/* Bytes freed explicitly (GC_free) since the program started: every
+ * context's freed_bytes plus the frees of threads without one.
+ * Monotonic; taken with the world stopped, exact at that moment. */
+uint64_t pargc_tctx_freed_bytes(void);
 
 #endif

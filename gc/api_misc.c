@@ -239,12 +239,36 @@ void GC_start_world_external(void)
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
-/* javaxfc.h thread suspension: not supported by pargc's stop-the-world
- * protocol.  Suspending is a documented no-op and a thread is never
- * reported suspended. */
-void GC_suspend_thread(GC_SUSPEND_THREAD_ID thread) { (void)thread; }
-void GC_resume_thread(GC_SUSPEND_THREAD_ID thread) { (void)thread; }
-int GC_is_thread_suspended(GC_SUSPEND_THREAD_ID thread) { (void)thread; return 0; }
+/* javaxfc.h thread suspension; gc/stop.c does the work.  The collector's
+ * lock, the concurrent cycle's and the allocator's are taken first, as Boehm GC takes its
+ * allocation lock: the thread is then never suspended in the middle of a
+ * collection, or holding a lock another thread's allocation would wait
+ * for until it is resumed. */
+static void suspend_release_locks(void)
+{
+  pargc_alloc_unlock_all();
+  pargc_conc_lock_release();
+  pthread_mutex_unlock(&pargc_collect_lock);
+}
+
+void GC_suspend_thread(GC_SUSPEND_THREAD_ID thread)
+{
+  pargc_collect_init();
+  pargc_collect_lock_idle();
+  pargc_conc_lock_hold();
+  pargc_alloc_lock_all();
+  pargc_threads_suspend((pthread_t)thread, suspend_release_locks);
+}
+
+void GC_resume_thread(GC_SUSPEND_THREAD_ID thread)
+{
+  pargc_threads_resume((pthread_t)thread);
+}
+
+int GC_is_thread_suspended(GC_SUSPEND_THREAD_ID thread)
+{
+  return pargc_threads_is_suspended((pthread_t)thread);
+}
 
 /* ---- collection control ---------------------------------------------- */
 
@@ -384,8 +408,22 @@ GC_abort_func GC_get_abort_func(void) { return abort_func; }
 void GC_set_on_heap_resize(GC_on_heap_resize_proc fn) { GC_on_heap_resize = fn; }
 GC_on_heap_resize_proc GC_get_on_heap_resize(void) { return GC_on_heap_resize; }
 
+/* Thread events come from the stop (gc/stop.c), with Boehm's numbers. */
+_Static_assert((int)PARGC_THREAD_EV_SUSPENDED == (int)GC_EVENT_THREAD_SUSPENDED &&
+                   (int)PARGC_THREAD_EV_UNSUSPENDED == (int)GC_EVENT_THREAD_UNSUSPENDED,
+               "thread event numbers");
 static GC_on_thread_event_proc thread_event_fn;
-void GC_set_on_thread_event(GC_on_thread_event_proc fn) { thread_event_fn = fn; }
+static void thread_event(int event, void *thread)
+{
+  GC_on_thread_event_proc fn = thread_event_fn;
+  if (fn)
+    fn((GC_EventType)event, thread);
+}
+void GC_set_on_thread_event(GC_on_thread_event_proc fn)
+{
+  thread_event_fn = fn;
+  pargc_threads_event_fn = fn ? thread_event : NULL;
+}
 GC_on_thread_event_proc GC_get_on_thread_event(void) { return thread_event_fn; }
 
 void GC_set_markers_count(unsigned n) { pargc_tracer_set_threads(n); }
@@ -443,7 +481,31 @@ void GC_err_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(2
 
 /* ---- statistics ----------------------------------------------------------- */
 
-static _Atomic size_t expl_freed;
+/* Explicitly freed bytes.  The allocator counts GC_free per thread, for
+ * ever (pargc_tctx_freed_bytes), which costs the free fast path one add
+ * and no shared write; GC_incr_bytes_freed adds to expl_freed_extra.  "Since the last
+ * collection" is the total less the one each collection records with
+ * the world stopped (an after-mark hook): no free can fall between the
+ * reading and the reset, as it could if each counter were zeroed. */
+static _Atomic uint64_t expl_freed_extra, expl_freed_at_gc;
+
+static uint64_t expl_freed_total(void)
+{
+  return pargc_tctx_freed_bytes() + atomic_load_explicit(&expl_freed_extra, memory_order_relaxed);
+}
+
+static void expl_freed_after_mark(void)
+{
+  atomic_store_explicit(&expl_freed_at_gc, expl_freed_total(), memory_order_release);
+}
+
+size_t GC_get_expl_freed_bytes_since_gc(void)
+{
+  uint64_t at_gc = atomic_load_explicit(&expl_freed_at_gc, memory_order_acquire);
+  uint64_t total = expl_freed_total(); /* read after: at least at_gc */
+  return total > at_gc ? (size_t)(total - at_gc) : 0;
+}
+
 GC_API void GC_incr_bytes_allocd(size_t n);
 GC_API void GC_incr_bytes_freed(size_t n);
 void GC_incr_bytes_allocd(size_t n)
@@ -451,8 +513,7 @@ void GC_incr_bytes_allocd(size_t n)
   atomic_fetch_add(&pargc_heap.bytes_since_gc, n);
   atomic_fetch_add(&pargc_heap.bytes_total, n);
 }
-void GC_incr_bytes_freed(size_t n) { atomic_fetch_add(&expl_freed, n); }
-size_t GC_get_expl_freed_bytes_since_gc(void) { return atomic_load(&expl_freed); }
+void GC_incr_bytes_freed(size_t n) { atomic_fetch_add(&expl_freed_extra, n); }
 
 unsigned GC_get_version(void)
 {
@@ -497,7 +558,7 @@ size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *out, size_t size)
   st.non_gc_bytes = GC_non_gc_bytes;
   st.gc_no = GC_get_gc_no();
   st.markers_m1 = pargc_tracer_threads() - 1;
-  st.expl_freed_bytes_since_gc = atomic_load(&expl_freed);
+  st.expl_freed_bytes_since_gc = GC_get_expl_freed_bytes_since_gc();
   st.obtained_from_os_bytes = GC_get_obtained_from_os_bytes();
   if (size > sizeof st) {
     memset((char *)out + sizeof st, 0xff, size - sizeof st);
@@ -648,4 +709,5 @@ void pargc_misc_install(void)
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);
+  pargc_collect_add_after_mark_hook(expl_freed_after_mark);
 }

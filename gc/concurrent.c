@@ -298,13 +298,30 @@ void pargc_conc_start(void)
   pthread_mutex_unlock(&conc_lock);
 }
 
-void pargc_conc_wait(void)
+static void *conc_wait_blocked(void *arg)
 {
+  (void)arg;
+  int was;
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &was); /* keep conc_lock balanced */
   pthread_mutex_lock(&conc_lock);
   while (atomic_load(&conc_active))
     pthread_cond_wait(&conc_done, &conc_lock);
   pthread_mutex_unlock(&conc_lock);
+  pthread_setcancelstate(was, NULL);
+  return NULL;
 }
+
+/* The wait is a blocking section: GC_suspend_thread then never parks the
+ * thread inside pthread_cond_wait, where glibc's broadcast from the
+ * collector thread would wait for it (the waiter is only marked, and
+ * stops once it has left the condition variable). */
+void pargc_conc_wait(void)
+{
+  pargc_threads_do_blocking(conc_wait_blocked, NULL);
+}
+
+void pargc_conc_lock_hold(void) { pthread_mutex_lock(&conc_lock); }
+void pargc_conc_lock_release(void) { pthread_mutex_unlock(&conc_lock); }
 
 bool pargc_conc_trigger(void)
 {

@@ -67,8 +67,13 @@ bool pargc_conc_trigger(void);
 void pargc_conc_start(void);
 /* Is a cycle running? */
 bool pargc_conc_running(void);
-/* Wait until no cycle runs. */
+/* Wait until no cycle runs (in a blocking section, see gc/threads.h). */
 void pargc_conc_wait(void);
+/* Take and drop the lock that starting and waiting for a cycle take
+ * briefly.  GC_suspend_thread holds it, after pargc_collect_lock, so that
+ * no thread is suspended while holding it. */
+void pargc_conc_lock_hold(void);
+void pargc_conc_lock_release(void);
 /* Is a cycle between its first and final stop?  Read under
  * pargc_collect_lock, the answer holds until the lock is released. */
 bool pargc_conc_in_cycle(void);

@@ -44,6 +44,8 @@
 #include "alloc/report.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
@@ -68,6 +70,15 @@ int pargc_stop_restart_signal(void) { return sig_restart; }
 static int stop_tgkill(pid_t tid, int sig)
 {
   return (int)syscall(SYS_tgkill, stop_pid, tid, sig);
+}
+
+void (*pargc_threads_event_fn)(int event, void *thread);
+
+static void stop_thread_event(int event, const struct pargc_thread *t)
+{
+  void (*fn)(int, void *) = pargc_threads_event_fn;
+  if (fn)
+    fn(event, (void *)t->pthread);
 }
 
 /* ---- the handlers ----------------------------------------------------- */
@@ -106,21 +117,36 @@ static char *self_alt_stack_top(const struct pargc_thread *me, const char *sp)
   return (char *)ss.ss_sp + ss.ss_size;
 }
 
-static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
+/* GC_suspend_thread's count (struct pargc_thread): odd while suspended. */
+static int suspend_count(const struct pargc_thread *t)
 {
-  (void)sig;
-  (void)info;
-  int saved_errno = errno;
-  struct pargc_thread *me = pargc_threads_self;
-  unsigned long epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
-  if (!me || !(epoch & 1) ||
-      __atomic_load_n(&me->acked_epoch, __ATOMIC_RELAXED) == epoch) {
-    /* Not a stop of ours (a stray signal, or a second one for the same
-     * stop): nothing to do. */
-    errno = saved_errno;
-    return;
-  }
-  const ucontext_t *uc = ctx;
+  return __atomic_load_n(&t->suspend_count, __ATOMIC_ACQUIRE);
+}
+
+/* Wait while the thread's suspend_count is still `count`.  A raw futex
+ * call: async-signal-safe, and not a cancellation point. */
+static void suspend_wait_change(struct pargc_thread *me, int count)
+{
+  while (suspend_count(me) == count)
+    syscall(SYS_futex, &me->suspend_count, FUTEX_WAIT_PRIVATE, count, NULL, NULL, 0);
+}
+
+/* Wait until the thread is not suspended. */
+static void suspend_wait_resumed(struct pargc_thread *me)
+{
+  for (int c; (c = suspend_count(me)) & 1;)
+    suspend_wait_change(me, c);
+}
+
+static void suspend_wake(struct pargc_thread *t)
+{
+  syscall(SYS_futex, &t->suspend_count, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* In the suspend handler: leave the interrupted registers and stack
+ * pointer in the thread's record, where the root enumeration reads them. */
+static void handler_save_context(struct pargc_thread *me, const ucontext_t *uc)
+{
   me->regs = uc->uc_mcontext;
   /* On the thread's own stack the handler's frame lies below the
    * interrupted code's, and [here, base) holds the red zone and the whole
@@ -142,6 +168,13 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
     sp = here;
   me->stop_sp = sp;
   me->stop_alt_hi = self_alt_stack_top(me, sp);
+}
+
+/* A stop: ack, and sleep until the epoch moves on. */
+static void handler_stop(struct pargc_thread *me, const ucontext_t *uc,
+                         unsigned long epoch)
+{
+  handler_save_context(me, uc);
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
   /* The raw system call, not glibc's sigsuspend: that one is a
@@ -149,6 +182,39 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
    * thread out of this handler with every signal still blocked. */
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
     syscall(SYS_rt_sigsuspend, &stop_wait_mask, (size_t)(_NSIG / 8));
+}
+
+/* GC_suspend_thread: park until GC_resume_thread changes the count.
+ * Stops that begin meanwhile find client_parked set and scan the thread
+ * as it is here; they send it nothing, so the wait is on the count alone:
+ * for a change, not for an even value, so that a resume followed at once
+ * by a new suspension still lets the thread out to take the new signal
+ * (pending: the handler blocks it). */
+static void handler_park(struct pargc_thread *me, const ucontext_t *uc, int count)
+{
+  handler_save_context(me, uc);
+  __atomic_store_n(&me->client_parked, true, __ATOMIC_RELEASE);
+  sem_post(&stop_ack_sem);
+  suspend_wait_change(me, count);
+}
+
+static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
+{
+  (void)sig;
+  (void)info;
+  int saved_errno = errno;
+  struct pargc_thread *me = pargc_threads_self;
+  unsigned long epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  int count = me ? suspend_count(me) : 0;
+  /* A stop and a suspension never overlap: both are sent with the
+   * registry lock held, and each sender waits for its answer before
+   * releasing it.  Anything else is a stray signal, or a second one for
+   * the same stop: nothing to do. */
+  if (me && (epoch & 1) &&
+      __atomic_load_n(&me->acked_epoch, __ATOMIC_RELAXED) != epoch)
+    handler_stop(me, ctx, epoch);
+  else if (me && (count & 1) && !__atomic_load_n(&me->client_parked, __ATOMIC_RELAXED))
+    handler_park(me, ctx, count);
   errno = saved_errno;
 }
 
@@ -300,11 +366,15 @@ void pargc_threads_stop_world(void)
   int sent = 0;
   for (struct pargc_thread *t = pargc_threads_list; t; t = t->next) {
     t->signalled = false;
-    if (t == me || t->blocked || t->gone)
+    /* A thread GC_suspend_thread parked is stopped already, its context
+     * saved; it stays parked after the restart. */
+    if (t == me || t->blocked || t->gone ||
+        __atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE))
       continue;
     __atomic_store_n(&t->signalled, true, __ATOMIC_RELEASE);
     if (stop_tgkill(t->tid, sig_suspend) == 0) {
       sent++;
+      stop_thread_event(PARGC_THREAD_EV_SUSPENDED, t);
     } else if (errno == ESRCH) {
       t->signalled = false;
       t->gone = true;
@@ -362,7 +432,9 @@ void pargc_threads_start_world(void)
     struct pargc_thread *t = *p;
     if (t->signalled) {
       t->signalled = false;
-      stop_tgkill(t->tid, sig_restart); /* ESRCH: it died meanwhile; fine */
+      /* ESRCH: it died meanwhile; fine */
+      if (stop_tgkill(t->tid, sig_restart) == 0)
+        stop_thread_event(PARGC_THREAD_EV_UNSUSPENDED, t);
     }
     if (t->gone) {
       *p = t->next;
@@ -414,6 +486,22 @@ static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
   __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 
+/* The same for GC_suspend_thread, whose caller holds the registry lock
+ * and waits for client_parked; the thread waits until it is resumed. */
+static PARGC_NOINLINE void stop_self_park(struct pargc_thread *me, int count)
+{
+  __builtin_unwind_init();
+  jmp_buf regs;
+  setjmp(regs);
+  memset(&me->regs, 0, sizeof me->regs);
+  me->stop_sp = pargc_threads_current_sp();
+  me->stop_alt_hi = self_alt_stack_top(me, me->stop_sp);
+  __atomic_store_n(&me->client_parked, true, __ATOMIC_RELEASE);
+  sem_post(&stop_ack_sem);
+  suspend_wait_change(me, count);
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
 void pargc_stop_lock_as(struct pargc_thread *me)
 {
   sigset_t cur;
@@ -424,9 +512,13 @@ void pargc_stop_lock_as(struct pargc_thread *me)
   }
   while (pthread_mutex_trylock(&pargc_threads_lock_) != 0) {
     unsigned long e = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+    int count = suspend_count(me);
     if ((e & 1) && __atomic_load_n(&me->signalled, __ATOMIC_ACQUIRE) &&
         __atomic_load_n(&me->acked_epoch, __ATOMIC_ACQUIRE) != e)
       stop_self_suspend(me, e);
+    else if ((count & 1) && !__atomic_load_n(&me->client_parked, __ATOMIC_RELAXED) &&
+             !me->blocked)
+      stop_self_park(me, count); /* a suspender waits for us */
     else
       sched_yield();
   }
@@ -530,12 +622,13 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
     } else if (t == stop_owner) {
       fn(&t->regs, &t->regs + 1, arg);
       report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
-    } else if (t->blocked) {
-      report_stack(fn, arg, t, t->blocked_sp);
-    } else if (t->signalled &&
-               __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch) {
+    } else if (__atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE) ||
+               (t->signalled &&
+                __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch)) {
       fn(&t->regs, &t->regs + 1, arg);
       report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
+    } else if (t->blocked) {
+      report_stack(fn, arg, t, t->blocked_sp);
     } else {
       pargc_fatal("root ranges asked for while thread %d runs "
                   "(is the world stopped?)", (int)t->tid);
@@ -559,11 +652,25 @@ struct blocking_state {
   char *was_sp;
 };
 
+/* Registry lock held by the calling thread `me`, which is blocked and
+ * about to become active: GC_suspend_thread only marked it (Boehm GC
+ * too), so it stops here, still blocked, until it is resumed. */
+static void blocking_wait_resumed(struct pargc_thread *me)
+{
+  while (suspend_count(me) & 1) {
+    pargc_threads_unlock();
+    suspend_wait_resumed(me);
+    pargc_threads_lock();
+  }
+}
+
 static void blocking_leave(void *arg)
 {
   struct blocking_state *b = arg;
   /* Waits here if the world is stopped: the lock is the stopper's. */
   pargc_threads_lock();
+  if (!b->was_blocked)
+    blocking_wait_resumed(b->me);
   b->me->blocked = b->was_blocked;
   b->me->blocked_sp = b->was_sp;
   pargc_threads_unlock();
@@ -604,6 +711,7 @@ void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg)
   /* Active again inside a blocking section: the whole stack is scanned,
    * the blocked part included (conservative, and simple). */
   pargc_threads_lock();
+  blocking_wait_resumed(me);
   char *was_sp = me->blocked_sp;
   me->blocked = false;
   pargc_threads_unlock();
@@ -618,6 +726,131 @@ void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg)
   pargc_threads_unlock();
   __asm__ volatile("" : : "r"(&regs) : "memory");
   return result;
+}
+
+/* ---- GC_suspend_thread ---------------------------------------------------- */
+
+/* Javaxfc.h's suspension reuses the stop's signal and handler: the
+ * suspender makes the thread's suspend_count odd and sends the suspend
+ * signal; the handler (outside a stop) saves the context as for a stop,
+ * sets client_parked, acks on the stop's semaphore and waits for the
+ * count to change.  A stop skips a parked thread and scans it from its
+ * saved context; the restart leaves it parked.  GC_resume_thread makes
+ * the count even, clears client_parked and wakes the thread.  Both are
+ * done with the registry lock held, which a stop holds from its first
+ * signal to its restart: a suspension never starts or ends during a stop
+ * (a resume waits for the restart), and the handler never has both to
+ * serve.  Leftover posts on the semaphore are drained by the next stop. */
+
+/* How long the suspender keeps the collector's and allocator's locks
+ * while it waits for the thread to park.  A thread that can take the
+ * signal takes it before running another instruction of its own; one
+ * that has not answered by then has the signal blocked (an exiting
+ * thread handing its pages over) and may be waiting for one of those
+ * locks. */
+#define SUSPEND_HOLD_NS (10 * 1000 * 1000)
+
+/* Registry lock held; t was sent the suspend signal.  Wait for it to
+ * park, calling *release (once) after SUSPEND_HOLD_NS; a thread that
+ * vanished (exited unregistered) is dropped. */
+static void suspend_wait_parked(struct pargc_thread *t, void (**release)(void))
+{
+  uint64_t start = pargc_os_now_ns();
+  int rounds = 0;
+  while (!__atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE)) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += 10 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+      ts.tv_sec++;
+      ts.tv_nsec -= 1000000000;
+    }
+    if (sem_clockwait(&stop_ack_sem, CLOCK_MONOTONIC, &ts) == 0 || errno == EINTR)
+      continue;
+    if (*release && pargc_os_now_ns() - start >= SUSPEND_HOLD_NS) {
+      (*release)();
+      *release = NULL;
+    }
+    if (++rounds % 10 != 0)
+      continue;
+    if (stop_tgkill(t->tid, 0) != 0 && errno == ESRCH) {
+      t->gone = true; /* freed by the next stop's restart */
+      return;
+    }
+    if (rounds == 1000)
+      pargc_warn("thread %d has not answered GC_suspend_thread's signal %d for 10 s "
+                 "(is it blocked in that thread?)", (int)t->tid, sig_suspend);
+  }
+}
+
+void pargc_threads_suspend(pthread_t id, void (*release)(void))
+{
+  pargc_threads_init();
+  pargc_threads_lock();
+  struct pargc_thread *t = pargc_threads_find(id);
+  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  bool wait_self = false;
+  if (flag) {
+    *flag = true; /* a new thread stops as it registers */
+  } else if (t && !(suspend_count(t) & 1)) {
+    __atomic_store_n(&t->suspend_count, suspend_count(t) + 1, __ATOMIC_RELEASE);
+    if (t == pargc_threads_self) {
+      wait_self = true;
+    } else if (!t->blocked) {
+      if (stop_tgkill(t->tid, sig_suspend) == 0)
+        suspend_wait_parked(t, &release);
+      else
+        t->gone = true; /* exited unregistered */
+    }
+  }
+  pargc_threads_unlock();
+  if (release)
+    release();
+  if (wait_self)
+    pargc_threads_wait_while_suspended();
+}
+
+void pargc_threads_resume(pthread_t id)
+{
+  pargc_threads_init();
+  pargc_threads_lock();
+  struct pargc_thread *t = pargc_threads_find(id);
+  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  if (flag) {
+    *flag = false;
+  } else if (t && (suspend_count(t) & 1)) {
+    /* Not parked any more for the next stop, which signals it as usual,
+     * nor for the next suspension; a thread still in the handler takes
+     * either signal on its way out. */
+    __atomic_store_n(&t->client_parked, false, __ATOMIC_RELAXED);
+    __atomic_store_n(&t->suspend_count, suspend_count(t) + 1, __ATOMIC_RELEASE);
+    suspend_wake(t);
+  }
+  pargc_threads_unlock();
+}
+
+bool pargc_threads_is_suspended(pthread_t id)
+{
+  pargc_threads_init();
+  pargc_threads_lock();
+  struct pargc_thread *t = pargc_threads_find(id);
+  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  bool suspended = t ? (suspend_count(t) & 1) != 0 : flag && *flag;
+  pargc_threads_unlock();
+  return suspended;
+}
+
+static void *suspend_wait_self(void *me)
+{
+  suspend_wait_resumed(me);
+  return NULL;
+}
+
+void pargc_threads_wait_while_suspended(void)
+{
+  struct pargc_thread *me = pargc_threads_self;
+  if (me && (suspend_count(me) & 1))
+    pargc_threads_do_blocking(suspend_wait_self, me);
 }
 
 /* ---- fork --------------------------------------------------------------- */

@@ -48,6 +48,7 @@ struct finished_thread {
   struct finished_thread *next;
   pthread_t pthread;
   void *retval;
+  bool client_suspended; /* GC_suspend_thread: only recorded, as in Boehm GC */
 };
 static struct finished_thread *threads_finished;
 
@@ -253,6 +254,33 @@ static void threads_link(struct pargc_thread *t)
   pargc_threads_self = t;
 }
 
+struct pargc_thread *pargc_threads_find(pthread_t id)
+{
+  for (struct pargc_thread *t = pargc_threads_list; t; t = t->next)
+    if (!t->gone && pthread_equal(t->pthread, id))
+      return t;
+  return NULL;
+}
+
+bool *pargc_threads_unregistered_flag(pthread_t id)
+{
+  for (struct pargc_pending_start *ps = pargc_threads_pending; ps; ps = ps->next)
+    if (ps->id_known && pthread_equal(ps->pthread, id))
+      return &ps->client_suspended;
+  for (struct finished_thread *f = threads_finished; f; f = f->next)
+    if (pthread_equal(f->pthread, id))
+      return &f->client_suspended;
+  return NULL;
+}
+
+/* Parent and child each drop their reference to a pending start once
+ * done with it (see struct pargc_pending_start). */
+static void pending_release(struct pargc_pending_start *ps)
+{
+  if (__atomic_sub_fetch(&ps->refs, 1, __ATOMIC_ACQ_REL) == 0)
+    free(ps);
+}
+
 static bool threads_register(void *stack_base, bool automatic,
                              struct pargc_pending_start *pending)
 {
@@ -282,6 +310,8 @@ static bool threads_register(void *stack_base, bool automatic,
         break;
       }
     }
+    pending->linked = false;
+    t->suspend_count = pending->client_suspended; /* 1: suspended */
   }
   pargc_threads_unlock();
   pthread_setspecific(threads_exit_key, t);
@@ -421,13 +451,16 @@ static bool self_is_joinable(void)
  * finished_thread).  Called by the exiting thread, still registered. */
 static void threads_remember_result(void *retval)
 {
-  if (!retval || !self_is_joinable())
+  /* Kept for a NULL result too: GC_suspend_thread may name the thread
+   * until it is joined. */
+  if (!self_is_joinable())
     return;
   struct finished_thread *f = malloc(sizeof *f);
   if (!f)
     return;
   f->pthread = pthread_self();
   f->retval = retval;
+  f->client_suspended = false;
   pargc_threads_lock();
   f->next = threads_finished;
   threads_finished = f;
@@ -463,7 +496,8 @@ static void *threads_trampoline(void *p)
   void *(*start)(void *) = ps->start;
   void *volatile arg = ps->arg; /* on our stack before `ps` stops being a root */
   threads_register(NULL, true, ps);
-  free(ps);
+  pending_release(ps);
+  pargc_threads_wait_while_suspended(); /* GC_suspend_thread came first */
   void *result = start(arg);
   threads_remember_result(result);
   pargc_threads_unregister_self();
@@ -479,6 +513,10 @@ PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
     return EAGAIN;
   ps->start = start;
   ps->arg = arg;
+  ps->id_known = false;
+  ps->linked = true;
+  ps->client_suspended = false;
+  ps->refs = 2;
   /* Called by the stopper while the world is stopped (unwise: glibc may
    * need a lock a stopped thread holds), it must not deadlock on our own
    * lock; the thread registers once the world restarts. */
@@ -490,7 +528,19 @@ PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   if (!held)
     pargc_threads_unlock();
   int e = pargc_real_pthread_create(thread, attr, threads_trampoline, ps);
-  if (e) {
+  if (e == 0) {
+    /* The child may not have registered yet: let GC_suspend_thread find
+     * it by the id the caller is about to get. */
+    if (!held)
+      pargc_threads_lock();
+    if (ps->linked) {
+      ps->pthread = *thread;
+      ps->id_known = true;
+    }
+    if (!held)
+      pargc_threads_unlock();
+    pending_release(ps);
+  } else {
     if (!held)
       pargc_threads_lock();
     for (struct pargc_pending_start **q = &pargc_threads_pending; *q;

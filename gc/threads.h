@@ -101,6 +101,31 @@ void pargc_threads_fork_prepare(void);
 void pargc_threads_fork_parent(void);
 void pargc_threads_fork_child(void);
 
+/* Boehm's javaxfc.h thread suspension.  pargc_threads_suspend stops the
+ * registered thread `id` until pargc_threads_resume(id); collections scan
+ * it as stopped and do not restart it.  The caller holds the collector's
+ * lock and the allocator's (pargc_alloc_lock_all), so that the thread is
+ * never suspended holding one of them; `release` drops them and is called
+ * exactly once, as soon as the thread is suspended (or sooner if it is
+ * slow to answer: it may wait for one of them with the suspend signal
+ * blocked, on its way out).  As in Boehm GC 8.2: a thread in a blocking
+ * section (GC_do_blocking, pthread_join) is only marked, and stops when it
+ * leaves the section; the calling thread waits, in a blocking section,
+ * until another thread resumes it; a finished thread not yet joined and a
+ * new thread not yet registered are marked (the latter stops as it
+ * registers).  Suspending twice and resuming a thread that is not
+ * suspended change nothing: suspensions do not nest. */
+void pargc_threads_suspend(pthread_t id, void (*release)(void));
+void pargc_threads_resume(pthread_t id);
+bool pargc_threads_is_suspended(pthread_t id);
+
+/* Boehm's GC_set_on_thread_event: called by the stopper with the thread
+ * registry lock held, after the suspend signal went to a thread (event
+ * PARGC_THREAD_EV_SUSPENDED) and after the restart signal did
+ * (..._UNSUSPENDED), with the thread's pthread_t.  NULL: none. */
+enum { PARGC_THREAD_EV_SUSPENDED = 10, PARGC_THREAD_EV_UNSUSPENDED = 11 };
+extern void (*pargc_threads_event_fn)(int event, void *thread);
+
 /* The signal that stops a thread (PARGC_SIG_SUSPEND; valid after init). */
 int pargc_threads_suspend_signal(void);
 

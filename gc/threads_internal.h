@@ -44,7 +44,13 @@
  *   - while the world is stopped and the thread was signalled and acked
  *     (acked_epoch == the stop's epoch), stop_sp and regs hold its stack
  *     pointer (red zone included) and its registers, and stop_alt_hi
- *     says whether stop_sp is on its alternate signal stack. */
+ *     says whether stop_sp is on its alternate signal stack;
+ *   - while client_parked, the same three fields hold what they would
+ *     after a stop: the thread is suspended by GC_suspend_thread and runs
+ *     nothing, and a stop neither signals nor restarts it;
+ *   - client_parked implies an odd suspend_count, and only a thread that
+ *     is not `blocked` parks (a blocked one waits when it leaves its
+ *     blocking section, still blocked). */
 struct pargc_thread {
   struct pargc_thread *next;
   pthread_t pthread;
@@ -66,6 +72,15 @@ struct pargc_thread {
   char *blocked_sp;
   /* Made by pargc's pthread_create trampoline (vs. GC_register_my_thread). */
   bool auto_registered;
+  /* GC_suspend_thread (stop.c).  suspend_count: odd from
+   * GC_suspend_thread to GC_resume_thread, each of which adds one, under
+   * the registry lock; the suspended thread waits for it to change (a
+   * futex word), so a resume followed at once by a new suspension still
+   * lets it out of the handler to take the new signal.  client_parked:
+   * set by the thread once it has saved its registers and stack pointer
+   * and waits; cleared by GC_resume_thread (lock held). */
+  int suspend_count;
+  bool client_parked;
 };
 
 /* A thread made by pargc's pthread_create that has not registered yet.
@@ -76,6 +91,14 @@ struct pargc_pending_start {
   struct pargc_pending_start *next;
   void *(*start)(void *);
   void *arg;
+  /* GC_suspend_thread may name the child before it has registered: its
+   * pthread_t is filled in (id_known) once pthread_create returns, if the
+   * child is still on the list (linked), and the child takes
+   * client_suspended over when it registers.  Registry lock.  Parent and
+   * child each hold one of `refs`; the last to drop it frees the entry. */
+  pthread_t pthread;
+  bool id_known, linked, client_suspended;
+  int refs;
 };
 
 extern pthread_mutex_t pargc_threads_lock_;
@@ -107,6 +130,15 @@ int pargc_stop_restart_signal(void);
 void pargc_threads_after_fork_child(void);
 /* threads.c: fill `t` for the calling thread (stack, TLS, ids). */
 void pargc_threads_describe_self(struct pargc_thread *t, void *stack_base);
+/* threads.c, registry lock held: the registered thread `id` (NULL if
+ * none), and, for GC_suspend_thread & co., the suspension flag of a thread
+ * that is not registered but known -- a child of pthread_create not yet
+ * registered, or a finished thread not yet joined (NULL if neither). */
+struct pargc_thread *pargc_threads_find(pthread_t id);
+bool *pargc_threads_unregistered_flag(pthread_t id);
+/* stop.c: wait while GC_suspend_thread has the calling (registered)
+ * thread suspended, in a blocking section. */
+void pargc_threads_wait_while_suspended(void);
 /* The current stack pointer of the caller (approximately: the frame of a
  * non-inlined helper, so everything the caller has pushed lies above). */
 char *pargc_threads_current_sp(void);

@@ -24,8 +24,10 @@ GC_API void GC_CALL GC_finalize_all(void);
 #ifndef GC_SUSPEND_THREAD_ID
 #define GC_SUSPEND_THREAD_ID void *
 #endif
-/* Stop a registered thread until GC_resume_thread (not the caller);
- * collections still scan it. */
+/* Stop a registered thread until GC_resume_thread; collections still
+ * scan it and leave it stopped.  A thread in GC_do_blocking stops when it
+ * leaves it; the calling thread waits until another one resumes it.  No
+ * count: one GC_resume_thread undoes any number of suspensions. */
 GC_API void GC_CALL GC_suspend_thread(GC_SUSPEND_THREAD_ID thread);
 GC_API void GC_CALL GC_resume_thread(GC_SUSPEND_THREAD_ID thread);
 /* Nonzero if the thread is suspended by GC_suspend_thread. */

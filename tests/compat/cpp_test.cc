@@ -1,6 +1,6 @@
 // cpp_test.cc: gc_cpp.h and gc_allocator.h with STL containers.
 //  - classes derived from gc are collected; gc_cleanup destructors run as
-//    finalizers; delete works on them;
+//    finalizers; delete works on them, and counts as an explicit free;
 //  - new (GC), new (NoGC), new (PointerFreeGC), new (UseGC, fn, data);
 //  - std::vector, std::list, std::map, std::deque with gc_allocator keep
 //    GC objects they hold alive, and their storage is collectable;
@@ -79,6 +79,11 @@ int main() {
   Leaf *c = new (NoGC) Leaf(3);
   CHECK(GC_base(c) != 0);
   delete c;
+  // delete frees explicitly (GC_FREE), counted as Boehm GC's test_cpp
+  // checks.
+  size_t freed = GC_get_expl_freed_bytes_since_gc();
+  delete new Leaf(4);
+  CHECK(GC_get_expl_freed_bytes_since_gc() >= freed + sizeof(Leaf));
   double *pf = new (PointerFreeGC) double[100];
   CHECK(GC_base(pf) != 0);
   int *arr = new (UseGC) int[10];

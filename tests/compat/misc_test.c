@@ -5,6 +5,8 @@
  *  - GC_add_roots / GC_remove_roots on memory the collector does not own;
  *  - hooks (oom, warn, abort) can be set and read back;
  *  - stubborn and dirty-bit calls are accepted and keep data;
+ *  - GC_get_expl_freed_bytes_since_gc counts GC_FREE and the free inside
+ *    a moving GC_REALLOC, and starts again from 0 at each collection;
  *  - incremental mode: GC_enable_incremental, GC_collect_a_little and
  *    friends work and do not lose reachable data. */
 #include <gc.h>
@@ -83,8 +85,35 @@ static COMPAT_NOINLINE void fill_area(void **area, int n) {
   }
 }
 
+/* Explicit frees are counted (each at least the size asked for) until
+ * the next collection. */
+static void test_expl_freed(void) {
+  enum { N = 200, SIZE = 40 };
+  GC_gcollect();
+  size_t before = GC_get_expl_freed_bytes_since_gc();
+  for (int i = 0; i < N; i++) GC_FREE(GC_MALLOC(SIZE));
+  for (int i = 0; i < N; i++) GC_FREE(GC_MALLOC_ATOMIC(SIZE));
+  size_t after = GC_get_expl_freed_bytes_since_gc();
+  CHECK(after >= before + 2 * N * SIZE);
+  struct GC_prof_stats_s st;
+  CHECK_EQ(GC_get_prof_stats(&st, sizeof st), sizeof st);
+  CHECK_EQ(st.expl_freed_bytes_since_gc, after);
+  void *big = GC_MALLOC(100000); /* beyond the small sizes of both */
+  GC_FREE(big);
+  CHECK(GC_get_expl_freed_bytes_since_gc() >= after + 100000);
+  after = GC_get_expl_freed_bytes_since_gc();
+  char *r = (char *)GC_MALLOC(SIZE);
+  char *moved = (char *)GC_REALLOC(r, 64 * SIZE); /* frees r */
+  CHECK(moved != 0);
+  CHECK(GC_get_expl_freed_bytes_since_gc() >= after + SIZE);
+  GC_gcollect();
+  CHECK_EQ(GC_get_expl_freed_bytes_since_gc(), 0);
+  GC_FREE(moved);
+}
+
 int main(void) {
   GC_INIT();
+  test_expl_freed();
   test_settings();
 
   /* Disabling nests. */

@@ -5,7 +5,12 @@
  *  - many threads allocating and collecting at once keep their data;
  *  - a thread registered by hand (GC_register_my_thread) is scanned;
  *  - GC_call_with_alloc_lock, GC_do_blocking, GC_call_with_gc_active,
- *    GC_get_stack_base, GC_call_with_stack_base, GC_get_my_stackbottom.
+ *    GC_get_stack_base, GC_call_with_stack_base, GC_get_my_stackbottom;
+ *  - javaxfc.h's thread suspension: a suspended thread makes no progress,
+ *    also across collections, which still scan its stack; it runs again
+ *    once resumed; a new thread, a thread in GC_do_blocking, a finished
+ *    one and the calling thread itself can be suspended;
+ *  - the thread events (GC_set_on_thread_event) of a collection.
  * Boehm GC requires GC_THREADS (and so the redirects) in programs that
  * create threads, and declares the thread calls only then, so the
  * threaded parts are compiled only in the GC_THREADS variants.  (pargc
@@ -13,8 +18,10 @@
  * feature and is tested with pargc, not here.) */
 #define _GNU_SOURCE 1
 #include <gc.h>
+#include <gc/javaxfc.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 #include "compat.h"
 
 #define THREADS 4
@@ -96,6 +103,180 @@ static int real_pthread_join(pthread_t t, void **res) {
 }
 #endif
 
+#ifdef GC_THREADS
+/* ---- thread suspension (javaxfc.h) ---- */
+
+static void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+static long load_long(long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static void store_long(long *p, long v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+
+/* Wait up to 5 s for *p to differ from old; its last value. */
+static long wait_change(long *p, long old) {
+  for (int i = 0; i < 5000 && load_long(p) == old; i++) sleep_ms(1);
+  return load_long(p);
+}
+
+/* A thread that keeps a list only on its own stack and counts its turns,
+ * allocating on each (so a suspension may find it in the allocator). */
+struct spinner {
+  long turns, stop;
+};
+static void *spin(void *arg) {
+  struct spinner *s = (struct spinner *)arg;
+  struct node *head = 0;
+  for (int i = 0; i < NODES; i++) {
+    struct node *n = (struct node *)GC_MALLOC(sizeof *n);
+    n->next = head;
+    n->value = i;
+    head = n;
+  }
+  while (!load_long(&s->stop)) {
+    void *p = GC_MALLOC(16);
+    __asm__ __volatile__("" : : "r"(p) : "memory");
+    __atomic_fetch_add(&s->turns, 1, __ATOMIC_RELEASE);
+  }
+  intptr_t bad = 0, i = NODES - 1;
+  for (struct node *n = head; n; n = n->next, i--) bad += n->value != i;
+  return (void *)(bad + (i != -1));
+}
+
+/* Allocate and fill what a list freed by mistake would be reused for. */
+static COMPAT_NOINLINE void churn(void) {
+  for (int i = 0; i < NODES * 20; i++) {
+    struct node *n = (struct node *)GC_MALLOC(sizeof *n);
+    n->next = 0;
+    n->value = -1;
+  }
+}
+
+/* Suspend a running thread: it stops, stays stopped across collections
+ * (which keep what only its stack references), and runs again once
+ * resumed.  `fresh`: suspend it right after pthread_create. */
+static void test_suspend_running(int fresh) {
+  struct spinner s = {0, 0};
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, 0, spin, &s), 0);
+  if (!fresh) {
+    wait_change(&s.turns, 0);
+    CHECK(!GC_is_thread_suspended(t));
+  }
+  GC_suspend_thread(t);
+  CHECK(GC_is_thread_suspended(t));
+  long before = load_long(&s.turns);
+  sleep_ms(30);
+  CHECK_EQ(load_long(&s.turns), before);
+  for (int i = 0; i < 3; i++) {
+    compat_wipe_stack();
+    GC_gcollect();
+    churn();
+  }
+  CHECK_EQ(load_long(&s.turns), before);
+  CHECK(GC_is_thread_suspended(t));
+  GC_suspend_thread(t); /* already suspended: nothing changes */
+  GC_resume_thread(t);
+  CHECK(!GC_is_thread_suspended(t));
+  GC_resume_thread(t); /* not suspended: nothing happens */
+  CHECK(wait_change(&s.turns, before) != before);
+  store_long(&s.stop, 1);
+  void *bad = (void *)1;
+  CHECK_EQ(pthread_join(t, &bad), 0);
+  CHECK_EQ((intptr_t)bad, 0);
+}
+
+/* A thread in GC_do_blocking is only marked suspended; it stops when it
+ * leaves the blocking section. */
+static long blocking_release, blocking_left;
+static void *GC_CALLBACK blocking_wait(void *arg) {
+  store_long((long *)arg, 1);
+  while (!load_long(&blocking_release)) sleep_ms(1);
+  return 0;
+}
+static void *blocking_thread(void *arg) {
+  GC_do_blocking(blocking_wait, arg);
+  store_long(&blocking_left, 1);
+  return 0;
+}
+static void test_suspend_blocked(void) {
+  long inside = 0;
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, 0, blocking_thread, &inside), 0);
+  wait_change(&inside, 0);
+  GC_suspend_thread(t);
+  CHECK(GC_is_thread_suspended(t));
+  store_long(&blocking_release, 1);
+  sleep_ms(30);
+  GC_gcollect();
+  CHECK_EQ(load_long(&blocking_left), 0);
+  GC_resume_thread(t);
+  CHECK_EQ(wait_change(&blocking_left, 0), 1);
+  CHECK_EQ(pthread_join(t, 0), 0);
+}
+
+/* A finished thread not yet joined can be marked suspended, as Boehm
+ * GC's own test does; the calling thread suspends itself until another
+ * thread resumes it. */
+static void *finish_now(void *arg) {
+  store_long((long *)arg, 1);
+  return 0;
+}
+static long self_stage;
+static void *suspend_self(void *arg) {
+  (void)arg;
+  store_long(&self_stage, 1);
+  GC_suspend_thread(pthread_self());
+  store_long(&self_stage, 2);
+  return 0;
+}
+static void test_suspend_other_states(void) {
+  long ran = 0;
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, 0, finish_now, &ran), 0);
+  wait_change(&ran, 0);
+  sleep_ms(20); /* let it finish */
+  GC_suspend_thread(t);
+  CHECK(GC_is_thread_suspended(t));
+  GC_resume_thread(t);
+  CHECK(!GC_is_thread_suspended(t));
+  CHECK_EQ(pthread_join(t, 0), 0);
+
+  CHECK_EQ(pthread_create(&t, 0, suspend_self, 0), 0);
+  for (int i = 0; i < 5000 && !GC_is_thread_suspended(t); i++) sleep_ms(1);
+  CHECK(GC_is_thread_suspended(t));
+  sleep_ms(20);
+  CHECK_EQ(load_long(&self_stage), 1);
+  GC_resume_thread(t);
+  CHECK_EQ(wait_change(&self_stage, 1), 2);
+  CHECK_EQ(pthread_join(t, 0), 0);
+}
+
+/* Thread events: a collection reports each thread it stops and restarts. */
+static long thread_events[2];
+static void GC_CALLBACK on_thread_event(GC_EventType e, void *id) {
+  (void)id;
+  if (e == GC_EVENT_THREAD_SUSPENDED) __atomic_fetch_add(&thread_events[0], 1, __ATOMIC_RELAXED);
+  if (e == GC_EVENT_THREAD_UNSUSPENDED) __atomic_fetch_add(&thread_events[1], 1, __ATOMIC_RELAXED);
+}
+static void test_thread_events(void) {
+  struct spinner s = {0, 0};
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, 0, spin, &s), 0);
+  wait_change(&s.turns, 0);
+  GC_set_on_thread_event(on_thread_event);
+  CHECK(GC_get_on_thread_event() == on_thread_event);
+  GC_gcollect();
+  GC_set_on_thread_event(0);
+  CHECK(load_long(&thread_events[0]) > 0);
+  CHECK(load_long(&thread_events[1]) > 0);
+  store_long(&s.stop, 1);
+  CHECK_EQ(pthread_join(t, 0), 0);
+}
+#endif
+
 int main(void) {
   GC_INIT();
 #ifdef GC_THREADS
@@ -138,6 +319,12 @@ int main(void) {
   CHECK(GC_get_parallel() >= 0);
   GC_alloc_lock();
   GC_alloc_unlock();
+
+  test_suspend_running(0);
+  test_suspend_running(1);
+  test_suspend_blocked();
+  test_suspend_other_states();
+  test_thread_events();
 #endif
   return CHECK_SUMMARY();
 }
