@@ -23,6 +23,22 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
 fi
 
+# The test suite also runs real Boehm GC clients, unchanged, on libpargc
+# (tests/compat/guile_test.sh, w3m_test.sh); each is skipped where its
+# program is missing, so installing them is worth a try, not a must.
+if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
+  clients=""
+  for p in guile-3.0 w3m; do
+    dpkg -s "$p" >/dev/null 2>&1 || clients="$clients $p"
+  done
+  if [ -n "$clients" ]; then
+    echo "quickstart: installing Boehm GC clients for the tests:$clients"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $clients ||
+      { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $clients; } ||
+      echo "quickstart: could not install$clients; their tests will be skipped"
+  fi
+fi
+
 jobs=$(nproc 2>/dev/null || echo 2)
 [ -x configure ] || ./autogen.sh
 mkdir -p build

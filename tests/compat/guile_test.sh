@@ -1,6 +1,6 @@
 #!/bin/sh
 # A real client, unchanged: Debian's Guile 3 with libpargc loaded in place
-# of Boehm GC's libgc.so.1.  Each script in tests/compat/guile/ runs once
+# of Boehm GC's libgc.so.1, through pargc-run.  Each script in tests/compat/guile/ runs once
 # on the system's libgc (its output is the reference) and then
 # GUILE_TEST_RUNS times (default 3) on libpargc in the default mode and
 # in concurrent mode; every output must equal the reference.  Skipped
@@ -8,7 +8,7 @@
 # libgc.so.1.
 set -u
 src=${top_srcdir:-.}/tests/compat/guile
-lib=${top_builddir:-.}/.libs/libpargc.so.0
+top=${top_builddir:-.}
 runs=${GUILE_TEST_RUNS:-3}
 
 guile=$(command -v guile-3.0 || command -v guile || true)
@@ -20,15 +20,14 @@ if ! ldd "$guile" 2>/dev/null | grep -q 'libgc\.so\.1'; then
   echo "SKIP: $guile is not linked with libgc.so.1"
   exit 77
 fi
-if [ ! -f "$lib" ]; then
-  echo "FAIL: $lib not built"
+if [ ! -e "$top/libgc-compat/libgc.so.1" ] || [ ! -x "$top/pargc-run" ]; then
+  echo "FAIL: $top/pargc-run or $top/libgc-compat/ not built"
   exit 1
 fi
 
 tmp=${TMPDIR:-/tmp}/pargc_guile.$$
-mkdir -p "$tmp/lib" "$tmp/cache"
+mkdir -p "$tmp/cache"
 trap 'rm -rf "$tmp"' EXIT INT TERM
-ln -s "$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")" "$tmp/lib/libgc.so.1"
 # Compiled once (on the reference run), in a cache of our own.
 export XDG_CACHE_HOME="$tmp/cache"
 passed=0 failed=0
@@ -44,7 +43,8 @@ for script in "$src"/*.scm; do
   for mode in stop concurrent; do
     i=1 bad=$failed
     while [ "$i" -le "$runs" ]; do
-      if LD_LIBRARY_PATH="$tmp/lib" PARGC_MODE=$mode timeout 300 "$guile" "$script" \
+      if PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode \
+          timeout 300 "$top/pargc-run" "$guile" "$script" \
           >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/ref" "$tmp/out"; then
         passed=$((passed + 1))
       else

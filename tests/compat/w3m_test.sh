@@ -1,0 +1,69 @@
+#!/bin/sh
+# A real client, unchanged: Debian's w3m (linked with libgc.so.1) renders
+# a generated page -- about 4 MB of nested tables, lists and long
+# paragraphs, so that it collects many times -- on Debian's libgc (the
+# reference) and then through pargc-run, in the default mode and in
+# concurrent mode; every rendering must equal the reference.  Skipped
+# (exit 77) where w3m is not installed or not linked with libgc.so.1.
+set -u
+top=${top_builddir:-.}
+w3m=$(command -v w3m || true)
+if [ -z "$w3m" ]; then
+  echo "SKIP: w3m is not installed"
+  exit 77
+fi
+if ! ldd "$w3m" 2>/dev/null | grep -q 'libgc\.so\.1'; then
+  echo "SKIP: $w3m is not linked with libgc.so.1"
+  exit 77
+fi
+if [ ! -e "$top/libgc-compat/libgc.so.1" ] || [ ! -x "$top/pargc-run" ]; then
+  echo "FAIL: $top/pargc-run or $top/libgc-compat/ not built"
+  exit 1
+fi
+tmp=${TMPDIR:-/tmp}/pargc_w3m.$$
+mkdir -p "$tmp"
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+awk 'BEGIN {
+  print "<html><head><title>pargc w3m test</title></head><body>"
+  for (s = 0; s < 60; s++) {
+    printf "<h2>Section %d</h2>\n<table border=1>\n", s
+    for (r = 0; r < 40; r++) {
+      printf "<tr>"
+      for (c = 0; c < 6; c++)
+        printf "<td>cell %d.%d.%d <b>%x</b> <a href=\"#s%d\">link</a></td>", s, r, c, s * r * 31 + c, c
+      print "</tr>"
+    }
+    print "</table>\n<ul>"
+    for (i = 0; i < 30; i++)
+      printf "<li>item %d of section %d <i>%s</i></li>\n", i, s, substr("abcdefghijklmnopqrstuvwxyz", 1 + i % 26)
+    printf "</ul>\n<p>"
+    for (w = 0; w < 400; w++)
+      printf "word%d ", (w * 7919 + s) % 1000
+    print "</p>"
+  }
+  print "</body></html>"
+}' >"$tmp/page.html"
+
+if ! timeout 300 "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" >"$tmp/ref" 2>"$tmp/err"; then
+  echo "FAIL: w3m does not run on the system's libgc:"
+  tail -5 "$tmp/err"
+  exit 1
+fi
+passed=0 failed=0
+for mode in stop concurrent; do
+  if PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_STATS_FILE=$tmp/stats \
+      timeout 300 "$top/pargc-run" "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" \
+      >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/ref" "$tmp/out" && [ -s "$tmp/stats" ]; then
+    passed=$((passed + 1))
+    echo "ok: $mode mode: $(wc -l <"$tmp/out") lines as on libgc, $(wc -l <"$tmp/stats") collections"
+  else
+    echo "FAIL: $mode mode:"
+    diff "$tmp/ref" "$tmp/out" | head -5
+    tail -5 "$tmp/err"
+    failed=$((failed + 1))
+  fi
+  rm -f "$tmp/stats"
+done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
