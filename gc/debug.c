@@ -2,15 +2,19 @@
  * (GC_set_find_leak, GC_FIND_LEAK).
  *
  * A debug object is an ordinary object with a header in front of what the
- * client sees and a canary word behind it:
+ * client sees, a canary word behind it and, in the slot's last two words,
+ * a copy of what identifies it:
  *
- *   base: [file][line][size][base ^ DBG_MAGIC] user bytes ... [DBG_TRAILER]
+ *   base: [file][line][size][base ^ DBG_MAGIC] user bytes [DBG_TRAILER] ... [size][base ^ DBG_TAIL_MAGIC]
  *                                             ^ returned pointer
  *
  * (GC_debug_header_size = 4 words, as Boehm GC's on 64-bit Linux.)  The
- * header is checked by GC_debug_free (double free, smashed trailer) and,
- * at every collection once debug objects exist, for every live debug
- * object: an overwritten trailer is reported with the allocation site.
+ * object is checked by GC_debug_free (double free, smashed object) and,
+ * at every collection once debug objects exist, every live debug object
+ * is: an overwritten trailer is reported with the allocation site.  The
+ * tail keeps an object recognisable when an underrun has overwritten its
+ * header, which is then reported too (without a site: it was in the
+ * header).
  *
  * Leak detection: with GC_find_leak set, each collection lists the
  * unreachable objects that were never freed (file:line for debug objects)
@@ -37,6 +41,7 @@
 #define DBG_HDR (DBG_WORDS * sizeof(GC_word))
 #define DBG_MAGIC ((GC_word)0x5eed0bad0c0ffee1ull)
 #define DBG_TRAILER ((GC_word)0xdeadbeefcafef00dull)
+#define DBG_TAIL_MAGIC ((GC_word)0x7a11ed0bca5eb0b5ull)
 
 const size_t GC_debug_header_size = DBG_HDR;
 int GC_find_leak;
@@ -53,17 +58,59 @@ struct dbg_hdr {
   GC_word check;
 };
 
-static bool is_debug_base(uintptr_t base, size_t slot_size)
+struct dbg_tail {
+  GC_word size;
+  GC_word check;
+};
+
+/* Fixed overhead: header, trailer, the tail and up to a word of padding
+ * between the trailer (right after the user bytes) and the tail (on a
+ * word boundary at the slot's end). */
+#define DBG_EXTRA (DBG_HDR + sizeof(GC_word) + sizeof(struct dbg_tail) + sizeof(GC_word))
+
+static struct dbg_tail *tail_of(uintptr_t base, size_t slot_size)
 {
-  const struct dbg_hdr *h = (const struct dbg_hdr *)base;
-  return slot_size >= DBG_HDR + sizeof(GC_word) && h->check == (base ^ DBG_MAGIC) &&
-         h->size <= slot_size - DBG_HDR - sizeof(GC_word);
+  return (struct dbg_tail *)((base + slot_size - sizeof(struct dbg_tail)) &
+                             ~(uintptr_t)(sizeof(GC_word) - 1));
 }
 
-/* Address of the first smashed trailer byte, or 0. */
-static uintptr_t smashed_at(uintptr_t base)
+static bool header_intact(uintptr_t base, size_t slot_size)
 {
   const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  return h->check == (base ^ DBG_MAGIC) && h->size <= slot_size - DBG_EXTRA;
+}
+
+static bool tail_intact(uintptr_t base, size_t slot_size)
+{
+  const struct dbg_tail *t = tail_of(base, slot_size);
+  return t->check == (base ^ DBG_TAIL_MAGIC) && t->size <= slot_size - DBG_EXTRA;
+}
+
+/* Is the object at base (slot_size bytes) a debug object?  Either copy of
+ * its identity will do: an underrun smashes the header, an overrun past
+ * the trailer may reach the tail. */
+static bool is_debug_base(uintptr_t base, size_t slot_size)
+{
+  return slot_size >= DBG_EXTRA && (header_intact(base, slot_size) || tail_intact(base, slot_size));
+}
+
+/* The user size of debug object base, from whichever copy is intact. */
+static size_t debug_user_size(uintptr_t base, size_t slot_size)
+{
+  if (header_intact(base, slot_size))
+    return ((const struct dbg_hdr *)base)->size;
+  return tail_of(base, slot_size)->size;
+}
+
+/* Address of the first byte of smashed debug information (the header's
+ * identity, then the trailer), or 0. */
+static uintptr_t smashed_at(uintptr_t base, size_t slot_size)
+{
+  const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  if (!header_intact(base, slot_size)) {
+    size_t lb = tail_of(base, slot_size)->size;
+    return h->size != lb ? (uintptr_t)&h->size : (uintptr_t)&h->check;
+  }
   GC_word t;
   memcpy(&t, (const char *)base + DBG_HDR + h->size, sizeof t);
   if (t == DBG_TRAILER)
@@ -74,6 +121,13 @@ static uintptr_t smashed_at(uintptr_t base)
   while (i < sizeof t && a[i] == b[i])
     i++;
   return base + DBG_HDR + h->size + i;
+}
+
+/* The page holding base (a heap object's start): its slot size. */
+static size_t slot_size_of(uintptr_t base)
+{
+  struct pargc_page *pg;
+  return pargc_pagemap_object(base, &pg) < 0 ? 0 : pg->size;
 }
 
 static void *store_debug(void *base, size_t lb, const char *s, int i)
@@ -87,13 +141,16 @@ static void *store_debug(void *base, size_t lb, const char *s, int i)
   h->check = (GC_word)base ^ DBG_MAGIC;
   GC_word t = DBG_TRAILER;
   memcpy((char *)base + DBG_HDR + lb, &t, sizeof t);
+  struct dbg_tail *tail = tail_of((uintptr_t)base, slot_size_of((uintptr_t)base));
+  tail->size = lb;
+  tail->check = (GC_word)base ^ DBG_TAIL_MAGIC;
   atomic_store_explicit(&debug_objects_seen, 1, memory_order_relaxed);
   return (char *)base + DBG_HDR;
 }
 
 static size_t debug_size(size_t lb)
 {
-  return lb > SIZE_MAX - DBG_HDR - sizeof(GC_word) ? SIZE_MAX : lb + DBG_HDR + sizeof(GC_word);
+  return lb > SIZE_MAX - DBG_EXTRA ? SIZE_MAX : lb + DBG_EXTRA;
 }
 
 static void *debug_alloc(size_t lb, unsigned kind, const char *s, int i)
@@ -176,12 +233,17 @@ static uintptr_t debug_base_of(void *p, const char *who, bool *plain)
 
 static void check_smashed(uintptr_t base, const char *who)
 {
-  uintptr_t at = smashed_at(base);
-  if (at) {
-    const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  size_t slot = slot_size_of(base);
+  uintptr_t at = smashed_at(base, slot);
+  if (!at)
+    return;
+  const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  if (header_intact(base, slot))
     report("%s: found smashed location at %p in object %p (%s:%ld, sz=%lu)\n", who, (void *)at,
            (void *)(base + DBG_HDR), h->file, (long)h->line, (unsigned long)h->size);
-  }
+  else
+    report("%s: found smashed location at %p in object %p (debug header smashed, sz=%lu)\n", who,
+           (void *)at, (void *)(base + DBG_HDR), (unsigned long)debug_user_size(base, slot));
 }
 
 void GC_debug_free(void *p)
@@ -221,7 +283,7 @@ void *GC_debug_realloc(void *p, size_t lb, GC_EXTRA_PARAMS)
   void *q = debug_alloc(lb, pg->kind, s, i);
   if (!q)
     return NULL;
-  size_t old = ((const struct dbg_hdr *)base)->size;
+  size_t old = debug_user_size(base, pg->size);
   memcpy(q, p, old < lb ? old : lb);
   GC_free((void *)base);
   return q;
@@ -352,9 +414,10 @@ static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
   r->at = at;
   if (is_debug_base(base, slot)) {
     const struct dbg_hdr *h = (const struct dbg_hdr *)base;
-    r->file = h->file;
-    r->line = (long)h->line;
-    r->size = h->size;
+    bool site = header_intact(base, slot);
+    r->file = site ? h->file : NULL;
+    r->line = site ? (long)h->line : 0;
+    r->size = debug_user_size(base, slot);
     r->user = base + DBG_HDR;
   } else {
     r->file = NULL;
@@ -379,7 +442,7 @@ static void debug_after_mark(void)
       uintptr_t base = pargc_page_object_addr(pg, i);
       if (marked) {
         if (smash && is_debug_base(base, pg->size)) {
-          uintptr_t at = smashed_at(base);
+          uintptr_t at = smashed_at(base, pg->size);
           if (at)
             add_report(false, base, pg->size, at);
         }
@@ -417,9 +480,12 @@ void pargc_debug_after_collection(void)
       report("%p (%s:%ld, sz=%zu)\n", (void *)r->user, r->file, r->line, r->size);
     else if (r->leak)
       report("%p (no debugging info, sz=%zu)\n", (void *)r->user, r->size);
-    else
+    else if (r->file)
       report("GC_check_heap: found smashed location at %p in object %p (%s:%ld, sz=%zu)\n",
              (void *)r->at, (void *)r->user, r->file, r->line, r->size);
+    else
+      report("GC_check_heap: found smashed location at %p in object %p (debug header smashed, "
+             "sz=%zu)\n", (void *)r->at, (void *)r->user, r->size);
   }
   if (lost)
     report("(%zu more reports dropped)\n", lost);

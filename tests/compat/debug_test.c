@@ -1,7 +1,10 @@
 /* debug_test.c: debug allocation (GC_debug_*, and the GC_MALLOC macros
  * under GC_DEBUG) reports misuse with the allocation site:
  *  - writing past the end of an object is reported as a smashed object
- *    when it is freed, naming the file and line that allocated it;
+ *    when it is freed, naming the file and line that allocated it, and
+ *    at the next collection while it is still reachable;
+ *  - so is writing just before it, into its debug header (an underrun):
+ *    when it is freed and at the next collection;
  *  - freeing an object twice is reported, and the program goes on;
  *  - debug objects behave as ordinary ones otherwise (contents, GC_base
  *    giving the start of the header, finalizers see the user pointer).
@@ -29,6 +32,39 @@ static void smash_child(void) {
   char *p = (char *)GC_debug_malloc(16, SMASH_FILE, SMASH_LINE);
   poke(p, 16); /* one past the end: into the trailer */
   GC_debug_free(p);
+  printf("child still running\n");
+}
+
+/* Write the byte just before p: into the debug header's last word. */
+static COMPAT_NOINLINE void poke_before(char *p) {
+  __asm__ __volatile__("" : "+r"(p));
+  p[-1] = 'x';
+}
+
+static void underrun_free_child(void) {
+  GC_INIT();
+  char *p = (char *)GC_debug_malloc(16, SMASH_FILE, SMASH_LINE);
+  poke_before(p);
+  GC_debug_free(p);
+  printf("child still running\n");
+}
+
+/* Reachable from here while the collection runs. */
+static char *volatile kept;
+
+static void underrun_collect_child(void) {
+  GC_INIT();
+  kept = (char *)GC_debug_malloc(40, SMASH_FILE, SMASH_LINE);
+  poke_before(kept);
+  GC_gcollect();
+  printf("child still running\n");
+}
+
+static void overrun_collect_child(void) {
+  GC_INIT();
+  kept = (char *)GC_debug_malloc(40, SMASH_FILE, SMASH_LINE);
+  poke(kept, 40);
+  GC_gcollect();
   printf("child still running\n");
 }
 
@@ -76,6 +112,21 @@ int main(void) {
   CHECK(contains(out, site));
   CHECK(contains(out, "child still running"));
   if (!contains(out, site)) fprintf(stderr, "expected %s in:\n%s\n", site, out);
+
+  /* An underrun: the header may be gone, the allocation site with it, so
+   * only the report is required. */
+  CHECK_EQ(check_capture(underrun_free_child, out, sizeof out), 0);
+  CHECK(contains_ci(out, "smash"));
+  CHECK(contains(out, "child still running"));
+  if (!contains_ci(out, "smash")) fprintf(stderr, "underrun at free, no report in:\n%s\n", out);
+  CHECK_EQ(check_capture(underrun_collect_child, out, sizeof out), 0);
+  CHECK(contains_ci(out, "smash"));
+  CHECK(contains(out, "child still running"));
+  if (!contains_ci(out, "smash")) fprintf(stderr, "underrun at collection, no report in:\n%s\n", out);
+  CHECK_EQ(check_capture(overrun_collect_child, out, sizeof out), 0);
+  CHECK(contains_ci(out, "smash"));
+  CHECK(contains(out, site));
+  if (!contains(out, site)) fprintf(stderr, "overrun at collection: expected %s in:\n%s\n", site, out);
 
   CHECK_EQ(check_capture(double_free_child, out, sizeof out), 0);
   CHECK(contains(out, "child still running"));
