@@ -429,12 +429,28 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
 _Atomic int pargc_alloc_pending;
 void (*pargc_alloc_pending_hook)(void);
 
-void *pargc_alloc_slow(size_t size, unsigned kind)
+/* Uncollectable objects' mark bits mean "allocated": the collector scans
+ * them as roots. */
+static void mark_uncollectable(void *p)
+{
+  struct pargc_page *pg = NULL;
+  int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+  pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
+}
+
+/* The slow paths' common start: the collector's pending work, then the
+ * calling thread's context. */
+static struct pargc_tctx *slow_enter(void)
 {
   if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_pending, memory_order_relaxed)) &&
       pargc_alloc_pending_hook)
     pargc_alloc_pending_hook();
-  struct pargc_tctx *ctx = pargc_tctx_get();
+  return pargc_tctx_get();
+}
+
+void *pargc_alloc_slow(size_t size, unsigned kind)
+{
+  struct pargc_tctx *ctx = slow_enter();
   if (size > PARGC_SMALL_MAX) {
     if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
       return alloc_failed(size); /* larger than a run can describe */
@@ -449,14 +465,42 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
   }
   ctx->free[kind][c] = decode(*p);
   *p = NULL;
-  if (pargc_kind_uncollectable[kind]) {
-    /* Uncollectable objects' mark bits mean "allocated": the collector
-     * scans them as roots. */
-    struct pargc_page *pg = NULL;
-    int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
-    pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
-  }
+  if (pargc_kind_uncollectable[kind])
+    mark_uncollectable(p);
   return p;
+}
+
+void *pargc_alloc_batch(size_t size, unsigned kind, size_t max)
+{
+  if (size > PARGC_SMALL_MAX || max <= 1)
+    return pargc_alloc_slow(size, kind);
+  struct pargc_tctx *ctx = slow_enter();
+  unsigned c = pargc_sizeclass_of(size);
+  if (!ctx->free[kind][c] && !refill(ctx, kind, c))
+    return alloc_failed(size);
+  /* Pop by pop, as the fast path does: a stop that comes between two
+   * steps finds the thread's list whole (pargc_tctx_blacken_all walks
+   * it) and the objects already taken linked from `head` by plain
+   * pointers, or in a register.  The barrier keeps the compiler from
+   * deferring the list's stores to the end of the loop. */
+  bool uncollectable = pargc_kind_uncollectable[kind];
+  void **head = NULL, **tail = NULL;
+  for (size_t n = 0; n < max; n++) {
+    void **p = ctx->free[kind][c];
+    if (!p)
+      break;
+    ctx->free[kind][c] = decode(*p);
+    *p = NULL;
+    if (tail)
+      *tail = p;
+    else
+      head = p;
+    tail = p;
+    if (uncollectable)
+      mark_uncollectable(p);
+    __asm__ volatile("" : : : "memory");
+  }
+  return head;
 }
 
 void pargc_tctx_sweep_all(struct pargc_tctx *ctx)

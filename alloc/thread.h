@@ -121,6 +121,13 @@ struct pargc_tctx *pargc_tctx_get(void);
 void pargc_tctx_release(void);
 
 void *pargc_alloc_slow(size_t size, unsigned kind) PARGC_NOINLINE;
+/* GC_generic_malloc_many: objects of `size` (small) handed out together
+ * from the thread's free list of their class, refilled once if empty: at
+ * most `max`, linked through their first word with plain pointers, the
+ * last link NULL, other words as the allocator leaves them (zero for
+ * scanned kinds).  One object (pargc_alloc_slow) for large sizes; NULL
+ * when out of memory. */
+void *pargc_alloc_batch(size_t size, unsigned kind, size_t max);
 /* Set by the collector when pargc_alloc_pending_hook should run at the
  * start of the next slow path (the hook clears it). */
 extern _Atomic int pargc_alloc_pending;

@@ -175,9 +175,9 @@ char *GC_strndup(const char *s, size_t size)
 }
 
 /* A list of objects of one size, linked through their first word with
- * plain pointers (GC_NEXT).  Taken one by one from the thread's free
- * list, so it costs what as many GC_malloc calls cost, without the
- * per-call overhead of the client. */
+ * plain pointers (GC_NEXT): what the thread's free list of that class
+ * holds, refilled once if it was empty (a page's worth for small sizes),
+ * up to about 4 KiB of objects; one object for large sizes. */
 void GC_generic_malloc_many(size_t lb, int k, void **result)
 {
   unsigned kind = pargc_kind_from_api(k);
@@ -186,18 +186,9 @@ void GC_generic_malloc_many(size_t lb, int k, void **result)
     return;
   if (lb < sizeof(void *))
     lb = sizeof(void *);
-  size_t n = lb <= 256 ? 4096 / lb : lb <= 4096 ? 4 : 1;
-  if (n < 1)
-    n = 1;
-  void *head = NULL;
-  for (size_t i = 0; i < n; i++) {
-    void **p = pargc_compat_alloc_exact(lb, kind);
-    if (!p)
-      break;
-    *p = head;
-    head = p;
-  }
-  *result = head;
+  size_t max = lb <= 1024 ? 4096 / lb : 4;
+  pargc_collect_init();
+  *result = pargc_alloc_batch(lb, kind, max);
 }
 
 /* As GC_malloc, and unlike GC_generic_malloc_many (whose clients ask for
