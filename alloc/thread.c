@@ -740,3 +740,15 @@ void pargc_alloc_fork_child(void)
   }
   fork_child_relist(vanished, n);
 }
+
+size_t pargc_tctx_free_list_each(unsigned kind, size_t size, void (*fn)(void *obj, void *arg),
+                                 void *arg)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (!ctx || kind >= PARGC_MAX_KINDS || size == 0 || size > PARGC_SMALL_MAX)
+    return 0;
+  size_t n = 0;
+  for (void **p = ctx->free[kind][pargc_sizeclass_of(size)]; p; p = decode(*p), n++)
+    fn(p, arg);
+  return n;
+}

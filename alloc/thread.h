@@ -249,6 +249,11 @@ void pargc_alloc_fork_prepare(void);
 void pargc_alloc_fork_parent(void);
 void pargc_alloc_fork_child(void);
 
+/* GC_print_free_list: call fn on each object of the calling thread's
+ * free list for (kind, the class of `size` bytes), in list order;
+ * returns their number (0 without a context or for a large size). */
+size_t pargc_tctx_free_list_each(unsigned kind, size_t size, void (*fn)(void *obj, void *arg),
+                                 void *arg);
 /* Allocation statistics summed over contexts. */
 void pargc_tctx_sum_stats(struct pargc_tctx_stats *out);
 /* Bytes freed explicitly (GC_free) since the program started: every

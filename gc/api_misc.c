@@ -667,27 +667,90 @@ void GC_enumerate_reachable_objects_inner(GC_reachable_object_proc proc, void *c
 
 /* ---- dumps ----------------------------------------------------------------- */
 
+static const char *const state_names[] = {"unused", "free", "small", "large", "tail"};
+
+/* One line per run of pages: maximal runs of free pages as one line
+ * (with how much of them is given back to the OS), each span and each
+ * large object as its own, as Boehm GC prints its heap sections and
+ * free blocks (on stdout, as Boehm GC's GC_printf).  Read with the collector's lock held: no collection
+ * changes the layout meanwhile; threads may still take free runs. */
 void GC_dump_regions(void)
 {
+  pargc_collect_init();
+  pthread_mutex_lock(&pargc_collect_lock);
   size_t top = atomic_load(&pargc_region.top);
-  fprintf(stderr, "Heap: %p, %zu pages of %zu KiB handed out, %zu committed\n",
+  fprintf(stdout, "Heap: %p, %zu pages of %zu KiB handed out, %zu committed\n",
           (void *)pargc_region.base, top, PARGC_PAGE_SIZE / 1024,
           (size_t)atomic_load(&pargc_heap.committed));
+  size_t free_from = SIZE_MAX, free_pages = 0, free_returned = 0;
+  for (size_t i = 0; i <= top;) {
+    const struct pargc_page *pg = i < top ? &pargc_region.pages[i] : NULL;
+    uint8_t st = pg ? atomic_load(&pg->state) : PARGC_PAGE_UNUSED;
+    size_t n = pg && st != PARGC_PAGE_TAIL && pg->pages ? pg->pages : 1;
+    if (st == PARGC_PAGE_FREE) {
+      if (free_from == SIZE_MAX)
+        free_from = i;
+      free_pages += n;
+      free_returned += pg->decommitted ? n : 0;
+    } else if (free_from != SIZE_MAX) {
+      fprintf(stdout, "  %p-%p: %zu pages free (%zu returned to the OS)\n",
+              (void *)(pargc_region.base + free_from * PARGC_PAGE_SIZE),
+              (void *)(pargc_region.base + (free_from + free_pages) * PARGC_PAGE_SIZE), free_pages,
+              free_returned);
+      free_from = SIZE_MAX;
+      free_pages = free_returned = 0;
+    }
+    if (!pg)
+      break;
+    if (st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE) {
+      const uint64_t *marks = pargc_page_marks(pg);
+      size_t marked = 0;
+      for (uint32_t k = 0; k < pg->nobjs; k++)
+        marked += pargc_mark_test(marks, k);
+      fprintf(stdout, "  %p-%p: %zu pages %s, kind %d, %u-byte objects: %u, %zu marked\n",
+              (void *)(pargc_region.base + i * PARGC_PAGE_SIZE),
+              (void *)(pargc_region.base + (i + n) * PARGC_PAGE_SIZE), n, state_names[st],
+              pargc_kind_to_api(pg->kind), (unsigned)pg->size, (unsigned)pg->nobjs, marked);
+    } else if (st != PARGC_PAGE_FREE) {
+      fprintf(stdout, "  %p: %s\n", (void *)(pargc_region.base + i * PARGC_PAGE_SIZE),
+              state_names[st < 5 ? st : 0]);
+    }
+    i += n;
+  }
+  pthread_mutex_unlock(&pargc_collect_lock);
+  fflush(stdout);
 }
 
+static void print_free_object(void *obj, void *arg)
+{
+  (void)arg;
+  struct pargc_page *pg = NULL;
+  int32_t i = pargc_pagemap_object((uintptr_t)obj, &pg);
+  if (i < 0)
+    fprintf(stdout, "  %p (not an object: the list is damaged)\n", obj);
+  else
+    fprintf(stdout, "  %p (span at %p, object %d)\n", obj, (void *)pargc_page_addr(pg), (int)i);
+}
+
+/* The calling thread's free list for the kind and size: pargc's free
+ * lists are per thread (other threads' are theirs to change). */
 void GC_print_free_list(int kind, size_t sz_in_granules)
 {
-  fprintf(stderr, "Free list of kind %d, %zu granules: per-thread in pargc, not printed\n", kind,
-          sz_in_granules);
+  unsigned k = pargc_kind_from_api(kind);
+  size_t bytes = sz_in_granules * GC_GRANULE_BYTES;
+  fprintf(stdout, "Free list of kind %d, %zu granules (this thread's):\n", kind, sz_in_granules);
+  size_t n = k < PARGC_MAX_KINDS ? pargc_tctx_free_list_each(k, bytes, print_free_object, NULL) : 0;
+  fprintf(stdout, "  %zu free objects\n", n);
+  fflush(stdout);
 }
 
 void GC_dump_named(const char *name)
 {
   if (name)
-    fprintf(stderr, "***GC Dump %s\n", name);
+    fprintf(stdout, "***GC Dump %s\n", name);
   else
-    fprintf(stderr, "***GC Dump collection #%lu\n", (unsigned long)GC_get_gc_no());
-  fprintf(stderr, "Heap size: %zu, free: %zu, unmapped: %zu\n", GC_get_heap_size(),
+    fprintf(stdout, "***GC Dump collection #%lu\n", (unsigned long)GC_get_gc_no());
+  fprintf(stdout, "Heap size: %zu, free: %zu, unmapped: %zu\n", GC_get_heap_size(),
           GC_get_free_bytes(), GC_get_unmapped_bytes());
   GC_dump_regions();
   GC_dump_finalization();

@@ -654,9 +654,10 @@ static void finalize_after_mark(void)
 void GC_dump_finalization(void)
 {
   pthread_mutex_lock(&pargc_collect_lock);
-  fprintf(stderr, "Finalizable objects: %zu; queued: %zu; disappearing links: %zu; long links: %zu\n",
+  fprintf(stdout, "Finalizable objects: %zu; queued: %zu; disappearing links: %zu; long links: %zu\n",
           fin_n, (size_t)atomic_load(&queue_len), shortl.n, longl.n);
   pthread_mutex_unlock(&pargc_collect_lock);
+  fflush(stdout);
 }
 
 size_t pargc_finalize_counts(size_t *links)
