@@ -37,8 +37,22 @@ static inline void *link_encode(void **p)
   return (void *)((uintptr_t)p ^ pargc_link_key);
 }
 
-void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
-                             uint32_t owner, int node)
+/* Zero the span's memory when needed and link every object into a free
+ * list in address order (so consecutive allocations are adjacent). */
+static void **span_build_free(struct pargc_page *head, unsigned kind, size_t size, size_t n)
+{
+  char *base = (char *)pargc_page_addr(head);
+  if (!head->zeroed && pargc_kind_scanned[kind])
+    memset(base, 0, n * size);
+  head->zeroed = 0;
+  for (size_t i = 0; i + 1 < n; i++)
+    *(void **)(base + i * size) = link_encode((void **)(base + (i + 1) * size));
+  *(void **)(base + (n - 1) * size) = link_encode(NULL);
+  return (void **)base;
+}
+
+void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
+                               uint32_t owner, int node, size_t *count)
 {
   const struct pargc_sizeclass *sc = &pargc_sizeclasses[c];
   pargc_assert_internal(head->pages == sc->pages);
@@ -54,27 +68,22 @@ void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
   head->recip = sc->recip;
   head->free = NULL;
   atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
+  /* The memory is made a span of free objects before the state says
+   * SMALL: until then the collector ignores the run (FREE).  Published
+   * first, a span whose memset a collection interrupted showed it the
+   * run's old bytes as allocated objects of the new kind: the disclaim
+   * walk ran a "closure" read from another object's payload, and the
+   * marker read a typed slot zeroed up to a stale descriptor word
+   * (tests/stress/span_reuse_test). */
+  void **list = span_build_free(head, kind, sc->size, sc->nobjs);
+  *count = sc->nobjs;
   /* Both bitmaps: the one not current may have been cleared ahead for
    * the next collection already (gc/collect.h, phase_preclear). */
   size_t idx = pargc_page_index(head);
   memset(pargc_region.mark_arrays[0][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
   memset(pargc_region.mark_arrays[1][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
   atomic_store_explicit(&head->state, PARGC_PAGE_SMALL, memory_order_release);
-}
-
-void **pargc_page_build_free(struct pargc_page *pg, size_t *count)
-{
-  char *base = (char *)pargc_page_addr(pg);
-  size_t size = pg->size, n = pg->nobjs;
-  if (!pg->zeroed && pargc_kind_scanned[pg->kind])
-    memset(base, 0, n * size);
-  pg->zeroed = 0;
-  /* Link in address order so consecutive allocations are adjacent. */
-  for (size_t i = 0; i + 1 < n; i++)
-    *(void **)(base + i * size) = link_encode((void **)(base + (i + 1) * size));
-  *(void **)(base + (n - 1) * size) = link_encode(NULL);
-  *count = n;
-  return (void **)base;
+  return list;
 }
 
 size_t pargc_page_list_length(void **list)

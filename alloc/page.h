@@ -25,14 +25,15 @@ int pargc_kind_new(bool scanned);
 /* Kinds in use (numbers below this are valid). */
 unsigned pargc_kind_count(void);
 
-/* Turn the FREE run at `head` into a span of class c (state SMALL last). */
-void pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
-                             uint32_t owner, int node);
-
-/* All objects of a freshly formatted span as a free list (encoded links);
- * zeroes the span first when it is not known zero and the kind is
- * scanned.  Returns the first object; *count gets the number. */
-void **pargc_page_build_free(struct pargc_page *pg, size_t *count);
+/* Turn the FREE run at `head` into a span of class c whose objects are
+ * all free: zeroes it first when it is not known zero and the kind is
+ * scanned, links every object, clears both mark bitmaps, and only then
+ * sets the state to SMALL (release), so the collector never sees the
+ * span before it is a span of free objects.  Returns the free list (the
+ * first object, encoded links in address order); *count gets its
+ * length. */
+void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
+                               uint32_t owner, int node, size_t *count);
 
 struct pargc_sweep_result {
   void **free;   /* free objects, encoded links, address order */

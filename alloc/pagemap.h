@@ -33,7 +33,8 @@
  * Invariants:
  *  - state is written last when a span is set up and first when it is
  *    torn down (release/acquire), so a marker that reads SMALL or LARGE
- *    sees consistent size, nobjs and recip.
+ *    sees consistent size, nobjs and recip, and memory that holds only
+ *    free objects or objects handed out since (page.h).
  *  - only pages below `top` are ever non-UNUSED.
  */
 #ifndef PARGC_PAGEMAP_H

@@ -357,9 +357,8 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     case PARGC_RUN_STOLEN_LOCAL: ctx->stats.stolen_local_pages += run->pages; break;
     case PARGC_RUN_STOLEN_REMOTE: ctx->stats.stolen_remote_pages += run->pages; break;
     }
-    pargc_page_format_small(run, k, c, ctx->id, ctx->node);
     size_t n;
-    void **l = pargc_page_build_free(run, &n);
+    void **l = pargc_page_format_small(run, k, c, ctx->id, ctx->node, &n);
     make_current(ctx, cs, k, c, run, l, n);
     return true;
   }

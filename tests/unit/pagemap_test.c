@@ -12,11 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct pargc_page *new_span(struct pargc_tctx *ctx, unsigned c)
+/* A new span of class c; *list and *n get its free list. */
+static struct pargc_page *new_span(struct pargc_tctx *ctx, unsigned c, void ***list, size_t *n)
 {
   enum pargc_run_source src;
   struct pargc_page *run = pargc_heap_take_run(ctx, pargc_sizeclasses[c].pages, false, &src);
-  pargc_page_format_small(run, PARGC_KIND_NORMAL, c, ctx->id, 0);
+  *list = pargc_page_format_small(run, PARGC_KIND_NORMAL, c, ctx->id, 0, n);
   return run;
 }
 
@@ -28,7 +29,9 @@ int main(void)
 
   /* A one-page span of 48-byte objects. */
   unsigned c48 = pargc_sizeclass_of(48);
-  struct pargc_page *pg = new_span(ctx, c48);
+  void **list;
+  size_t n;
+  struct pargc_page *pg = new_span(ctx, c48, &list, &n);
   uintptr_t base = pargc_page_addr(pg);
   struct pargc_page *found;
   CHECK_EQ(pargc_pagemap_object(base, &found), 0);
@@ -46,7 +49,9 @@ int main(void)
   /* A multi-page span: tail pages resolve to the head. */
   unsigned cbig = pargc_sizeclass_of(40000);
   CHECK(pargc_sizeclasses[cbig].pages > 1);
-  struct pargc_page *big = new_span(ctx, cbig);
+  void **big_list;
+  size_t big_n;
+  struct pargc_page *big = new_span(ctx, cbig, &big_list, &big_n);
   uintptr_t bbase = pargc_page_addr(big);
   size_t bsize = big->size;
   CHECK(pargc_pagemap_lookup(bbase + PARGC_PAGE_SIZE + 3) == big);
@@ -62,8 +67,6 @@ int main(void)
   CHECK(!pargc_mark_test(marks, 5));
 
   /* Free list of a fresh span: every object once, in address order. */
-  size_t n;
-  void **list = pargc_page_build_free(pg, &n);
   CHECK_EQ(n, pg->nobjs);
   CHECK_EQ(pargc_page_list_length(list), n);
   CHECK((uintptr_t)list == base);
