@@ -10,11 +10,18 @@
 #include <time.h>
 #include <unistd.h>
 
+bool pargc_os_heap_exec;
+
+int pargc_os_heap_prot(void)
+{
+  return PROT_READ | PROT_WRITE | (pargc_os_heap_exec ? PROT_EXEC : 0);
+}
+
 void *pargc_os_reserve(size_t size, size_t align)
 {
   /* Over-reserve by `align` and trim both ends to get the alignment. */
   size_t len = size + align;
-  char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+  char *p = mmap(NULL, len, pargc_os_heap_prot(),
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (p == MAP_FAILED)
     return NULL;

@@ -21,6 +21,11 @@
 /* Reserve `size` bytes aligned to `align` (a power of two); NULL if the
  * address space cannot be had. */
 void *pargc_os_reserve(size_t size, size_t align);
+/* The heap's page protection: read and write, and execute once
+ * pargc_os_heap_exec is set (GC_set_pages_executable, before the heap
+ * is reserved).  The mprotect barrier restores the same. */
+extern bool pargc_os_heap_exec;
+int pargc_os_heap_prot(void);
 /* Return [p, p+size) to the OS; the range stays reserved and reads as
  * zero when next touched. */
 void pargc_os_decommit(void *p, size_t size);

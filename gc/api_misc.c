@@ -20,6 +20,7 @@
 #include "gc/threads.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -376,8 +377,15 @@ GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
  * the extra byte that makes past-the-end pointers interior ones too. */
 void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
 int GC_get_all_interior_pointers(void) { return GC_all_interior_pointers; }
-void GC_set_pages_executable(int value) { (void)value; }
-int GC_get_pages_executable(void) { return 0; }
+/* As in Boehm GC: heap pages are executable only if this is set before
+ * the collector initialises (the heap is reserved then, in one mapping);
+ * later calls change nothing. */
+void GC_set_pages_executable(int value)
+{
+  if (!atomic_load(&pargc_alloc_ready))
+    pargc_os_heap_exec = value != 0;
+}
+int GC_get_pages_executable(void) { return pargc_os_heap_exec; }
 
 static GC_word allocd_per_finalizer = 10000, min_bytes_allocd = 1;
 static int rate = 10, max_prior_attempts = 1, force_unmap;

@@ -78,7 +78,7 @@ static bool soft_dirty_probe(void)
   pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   if (pagemap_fd < 0)
     return false;
-  char *p = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  char *p = mmap(NULL, 2 * 4096, pargc_os_heap_prot(), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED)
     return false;
   p[0] = 1;
@@ -158,7 +158,7 @@ static void clear_writable(size_t idx)
 static void protection_lost(void)
 {
   size_t top = atomic_load(&pargc_region.top);
-  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, pargc_os_heap_prot());
   atomic_store(&protect_hwm, 0);
   atomic_store(&dirty_all, 1);
 }
@@ -166,7 +166,7 @@ static void protection_lost(void)
 static void protect(size_t first, size_t n)
 {
   void *a = (void *)(pargc_region.base + (first << PARGC_PAGE_SHIFT));
-  if (mprotect(a, n << PARGC_PAGE_SHIFT, PROT_READ) != 0)
+  if (mprotect(a, n << PARGC_PAGE_SHIFT, pargc_os_heap_prot() & ~PROT_WRITE) != 0)
     protection_lost();
 }
 
@@ -234,7 +234,7 @@ static void dirty_fault(int sig, siginfo_t *si, void *uc)
     uintptr_t page = a & ~(uintptr_t)(PARGC_PAGE_SIZE - 1);
     /* Unprotect first, then the writable bit and the dirty bits: see the
      * invariants above and in dirty.h. */
-    if (mprotect((void *)page, PARGC_PAGE_SIZE, PROT_READ | PROT_WRITE) != 0)
+    if (mprotect((void *)page, PARGC_PAGE_SIZE, pargc_os_heap_prot()) != 0)
       protection_lost();
     set_writable((page - pargc_region.base) >> PARGC_PAGE_SHIFT);
     pargc_dirty_set_range(page, page + PARGC_PAGE_SIZE);
@@ -428,7 +428,7 @@ void pargc_dirty_release(void)
    * (the high-water mark back to 0).  A fault racing with this finds the
    * page writable already, or makes it so. */
   size_t top = atomic_load(&pargc_region.top);
-  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, PROT_READ | PROT_WRITE);
+  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, pargc_os_heap_prot());
   atomic_store(&protect_hwm, 0);
 }
 

@@ -8,7 +8,9 @@
  *  - GC_get_expl_freed_bytes_since_gc counts GC_FREE and the free inside
  *    a moving GC_REALLOC, and starts again from 0 at each collection;
  *  - incremental mode: GC_enable_incremental, GC_collect_a_little and
- *    friends work and do not lose reachable data. */
+ *    friends work and do not lose reachable data;
+ *  - GC_set_pages_executable(1) before GC_INIT makes heap pages
+ *    executable (per /proc/self/maps), small and large objects alike. */
 #include <gc.h>
 #include <gc/gc_mark.h>
 #include <stdint.h>
@@ -111,8 +113,30 @@ static void test_expl_freed(void) {
   GC_FREE(moved);
 }
 
+/* Whether the mapping holding p is executable (-1: not mapped). */
+static int mapping_executable(const void *p) {
+  FILE *f = fopen("/proc/self/maps", "r");
+  char line[512];
+  int r = -1;
+  while (f && fgets(line, sizeof line, f)) {
+    unsigned long lo, hi;
+    char perm[8];
+    if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perm) == 3 && (uintptr_t)p >= lo &&
+        (uintptr_t)p < hi) {
+      r = perm[2] == 'x';
+      break;
+    }
+  }
+  if (f) fclose(f);
+  return r;
+}
+
 int main(void) {
+  GC_set_pages_executable(1); /* only before GC_INIT */
   GC_INIT();
+  CHECK_EQ(GC_get_pages_executable(), 1);
+  CHECK_EQ(mapping_executable(GC_malloc(100)), 1);
+  CHECK_EQ(mapping_executable(GC_malloc(1 << 20)), 1);
   test_expl_freed();
   test_settings();
 
