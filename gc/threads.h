@@ -113,5 +113,11 @@ bool pargc_threads_lock_held(void); /* by the calling thread */
 /* Callbacks into the allocator when a registered thread exits (to hand
  * its pages over) -- set by the collector at init. */
 extern void (*pargc_threads_on_exit)(void);
+/* Called in a fork child, once for each range of memory (stack, static
+ * TLS) of every registered thread that did not survive the fork -- set
+ * by the finalization module at init.  The C library gives those stacks
+ * to the next threads the child creates, so whatever pargc would write
+ * there (a disappearing link being cleared) must be forgotten. */
+extern void (*pargc_threads_on_vanished)(void *lo, void *hi);
 
 #endif
