@@ -313,22 +313,30 @@ struct long_bitmap {
 #define TYPED_LONG_TAG 2 /* the descriptor is a struct long_bitmap * | 2 */
 #define LONG_BITMAP_ARENA ((size_t)64 << 20) /* reserved; touched as used */
 
-static char *long_bitmap_arena;           /* set once, under kinds_lock */
-static _Atomic size_t long_bitmap_used;   /* bytes handed out (release) */
+static char *long_bitmap_arena;         /* set once, under kinds_lock */
+static _Atomic size_t long_bitmap_used; /* bytes handed out (release) */
 
-/* Under kinds_lock: room for a long bitmap of `bytes`, or NULL. */
-static struct long_bitmap *long_bitmap_alloc(size_t bytes)
+/* A copy of bitmap bm (nwords words described) in the arena, or NULL
+ * when the arena cannot be had or is full. */
+static struct long_bitmap *long_bitmap_new(const GC_word *bm, size_t nwords)
 {
-  if (!long_bitmap_arena) {
+  size_t words = (nwords + 63) / 64;
+  size_t need = (sizeof(struct long_bitmap) + words * sizeof(GC_word) + 15) & ~(size_t)15;
+  struct long_bitmap *lb = NULL;
+  pthread_mutex_lock(&kinds_lock);
+  if (!long_bitmap_arena)
     long_bitmap_arena = pargc_os_alloc_meta(LONG_BITMAP_ARENA);
-    if (!long_bitmap_arena)
-      return NULL;
-  }
   size_t used = atomic_load_explicit(&long_bitmap_used, memory_order_relaxed);
-  bytes = (bytes + 15) & ~(size_t)15;
-  if (bytes > LONG_BITMAP_ARENA - used)
-    return NULL;
-  return (struct long_bitmap *)(long_bitmap_arena + used);
+  if (long_bitmap_arena && need <= LONG_BITMAP_ARENA - used) {
+    lb = (struct long_bitmap *)(long_bitmap_arena + used);
+    lb->self = (uintptr_t)lb;
+    lb->nwords = nwords;
+    memcpy(lb->bits, bm, words * sizeof(GC_word));
+    /* Published whole: a marker that sees the new end sees the copy. */
+    atomic_store_explicit(&long_bitmap_used, used + need, memory_order_release);
+  }
+  pthread_mutex_unlock(&kinds_lock);
+  return lb;
 }
 
 /* The long bitmap descriptor d names, or NULL if it names none. */
@@ -438,19 +446,7 @@ GC_descr GC_make_descriptor(const GC_word *bm, size_t len)
     return d;
   }
   /* Kept for the life of the program (as Boehm GC keeps its own). */
-  size_t words = (last + 63) / 64;
-  size_t bytes = sizeof(struct long_bitmap) + words * sizeof(GC_word);
-  pthread_mutex_lock(&kinds_lock);
-  struct long_bitmap *lb = long_bitmap_alloc(bytes);
-  if (lb) {
-    lb->self = (uintptr_t)lb;
-    lb->nwords = last;
-    memcpy(lb->bits, bm, words * sizeof(GC_word));
-    atomic_store_explicit(&long_bitmap_used,
-                          (uintptr_t)lb - (uintptr_t)long_bitmap_arena + ((bytes + 15) & ~(size_t)15),
-                          memory_order_release);
-  }
-  pthread_mutex_unlock(&kinds_lock);
+  struct long_bitmap *lb = long_bitmap_new(bm, last);
   if (!lb)
     return 0; /* GC_DS_LENGTH 0: scan conservatively */
   return (GC_word)lb | TYPED_LONG_TAG;
