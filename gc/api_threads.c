@@ -2,6 +2,7 @@
  * thin calls into gc/threads, gc/stop and gc/roots. */
 #include "config.h"
 #include "gc/api_decls.h"
+#include "gc/collect.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 
@@ -159,21 +160,25 @@ void GC_clear_exclusion_table(void)
 
 void GC_set_handle_fork(int value)
 {
-  pargc_threads_set_handle_fork(value != 0);
+  pargc_threads_set_handle_fork(value);
 }
 
+/* No-ops while pargc's own handlers are installed (see gc/stop.c). */
 void GC_atfork_prepare(void)
 {
-  pargc_threads_init();
-  pargc_threads_fork_prepare();
+  pargc_collect_init();
+  if (!pargc_threads_fork_handled())
+    pargc_collect_fork_prepare();
 }
 
 void GC_atfork_parent(void)
 {
-  pargc_threads_fork_parent();
+  if (!pargc_threads_fork_handled())
+    pargc_collect_fork_parent();
 }
 
 void GC_atfork_child(void)
 {
-  pargc_threads_fork_child();
+  if (!pargc_threads_fork_handled())
+    pargc_collect_fork_child();
 }

@@ -370,9 +370,12 @@ static void thread_exit_hook(void)
 extern void (*pargc_alloc_init_hook)(void);
 
 /* fork: no collection may be running, and the allocator's lists must be
- * consistent.  Registered after the thread registry's handlers, so this
- * prepare runs first (collector lock, then allocator locks) and the
- * registry's lock is taken last -- the order a collection uses. */
+ * consistent.  The collector's part of the fork handlers; the registry's
+ * is in gc/stop.c.  Registered after the registry's, so this prepare
+ * runs first (collector lock, then allocator locks) and the registry's
+ * lock is taken last -- the order a collection uses; parent and child
+ * run in the opposite order.  pargc_collect_fork_* below keep that order
+ * when the program calls GC_atfork_* itself. */
 static void collect_fork_prepare(void)
 {
   pargc_collect_lock_idle(); /* the child must not inherit half a cycle */
@@ -392,6 +395,43 @@ static void collect_fork_child(void)
   pargc_conc_after_fork_child();
   pthread_mutex_init(&pargc_collect_lock, NULL);
 }
+
+static void collect_atfork_prepare(void)
+{
+  if (pargc_threads_fork_handled())
+    collect_fork_prepare();
+}
+
+static void collect_atfork_parent(void)
+{
+  if (pargc_threads_fork_handled())
+    collect_fork_parent();
+}
+
+static void collect_atfork_child(void)
+{
+  if (pargc_threads_fork_handled())
+    collect_fork_child();
+}
+
+void pargc_collect_fork_prepare(void)
+{
+  collect_fork_prepare();
+  pargc_threads_fork_prepare();
+}
+
+void pargc_collect_fork_parent(void)
+{
+  pargc_threads_fork_parent();
+  collect_fork_parent();
+}
+
+void pargc_collect_fork_child(void)
+{
+  pargc_threads_fork_child();
+  collect_fork_child();
+}
+
 extern void (*pargc_thread_attach_hook)(void);
 
 static void thread_attach_hook(void)
@@ -411,7 +451,7 @@ void pargc_collect_init(void)
     pargc_threads_on_exit = thread_exit_hook;
     pargc_roots_init();
     pargc_threads_init();
-    pthread_atfork(collect_fork_prepare, collect_fork_parent, collect_fork_child);
+    pargc_threads_atfork(collect_atfork_prepare, collect_atfork_parent, collect_atfork_child);
     pargc_heap_collect_hook = collect_hook;
     pargc_thread_attach_hook = thread_attach_hook;
     /* The Boehm GC compatibility layer: finalization and weak links

@@ -36,6 +36,13 @@
 void pargc_collect_init(void);
 extern _Atomic int pargc_collect_ready;
 
+/* fork, all of it -- the collector's handlers and the registry's, in
+ * their order -- for GC_atfork_* when pargc's pthread_atfork handlers
+ * are not installed (pargc_threads_fork_handled is false). */
+void pargc_collect_fork_prepare(void);
+void pargc_collect_fork_parent(void);
+void pargc_collect_fork_child(void);
+
 /* Run a full collection now unless disabled; true if one ran.
  * `stop`: Boehm's GC_stop_func, polled before the world is stopped. */
 bool pargc_collect_full(int (*stop)(void));

@@ -37,6 +37,7 @@
 #include "config.h"
 #include "gc/compat.h"
 #include "gc/collect.h"
+#include "gc/threads.h"
 #include "gc/tracer.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
@@ -451,6 +452,39 @@ static int link_move(struct link_table *t, void **link, void **new_link)
   return rc;
 }
 
+/* A fork child: [lo, hi) was memory of a thread that did not survive the
+ * fork (its stack or static TLS).  The C library hands such a stack to
+ * the next thread the child creates, so a link there -- a client's
+ * weak-pointer cell in a local of that thread -- now lies in a live
+ * frame of some other thread (a GC thread, say), and clearing it would
+ * write a NULL over whatever that thread keeps there: a return address,
+ * once.  The links are dropped instead.  Only the forking thread runs,
+ * and it holds the collector lock (the prepare handler took it); the
+ * nodes go to the graveyard, freed by the next registration. */
+static void links_forget_range(struct link_table *t, uintptr_t lo, uintptr_t hi)
+{
+  for (size_t i = 0; i < t->nb; i++) {
+    for (struct link_node **slot = &t->b[i]; *slot;) {
+      struct link_node *n = *slot;
+      uintptr_t link = (uintptr_t)REVEAL(n->hlink);
+      if (link - lo < hi - lo) {
+        *slot = n->next;
+        n->next = graveyard;
+        graveyard = n;
+        t->n--;
+      } else {
+        slot = &n->next;
+      }
+    }
+  }
+}
+
+static void forget_links_of_vanished(void *lo, void *hi)
+{
+  links_forget_range(&shortl, (uintptr_t)lo, (uintptr_t)hi);
+  links_forget_range(&longl, (uintptr_t)lo, (uintptr_t)hi);
+}
+
 int GC_general_register_disappearing_link(void **link, const void *obj)
 {
   return link_register(&shortl, link, obj);
@@ -682,4 +716,5 @@ void pargc_finalize_install(void)
   pargc_collect_add_after_mark_hook(finalize_after_mark);
   pargc_collect_done_hook = compat_done;
   pargc_alloc_pending_hook = run_pending;
+  pargc_threads_on_vanished = forget_links_of_vanished;
 }

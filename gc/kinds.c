@@ -24,6 +24,7 @@
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -280,7 +281,12 @@ static void scan_descr(uintptr_t obj, size_t size, GC_word d, int depth)
       if ((nd & GC_DS_TAGS) != GC_DS_PER_OBJECT)
         scan_descr(obj, size, nd, depth + 1);
     } else {
-      GC_word nd = *(const GC_word *)(obj + (d & ~(GC_word)GC_DS_TAGS));
+      size_t off = (size_t)(d & ~(GC_word)GC_DS_TAGS);
+      if (size < sizeof(GC_word) || off > size - sizeof(GC_word)) {
+        pargc_tracer_push_object_range(obj, obj + size); /* not in the object */
+        break;
+      }
+      GC_word nd = *(const GC_word *)(obj + off);
       if ((nd & GC_DS_TAGS) != GC_DS_PER_OBJECT)
         scan_descr(obj, size, nd, depth + 1);
     }
@@ -288,12 +294,61 @@ static void scan_descr(uintptr_t obj, size_t size, GC_word d, int depth)
   }
 }
 
-/* A long typed bitmap (more words than a simple descriptor holds). */
+/* A long typed bitmap (more words than a simple descriptor holds).
+ *
+ * The descriptor word lives in the object, where a client's stray store
+ * -- or memory some other object's owner writes -- can replace it with
+ * anything, and the marker must survive that: a tag-2 word that is not
+ * one of our long bitmaps was read as one and crashed the marker, and a
+ * garbage length would send it far past the object.  So long bitmaps are
+ * carved from one arena of their own (never freed, as Boehm GC keeps its
+ * own), and a descriptor is trusted only if it points at the start of
+ * one: inside the part handed out, and naming itself in `self`.  Anything
+ * else scans the object conservatively. */
 struct long_bitmap {
+  uintptr_t self; /* this struct's address */
   size_t nwords;
   GC_word bits[]; /* LSB first, as built with GC_set_bit */
 };
 #define TYPED_LONG_TAG 2 /* the descriptor is a struct long_bitmap * | 2 */
+#define LONG_BITMAP_ARENA ((size_t)64 << 20) /* reserved; touched as used */
+
+static char *long_bitmap_arena;         /* set once, under kinds_lock */
+static _Atomic size_t long_bitmap_used; /* bytes handed out (release) */
+
+/* A copy of bitmap bm (nwords words described) in the arena, or NULL
+ * when the arena cannot be had or is full. */
+static struct long_bitmap *long_bitmap_new(const GC_word *bm, size_t nwords)
+{
+  size_t words = (nwords + 63) / 64;
+  size_t need = (sizeof(struct long_bitmap) + words * sizeof(GC_word) + 15) & ~(size_t)15;
+  struct long_bitmap *lb = NULL;
+  pthread_mutex_lock(&kinds_lock);
+  if (!long_bitmap_arena)
+    long_bitmap_arena = pargc_os_alloc_meta(LONG_BITMAP_ARENA);
+  size_t used = atomic_load_explicit(&long_bitmap_used, memory_order_relaxed);
+  if (long_bitmap_arena && need <= LONG_BITMAP_ARENA - used) {
+    lb = (struct long_bitmap *)(long_bitmap_arena + used);
+    lb->self = (uintptr_t)lb;
+    lb->nwords = nwords;
+    memcpy(lb->bits, bm, words * sizeof(GC_word));
+    /* Published whole: a marker that sees the new end sees the copy. */
+    atomic_store_explicit(&long_bitmap_used, used + need, memory_order_release);
+  }
+  pthread_mutex_unlock(&kinds_lock);
+  return lb;
+}
+
+/* The long bitmap descriptor d names, or NULL if it names none. */
+static const struct long_bitmap *long_bitmap_of(GC_word d)
+{
+  uintptr_t p = (uintptr_t)(d & ~(GC_word)GC_DS_TAGS);
+  size_t used = atomic_load_explicit(&long_bitmap_used, memory_order_acquire);
+  if (p - (uintptr_t)long_bitmap_arena >= used || (p & 15))
+    return NULL;
+  const struct long_bitmap *lb = (const struct long_bitmap *)p;
+  return lb->self == p ? lb : NULL;
+}
 
 static void scan_typed(uintptr_t obj, size_t avail, GC_word d)
 {
@@ -305,7 +360,11 @@ static void scan_typed(uintptr_t obj, size_t avail, GC_word d)
     return;
   }
   if ((d & GC_DS_TAGS) == TYPED_LONG_TAG) {
-    const struct long_bitmap *lb = (const struct long_bitmap *)(d & ~(GC_word)GC_DS_TAGS);
+    const struct long_bitmap *lb = long_bitmap_of(d);
+    if (!lb) { /* overwritten too */
+      pargc_tracer_push_object_range(obj, obj + avail);
+      return;
+    }
     const uintptr_t *w = (const uintptr_t *)obj;
     size_t nw = lb->nwords < avail / sizeof(uintptr_t) ? lb->nwords : avail / sizeof(uintptr_t);
     for (size_t i = 0; i < nw; i++)
@@ -338,8 +397,11 @@ static void scan_special(uintptr_t obj)
     break;
   case SCAN_TYPED_ARRAY: {
     /* Last three words: descriptor, element size, element count. */
+    /* A garbage header (see struct long_bitmap) must not take the scan
+     * past the object, nor loop for ever: n * esz may overflow. */
     GC_word d = w[nw - 1], esz = w[nw - 2], n = w[nw - 3];
-    if (!d || !esz || n * esz > size) {
+    size_t payload = size - 3 * sizeof(GC_word);
+    if (!d || !esz || esz > payload || n > payload / esz) {
       pargc_tracer_push_object_range(obj, obj + size);
       break;
     }
@@ -384,12 +446,9 @@ GC_descr GC_make_descriptor(const GC_word *bm, size_t len)
     return d;
   }
   /* Kept for the life of the program (as Boehm GC keeps its own). */
-  size_t words = (last + 63) / 64;
-  struct long_bitmap *lb = malloc(sizeof *lb + words * sizeof(GC_word));
+  struct long_bitmap *lb = long_bitmap_new(bm, last);
   if (!lb)
     return 0; /* GC_DS_LENGTH 0: scan conservatively */
-  lb->nwords = last;
-  memcpy(lb->bits, bm, words * sizeof(GC_word));
   return (GC_word)lb | TYPED_LONG_TAG;
 }
 

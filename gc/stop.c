@@ -59,7 +59,9 @@ static sem_t stop_ack_sem;
 static _Atomic unsigned long stop_epoch;
 static pid_t stop_pid;
 static sigset_t stop_wait_mask; /* all blocked but the restart signal */
+/* Boehm's GC_set_handle_fork value (see the fork section below). */
 static int stop_handle_fork = 1;
+static bool stop_fork_handled; /* pargc's pthread_atfork handlers are in place */
 /* The registered thread that stopped the world, NULL if a GC thread did. */
 static struct pargc_thread *stop_owner;
 
@@ -290,7 +292,8 @@ void pargc_stop_init(void)
   if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
     pargc_warn("signal %d had a handler; pargc uses it to restart threads "
                "(set PARGC_SIG_RESTART to move it)", sig_restart);
-  pthread_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
+  stop_fork_handled = stop_handle_fork != 0;
+  pargc_threads_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
 }
 
 void pargc_stop_unblock_signals(void)
@@ -855,35 +858,47 @@ void pargc_threads_wait_while_suspended(void)
 
 /* ---- fork --------------------------------------------------------------- */
 
-/* GC_atfork_* may be called by the program as well as by pthread_atfork;
- * a depth count keeps the second prepare from deadlocking on the lock. */
-static int fork_depth;       /* only touched by the lock's owner */
-static pthread_t fork_owner;
+/* Boehm GC 8.2's contract.  GC_set_handle_fork, before initialisation:
+ * non-zero installs pthread_atfork handlers (the default), and -1 also
+ * says the program calls GC_atfork_* itself should that fail; 0 installs
+ * none, and the program calls GC_atfork_* around each fork.  GC_atfork_*
+ * do nothing while the handlers are in place: a program that calls them
+ * anyway (handlers installed by default, calls kept for portability)
+ * would otherwise take the registry lock before fork's prepare handlers
+ * take the collector lock -- the reverse of a collection's order, a
+ * deadlock with any thread collecting meanwhile.  The collector's part
+ * of the handlers is in gc/collect.c (pargc_collect_fork_*), which
+ * registers them through pargc_threads_atfork too. */
+void pargc_threads_set_handle_fork(int value)
+{
+  if (!pargc_threads_ready)
+    stop_handle_fork = value;
+}
 
-void pargc_threads_set_handle_fork(int on) { stop_handle_fork = on; }
+bool pargc_threads_fork_handled(void) { return stop_fork_handled; }
+
+void pargc_threads_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void))
+{
+  if (!stop_fork_handled || pthread_atfork(prepare, parent, child) == 0)
+    return;
+  if (stop_handle_fork != -1)
+    pargc_fatal("pthread_atfork failed (GC_set_handle_fork(-1) lets the program call "
+                "GC_atfork_* instead)");
+  stop_fork_handled = false; /* the program calls GC_atfork_* */
+}
 
 void pargc_threads_fork_prepare(void)
 {
-  if (__atomic_load_n(&fork_depth, __ATOMIC_ACQUIRE) > 0 &&
-      pthread_equal(fork_owner, pthread_self())) {
-    fork_depth++; /* this thread's own fork sequence already holds it */
-    return;
-  }
   pargc_threads_lock(); /* waits for a stop in progress to end */
-  fork_owner = pthread_self();
-  __atomic_store_n(&fork_depth, 1, __ATOMIC_RELEASE);
 }
 
 void pargc_threads_fork_parent(void)
 {
-  if (__atomic_load_n(&fork_depth, __ATOMIC_ACQUIRE) > 0 &&
-      pthread_equal(fork_owner, pthread_self()) && --fork_depth == 0)
-    pargc_threads_unlock();
+  pargc_threads_unlock();
 }
 
 void pargc_threads_fork_child(void)
 {
-  fork_depth = 0;
   stop_pid = getpid();
   sem_destroy(&stop_ack_sem);
   sem_init(&stop_ack_sem, 0, 0);
@@ -892,20 +907,22 @@ void pargc_threads_fork_child(void)
   pargc_threads_after_fork_child();
 }
 
+/* Handlers registered before a later pthread_atfork failed (turning
+ * stop_fork_handled false) stay registered: each checks. */
 static void stop_fork_prepare(void)
 {
-  if (stop_handle_fork)
+  if (stop_fork_handled)
     pargc_threads_fork_prepare();
 }
 
 static void stop_fork_parent(void)
 {
-  if (stop_handle_fork)
+  if (stop_fork_handled)
     pargc_threads_fork_parent();
 }
 
 static void stop_fork_child(void)
 {
-  if (stop_handle_fork)
+  if (stop_fork_handled)
     pargc_threads_fork_child();
 }

@@ -25,6 +25,7 @@ __thread struct pargc_thread *pargc_threads_self
     __attribute__((tls_model("initial-exec")));
 
 void (*pargc_threads_on_exit)(void);
+void (*pargc_threads_on_vanished)(void *lo, void *hi);
 
 int (*pargc_real_pthread_create)(pthread_t *, const pthread_attr_t *,
                                  void *(*)(void *), void *);
@@ -410,8 +411,15 @@ void pargc_threads_after_fork_child(void)
   struct pargc_thread *me = pargc_threads_self;
   for (struct pargc_thread *t = pargc_threads_list, *next; t; t = next) {
     next = t->next;
-    if (t != me)
-      free(t);
+    if (t == me)
+      continue;
+    if (pargc_threads_on_vanished) {
+      if (t->stack_lo)
+        pargc_threads_on_vanished(t->stack_lo, t->stack_base);
+      if (t->tls_lo < t->tls_hi)
+        pargc_threads_on_vanished(t->tls_lo, t->tls_hi);
+    }
+    free(t);
   }
   for (struct pargc_pending_start *p = pargc_threads_pending, *next; p;
        p = next) {

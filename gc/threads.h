@@ -92,11 +92,17 @@ struct pargc_thread *pargc_threads_self_handle(void);
 void pargc_threads_set_stack_base(struct pargc_thread *thread, void *base);
 void *pargc_threads_self_stack_base(void);
 
-/* Fork (Boehm's GC_atfork_*).  pargc installs these with pthread_atfork at
- * init; set_handle_fork(0) makes the installed ones do nothing, for a
- * program that calls GC_atfork_* itself.  prepare takes the registry lock
- * (a stop in progress ends first); child leaves one registered thread. */
-void pargc_threads_set_handle_fork(int on);
+/* Fork (Boehm's GC_atfork_*; see gc/stop.c for the contract).
+ * set_handle_fork records GC_set_handle_fork's value before
+ * initialisation (later calls change nothing); fork_handled says whether
+ * pargc's pthread_atfork handlers are in place -- if not, the program
+ * calls GC_atfork_* itself.  atfork registers a set of handlers under
+ * that policy (gc/collect.c registers the collector's).  prepare takes
+ * the registry lock (a stop in progress ends first); child leaves one
+ * registered thread. */
+void pargc_threads_set_handle_fork(int value);
+bool pargc_threads_fork_handled(void);
+void pargc_threads_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
 void pargc_threads_fork_prepare(void);
 void pargc_threads_fork_parent(void);
 void pargc_threads_fork_child(void);
@@ -138,5 +144,11 @@ bool pargc_threads_lock_held(void); /* by the calling thread */
 /* Callbacks into the allocator when a registered thread exits (to hand
  * its pages over) -- set by the collector at init. */
 extern void (*pargc_threads_on_exit)(void);
+/* Called in a fork child, once for each range of memory (stack, static
+ * TLS) of every registered thread that did not survive the fork -- set
+ * by the finalization module at init.  The C library gives those stacks
+ * to the next threads the child creates, so whatever pargc would write
+ * there (a disappearing link being cleared) must be forgotten. */
+extern void (*pargc_threads_on_vanished)(void *lo, void *hi);
 
 #endif

@@ -904,6 +904,13 @@ void pargc_tracer_set_active_threads(unsigned n)
 void pargc_tracer_trace(void)
 {
   unsigned n = trace_active_threads ? trace_active_threads : tracer_nthreads;
+  /* The trace ends when trace_active reaches zero, so it counts only
+   * threads that exist: the configured number may have grown since
+   * pargc_tracer_prepare started them (GC_set_markers_count from a
+   * thread not yet stopped), and a count that included absent threads
+   * never reached zero -- a collection that never ended. */
+  if (n > tracer_spawned + 1)
+    n = tracer_spawned + 1;
   atomic_store(&trace_active, (int)n);
   atomic_store(&job_done, 0);
   trace_round_threads = n;

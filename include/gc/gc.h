@@ -840,10 +840,11 @@ GC_API int GC_CALL GC_get_thr_restart_signal(void);
  * allocation from this thread in between. */
 GC_API void GC_CALL GC_stop_world_external(void);
 GC_API void GC_CALL GC_start_world_external(void);
-/* fork() support.  With handle_fork nonzero (pargc's default: 1) the
- * collector installs pthread_atfork handlers; -1 means "if possible", 0
- * leaves it to the program, which then calls the three hooks around each
- * fork() itself. */
+/* fork() support.  Before GC_INIT: with handle_fork nonzero (pargc's
+ * default: 1) the collector installs pthread_atfork handlers, and -1 means
+ * "if possible" (the program calls the three hooks itself should that
+ * fail); 0 leaves it to the program, which then calls them around each
+ * fork().  The hooks do nothing while the handlers are installed. */
 GC_API void GC_CALL GC_set_handle_fork(int on);
 GC_API void GC_CALL GC_atfork_prepare(void);
 GC_API void GC_CALL GC_atfork_parent(void);
