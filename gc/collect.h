@@ -37,8 +37,23 @@ void pargc_collect_init(void);
 extern _Atomic int pargc_collect_ready;
 
 /* Run a full collection now unless disabled; true if one ran.
- * `stop`: Boehm's GC_stop_func, polled before the world is stopped. */
+ * `stop`: Boehm's GC_stop_func, asked before the world is stopped, once
+ * the roots are pushed, and periodically while marking: when it answers
+ * nonzero the collection is given up (nothing is freed) and this
+ * returns false. */
 bool pargc_collect_full(int (*stop)(void));
+/* GC_set_stop_func: the stop function of GC_gcollect and of the
+ * collections allocation starts (NULL: never stop). */
+extern int (*pargc_collect_stop_fn)(void);
+/* GC_set_force_unmap_on_gcollect: each explicit collection gives every
+ * free page back to the OS. */
+extern int pargc_collect_force_unmap;
+/* A stop-parallel collection for an allocation that found no memory
+ * (GC_max_retries), from the allocation path: never given up, after any
+ * concurrent cycle in progress.  False if collecting is disabled. */
+bool pargc_collect_for_retry(void);
+/* GC_dont_expand, read at each decision (gc/api_misc.c). */
+bool pargc_collect_dont_expand(void);
 
 /* GC_disable / GC_enable counter. */
 void pargc_collect_disable(void);

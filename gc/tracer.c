@@ -67,6 +67,15 @@ static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t job_generation;
 static _Atomic unsigned job_done;
 static unsigned trace_round_threads; /* threads taking part in this trace */
+/* Abandoning a trace (pargc_tracer_trace_until): the collecting thread
+ * asks the stop function every TRACE_STOP_PERIOD ranges it scans and sets
+ * trace_stopped when it says so; every GC thread then drops its work and
+ * goes idle, so the termination count reaches zero as usual.  The check
+ * costs a branch on a local flag per range while no stop function is
+ * set. */
+#define TRACE_STOP_PERIOD 256
+static int (*trace_stop_fn)(void);
+static _Atomic bool trace_stopped;
 static unsigned trace_used_threads;  /* the most of them since begin */
 
 /* The worker running on this thread (descriptor-scanned objects and mark
@@ -424,6 +433,22 @@ static bool work_visible(void)
   return false;
 }
 
+/* Should this worker abandon the trace?  Worker 0 (the collecting
+ * thread, which may run the program's code) asks the stop function every
+ * TRACE_STOP_PERIOD ranges; the others only read the flag. */
+static PARGC_NOINLINE bool stop_check(struct worker *w, unsigned *countdown)
+{
+  if (atomic_load_explicit(&trace_stopped, memory_order_relaxed))
+    return true;
+  if (w->id != 0 || --*countdown)
+    return false;
+  *countdown = TRACE_STOP_PERIOD;
+  if (!trace_stop_fn())
+    return false;
+  atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
+  return true;
+}
+
 /* Scan everything reachable from the worker's private stack, its deque
  * and the shared overflow list.  Ranges pass through a small FIFO on
  * their way from the stack to the scanner, and are prefetched as they
@@ -485,6 +510,8 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
   const bool sharing = trace_round_threads > 1;
   const uintptr_t base = trace_base, limit = trace_limit;
   const size_t piece = trace_piece;
+  const bool stoppable = trace_stop_fn != NULL;
+  unsigned stop_countdown = TRACE_STOP_PERIOD;
 /* Calls out of the loop see and change the stack through w->sp. */
 #define SYNC_OUT() (w->sp = sp)
 #define SYNC_IN() (sp = w->sp)
@@ -563,6 +590,14 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       } else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit)) {
         pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
       }
+    }
+    if (PARGC_UNLIKELY(stoppable) && PARGC_UNLIKELY(stop_check(w, &stop_countdown))) {
+      /* Abandoned: drop this thread's work (the FIFO, the candidate
+       * ring and the stack; pargc_tracer_abandon empties the rest). */
+      n = 0;
+      cn = 0;
+      sp = 0;
+      break;
     }
     if (sharing && PARGC_UNLIKELY(others_hungry(w))) {
       if (sp > 1) {
@@ -660,13 +695,18 @@ static void worker_trace(struct worker *w)
     atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
     unsigned spins = 0;
     for (;;) {
+      /* The collecting thread asks the stop function while it waits for
+       * the others too: they may be doing all the marking. */
+      if (PARGC_UNLIKELY(trace_stop_fn != NULL) && w->id == 0 &&
+          !atomic_load_explicit(&trace_stopped, memory_order_relaxed) && trace_stop_fn())
+        atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
       if (atomic_load_explicit(&trace_active, memory_order_acquire) == 0) {
         if (trace_racy)
           merge_own_marks(w);
         w->st.busy_ns += pargc_os_now_ns() - t0;
         return;
       }
-      if (work_visible()) {
+      if (!atomic_load_explicit(&trace_stopped, memory_order_relaxed) && work_visible()) {
         atomic_fetch_add_explicit(&trace_active, 1, memory_order_acq_rel);
         if (try_steal(w, &r) || overflow_take(&r)) {
           push_local(w, r.lo, r.hi);
@@ -903,6 +943,17 @@ void pargc_tracer_set_active_threads(unsigned n)
 
 void pargc_tracer_trace(void)
 {
+  pargc_tracer_trace_until(NULL);
+}
+
+bool pargc_tracer_trace_until(int (*stop)(void))
+{
+  trace_stop_fn = stop;
+  atomic_store(&trace_stopped, false);
+  if (stop && stop()) {
+    trace_stop_fn = NULL;
+    return false;
+  }
   unsigned n = trace_active_threads ? trace_active_threads : tracer_nthreads;
   atomic_store(&trace_active, (int)n);
   atomic_store(&job_done, 0);
@@ -919,16 +970,37 @@ void pargc_tracer_trace(void)
     pthread_mutex_unlock(&job_lock);
   }
   worker_trace(&tracer_workers[0]);
-  if (n == 1)
-    return;
-  /* Every helper wakes for every job; wait until all have left it (and
-   * merged their share of a racy trace's marks). */
-  unsigned spins = 0;
-  while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
-    if (++spins > 64)
-      sched_yield();
+  if (n > 1) {
+    /* Every helper wakes for every job; wait until all have left it (and
+     * merged their share of a racy trace's marks). */
+    unsigned spins = 0;
+    while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
+      if (++spins > 64)
+        sched_yield();
+    }
+    trace_racy = false;
   }
-  trace_racy = false;
+  trace_stop_fn = NULL;
+  return !atomic_load(&trace_stopped);
+}
+
+/* No GC thread runs now: drop the work they left (the stopping thread
+ * cleared its own stack; the others' stacks, every deque and the
+ * overflow list may still hold ranges). */
+void pargc_tracer_abandon(void)
+{
+  for (unsigned i = 0; i < tracer_nthreads; i++) {
+    struct worker *w = &tracer_workers[i];
+    struct pargc_range r;
+    w->sp = 0;
+    while (pargc_deque_take(&w->deque, &r))
+      ;
+  }
+  pthread_mutex_lock(&overflow_lock);
+  overflow_len = 0;
+  atomic_store(&overflow_count, 0);
+  pthread_mutex_unlock(&overflow_lock);
+  atomic_store(&trace_stopped, false);
 }
 
 void pargc_tracer_finish(struct pargc_trace_stats *out)

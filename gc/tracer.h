@@ -99,6 +99,17 @@ void pargc_tracer_push_special(uintptr_t obj);
  * mode) just does not call this, and stays atomic. */
 void pargc_tracer_set_exclusive_marks(bool exclusive);
 void pargc_tracer_trace(void);
+/* As pargc_tracer_trace, asking `stop` (when not NULL) on the calling
+ * thread once before and then periodically while it marks (Boehm's
+ * GC_stop_func); when it answers nonzero every GC thread drops its work
+ * and the trace ends early.  True if the trace completed.  After an
+ * abandoned trace the marks are partial: the caller calls
+ * pargc_tracer_abandon and must not use them. */
+bool pargc_tracer_trace_until(int (*stop)(void));
+/* Empty every mark stack, deque and the overflow list (no trace may
+ * run): roots pushed for a collection that is then given up, or the
+ * work an abandoned trace left. */
+void pargc_tracer_abandon(void);
 void pargc_tracer_finish(struct pargc_trace_stats *out);
 
 /* Mark p's object if p points into one (GC_mark_and_push and friends);
