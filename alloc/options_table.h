@@ -67,7 +67,7 @@
   X(print_verbose_stats, "GC_PRINT_VERBOSE_STATS", BOOL, "0", 0, 0,                                  \
     "Boehm GC: verbose statistics; pargc prints the same line per collection as GC_PRINT_STATS") \
   X(all_interior_pointers, "GC_ALL_INTERIOR_POINTERS", BOOL, "1", 0, 0,                                  \
-    "Boehm GC: on by default, as here: pargc always recognises interior pointers, and adds a byte to every allocation so that a pointer just past its end does too (GC_set_all_interior_pointers(0) drops the byte)") \
+    "Boehm GC: when present, interior pointers are recognised even if the program turned them off before GC_INIT (GC_set_all_interior_pointers(0)); they are on by default, and every allocation then gets a byte more so that a pointer just past its end keeps it too") \
   X(disable_incremental, "GC_DISABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
     "Boehm GC: GC_enable_incremental and GC_ENABLE_INCREMENTAL are ignored: collections stay stop-parallel") \
   X(enable_incremental, "GC_ENABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \

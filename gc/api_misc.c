@@ -141,7 +141,12 @@ void *GC_memalign(size_t align, size_t lb)
   char *p = GC_malloc(lb + align - 1);
   if (!p)
     return NULL;
-  return (void *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+  char *q = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+  /* With interior pointers off, the returned pointer must still keep the
+   * object alive (Boehm GC registers the offset too). */
+  if (q != p)
+    GC_register_displacement((size_t)(q - p));
+  return q;
 }
 
 int GC_posix_memalign(void **memptr, size_t align, size_t lb)
@@ -664,11 +669,19 @@ void *GC_post_incr(void **p, ptrdiff_t how_much)
   return initial;
 }
 
+/* Would the marker follow p to an object?  In the heap: inside an
+ * object, and, with interior pointers off, at its start or a registered
+ * displacement.  Outside the heap: nothing to check. */
 void *GC_is_valid_displacement(void *p)
 {
-  if (GC_is_heap_ptr(p) && !GC_base(p))
+  pargc_collect_init();
+  if (!p || !GC_is_heap_ptr(p))
+    return p;
+  char *base = GC_base(p);
+  if (!base || (pargc_tracer_base_only() &&
+                !pargc_tracer_valid_displacement((size_t)((char *)p - base))))
     GC_is_valid_displacement_print_proc(p);
-  return p; /* every interior pointer is valid in pargc */
+  return p;
 }
 
 /* Is p on the stack of a registered thread (its cold end down to its
@@ -711,7 +724,12 @@ void *GC_is_visible(void *p)
   return p;
 }
 
-void GC_register_displacement(size_t offset) { (void)offset; }
+/* Boehm GC: with interior pointers off, a pointer at offset `offset` of
+ * an object keeps it alive too (gc/tracer.h).  Accepted and useless
+ * while interior pointers are on, as in Boehm GC. */
+void GC_register_displacement(size_t offset) { pargc_tracer_register_displacement(offset); }
+
+static int interior_pointers(void) { return GC_all_interior_pointers; }
 
 /* Boehm GC registers the data of the program and of every library anew
  * at each collection, as temporary roots: so does pargc (gc/roots.c). */
@@ -867,6 +885,9 @@ void pargc_misc_install(void)
   pargc_alloc_retry_hook = alloc_retry;
   pargc_heap_resize_hook = heap_resized;
   pargc_roots_no_dls = &GC_no_dls;
+  pargc_tracer_interior_pointers = interior_pointers;
+  if (pargc_opt.given.all_interior_pointers) /* present: on, as Boehm GC */
+    GC_all_interior_pointers = 1;
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);

@@ -20,6 +20,7 @@
  */
 #include "config.h"
 #include "gc/compat.h"
+#include "gc/tracer.h"
 #include "gc/collect.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
@@ -87,7 +88,8 @@ static void *store_debug(void *base, size_t lb, const char *s, int i)
   h->check = (GC_word)base ^ DBG_MAGIC;
   GC_word t = DBG_TRAILER;
   memcpy((char *)base + DBG_HDR + lb, &t, sizeof t);
-  atomic_store_explicit(&debug_objects_seen, 1, memory_order_relaxed);
+  if (!atomic_exchange_explicit(&debug_objects_seen, 1, memory_order_relaxed))
+    pargc_tracer_register_displacement(DBG_HDR); /* the client's pointer, as Boehm GC */
   return (char *)base + DBG_HDR;
 }
 
@@ -255,7 +257,12 @@ char *GC_debug_strndup(const char *str, size_t size, GC_EXTRA_PARAMS)
 void GC_debug_change_stubborn(const void *p) { (void)p; }
 void GC_debug_end_stubborn_change(const void *p) { GC_end_stubborn_change(p); }
 void GC_debug_ptr_store_and_dirty(void *p, const void *q) { GC_ptr_store_and_dirty(p, q); }
-void GC_debug_register_displacement(size_t offset) { GC_register_displacement(offset); }
+/* As Boehm GC: the offset from the client's pointer, and from the base. */
+void GC_debug_register_displacement(size_t offset)
+{
+  GC_register_displacement(offset);
+  GC_register_displacement(offset + DBG_HDR);
+}
 
 /* Finalizers of debug objects: registered on the base; the wrapper hands
  * the client the user pointer.  The closure is a heap object kept alive

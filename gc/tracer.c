@@ -296,6 +296,38 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
   return true;
 }
 
+/* Interior pointers (Boehm's GC_all_interior_pointers, on by default):
+ * when off, a word keeps an object alive only if it points at its start
+ * or at a displacement registered with GC_register_displacement (offsets
+ * below PARGC_MAX_DISPLACEMENT).  Read once per trace (pargc_tracer_begin):
+ * the mark loop tests a flag that is false unless the program turned
+ * interior pointers off. */
+#define PARGC_MAX_DISPLACEMENT 65536
+static _Atomic uint64_t displacements[PARGC_MAX_DISPLACEMENT / 64];
+static bool trace_base_only;
+int (*pargc_tracer_interior_pointers)(void);
+
+void pargc_tracer_register_displacement(size_t offset)
+{
+  if (offset < PARGC_MAX_DISPLACEMENT)
+    atomic_fetch_or_explicit(&displacements[offset / 64], (uint64_t)1 << (offset % 64),
+                             memory_order_relaxed);
+}
+
+bool pargc_tracer_valid_displacement(size_t offset)
+{
+  return offset == 0 ||
+         (offset < PARGC_MAX_DISPLACEMENT &&
+          (atomic_load_explicit(&displacements[offset / 64], memory_order_relaxed) >>
+           (offset % 64) & 1));
+}
+
+bool pargc_tracer_base_only(void)
+{
+  int (*interior)(void) = pargc_tracer_interior_pointers;
+  return interior && !interior();
+}
+
 /* v is inside [base, base + limit): find its object, if there is one and
  * it is collectable -- its span's head in *pgp, its index in *ip.  A word
  * that hits a page not in use black-lists the page. */
@@ -325,6 +357,9 @@ static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
   }
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[pg->kind]))
     return false; /* scanned as roots at the start of every collection */
+  if (PARGC_UNLIKELY(trace_base_only) &&
+      !pargc_tracer_valid_displacement(off - (uintptr_t)i * pg->size))
+    return false;
   *pgp = pg;
   *ip = i;
   return true;
@@ -810,6 +845,7 @@ void pargc_tracer_refresh_bounds(void)
 
 void pargc_tracer_begin(void)
 {
+  trace_base_only = pargc_tracer_base_only();
   pargc_tracer_refresh_bounds();
   pargc_blacklist_clear();
   trace_used_threads = 0;
@@ -1038,6 +1074,9 @@ static void verify_word(uintptr_t where, uintptr_t v)
   int32_t i = pargc_pagemap_object(v, &pg);
   if (i < 0 || pargc_kind_uncollectable[pg->kind])
     return;
+  if (trace_base_only &&
+      !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
+    return; /* not a pointer the marker follows */
   if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
     if (verify_misses++ < 10)
       pargc_warn("PARGC_VERIFY: object %p (size %u, kind %u) reachable from %p (in %p) is not marked",

@@ -140,6 +140,17 @@ bool pargc_tracer_verifying(void);
 /* After fork: the GC threads are gone in the child. */
 void pargc_tracer_after_fork_child(void);
 
+/* Interior pointers.  The collector sets pargc_tracer_interior_pointers
+ * (Boehm's GC_all_interior_pointers, read at each trace's begin); while
+ * it answers 0, a word keeps an object alive only if it points at the
+ * object's start or at an offset registered here (GC_register_displacement;
+ * offsets of 64 KiB and more are never valid). */
+extern int (*pargc_tracer_interior_pointers)(void);
+void pargc_tracer_register_displacement(size_t offset);
+bool pargc_tracer_valid_displacement(size_t offset);
+/* Are only starts and registered displacements recognised now? */
+bool pargc_tracer_base_only(void);
+
 /* Pages that false pointers hit are black-listed in the page map
  * (pagemap.h); multi-page runs avoid them. */
 
