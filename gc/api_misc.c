@@ -21,6 +21,7 @@
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -379,7 +380,13 @@ int GC_collect_a_little(void)
       pargc_conc_trigger();
     if (!pargc_conc_running())
       return 0;
-    sched_yield();
+    /* The unit of work: the caller gives the GC threads the processor
+     * for up to GC_set_time_limit's limit (once, without one). */
+    uint64_t limit = pargc_collect_time_limit_ns();
+    uint64_t end = pargc_os_now_ns() + limit;
+    do
+      sched_yield();
+    while (limit && pargc_conc_running() && pargc_os_now_ns() < end);
     return pargc_conc_running();
   }
   if (due && !pargc_collect_auto_disabled)
@@ -393,7 +400,12 @@ static struct GC_timeval_s time_limit_tv = {GC_TIME_UNLIMITED, 0};
 void GC_set_time_limit(unsigned long ms) { GC_time_limit = ms; time_limit_tv.tv_ms = ms; time_limit_tv.tv_nsec = 0; }
 unsigned long GC_get_time_limit(void) { return GC_time_limit; }
 void GC_set_time_limit_tv(struct GC_timeval_s tv) { time_limit_tv = tv; GC_time_limit = tv.tv_ms; }
-struct GC_timeval_s GC_get_time_limit_tv(void) { return time_limit_tv; }
+struct GC_timeval_s GC_get_time_limit_tv(void)
+{
+  /* GC_time_limit may have been written directly since. */
+  struct GC_timeval_s tv = {GC_time_limit, time_limit_tv.tv_ms == GC_time_limit ? time_limit_tv.tv_nsec : 0};
+  return tv;
+}
 
 /* ---- settings ------------------------------------------------------------ */
 
@@ -810,6 +822,20 @@ void GC_dump(void) { GC_dump_named(NULL); }
 /* ---- the heap policy's settings ----------------------------------------- */
 
 bool pargc_collect_dont_expand(void) { return GC_dont_expand != 0; }
+
+/* GC_time_limit is read at each use: programs may write it directly. */
+uint64_t pargc_collect_time_limit_ns(void)
+{
+  unsigned long ms = GC_time_limit;
+  if (ms == GC_TIME_UNLIMITED)
+    return 0;
+  uint64_t ns = (uint64_t)ms * 1000000u;
+  if (time_limit_tv.tv_ms == ms)
+    ns += time_limit_tv.tv_nsec;
+  return ns ? ns : 1;
+}
+
+int pargc_collect_max_prior_attempts(void) { return max_prior_attempts; }
 
 /* Collect rather than grow (alloc/heap.h): GC_dont_expand, or many
  * finalizers registered for the bytes allocated since the last

@@ -5,7 +5,9 @@
  *    gives a collection up while it marks: 0 returned, GC_gc_no
  *    unchanged, nothing freed or finalized, and the next collection
  *    works;
- *  - GC_collect_a_little outside incremental mode returns 0;
+ *  - GC_collect_a_little outside incremental mode returns 0; in
+ *    incremental mode with a time limit, a loop until it returns 0 ends
+ *    and keeps what is reachable;
  *  - GC_start_mark_threads can be called at any time;
  *  - the policy variables written directly (GC_free_space_divisor) and
  *    the setters (GC_set_min_bytes_allocd, GC_non_gc_bytes) change how
@@ -180,6 +182,29 @@ static void test_collect_a_little(void) {
   GC_gcollect();
   CHECK(live_list_intact(1000));
   live_list = NULL;
+}
+
+/* Incremental mode with a time limit (a child): GC_collect_a_little
+ * eventually says no collection is in progress, and nothing reachable
+ * is lost on the way. */
+static void incremental_time_limit(void) {
+  GC_INIT();
+  GC_enable_incremental();
+  GC_set_time_limit(5);
+  GC_set_max_prior_attempts(2);
+  CHECK_EQ(GC_get_max_prior_attempts(), 2);
+  build_live_list(NODES);
+  for (int round = 0; round < 8; round++) {
+    for (int i = 0; i < 50000; i++)
+      (void)GC_MALLOC(64);
+    long steps = 0;
+    while (GC_collect_a_little() && steps < 10000000)
+      steps++;
+    CHECK(steps < 10000000);
+    CHECK(live_list_intact(NODES));
+  }
+  GC_gcollect();
+  CHECK(live_list_intact(NODES));
 }
 
 /* ---- allocation policy ------------------------------------------------------ */
@@ -371,6 +396,7 @@ int main(void) {
   test_policy_variables();
   (void)in_child(test_on_heap_resize);
   (void)in_child(stop_while_marking);
+  (void)in_child(incremental_time_limit);
   GC_INIT();
   CHECK(GC_get_gc_no() >= 1); /* GC_init collected once */
   test_stop_func();
