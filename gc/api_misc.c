@@ -755,7 +755,6 @@ void GC_register_has_static_roots_callback(GC_has_static_roots_func fn)
 {
   pargc_roots_filter = fn;
 }
-void GC_register_describe_type_fn(int kind, GC_describe_type_fn fn) { (void)kind; (void)fn; }
 void GC_register_altstack(void *stack, GC_word stack_size, void *altstack, GC_word altstack_size)
 {
   (void)stack; (void)stack_size; (void)altstack; (void)altstack_size;

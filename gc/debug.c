@@ -344,11 +344,45 @@ struct dbg_report {
   long line;
   size_t size;
   uintptr_t user, at;
+  int kind;                        /* Boehm's kind number */
+  char type[GC_TYPE_DESCR_LEN + 1]; /* GC_register_describe_type_fn's text */
 };
+
+/* GC_register_describe_type_fn, by Boehm kind number. */
+static GC_describe_type_fn describe_fns[PARGC_MAX_KINDS];
+
+void GC_register_describe_type_fn(int kind, GC_describe_type_fn fn)
+{
+  if (kind >= 0 && kind < PARGC_MAX_KINDS)
+    describe_fns[kind] = fn;
+}
+
+/* The type of a leaked debug object, as Boehm GC prints it: the kind's
+ * describe function's text, else the kind's name, else its number.  The
+ * describe function is called here, with the world stopped, while the
+ * object is intact (it is reclaimed afterwards): it must not take locks
+ * the program may hold, as the other callbacks of a stopped world. */
+static void describe(struct dbg_report *r, unsigned kind, uintptr_t user)
+{
+  int k = pargc_kind_to_api(kind);
+  r->kind = k;
+  r->type[0] = 0;
+  GC_describe_type_fn fn = k >= 0 && k < PARGC_MAX_KINDS ? describe_fns[k] : NULL;
+  if (fn) {
+    r->type[GC_TYPE_DESCR_LEN] = 0;
+    fn((void *)user, r->type);
+    r->type[GC_TYPE_DESCR_LEN] = 0;
+    return;
+  }
+  const char *name = k == 0 ? "PTRFREE" : k == 1 ? "NORMAL"
+                     : k == 2 ? "UNCOLLECTABLE" : k == 3 ? "ATOMIC_UNCOLLECTABLE" : NULL;
+  if (name)
+    snprintf(r->type, sizeof r->type, "%s", name);
+}
 static struct dbg_report reports[MAX_REPORTS];
 static size_t nreports, lost_reports;
 
-static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
+static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at, unsigned kind)
 {
   if (nreports == MAX_REPORTS) {
     lost_reports++;
@@ -369,6 +403,7 @@ static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
     r->size = slot;
     r->user = base;
   }
+  describe(r, kind, r->user);
 }
 
 static void debug_after_mark(void)
@@ -388,7 +423,7 @@ static void debug_after_mark(void)
         if (smash && is_debug_base(base, pg->size)) {
           uintptr_t at = smashed_at(base);
           if (at)
-            add_report(false, base, pg->size, at);
+            add_report(false, base, pg->size, at, pg->kind);
         }
         continue;
       }
@@ -396,7 +431,7 @@ static void debug_after_mark(void)
         continue;
       if (st == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, i))
         continue;
-      add_report(true, base, pg->size, 0);
+      add_report(true, base, pg->size, 0, pg->kind);
       if (st == PARGC_PAGE_SMALL)
         pargc_slot_retire(pg, (void *)base); /* reported once */
     }
@@ -420,10 +455,16 @@ void pargc_debug_after_collection(void)
     report("Found %zu leaked objects:\n", leaks + lost);
   for (size_t k = 0; k < n; k++) {
     struct dbg_report *r = &copy[k];
-    if (r->leak && r->file)
-      report("%p (%s:%ld, sz=%zu)\n", (void *)r->user, r->file, r->line, r->size);
+    /* Boehm GC's lines (GC_print_heap_obj). */
+    if (r->leak && r->file && r->type[0])
+      report("%p (%s:%ld, sz= %zu, %s)\n", (void *)r->user, r->file, r->line, r->size, r->type);
+    else if (r->leak && r->file)
+      report("%p (%s:%ld, sz= %zu, kind= %d)\n", (void *)r->user, r->file, r->line, r->size,
+             r->kind);
     else if (r->leak)
-      report("%p (no debugging info, sz=%zu)\n", (void *)r->user, r->size);
+      report("object at %p of appr. %zu bytes (%s)\n", (void *)r->user, r->size,
+             r->kind == 0 ? "atomic"
+             : r->kind == 2 || r->kind == 3 ? "uncollectable" : "composite");
     else
       report("GC_check_heap: found smashed location at %p in object %p (%s:%ld, sz=%zu)\n",
              (void *)r->at, (void *)r->user, r->file, r->line, r->size);
