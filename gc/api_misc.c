@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DATA __attribute__((section(".data")))
@@ -482,7 +483,11 @@ void GC_set_on_thread_event(GC_on_thread_event_proc fn)
 }
 GC_on_thread_event_proc GC_get_on_thread_event(void) { return thread_event_fn; }
 
-void GC_set_markers_count(unsigned n) { pargc_tracer_set_threads(n); }
+void GC_set_markers_count(unsigned n)
+{
+  pargc_tracer_set_threads(n);
+  GC_parallel = pargc_tracer_threads() > 1;
+}
 int GC_get_parallel(void) { return pargc_tracer_threads() > 1; }
 
 /* The signals are chosen by PARGC_SIG_SUSPEND / PARGC_SIG_RESTART before
@@ -911,6 +916,16 @@ void pargc_misc_install(void)
   pargc_heap_resize_hook = heap_resized;
   pargc_roots_no_dls = &GC_no_dls;
   pargc_tracer_interior_pointers = interior_pointers;
+  /* GC_stackbottom: the main thread's cold end of stack, which a program
+   * may set before GC_INIT (Boehm GC then scans from there); else it
+   * tells where pargc found it.  GC_parallel: read-only, as in Boehm. */
+  if (syscall(SYS_gettid) == getpid()) {
+    if (GC_stackbottom)
+      pargc_threads_set_stack_base(NULL, GC_stackbottom);
+    else
+      GC_stackbottom = pargc_threads_self_stack_base();
+  }
+  GC_parallel = pargc_tracer_threads() > 1;
   if (pargc_opt.given.all_interior_pointers) /* present: on, as Boehm GC */
     GC_all_interior_pointers = 1;
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */

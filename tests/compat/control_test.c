@@ -8,7 +8,8 @@
  *  - GC_collect_a_little outside incremental mode returns 0; in
  *    incremental mode with a time limit, a loop until it returns 0 ends
  *    and keeps what is reachable;
- *  - GC_start_mark_threads can be called at any time;
+ *  - GC_start_mark_threads can be called at any time; GC_stackbottom
+ *    tells the main thread's stack base after GC_INIT;
  *  - the policy variables written directly (GC_free_space_divisor) and
  *    the setters (GC_set_min_bytes_allocd, GC_non_gc_bytes) change how
  *    often allocation collects;
@@ -399,6 +400,8 @@ int main(void) {
   (void)in_child(incremental_time_limit);
   GC_INIT();
   CHECK(GC_get_gc_no() >= 1); /* GC_init collected once */
+  int here;
+  CHECK(GC_stackbottom != 0 && GC_stackbottom > (char *)&here); /* the main stack's cold end */
   test_stop_func();
   test_collect_a_little();
   test_dont_expand();
