@@ -54,6 +54,31 @@ struct dbg_hdr {
   GC_word check;
 };
 
+/* GC_FINDLEAK_DELAY_FREE: in leak mode, GC_debug_free keeps the object,
+ * fills what follows its header with FREED_MARKER (Boehm GC's value) and
+ * changes its check word to say so; the collection that finds it
+ * unreachable reports it if the program wrote into it since, and lets
+ * the sweep reclaim it either way. */
+#define DBG_FREED_MAGIC ((GC_word)0xf4eedf4eedf4eed5ull)
+#define FREED_MARKER ((GC_word)0xEFBEADDEdeadbeefull)
+
+static bool is_freed_debug(uintptr_t base, size_t slot_size)
+{
+  const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  return slot_size >= DBG_HDR + sizeof(GC_word) && h->check == (base ^ DBG_FREED_MAGIC) &&
+         h->size <= slot_size - DBG_HDR - sizeof(GC_word);
+}
+
+/* The first word of a delayed-free object that no longer holds the
+ * marker, or 0. */
+static uintptr_t altered_after_free(uintptr_t base, size_t slot_size)
+{
+  for (uintptr_t a = base + DBG_HDR; a + sizeof(GC_word) <= base + slot_size; a += sizeof(GC_word))
+    if (*(const GC_word *)a != FREED_MARKER)
+      return a;
+  return 0;
+}
+
 static bool is_debug_base(uintptr_t base, size_t slot_size)
 {
   const struct dbg_hdr *h = (const struct dbg_hdr *)base;
@@ -165,7 +190,8 @@ static uintptr_t debug_base_of(void *p, const char *who, bool *plain)
     return 0;
   }
   uintptr_t base = pargc_page_object_addr(pg, (uint32_t)idx);
-  if (atomic_load(&pg->state) == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, (uint32_t)idx)) {
+  if ((atomic_load(&pg->state) == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, (uint32_t)idx)) ||
+      ((uintptr_t)p == base + DBG_HDR && is_freed_debug(base, pg->size))) {
     report("%s: object at %p was already freed (double free); ignored\n", who, p);
     return 0;
   }
@@ -199,6 +225,14 @@ void GC_debug_free(void *p)
   if (!base)
     return;
   check_smashed(base, "GC_debug_free");
+  struct pargc_page *pg;
+  if (GC_find_leak && pargc_opt.findleak_delay_free &&
+      pargc_pagemap_object(base, &pg) >= 0 && !pargc_kind_uncollectable[pg->kind]) {
+    for (uintptr_t a = base + DBG_HDR; a + sizeof(GC_word) <= base + pg->size; a += sizeof(GC_word))
+      *(GC_word *)a = FREED_MARKER;
+    ((struct dbg_hdr *)base)->check = base ^ DBG_FREED_MAGIC;
+    return;
+  }
   GC_free((void *)base);
 }
 
@@ -391,7 +425,7 @@ static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at, uns
   struct dbg_report *r = &reports[nreports++];
   r->leak = leak;
   r->at = at;
-  if (is_debug_base(base, slot)) {
+  if (is_debug_base(base, slot) || is_freed_debug(base, slot)) {
     const struct dbg_hdr *h = (const struct dbg_hdr *)base;
     r->file = h->file;
     r->line = (long)h->line;
@@ -431,6 +465,12 @@ static void debug_after_mark(void)
         continue;
       if (st == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, i))
         continue;
+      if (is_freed_debug(base, pg->size)) { /* GC_FINDLEAK_DELAY_FREE */
+        uintptr_t at = altered_after_free(base, pg->size);
+        if (at)
+          add_report(false, base, pg->size, at, pg->kind);
+        continue; /* freed, not leaked: the sweep reclaims it */
+      }
       add_report(true, base, pg->size, 0, pg->kind);
       if (st == PARGC_PAGE_SMALL)
         pargc_slot_retire(pg, (void *)base); /* reported once */
