@@ -302,12 +302,16 @@ void GC_gcollect_and_unmap(void)
 
 /* The stop function of GC_gcollect and of the collections allocation
  * starts (gc/collect.c asks it while marking). */
+static int GC_CALLBACK never_stop(void) { return 0; }
+
 void GC_set_stop_func(GC_stop_func fn)
 {
-  stop_func = fn;
-  pargc_collect_stop_fn = fn;
+  stop_func = fn == never_stop ? NULL : fn;
+  pargc_collect_stop_fn = stop_func;
 }
-GC_stop_func GC_get_stop_func(void) { return stop_func; }
+/* As Boehm GC, a function even when none was set: a program may chain
+ * to the one it replaces. */
+GC_stop_func GC_get_stop_func(void) { return stop_func ? stop_func : never_stop; }
 void GC_set_start_callback(GC_start_callback_proc fn) { start_cb = fn; }
 GC_start_callback_proc GC_get_start_callback(void) { return start_cb; }
 

@@ -110,6 +110,9 @@ static void test_stop_func(void) {
   }
   CHECK(live_list_intact(NODES));
 
+  /* A stop function is there to chain to even when none was set. */
+  GC_stop_func initial = GC_get_stop_func();
+  CHECK(initial != 0 && initial() == 0);
   /* GC_gcollect consults GC_set_stop_func's function. */
   stop_calls = 0;
   stop_after = 1;
