@@ -12,15 +12,16 @@ struct pargc_heap pargc_heap;
 struct pargc_heap_settings pargc_heap_settings;
 bool (*pargc_heap_collect_first_hook)(void);
 void (*pargc_heap_resize_hook)(size_t heap_bytes);
+bool (*pargc_heap_collect_hook)(uint64_t seen);
+void (*pargc_heap_kick_hook)(void);
 
+/* The committed size changed (GC_set_on_heap_resize). */
 static void heap_resized(void)
 {
   void (*hook)(size_t) = pargc_heap_resize_hook;
   if (hook)
     hook(atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE);
 }
-bool (*pargc_heap_collect_hook)(uint64_t seen);
-void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void)
 {

@@ -107,8 +107,8 @@ void pargc_heap_init(void);
  * decision, through these pointers: the collector points them at Boehm's
  * variables (gc/api_misc.c).  A NULL pointer reads as the default. */
 struct pargc_heap_settings {
-  const volatile size_t *free_space_divisor; /* GC_free_space_divisor; PARGC's
-                                                default: GC_FREE_SPACE_DIVISOR */
+  const volatile size_t *free_space_divisor; /* GC_free_space_divisor (NULL:
+                                                GC_FREE_SPACE_DIVISOR's value) */
   const volatile size_t *min_bytes_allocd;   /* floor of the interval (1) */
   const volatile size_t *non_gc_bytes;       /* GC_non_gc_bytes (0) */
   const volatile int *use_entire_heap;       /* GC_use_entire_heap (0) */

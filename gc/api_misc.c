@@ -395,7 +395,7 @@ int GC_collect_a_little(void)
     return pargc_conc_running();
   }
   if (due && !pargc_collect_auto_disabled)
-    pargc_collect_for_retry();
+    pargc_collect_now();
   return 0;
 }
 void GC_set_manual_vdb_allowed(int value) { pargc_dirty_allow_manual(value != 0); }
@@ -866,7 +866,7 @@ static bool alloc_retry(unsigned attempt)
   if (attempt >= GC_max_retries)
     return false;
   pargc_warn("Out of Memory!  Trying to continue...");
-  return pargc_collect_for_retry();
+  return pargc_collect_now();
 }
 
 /* Boehm GC reads these environment variables at GC_init, over what the

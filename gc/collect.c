@@ -366,7 +366,7 @@ bool pargc_collect_full(int (*stop)(void))
   return true;
 }
 
-bool pargc_collect_for_retry(void)
+bool pargc_collect_now(void)
 {
   if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_is_disabled())
     return false;

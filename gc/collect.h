@@ -48,10 +48,12 @@ extern int (*pargc_collect_stop_fn)(void);
 /* GC_set_force_unmap_on_gcollect: each explicit collection gives every
  * free page back to the OS. */
 extern int pargc_collect_force_unmap;
-/* A stop-parallel collection for an allocation that found no memory
- * (GC_max_retries), from the allocation path: never given up, after any
- * concurrent cycle in progress.  False if collecting is disabled. */
-bool pargc_collect_for_retry(void);
+/* A stop-parallel collection now, from a thread that may be inside the
+ * allocator's slow path (an allocation that found no memory and
+ * GC_max_retries, or GC_collect_a_little): never given up, after any
+ * concurrent cycle in progress, finalizers left to the next allocation.
+ * False if collecting is disabled. */
+bool pargc_collect_now(void);
 /* GC_set_time_limit in nanoseconds, 0 when unlimited; and
  * GC_set_max_prior_attempts (gc/api_misc.c): concurrent mode's
  * pre-cleaning (gc/concurrent.c). */
