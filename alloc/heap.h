@@ -128,7 +128,9 @@ extern bool (*pargc_heap_collect_first_hook)(void);
 
 /* Set by the collector (GC_set_on_heap_resize): called with the new heap
  * size (committed bytes) after pages are taken from the OS or given
- * back to it; never with the world stopped or a heap lock held. */
+ * back to it; never with the world stopped or a heap lock held, but
+ * possibly inside an allocation's slow path (the program's callback must
+ * not allocate, as in Boehm GC). */
 extern void (*pargc_heap_resize_hook)(size_t heap_bytes);
 
 /* Effective k: PARGC_K clamped to 1..(registered threads). */
