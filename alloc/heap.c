@@ -9,8 +9,19 @@
 #include <string.h>
 
 struct pargc_heap pargc_heap;
+struct pargc_heap_settings pargc_heap_settings;
+bool (*pargc_heap_collect_first_hook)(void);
+void (*pargc_heap_resize_hook)(size_t heap_bytes);
 bool (*pargc_heap_collect_hook)(uint64_t seen);
 void (*pargc_heap_kick_hook)(void);
+
+/* The committed size changed (GC_set_on_heap_resize). */
+static void heap_resized(void)
+{
+  void (*hook)(size_t) = pargc_heap_resize_hook;
+  if (hook)
+    hook(atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE);
+}
 
 void pargc_heap_init(void)
 {
@@ -22,6 +33,52 @@ void pargc_heap_init(void)
   pargc_heap.max_heap = (size_t)pargc_opt.max_heap;
   for (int i = 0; i < PARGC_MAX_NODES; i++)
     pthread_mutex_init(&pargc_heap.pool[i].lock, NULL);
+}
+
+size_t pargc_heap_divisor(void)
+{
+  const volatile size_t *p = pargc_heap_settings.free_space_divisor;
+  size_t d = p ? *p : (size_t)pargc_opt.free_space_divisor;
+  return d ? d : 1;
+}
+
+static size_t min_bytes_allocd(void)
+{
+  const volatile size_t *p = pargc_heap_settings.min_bytes_allocd;
+  return p ? *p : 1;
+}
+
+static bool use_entire_heap(void)
+{
+  const volatile int *p = pargc_heap_settings.use_entire_heap;
+  return p && *p;
+}
+
+static bool collect_first(void)
+{
+  bool (*hook)(void) = pargc_heap_collect_first_hook;
+  return hook && hook();
+}
+
+/* GC_non_gc_bytes at the last collection: bytes the program declared as
+ * explicitly managed since then are not counted as allocation (Boehm's
+ * GC_adj_bytes_allocd), but at least 1/8 of the allocation counts. */
+static _Atomic size_t non_gc_at_gc;
+
+static size_t non_gc_growth(void)
+{
+  const volatile size_t *p = pargc_heap_settings.non_gc_bytes;
+  size_t now = p ? *p : 0, then = atomic_load_explicit(&non_gc_at_gc, memory_order_relaxed);
+  return now > then ? now - then : 0;
+}
+
+static size_t with_non_gc(size_t threshold)
+{
+  size_t g = non_gc_growth();
+  if (!g)
+    return threshold;
+  size_t cap = threshold > SIZE_MAX / 8 ? SIZE_MAX : threshold * 8;
+  return g > cap - threshold ? cap : threshold + g;
 }
 
 size_t pargc_heap_effective_k(void)
@@ -53,7 +110,9 @@ void pargc_heap_note_live(size_t live)
   /* LPS's max(l) is what a page-shared allocator would consume, which for
    * a collected heap is the live data plus one allocation interval
    * (pargc_heap_collect_threshold): live x (1 + 2/d). */
-  size_t d = (size_t)pargc_opt.free_space_divisor;
+  size_t d = pargc_heap_divisor();
+  const volatile size_t *ngc = pargc_heap_settings.non_gc_bytes;
+  atomic_store(&non_gc_at_gc, ngc ? *ngc : 0);
   atomic_store(&pargc_heap.last_live, live);
   size_t need = live + 2 * live / d;
   size_t old = atomic_load(&pargc_heap.max_live);
@@ -143,6 +202,7 @@ static void run_taken(struct pargc_page *run)
     atomic_fetch_add(&pargc_heap.committed, run->pages);
     run->decommitted = 0;
     run->zeroed = 1;
+    heap_resized();
   }
 }
 
@@ -160,6 +220,16 @@ static struct pargc_page *take_fresh(size_t n, bool force)
 {
   size_t committed = atomic_load(&pargc_heap.committed);
   size_t limit_bytes = pargc_heap_effective_k() * atomic_load(&pargc_heap.max_live);
+  if (!force && collect_first()) {
+    /* Collect before growing: fresh pages only up to what the heap may
+     * grow by after a collection (Boehm GC expands by heap / divisor). */
+    size_t at_gc = atomic_load(&heap_at_gc), floor = (size_t)pargc_opt.initial_heap;
+    size_t allowed = at_gc + at_gc / pargc_heap_divisor();
+    if (allowed < floor)
+      allowed = floor;
+    if (allowed < limit_bytes)
+      limit_bytes = allowed;
+  }
   if (!force && (committed + n) * PARGC_PAGE_SIZE > limit_bytes)
     return NULL;
   if (pargc_heap.max_heap &&
@@ -243,7 +313,8 @@ static size_t collect_min_interval(void)
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
   size_t base = heap > scan ? heap : scan;
-  return (base > floor ? base : floor) / (size_t)pargc_opt.free_space_divisor;
+  size_t min = (base > floor ? base : floor) / pargc_heap_divisor(), least = min_bytes_allocd();
+  return min > least ? min : least;
 }
 
 size_t pargc_heap_collect_threshold(void)
@@ -261,9 +332,9 @@ size_t pargc_heap_collect_threshold(void)
   size_t min = collect_min_interval();
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   if (heap > atomic_load(&heap_at_gc))
-    return min;
+    return with_non_gc(min);
   size_t free = atomic_load(&heap_free_at_gc);
-  return free > min ? free : min;
+  return with_non_gc(free > min ? free : min);
 }
 
 /* Concurrent mode's interval: max(2 x live, GC_INITIAL_HEAP_SIZE) /
@@ -278,7 +349,8 @@ static size_t conc_interval(void)
 {
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
-  return (scan > floor ? scan : floor) / (size_t)pargc_opt.free_space_divisor;
+  size_t t = (scan > floor ? scan : floor) / pargc_heap_divisor(), least = min_bytes_allocd();
+  return t > least ? t : least;
 }
 
 size_t pargc_heap_trigger_threshold(void)
@@ -291,7 +363,7 @@ size_t pargc_heap_trigger_threshold(void)
    * allocation needs room too, and what it allocates survives it.  Spend
    * the interval, started early by the last cycle's allocation. */
   size_t t = conc_interval();
-  return lead < t / 4 * 3 ? t - lead : t / 4;
+  return with_non_gc(lead < t / 4 * 3 ? t - lead : t / 4);
 }
 
 size_t pargc_heap_cycle_limit(void)
@@ -313,12 +385,14 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
   int from = 0;
   bool collected = false;
   uint64_t seen = atomic_load(&pargc_epoch);
+  /* GC_use_entire_heap: free runs anywhere before fresh pages. */
+  bool fresh_first = !use_entire_heap();
   for (;;) {
     if ((r = take_own(ctx, n))) {
       *src = PARGC_RUN_OWN;
       break;
     }
-    if ((r = take_fresh(n, false))) {
+    if (fresh_first && (r = take_fresh(n, false))) {
       *src = PARGC_RUN_FRESH;
       break;
     }
@@ -328,10 +402,16 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
         ctx->stats.stolen_from_node[from] += n;
       break;
     }
+    if (!fresh_first && (r = take_fresh(n, false))) {
+      *src = PARGC_RUN_FRESH;
+      break;
+    }
     /* Nothing local, nothing to steal, over k x max(live): collect if
-     * enough was allocated to make it worthwhile, else grow. */
+     * enough was allocated to make it worthwhile (anything, when the
+     * collector asks to collect first), else grow. */
+    size_t since = atomic_load(&pargc_heap.bytes_since_gc);
     if (collect_ok && !collected && pargc_heap_collect_hook &&
-        atomic_load(&pargc_heap.bytes_since_gc) >= collect_min_interval() / 2) {
+        (since >= collect_min_interval() / 2 || (since > 0 && collect_first()))) {
       collected = true;
       if (pargc_heap_collect_hook(seen))
         return NULL; /* caller retries: the sweep may have freed objects */
@@ -345,9 +425,11 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
       if (pargc_heap_collect_hook(seen))
         return NULL;
     }
-    *src = PARGC_RUN_GROWN;
+      *src = PARGC_RUN_GROWN;
     return NULL; /* exhausted */
   }
+  if (*src == PARGC_RUN_FRESH || *src == PARGC_RUN_GROWN)
+    heap_resized();
   run_taken(r);
   return r;
 }
@@ -397,8 +479,15 @@ size_t pargc_heap_decommit(bool all)
   pargc_assert_not_stopped_world();
   if (!pargc_opt.decommit && !all)
     return 0;
+  /* GC_UNMAP_THRESHOLD=0: as Boehm GC, no unmapping but the forced kind. */
+  if (pargc_opt.given.unmap_threshold && pargc_opt.unmap_threshold == 0 && !all)
+    return 0;
   uint64_t now = pargc_os_now_ns();
   uint64_t delay = (uint64_t)pargc_opt.decommit_delay_ms * 1000000u;
+  /* GC_UNMAP_THRESHOLD=n: a run goes back once it stayed free for n
+   * collections (Boehm GC counts collections, pargc the time they take). */
+  if (pargc_opt.given.unmap_threshold && pargc_opt.unmap_threshold > 0)
+    delay = (uint64_t)pargc_opt.unmap_threshold * atomic_load(&gc_interval_ns);
   /* A run that sat free for less than two collection intervals is likely
    * to be taken again within the next one: a free list that the program
    * empties and the sweep refills every interval has old runs at its
@@ -425,5 +514,7 @@ size_t pargc_heap_decommit(bool all)
     pthread_mutex_unlock(&c->pages_lock);
   }
   atomic_fetch_add(&pargc_heap.decommitted_bytes_total, bytes);
+  if (bytes)
+    heap_resized();
   return bytes;
 }

@@ -101,6 +101,38 @@ extern void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void);
 
+/* Boehm GC's settings that steer this policy.  Programs set them with the
+ * GC_set_* calls or by writing Boehm's variables directly
+ * (`GC_free_space_divisor = 4;`), so the policy reads them at each
+ * decision, through these pointers: the collector points them at Boehm's
+ * variables (gc/api_misc.c).  A NULL pointer reads as the default. */
+struct pargc_heap_settings {
+  const volatile size_t *free_space_divisor; /* GC_free_space_divisor (NULL:
+                                                GC_FREE_SPACE_DIVISOR's value) */
+  const volatile size_t *min_bytes_allocd;   /* floor of the interval (1) */
+  const volatile size_t *non_gc_bytes;       /* GC_non_gc_bytes (0) */
+  const volatile int *use_entire_heap;       /* GC_use_entire_heap (0) */
+};
+extern struct pargc_heap_settings pargc_heap_settings;
+/* The free-space divisor in force (at least 1). */
+size_t pargc_heap_divisor(void);
+
+/* Set by the collector: should the heap collect before it grows?
+ * (GC_dont_expand, or many finalizers registered since the last
+ * collection: Boehm's GC_collect_or_expand.)  While it answers true,
+ * fresh pages are taken only up to the heap at the last collection plus
+ * heap / divisor (at least GC_INITIAL_HEAP_SIZE), and a thread that
+ * finds no free run collects once anything was allocated since the last
+ * collection; after that collection the heap may grow. */
+extern bool (*pargc_heap_collect_first_hook)(void);
+
+/* Set by the collector (GC_set_on_heap_resize): called with the new heap
+ * size (committed bytes) after pages are taken from the OS or given
+ * back to it; never with the world stopped or a heap lock held, but
+ * possibly inside an allocation's slow path (the program's callback must
+ * not allocate, as in Boehm GC). */
+extern void (*pargc_heap_resize_hook)(size_t heap_bytes);
+
 /* Effective k: PARGC_K clamped to 1..(registered threads). */
 size_t pargc_heap_effective_k(void);
 

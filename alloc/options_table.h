@@ -67,45 +67,45 @@
   X(print_verbose_stats, "GC_PRINT_VERBOSE_STATS", BOOL, "0", 0, 0,                                  \
     "Boehm GC: verbose statistics; pargc prints the same line per collection as GC_PRINT_STATS") \
   X(all_interior_pointers, "GC_ALL_INTERIOR_POINTERS", BOOL, "1", 0, 0,                                  \
-    "Boehm GC: on by default, as here: pargc always recognises interior pointers, and adds a byte to every allocation so that a pointer just past its end does too (GC_set_all_interior_pointers(0) drops the byte)") \
+    "Boehm GC: when present, interior pointers are recognised even if the program turned them off before GC_INIT (GC_set_all_interior_pointers(0)); they are on by default, and every allocation then gets a byte more so that a pointer just past its end keeps it too") \
   X(disable_incremental, "GC_DISABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
     "Boehm GC: GC_enable_incremental and GC_ENABLE_INCREMENTAL are ignored: collections stay stop-parallel") \
   X(enable_incremental, "GC_ENABLE_INCREMENTAL", BOOL, "0", 0, 0,                                  \
     "Boehm GC: incremental collection; in pargc the same as PARGC_MODE=concurrent (mostly-concurrent parallel marking)") \
   X(dump_regularly, "GC_DUMP_REGULARLY", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored (no heap dumps at each collection; GC_dump prints a summary on demand)") \
+    "Boehm GC: print GC_dump()'s summary (heap, free and unmapped bytes, regions, finalization tables) after every collection") \
   X(findleak_delay_free, "GC_FINDLEAK_DELAY_FREE", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: freed debug objects are reused at once") \
+    "Boehm GC: with GC_FIND_LEAK, GC_FREE keeps a debug object, filled with a marker, until a collection finds it unreachable; one written to after it was freed is reported as smashed") \
   X(force_unmap_on_gcollect, "GC_FORCE_UNMAP_ON_GCOLLECT", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: pargc decommits free pages itself (PARGC_DECOMMIT, PARGC_DECOMMIT_DELAY_MS)") \
+    "Boehm GC: GC_gcollect gives every free page back to the OS, as GC_set_force_unmap_on_gcollect(1) (otherwise pargc decommits pages idle for PARGC_DECOMMIT_DELAY_MS)") \
   X(full_frequency, "GC_FULL_FREQUENCY", INT, "19", 0, 1000000,                                  \
-    "Boehm GC: accepted and ignored: every pargc collection is full") \
+    "Boehm GC: sets GC_full_freq (GC_get_full_freq); every pargc collection is full, so it changes nothing else (docs/api.md)") \
   X(large_alloc_warn_interval, "GC_LARGE_ALLOC_WARN_INTERVAL", INT, "5", 0, 1000000,                                  \
-    "Boehm GC: accepted and ignored: pargc does not warn about large allocations") \
+    "Boehm GC: accepted; no meaning in pargc: Boehm GC warns every this many large allocations that hit black-listed blocks, and pargc's runs skip black-listed pages without a warning") \
   X(log_file, "GC_LOG_FILE", STR, "", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: reports go to stderr (and PARGC_STATS_FILE)") \
+    "Boehm GC: append the statistics lines (GC_PRINT_STATS) and GC_log_printf output to this file instead of stderr; warnings stay on stderr") \
   X(loop_on_abort, "GC_LOOP_ON_ABORT", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: fatal errors abort") \
+    "Boehm GC: on a fatal error, print it and wait (for a debugger to attach) instead of aborting") \
   X(no_blacklist_warning, "GC_NO_BLACKLIST_WARNING", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: pargc never warns about black-listed pages") \
+    "Boehm GC: accepted; no meaning in pargc: it silences the black-listed large allocation warning, which pargc never gives") \
   X(only_log_to_file, "GC_ONLY_LOG_TO_FILE", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored (see GC_LOG_FILE)") \
+    "Boehm GC: with GC_LOG_FILE, GC_printf and GC_err_printf write to the log file too") \
   X(pause_time_target, "GC_PAUSE_TIME_TARGET", INT, "0", 0, 1000000,                                  \
-    "Boehm GC: accepted and ignored: concurrent mode's pauses do not come from a time budget (see docs/tuning.md)") \
+    "Boehm GC: sets GC_time_limit in milliseconds (as GC_set_time_limit) when positive; see docs/api.md for what the limit does in pargc") \
   X(print_address_map, "GC_PRINT_ADDRESS_MAP", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored") \
+    "Boehm GC: print the process's memory map (/proc/self/maps) at start-up, on the log") \
   X(print_back_height, "GC_PRINT_BACK_HEIGHT", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored (no back-pointer builds)") \
+    "Boehm GC: accepted; no meaning in pargc: it needs a back-pointer build of Boehm GC (MAKE_BACK_GRAPH), which Debian's libgc is not, and pargc keeps no back pointers") \
   X(retry_signals, "GC_RETRY_SIGNALS", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored: the stop-the-world handshake does not lose signals") \
+    "Boehm GC: accepted; no meaning in pargc: Boehm GC resends lost suspend signals; pargc's stop waits for each thread's acknowledgement and its handshake does not lose them (docs/threads.md)") \
   X(trace, "GC_TRACE", STR, "", 0, 0,                                  \
-    "Boehm GC: accepted and ignored (debug builds of Boehm GC only)") \
+    "Boehm GC: accepted; no meaning in pargc: it traces one address in Boehm GC's debug builds (ENABLE_TRACE) only") \
   X(unmap_threshold, "GC_UNMAP_THRESHOLD", INT, "0", 0, 1000000,                                  \
-    "Boehm GC: accepted and ignored: use PARGC_DECOMMIT_DELAY_MS") \
+    "Boehm GC: give a free run back to the OS once it stayed free for this many collections (instead of PARGC_DECOMMIT_DELAY_MS); 0: only GC_gcollect_and_unmap and GC_FORCE_UNMAP_ON_GCOLLECT give memory back") \
   X(use_entire_heap, "GC_USE_ENTIRE_HEAP", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored") \
+    "Boehm GC: sets GC_use_entire_heap: free pages anywhere in the heap are used before fresh ones are taken from the OS") \
   X(use_getwritewatch, "GC_USE_GETWRITEWATCH", BOOL, "0", 0, 0,                                  \
-    "Boehm GC: accepted and ignored (Windows only in Boehm GC)")
+    "Boehm GC: accepted; no meaning in pargc: Windows only (GetWriteWatch)")
 
 /* Note: Boehm-style boolean variables count as set when present ("1",
  * "yes", "true", "on" or empty); "0", "no", "false" and "off" turn them

@@ -52,6 +52,11 @@ void pargc_pagemap_flip_marks(void)
                            : pargc_region.mark_arrays[0];
 }
 
+void pargc_pagemap_marks_abandon(void)
+{
+  pargc_region.marks = pargc_region.sweep_marks;
+}
+
 void pargc_pagemap_marks_complete(void)
 {
   pargc_region.sweep_marks = pargc_region.marks;

@@ -152,6 +152,10 @@ static inline const uint64_t *pargc_page_sweep_marks(const struct pargc_page *pg
  * the current bitmap (the caller clears or copies it per span); the
  * sweep keeps reading the previous one. */
 void pargc_pagemap_flip_marks(void);
+/* World stopped, a collection given up before its marks were final:
+ * the bitmap it started is dropped, the last complete one is current
+ * again (the next collection clears the dropped one before using it). */
+void pargc_pagemap_marks_abandon(void);
 /* World stopped, when a collection's marks are final: sweep by them. */
 void pargc_pagemap_marks_complete(void);
 

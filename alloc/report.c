@@ -1,6 +1,7 @@
 /* report: warnings and fatal errors; see report.h. */
 #include "config.h"
 #include "alloc/report.h"
+#include "alloc/options.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -73,6 +74,10 @@ void pargc_fatal(const char *fmt, ...)
   va_start(ap, fmt);
   report_emit("fatal: ", fmt, ap);
   va_end(ap);
+  /* GC_LOOP_ON_ABORT: wait for a debugger instead of dumping core. */
+  if (pargc_opt.loop_on_abort)
+    for (;;)
+      pause();
   abort();
 }
 

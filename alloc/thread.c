@@ -366,9 +366,28 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
 
 /* Out-of-memory path: Boehm's oom function (set by the collector). */
 void *(*pargc_alloc_oom_hook)(size_t bytes);
+bool (*pargc_alloc_retry_hook)(unsigned attempt);
 
-static void *alloc_failed(size_t size)
+/* Set while an allocation is retried after a failure: a failure inside
+ * the retry only returns NULL to it. */
+static __thread bool alloc_retrying;
+
+static void *alloc_failed(size_t size, unsigned kind)
 {
+  if (alloc_retrying)
+    return NULL;
+  bool (*retry)(unsigned) = pargc_alloc_retry_hook;
+  if (retry) {
+    alloc_retrying = true;
+    for (unsigned i = 0; retry(i); i++) {
+      void *p = pargc_alloc_slow(size, kind);
+      if (p) {
+        alloc_retrying = false;
+        return p;
+      }
+    }
+    alloc_retrying = false;
+  }
   if (pargc_alloc_oom_hook)
     return pargc_alloc_oom_hook(size);
   return NULL;
@@ -377,7 +396,7 @@ static void *alloc_failed(size_t size)
 void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
 {
   if (size > pargc_region.reserve)
-    return alloc_failed(size);
+    return alloc_failed(size, kind);
   size_t n = (size + PARGC_PAGE_SIZE - 1) >> PARGC_PAGE_SHIFT;
   /* Boehm's policy applies to large objects too. */
   uint64_t seen = atomic_load(&pargc_epoch);
@@ -389,7 +408,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   if (!run)
     run = pargc_heap_take_run(ctx, n, false, &src);
   if (!run)
-    return alloc_failed(size);
+    return alloc_failed(size, kind);
   ctx->stats.large_allocs++;
   void *p = (void *)pargc_page_addr(run);
   pargc_assert(atomic_load_explicit(&run->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
@@ -452,14 +471,14 @@ void *pargc_alloc_slow(size_t size, unsigned kind)
   struct pargc_tctx *ctx = slow_enter();
   if (size > PARGC_SMALL_MAX) {
     if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
-      return alloc_failed(size); /* larger than a run can describe */
+      return alloc_failed(size, kind); /* larger than a run can describe */
     return pargc_alloc_large(ctx, size, kind);
   }
   unsigned c = pargc_sizeclass_of(size);
   void **p = ctx->free[kind][c];
   if (!p) {
     if (!refill(ctx, kind, c))
-      return alloc_failed(size);
+      return alloc_failed(size, kind);
     p = ctx->free[kind][c];
   }
   ctx->free[kind][c] = decode(*p);

@@ -36,11 +36,20 @@ static inline void api_init(void)
     pargc_collect_init();
 }
 
+extern int GC_dont_precollect; /* Boehm's variable, in api_misc.c */
+
 GC_PUBLIC void GC_init(void)
 {
+  static _Atomic int precollected;
   pargc_collect_init();
   pargc_alloc_oom_hook = api_oom;
   pargc_tctx_get();
+  /* As Boehm GC, the first GC_init collects once unless told not to
+   * (GC_set_dont_precollect): false pointers into the heap-to-be are
+   * black-listed before anything is allocated there, and the GC threads
+   * start now rather than at the first collection. */
+  if (!GC_dont_precollect && !atomic_exchange(&precollected, 1))
+    pargc_collect_full(NULL);
 }
 
 GC_PUBLIC int GC_is_init_called(void)
@@ -158,9 +167,11 @@ GC_PUBLIC void *GC_realloc(void *old, size_t size)
   return p;
 }
 
+/* Boehm GC: GC_gcollect is given up when the GC_set_stop_func function
+ * says so (GC_try_to_collect with that function). */
 GC_PUBLIC void GC_gcollect(void)
 {
-  pargc_collect_full(NULL);
+  pargc_collect_full(pargc_collect_stop_fn);
 }
 
 GC_PUBLIC int GC_try_to_collect(int (*stop)(void))

@@ -18,6 +18,7 @@
 #include "gc/roots.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
+#include "gc/threads_internal.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
@@ -32,10 +33,13 @@
 #include <gc/gc_mark.h>
 #include <gc/javaxfc.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DATA __attribute__((section(".data")))
@@ -139,7 +143,12 @@ void *GC_memalign(size_t align, size_t lb)
   char *p = GC_malloc(lb + align - 1);
   if (!p)
     return NULL;
-  return (void *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+  char *q = (char *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
+  /* With interior pointers off, the returned pointer must still keep the
+   * object alive (Boehm GC registers the offset too). */
+  if (q != p)
+    GC_register_displacement((size_t)(q - p));
+  return q;
 }
 
 int GC_posix_memalign(void **memptr, size_t align, size_t lb)
@@ -277,12 +286,23 @@ int GC_get_disable_automatic_collection(void) { return auto_disabled; }
 
 void GC_gcollect_and_unmap(void)
 {
-  GC_gcollect();
+  /* Never given up (Boehm GC passes its never-stop function here). */
+  pargc_collect_full(NULL);
   pargc_heap_decommit(true);
 }
 
-void GC_set_stop_func(GC_stop_func fn) { stop_func = fn; }
-GC_stop_func GC_get_stop_func(void) { return stop_func; }
+/* The stop function of GC_gcollect and of the collections allocation
+ * starts (gc/collect.c asks it while marking). */
+static int GC_CALLBACK never_stop(void) { return 0; }
+
+void GC_set_stop_func(GC_stop_func fn)
+{
+  stop_func = fn == never_stop ? NULL : fn;
+  pargc_collect_stop_fn = stop_func;
+}
+/* As Boehm GC, a function even when none was set: a program may chain
+ * to the one it replaces. */
+GC_stop_func GC_get_stop_func(void) { return stop_func ? stop_func : never_stop; }
 void GC_set_start_callback(GC_start_callback_proc fn) { start_cb = fn; }
 GC_start_callback_proc GC_get_start_callback(void) { return start_cb; }
 
@@ -338,9 +358,37 @@ void GC_start_incremental_collection(void)
   if (pargc_conc_enabled())
     pargc_conc_start();
 }
-/* The collection work runs on pargc's own GC threads: nothing to do a
- * little of; says whether a cycle is still in progress. */
-int GC_collect_a_little(void) { return pargc_conc_running(); }
+/* Boehm GC does a bounded unit of collection work and says whether a
+ * collection is still in progress.  Stop-parallel: a collection is one
+ * unit, run if enough was allocated since the last one (as an
+ * allocation would start it); 0.  Concurrent: the marking runs on
+ * pargc's GC threads; this starts a cycle if one is due, and says
+ * whether one is running (a caller looping until 0 waits for it, yielding
+ * the processor to the GC threads meanwhile). */
+int GC_collect_a_little(void)
+{
+  pargc_collect_init();
+  if (GC_dont_gc || pargc_collect_is_disabled())
+    return 0;
+  bool due = GC_get_bytes_since_gc() >= pargc_heap_trigger_threshold();
+  if (pargc_conc_enabled()) {
+    if (!pargc_conc_running() && due && !pargc_collect_auto_disabled)
+      pargc_conc_trigger();
+    if (!pargc_conc_running())
+      return 0;
+    /* The unit of work: the caller gives the GC threads the processor
+     * for up to GC_set_time_limit's limit (once, without one). */
+    uint64_t limit = pargc_collect_time_limit_ns();
+    uint64_t end = pargc_os_now_ns() + limit;
+    do
+      sched_yield();
+    while (limit && pargc_conc_running() && pargc_os_now_ns() < end);
+    return pargc_conc_running();
+  }
+  if (due && !pargc_collect_auto_disabled)
+    pargc_collect_now();
+  return 0;
+}
 void GC_set_manual_vdb_allowed(int value) { pargc_dirty_allow_manual(value != 0); }
 int GC_get_manual_vdb_allowed(void) { return pargc_dirty_manual_allowed(); }
 
@@ -348,17 +396,21 @@ static struct GC_timeval_s time_limit_tv = {GC_TIME_UNLIMITED, 0};
 void GC_set_time_limit(unsigned long ms) { GC_time_limit = ms; time_limit_tv.tv_ms = ms; time_limit_tv.tv_nsec = 0; }
 unsigned long GC_get_time_limit(void) { return GC_time_limit; }
 void GC_set_time_limit_tv(struct GC_timeval_s tv) { time_limit_tv = tv; GC_time_limit = tv.tv_ms; }
-struct GC_timeval_s GC_get_time_limit_tv(void) { return time_limit_tv; }
+struct GC_timeval_s GC_get_time_limit_tv(void)
+{
+  /* GC_time_limit may have been written directly since. */
+  struct GC_timeval_s tv = {GC_time_limit, time_limit_tv.tv_ms == GC_time_limit ? time_limit_tv.tv_nsec : 0};
+  return tv;
+}
 
 /* ---- settings ------------------------------------------------------------ */
 
+/* Boehm's policy variables are the storage: the setters write them, and
+ * programs may write them directly; the heap policy reads them at each
+ * decision (alloc/heap.h, pargc_heap_settings; pargc_misc_install). */
 void GC_set_free_space_divisor(GC_word value)
 {
-  if (value < 1)
-    value = 1;
-  GC_free_space_divisor = value;
-  pargc_collect_init();
-  pargc_opt.free_space_divisor = (int64_t)value;
+  GC_free_space_divisor = value < 1 ? 1 : value;
 }
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
 void GC_set_max_retries(GC_word n) { GC_max_retries = n; }
@@ -387,8 +439,9 @@ void GC_set_pages_executable(int value)
 }
 int GC_get_pages_executable(void) { return pargc_os_heap_exec; }
 
-static GC_word allocd_per_finalizer = 10000, min_bytes_allocd = 1;
-static int rate = 10, max_prior_attempts = 1, force_unmap;
+static GC_word allocd_per_finalizer = 10000;
+static size_t min_bytes_allocd = 1;
+static int rate = 10, max_prior_attempts = 1;
 void GC_set_allocd_bytes_per_finalizer(GC_word v) { allocd_per_finalizer = v; }
 GC_word GC_get_allocd_bytes_per_finalizer(void) { return allocd_per_finalizer; }
 void GC_set_min_bytes_allocd(size_t v) { min_bytes_allocd = v ? v : 1; }
@@ -397,13 +450,20 @@ void GC_set_rate(int v) { rate = v; }
 int GC_get_rate(void) { return rate; }
 void GC_set_max_prior_attempts(int v) { max_prior_attempts = v; }
 int GC_get_max_prior_attempts(void) { return max_prior_attempts; }
-void GC_set_force_unmap_on_gcollect(int v) { force_unmap = v; }
-int GC_get_force_unmap_on_gcollect(void) { return force_unmap; }
+void GC_set_force_unmap_on_gcollect(int v) { pargc_collect_force_unmap = v != 0; }
+int GC_get_force_unmap_on_gcollect(void) { return pargc_collect_force_unmap; }
 
 static GC_abort_func abort_func = default_abort;
 void GC_set_abort_func(GC_abort_func fn) { abort_func = fn; GC_on_abort = abort_func; }
 GC_abort_func GC_get_abort_func(void) { return abort_func; }
 
+/* Read at each call: programs may also write GC_on_heap_resize. */
+static void heap_resized(size_t heap_bytes)
+{
+  GC_on_heap_resize_proc fn = GC_on_heap_resize;
+  if (fn)
+    fn((GC_word)heap_bytes);
+}
 void GC_set_on_heap_resize(GC_on_heap_resize_proc fn) { GC_on_heap_resize = fn; }
 GC_on_heap_resize_proc GC_get_on_heap_resize(void) { return GC_on_heap_resize; }
 
@@ -425,7 +485,11 @@ void GC_set_on_thread_event(GC_on_thread_event_proc fn)
 }
 GC_on_thread_event_proc GC_get_on_thread_event(void) { return thread_event_fn; }
 
-void GC_set_markers_count(unsigned n) { pargc_tracer_set_threads(n); }
+void GC_set_markers_count(unsigned n)
+{
+  pargc_tracer_set_threads(n);
+  GC_parallel = pargc_tracer_threads() > 1;
+}
 int GC_get_parallel(void) { return pargc_tracer_threads() > 1; }
 
 /* The signals are chosen by PARGC_SIG_SUSPEND / PARGC_SIG_RESTART before
@@ -455,8 +519,14 @@ void GC_ignore_warn_proc(char *msg, GC_word arg)
   (void)arg;
 }
 
-static int log_fd = 2;
-void GC_set_log_fd(int fd) { log_fd = fd; }
+void GC_set_log_fd(int fd) { pargc_stats_log_fd = fd; }
+
+/* GC_ONLY_LOG_TO_FILE (with GC_LOG_FILE): GC_printf and GC_err_printf
+ * write to the log too. */
+static int out_fd(int fd)
+{
+  return pargc_opt.only_log_to_file && pargc_opt.log_file[0] ? pargc_stats_log_fd : fd;
+}
 
 static void vlog(int fd, const char *fmt, va_list ap)
 {
@@ -474,9 +544,9 @@ static void vlog(int fd, const char *fmt, va_list ap)
 GC_API void GC_printf(const char *fmt, ...);
 GC_API void GC_log_printf(const char *fmt, ...);
 GC_API void GC_err_printf(const char *fmt, ...);
-void GC_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(1, fmt, ap); va_end(ap); }
-void GC_log_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(log_fd, fmt, ap); va_end(ap); }
-void GC_err_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(2, fmt, ap); va_end(ap); }
+void GC_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(out_fd(1), fmt, ap); va_end(ap); }
+void GC_log_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(pargc_stats_log_fd, fmt, ap); va_end(ap); }
+void GC_err_printf(const char *fmt, ...) { va_list ap; va_start(ap, fmt); vlog(out_fd(2), fmt, ap); va_end(ap); }
 
 /* ---- statistics ----------------------------------------------------------- */
 
@@ -618,28 +688,80 @@ void *GC_post_incr(void **p, ptrdiff_t how_much)
   return initial;
 }
 
+/* Would the marker follow p to an object?  In the heap: inside an
+ * object, and, with interior pointers off, at its start or a registered
+ * displacement.  Outside the heap: nothing to check. */
 void *GC_is_valid_displacement(void *p)
 {
-  if (GC_is_heap_ptr(p) && !GC_base(p))
+  pargc_collect_init();
+  if (!p || !GC_is_heap_ptr(p))
+    return p;
+  char *base = GC_base(p);
+  if (!base || (pargc_tracer_base_only() &&
+                !pargc_tracer_valid_displacement((size_t)((char *)p - base))))
     GC_is_valid_displacement_print_proc(p);
-  return p; /* every interior pointer is valid in pargc */
+  return p;
 }
 
+/* Is p on the stack of a registered thread (its cold end down to its
+ * lowest mapped address, or 8 MiB below the cold end when unknown)? */
+static bool on_some_stack(const void *p)
+{
+  const char *c = p;
+  bool on = false;
+  pargc_threads_lock();
+  for (struct pargc_thread *t = pargc_threads_list; t && !on; t = t->next) {
+    const char *lo = t->stack_lo ? t->stack_lo : t->stack_base - ((size_t)8 << 20);
+    on = c >= lo && c < t->stack_base;
+  }
+  pargc_threads_unlock();
+  /* The calling thread, registered or not: from below its frame (a red
+   * zone's worth) to the cold end. */
+  uintptr_t sp = (uintptr_t)__builtin_frame_address(0) - 4096;
+  const char *base = pargc_threads_self_stack_base();
+  return on || (base && (uintptr_t)c >= sp && c < base);
+}
+
+/* Would the collector see a pointer stored at p?  An aligned word of a
+ * heap object, of a thread's stack, of the static data scanned or of a
+ * GC_add_roots range: yes.  A misaligned address, a heap address outside
+ * any object, or memory the collector does not scan (malloc's, an
+ * excluded segment): no -- GC_is_visible_print_proc is called (Boehm
+ * GC's answers for the same cases). */
 void *GC_is_visible(void *p)
 {
-  return p; /* pargc scans all static data, stacks and heap objects */
+  pargc_collect_init();
+  bool visible;
+  if ((uintptr_t)p & (sizeof(void *) - 1))
+    visible = false;
+  else if (GC_is_heap_ptr(p))
+    visible = GC_base(p) != NULL;
+  else
+    visible = on_some_stack(p) || pargc_roots_is_user_root(p) || pargc_roots_is_scanned_static(p);
+  if (!visible)
+    GC_is_visible_print_proc(p);
+  return p;
 }
 
-void GC_register_displacement(size_t offset) { (void)offset; }
+/* Boehm GC: with interior pointers off, a pointer at offset `offset` of
+ * an object keeps it alive too (gc/tracer.h).  Accepted and useless
+ * while interior pointers are on, as in Boehm GC. */
+void GC_register_displacement(size_t offset) { pargc_tracer_register_displacement(offset); }
 
+static int interior_pointers(void) { return GC_all_interior_pointers; }
+
+/* Boehm GC registers the data of the program and of every library anew
+ * at each collection, as temporary roots: so does pargc (gc/roots.c). */
 int GC_is_tmp_root(void *p)
 {
-  (void)p;
-  return 0; /* pargc has no temporary roots */
+  pargc_collect_init();
+  return pargc_roots_is_scanned_static(p);
 }
 
-void GC_register_has_static_roots_callback(GC_has_static_roots_func fn) { (void)fn; }
-void GC_register_describe_type_fn(int kind, GC_describe_type_fn fn) { (void)kind; (void)fn; }
+void GC_register_has_static_roots_callback(GC_has_static_roots_func fn)
+{
+  pargc_roots_filter = fn;
+}
 void GC_register_altstack(void *stack, GC_word stack_size, void *altstack, GC_word altstack_size)
 {
   (void)stack; (void)stack_size; (void)altstack; (void)altstack_size;
@@ -766,8 +888,111 @@ void GC_dump_named(const char *name)
 
 void GC_dump(void) { GC_dump_named(NULL); }
 
+/* ---- the heap policy's settings ----------------------------------------- */
+
+bool pargc_collect_dont_expand(void) { return GC_dont_expand != 0; }
+
+/* GC_time_limit is read at each use: programs may write it directly. */
+uint64_t pargc_collect_time_limit_ns(void)
+{
+  unsigned long ms = GC_time_limit;
+  if (ms == GC_TIME_UNLIMITED)
+    return 0;
+  uint64_t ns = (uint64_t)ms * 1000000u;
+  if (time_limit_tv.tv_ms == ms)
+    ns += time_limit_tv.tv_nsec;
+  return ns ? ns : 1;
+}
+
+int pargc_collect_max_prior_attempts(void) { return max_prior_attempts; }
+
+/* Collect rather than grow (alloc/heap.h): GC_dont_expand, or many
+ * finalizers registered for the bytes allocated since the last
+ * collection (GC_set_allocd_bytes_per_finalizer), as Boehm GC's
+ * GC_collect_or_expand decides outside incremental mode. */
+static bool heap_collect_first(void)
+{
+  if (pargc_conc_enabled())
+    return false;
+  if (GC_dont_expand)
+    return true;
+  size_t since = atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed);
+  return pargc_finalize_wants_collection(since, allocd_per_finalizer);
+}
+
+/* GC_max_retries: an allocation that found no memory collects again up
+ * to this many times before the out-of-memory handler is called. */
+static bool alloc_retry(unsigned attempt)
+{
+  if (attempt >= GC_max_retries)
+    return false;
+  pargc_warn("Out of Memory!  Trying to continue...");
+  return pargc_collect_now();
+}
+
+/* Boehm GC reads these environment variables at GC_init, over what the
+ * program stored before. */
+static void settings_from_environment(void)
+{
+  if (pargc_opt.given.free_space_divisor)
+    GC_free_space_divisor = (GC_word)pargc_opt.free_space_divisor;
+  if (pargc_opt.given.full_frequency && pargc_opt.full_frequency > 0)
+    GC_full_freq = (int)pargc_opt.full_frequency;
+  if (pargc_opt.given.force_unmap_on_gcollect)
+    pargc_collect_force_unmap = pargc_opt.force_unmap_on_gcollect;
+  if (pargc_opt.given.use_entire_heap)
+    GC_use_entire_heap = pargc_opt.use_entire_heap;
+  if (pargc_opt.given.pause_time_target && pargc_opt.pause_time_target > 0)
+    GC_set_time_limit((unsigned long)pargc_opt.pause_time_target);
+}
+
+/* GC_PRINT_ADDRESS_MAP: the process's mappings, at start-up, on the log
+ * (Boehm GC prints the same file between these two lines). */
+static void print_address_map(void)
+{
+  int out = pargc_stats_log_fd;
+  static const char begin[] = "---------- Begin address map ----------\n";
+  static const char end[] = "---------- End address map ----------\n";
+  ssize_t w = write(out, begin, sizeof begin - 1);
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof buf)) > 0)
+      w = write(out, buf, (size_t)n);
+    close(fd);
+  }
+  w = write(out, end, sizeof end - 1);
+  (void)w;
+}
+
 void pargc_misc_install(void)
 {
+  settings_from_environment();
+  pargc_stats_open_log();
+  if (pargc_opt.print_address_map)
+    print_address_map();
+  pargc_heap_settings.free_space_divisor = (const volatile size_t *)&GC_free_space_divisor;
+  pargc_heap_settings.min_bytes_allocd = &min_bytes_allocd;
+  pargc_heap_settings.non_gc_bytes = (const volatile size_t *)&GC_non_gc_bytes;
+  pargc_heap_settings.use_entire_heap = &GC_use_entire_heap;
+  pargc_heap_collect_first_hook = heap_collect_first;
+  pargc_alloc_retry_hook = alloc_retry;
+  pargc_heap_resize_hook = heap_resized;
+  pargc_roots_no_dls = &GC_no_dls;
+  pargc_tracer_interior_pointers = interior_pointers;
+  /* GC_stackbottom: the main thread's cold end of stack, which a program
+   * may set before GC_INIT (Boehm GC then scans from there); else it
+   * tells where pargc found it.  GC_parallel: read-only, as in Boehm. */
+  if (syscall(SYS_gettid) == getpid()) {
+    if (GC_stackbottom)
+      pargc_threads_set_stack_base(NULL, GC_stackbottom);
+    else
+      GC_stackbottom = pargc_threads_self_stack_base();
+  }
+  GC_parallel = pargc_tracer_threads() > 1;
+  if (pargc_opt.given.all_interior_pointers) /* present: on, as Boehm GC */
+    GC_all_interior_pointers = 1;
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);

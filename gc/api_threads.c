@@ -3,6 +3,7 @@
 #include "config.h"
 #include "gc/api_decls.h"
 #include "gc/collect.h"
+#include "gc/tracer.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 
@@ -77,9 +78,15 @@ void *GC_get_my_stackbottom(struct GC_stack_base *sb)
   return pargc_threads_self_handle();
 }
 
+/* Start the GC threads now, if they are not running (after fork, the
+ * child has none until its first collection otherwise).  With the
+ * collector's lock held: the tracer's thread pool is the collector's. */
 void GC_start_mark_threads(void)
 {
-  /* pargc's GC threads are started by the collector when it needs them. */
+  pargc_collect_init();
+  pargc_collect_lock_idle();
+  pargc_tracer_prepare();
+  pthread_mutex_unlock(&pargc_collect_lock);
 }
 
 /* ---- pthread redirects ------------------------------------------------ */

@@ -265,10 +265,23 @@ uint64_t pargc_collect_start_world(void)
   return t;
 }
 
+/* The stop function asked to give the collection up (Boehm's
+ * GC_stop_func, consulted while marking): nothing was decided from the
+ * partial marks -- no after-mark hook ran, nothing is swept -- so it is
+ * enough to drop the tracer's work, make the last complete bitmap current
+ * again and restart the world.  The program carries on as if the
+ * collection had not started; the next one starts afresh. */
+static void collect_abandon(void)
+{
+  pargc_tracer_abandon();
+  pargc_pagemap_marks_abandon();
+  pargc_collect_start_world();
+}
+
 /* The thread's own stack is a root from this frame up: it lives for the
  * whole collection, and __builtin_unwind_init + setjmp put the caller's
  * callee-saved registers in it (see pargc_threads_set_self_scan_start). */
-static PARGC_NOINLINE void collect_locked(void)
+static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
 {
   __builtin_unwind_init();
   jmp_buf regs;
@@ -290,7 +303,12 @@ static PARGC_NOINLINE void collect_locked(void)
   /* The world is stopped: only GC threads set mark bits in this trace. */
   pargc_tracer_set_exclusive_marks(true);
   pargc_collect_phase_roots();
-  pargc_tracer_trace();
+  if (!pargc_tracer_trace_until(stop)) {
+    collect_abandon();
+    pargc_threads_set_self_scan_start(NULL);
+    __asm__ volatile("" : : "r"(&regs) : "memory");
+    return false;
+  }
   uint64_t t_marked = pargc_os_now_ns();
   pargc_collect_phase_end(&s);
   uint64_t t1 = pargc_collect_start_world();
@@ -306,6 +324,7 @@ static PARGC_NOINLINE void collect_locked(void)
 
   /* Give back free pages that stayed idle long enough. */
   pargc_heap_decommit(false);
+  return true;
 }
 
 void pargc_collect_lock_idle(void)
@@ -318,6 +337,9 @@ void pargc_collect_lock_idle(void)
   }
 }
 
+int (*pargc_collect_stop_fn)(void);
+int pargc_collect_force_unmap;
+
 bool pargc_collect_full(int (*stop)(void))
 {
   pargc_collect_init();
@@ -326,8 +348,10 @@ bool pargc_collect_full(int (*stop)(void))
   if (stop && stop())
     return false;
   pargc_collect_lock_idle();
-  collect_locked();
+  bool done = collect_locked(stop);
   pthread_mutex_unlock(&pargc_collect_lock);
+  if (!done)
+    return false;
   if (pargc_collect_done_hook)
     pargc_collect_done_hook(true);
   /* An explicit collection also sweeps the caller's pages and those of
@@ -337,8 +361,21 @@ bool pargc_collect_full(int (*stop)(void))
   if (ctx)
     pargc_tctx_sweep_all(ctx);
   pargc_tctx_sweep_parked();
-  pargc_heap_decommit(false);
+  /* GC_set_force_unmap_on_gcollect: every free page goes back now. */
+  pargc_heap_decommit(pargc_collect_force_unmap != 0);
   return true;
+}
+
+bool pargc_collect_now(void)
+{
+  if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_is_disabled())
+    return false;
+  pargc_collect_lock_idle();
+  bool done = collect_locked(NULL);
+  pthread_mutex_unlock(&pargc_collect_lock);
+  if (done && pargc_collect_done_hook)
+    pargc_collect_done_hook(false);
+  return done;
 }
 
 /* The allocator's hook: collect unless another thread did since the
@@ -350,16 +387,22 @@ static bool collect_hook(uint64_t seen)
     return false;
   if (pargc_conc_enabled())
     return pargc_conc_trigger();
-  bool ran = false;
+  /* As Boehm GC's collections on allocation (GC_collect_or_expand), the
+   * stop function may give this one up: the caller then grows the heap.
+   * Not when the program asked to collect rather than grow. */
+  int (*stop)(void) = pargc_collect_dont_expand() ? NULL : pargc_collect_stop_fn;
+  if (stop && stop())
+    return false;
+  bool ran = false, done = true;
   pthread_mutex_lock(&pargc_collect_lock);
   if (atomic_load(&pargc_epoch) == seen) {
-    collect_locked();
-    ran = true;
+    done = collect_locked(stop);
+    ran = done;
   }
   pthread_mutex_unlock(&pargc_collect_lock);
   if (ran && pargc_collect_done_hook)
     pargc_collect_done_hook(false);
-  return true;
+  return done;
 }
 
 static void thread_exit_hook(void)

@@ -44,8 +44,30 @@ void pargc_collect_fork_parent(void);
 void pargc_collect_fork_child(void);
 
 /* Run a full collection now unless disabled; true if one ran.
- * `stop`: Boehm's GC_stop_func, polled before the world is stopped. */
+ * `stop`: Boehm's GC_stop_func, asked before the world is stopped, once
+ * the roots are pushed, and periodically while marking: when it answers
+ * nonzero the collection is given up (nothing is freed) and this
+ * returns false. */
 bool pargc_collect_full(int (*stop)(void));
+/* GC_set_stop_func: the stop function of GC_gcollect and of the
+ * collections allocation starts (NULL: never stop). */
+extern int (*pargc_collect_stop_fn)(void);
+/* GC_set_force_unmap_on_gcollect: each explicit collection gives every
+ * free page back to the OS. */
+extern int pargc_collect_force_unmap;
+/* A stop-parallel collection now, from a thread that may be inside the
+ * allocator's slow path (an allocation that found no memory and
+ * GC_max_retries, or GC_collect_a_little): never given up, after any
+ * concurrent cycle in progress, finalizers left to the next allocation.
+ * False if collecting is disabled. */
+bool pargc_collect_now(void);
+/* GC_set_time_limit in nanoseconds, 0 when unlimited; and
+ * GC_set_max_prior_attempts (gc/api_misc.c): concurrent mode's
+ * pre-cleaning (gc/concurrent.c). */
+uint64_t pargc_collect_time_limit_ns(void);
+int pargc_collect_max_prior_attempts(void);
+/* GC_dont_expand, read at each decision (gc/api_misc.c). */
+bool pargc_collect_dont_expand(void);
 
 /* GC_disable / GC_enable counter. */
 void pargc_collect_disable(void);

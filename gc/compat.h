@@ -73,6 +73,11 @@ bool pargc_kinds_realloc_typed(void *old, size_t size, void **out);
  * explicit collection, or from the allocation slow path when a
  * collection triggered by allocation queued some). */
 void pargc_finalize_after_collection(bool explicit_call);
+/* Boehm's GC_collect_or_expand rule: finalizers were registered since
+ * the last collection, more than one per `per_finalizer` bytes
+ * allocated (`allocated`), and finalization has happened before: collect
+ * rather than grow the heap. */
+bool pargc_finalize_wants_collection(size_t allocated, size_t per_finalizer);
 /* Print the debug and leak reports gathered by the last collection. */
 void pargc_debug_after_collection(void);
 

@@ -193,13 +193,27 @@ static void conc_cycle(void)
   pargc_tracer_set_world_running(true);
   pargc_tracer_trace();
   size_t prev = SIZE_MAX;
-  for (int r = 0; r < pargc_opt.preclean_rounds && pargc_dirty_can_preclean(); r++) {
+  /* GC_set_time_limit: the final stop rescans what the program dirtied
+   * since the last round, which takes about as long as a round; while a
+   * round takes longer than the limit, up to GC_set_max_prior_attempts
+   * more rounds are made (Boehm GC gives up that many stopped marks that
+   * overran the limit before it finishes regardless). */
+  uint64_t limit_ns = pargc_collect_time_limit_ns();
+  int extra = 0, max_extra = limit_ns ? pargc_collect_max_prior_attempts() : 0;
+  for (int r = 0; pargc_dirty_can_preclean(); r++) {
+    uint64_t t_round = pargc_os_now_ns();
     pargc_tracer_refresh_bounds();
     size_t n = pargc_dirty_preclean(rescan_page);
     pargc_tracer_trace();
     s.preclean_rounds++;
     s.precleaned_pages += n;
-    if (n <= CONC_PRECLEAN_ENOUGH || n >= prev)
+    bool overran = limit_ns && n > 0 && pargc_os_now_ns() - t_round > limit_ns;
+    if (overran && extra < max_extra) {
+      extra++;
+      prev = n;
+      continue;
+    }
+    if (r + 1 >= pargc_opt.preclean_rounds || n <= CONC_PRECLEAN_ENOUGH || n >= prev)
       break;
     prev = n;
   }

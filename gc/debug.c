@@ -24,6 +24,7 @@
  */
 #include "config.h"
 #include "gc/compat.h"
+#include "gc/tracer.h"
 #include "gc/collect.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
@@ -57,6 +58,31 @@ struct dbg_hdr {
   GC_word size;
   GC_word check;
 };
+
+/* GC_FINDLEAK_DELAY_FREE: in leak mode, GC_debug_free keeps the object,
+ * fills what follows its header with FREED_MARKER (Boehm GC's value) and
+ * changes its check word to say so; the collection that finds it
+ * unreachable reports it if the program wrote into it since, and lets
+ * the sweep reclaim it either way. */
+#define DBG_FREED_MAGIC ((GC_word)0xf4eedf4eedf4eed5ull)
+#define FREED_MARKER ((GC_word)0xEFBEADDEdeadbeefull)
+
+static bool is_freed_debug(uintptr_t base, size_t slot_size)
+{
+  const struct dbg_hdr *h = (const struct dbg_hdr *)base;
+  return slot_size >= DBG_HDR + sizeof(GC_word) && h->check == (base ^ DBG_FREED_MAGIC) &&
+         h->size <= slot_size - DBG_HDR - sizeof(GC_word);
+}
+
+/* The first word of a delayed-free object that no longer holds the
+ * marker, or 0. */
+static uintptr_t altered_after_free(uintptr_t base, size_t slot_size)
+{
+  for (uintptr_t a = base + DBG_HDR; a + sizeof(GC_word) <= base + slot_size; a += sizeof(GC_word))
+    if (*(const GC_word *)a != FREED_MARKER)
+      return a;
+  return 0;
+}
 
 struct dbg_tail {
   GC_word size;
@@ -97,7 +123,7 @@ static bool is_debug_base(uintptr_t base, size_t slot_size)
 /* The user size of debug object base, from whichever copy is intact. */
 static size_t debug_user_size(uintptr_t base, size_t slot_size)
 {
-  if (header_intact(base, slot_size))
+  if (header_intact(base, slot_size) || is_freed_debug(base, slot_size))
     return ((const struct dbg_hdr *)base)->size;
   return tail_of(base, slot_size)->size;
 }
@@ -144,7 +170,8 @@ static void *store_debug(void *base, size_t lb, const char *s, int i)
   struct dbg_tail *tail = tail_of((uintptr_t)base, slot_size_of((uintptr_t)base));
   tail->size = lb;
   tail->check = (GC_word)base ^ DBG_TAIL_MAGIC;
-  atomic_store_explicit(&debug_objects_seen, 1, memory_order_relaxed);
+  if (!atomic_exchange_explicit(&debug_objects_seen, 1, memory_order_relaxed))
+    pargc_tracer_register_displacement(DBG_HDR); /* the client's pointer, as Boehm GC */
   return (char *)base + DBG_HDR;
 }
 
@@ -220,7 +247,8 @@ static uintptr_t debug_base_of(void *p, const char *who, bool *plain)
     return 0;
   }
   uintptr_t base = pargc_page_object_addr(pg, (uint32_t)idx);
-  if (atomic_load(&pg->state) == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, (uint32_t)idx)) {
+  if ((atomic_load(&pg->state) == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, (uint32_t)idx)) ||
+      ((uintptr_t)p == base + DBG_HDR && is_freed_debug(base, pg->size))) {
     report("%s: object at %p was already freed (double free); ignored\n", who, p);
     return 0;
   }
@@ -259,6 +287,14 @@ void GC_debug_free(void *p)
   if (!base)
     return;
   check_smashed(base, "GC_debug_free");
+  struct pargc_page *pg;
+  if (GC_find_leak && pargc_opt.findleak_delay_free &&
+      pargc_pagemap_object(base, &pg) >= 0 && !pargc_kind_uncollectable[pg->kind]) {
+    for (uintptr_t a = base + DBG_HDR; a + sizeof(GC_word) <= base + pg->size; a += sizeof(GC_word))
+      *(GC_word *)a = FREED_MARKER;
+    ((struct dbg_hdr *)base)->check = base ^ DBG_FREED_MAGIC;
+    return;
+  }
   GC_free((void *)base);
 }
 
@@ -317,7 +353,12 @@ char *GC_debug_strndup(const char *str, size_t size, GC_EXTRA_PARAMS)
 void GC_debug_change_stubborn(const void *p) { (void)p; }
 void GC_debug_end_stubborn_change(const void *p) { GC_end_stubborn_change(p); }
 void GC_debug_ptr_store_and_dirty(void *p, const void *q) { GC_ptr_store_and_dirty(p, q); }
-void GC_debug_register_displacement(size_t offset) { GC_register_displacement(offset); }
+/* As Boehm GC: the offset from the client's pointer, and from the base. */
+void GC_debug_register_displacement(size_t offset)
+{
+  GC_register_displacement(offset);
+  GC_register_displacement(offset + DBG_HDR);
+}
 
 /* Finalizers of debug objects: registered on the base; the wrapper hands
  * the client the user pointer.  The closure is a heap object kept alive
@@ -399,11 +440,45 @@ struct dbg_report {
   long line;
   size_t size;
   uintptr_t user, at;
+  int kind;                        /* Boehm's kind number */
+  char type[GC_TYPE_DESCR_LEN + 1]; /* GC_register_describe_type_fn's text */
 };
+
+/* GC_register_describe_type_fn, by Boehm kind number. */
+static GC_describe_type_fn describe_fns[PARGC_MAX_KINDS];
+
+void GC_register_describe_type_fn(int kind, GC_describe_type_fn fn)
+{
+  if (kind >= 0 && kind < PARGC_MAX_KINDS)
+    describe_fns[kind] = fn;
+}
+
+/* The type of a leaked debug object, as Boehm GC prints it: the kind's
+ * describe function's text, else the kind's name, else its number.  The
+ * describe function is called here, with the world stopped, while the
+ * object is intact (it is reclaimed afterwards): it must not take locks
+ * the program may hold, as the other callbacks of a stopped world. */
+static void describe(struct dbg_report *r, unsigned kind, uintptr_t user)
+{
+  int k = pargc_kind_to_api(kind);
+  r->kind = k;
+  r->type[0] = 0;
+  GC_describe_type_fn fn = k >= 0 && k < PARGC_MAX_KINDS ? describe_fns[k] : NULL;
+  if (fn) {
+    r->type[GC_TYPE_DESCR_LEN] = 0;
+    fn((void *)user, r->type);
+    r->type[GC_TYPE_DESCR_LEN] = 0;
+    return;
+  }
+  const char *name = k == 0 ? "PTRFREE" : k == 1 ? "NORMAL"
+                     : k == 2 ? "UNCOLLECTABLE" : k == 3 ? "ATOMIC_UNCOLLECTABLE" : NULL;
+  if (name)
+    snprintf(r->type, sizeof r->type, "%s", name);
+}
 static struct dbg_report reports[MAX_REPORTS];
 static size_t nreports, lost_reports;
 
-static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
+static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at, unsigned kind)
 {
   if (nreports == MAX_REPORTS) {
     lost_reports++;
@@ -412,9 +487,9 @@ static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
   struct dbg_report *r = &reports[nreports++];
   r->leak = leak;
   r->at = at;
-  if (is_debug_base(base, slot)) {
+  if (is_debug_base(base, slot) || is_freed_debug(base, slot)) {
     const struct dbg_hdr *h = (const struct dbg_hdr *)base;
-    bool site = header_intact(base, slot);
+    bool site = header_intact(base, slot) || is_freed_debug(base, slot);
     r->file = site ? h->file : NULL;
     r->line = site ? (long)h->line : 0;
     r->size = debug_user_size(base, slot);
@@ -425,6 +500,7 @@ static void add_report(bool leak, uintptr_t base, size_t slot, uintptr_t at)
     r->size = slot;
     r->user = base;
   }
+  describe(r, kind, r->user);
 }
 
 static void debug_after_mark(void)
@@ -444,7 +520,7 @@ static void debug_after_mark(void)
         if (smash && is_debug_base(base, pg->size)) {
           uintptr_t at = smashed_at(base, pg->size);
           if (at)
-            add_report(false, base, pg->size, at);
+            add_report(false, base, pg->size, at, pg->kind);
         }
         continue;
       }
@@ -452,7 +528,13 @@ static void debug_after_mark(void)
         continue;
       if (st == PARGC_PAGE_SMALL && pargc_slot_is_free(pg, i))
         continue;
-      add_report(true, base, pg->size, 0);
+      if (is_freed_debug(base, pg->size)) { /* GC_FINDLEAK_DELAY_FREE */
+        uintptr_t at = altered_after_free(base, pg->size);
+        if (at)
+          add_report(false, base, pg->size, at, pg->kind);
+        continue; /* freed, not leaked: the sweep reclaims it */
+      }
+      add_report(true, base, pg->size, 0, pg->kind);
       if (st == PARGC_PAGE_SMALL)
         pargc_slot_retire(pg, (void *)base); /* reported once */
     }
@@ -476,10 +558,16 @@ void pargc_debug_after_collection(void)
     report("Found %zu leaked objects:\n", leaks + lost);
   for (size_t k = 0; k < n; k++) {
     struct dbg_report *r = &copy[k];
-    if (r->leak && r->file)
-      report("%p (%s:%ld, sz=%zu)\n", (void *)r->user, r->file, r->line, r->size);
+    /* Boehm GC's lines (GC_print_heap_obj). */
+    if (r->leak && r->file && r->type[0])
+      report("%p (%s:%ld, sz= %zu, %s)\n", (void *)r->user, r->file, r->line, r->size, r->type);
+    else if (r->leak && r->file)
+      report("%p (%s:%ld, sz= %zu, kind= %d)\n", (void *)r->user, r->file, r->line, r->size,
+             r->kind);
     else if (r->leak)
-      report("%p (no debugging info, sz=%zu)\n", (void *)r->user, r->size);
+      report("object at %p of appr. %zu bytes (%s)\n", (void *)r->user, r->size,
+             r->kind == 0 ? "atomic"
+             : r->kind == 2 || r->kind == 3 ? "uncollectable" : "composite");
     else if (r->file)
       report("GC_check_heap: found smashed location at %p in object %p (%s:%ld, sz=%zu)\n",
              (void *)r->at, (void *)r->user, r->file, r->line, r->size);

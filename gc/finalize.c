@@ -39,6 +39,7 @@
 #include "gc/collect.h"
 #include "gc/threads.h"
 #include "gc/tracer.h"
+#include "alloc/options.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -88,6 +89,10 @@ int GC_java_finalization = 1;
 GC_finalizer_notifier_proc GC_finalizer_notifier;
 static GC_await_finalize_proc await_fn;
 static _Atomic unsigned long fin_since_gc; /* finalizers queued, for the notifier */
+/* For GC_set_allocd_bytes_per_finalizer: registered finalizers at the
+ * last collection, and whether any object was ever queued. */
+static size_t fin_n_at_gc;
+static bool fin_any_queued;
 
 #define HIDE(p) (~(uintptr_t)(p))
 #define REVEAL(h) ((void *)~(h))
@@ -675,8 +680,11 @@ static void finalize_after_mark(void)
       any = true;
     }
   }
-  if (any)
+  if (any) {
+    fin_any_queued = true;
     pargc_tracer_trace();
+  }
+  fin_n_at_gc = fin_n;
   /* 5. long links; 6. links inside dead objects */
   links_sweep(&longl, false);
   links_sweep(&shortl, true);
@@ -694,6 +702,13 @@ void GC_dump_finalization(void)
   fflush(stdout);
 }
 
+bool pargc_finalize_wants_collection(size_t allocated, size_t per_finalizer)
+{
+  /* Read without the lock: a hint for the heap policy. */
+  size_t now = *(volatile size_t *)&fin_n, then = *(volatile size_t *)&fin_n_at_gc;
+  return now > then && *(volatile bool *)&fin_any_queued && (now - then) * per_finalizer > allocated;
+}
+
 size_t pargc_finalize_counts(size_t *links)
 {
   if (links)
@@ -706,6 +721,8 @@ extern GC_word GC_gc_no;
 static void compat_done(bool explicit_call)
 {
   GC_gc_no = (GC_word)atomic_load(&pargc_gc_no);
+  if (pargc_opt.dump_regularly) /* GC_DUMP_REGULARLY */
+    GC_dump();
   pargc_debug_after_collection();
   pargc_finalize_after_collection(explicit_call);
 }

@@ -264,10 +264,47 @@ static void push_minus(struct scratch *s, uintptr_t lo, uintptr_t hi,
 
 /* ---- dl_iterate_phdr -------------------------------------------------- */
 
+int (*pargc_roots_filter)(const char *name, void *start, size_t size);
+const volatile int *pargc_roots_no_dls;
+
+static bool no_dls(void)
+{
+  const volatile int *p = pargc_roots_no_dls;
+  return p && *p;
+}
+
+/* The program's filter (GC_register_has_static_roots_callback) keeps or
+ * drops each writable segment whole, as Boehm GC asks it: the object's
+ * name ("" for the program itself), the segment's start and size. */
+static bool segment_wanted(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
+{
+  int (*filter)(const char *, void *, size_t) = pargc_roots_filter;
+  return !filter || filter(info->dlpi_name ? info->dlpi_name : "", (void *)lo, hi - lo);
+}
+
 struct phdr_scan {
   struct scratch *out;
   uintptr_t vdso;
+  uintptr_t probe; /* pargc_roots_is_scanned_static: the address asked */
+  bool found;
 };
+
+/* Push [lo, hi) minus the holes, or, when the scan only looks for one
+ * address, note whether it falls inside. */
+static void scan_segment(struct phdr_scan *ps, uintptr_t lo, uintptr_t hi,
+                         const struct range *holes, int nholes)
+{
+  if (!ps->out) {
+    if (ps->probe < lo || ps->probe >= hi)
+      return;
+    for (int i = 0; i < nholes; i++)
+      if (ps->probe >= holes[i].lo && ps->probe < holes[i].hi)
+        return;
+    ps->found = true;
+    return;
+  }
+  push_minus(ps->out, lo, hi, holes, nholes);
+}
 
 static int roots_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -306,14 +343,43 @@ static int roots_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
       continue;
     uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (!segment_wanted(info, lo, hi))
+      continue;
     if (holes[1].lo > holes[0].lo) {
-      push_minus(ps->out, lo, hi, holes, 2);
+      scan_segment(ps, lo, hi, holes, 2);
     } else {
       struct range sorted[2] = {holes[1], holes[0]};
-      push_minus(ps->out, lo, hi, sorted, 2);
+      scan_segment(ps, lo, hi, sorted, 2);
     }
   }
   return 0;
+}
+
+bool pargc_roots_is_scanned_static(const void *p)
+{
+  if (no_dls())
+    return false;
+  struct phdr_scan ps = {.out = NULL, .vdso = getauxval(AT_SYSINFO_EHDR), .probe = (uintptr_t)p};
+  dl_iterate_phdr(roots_scan_object, &ps);
+  if (!ps.found)
+    return false;
+  pargc_threads_lock();
+  const struct range_set *ex = &roots_excluded;
+  for (size_t i = 0; i < ex->n && ps.found; i++)
+    if ((uintptr_t)p >= ex->r[i].lo && (uintptr_t)p < ex->r[i].hi)
+      ps.found = false;
+  pargc_threads_unlock();
+  return ps.found;
+}
+
+bool pargc_roots_is_user_root(const void *p)
+{
+  bool in = false;
+  pargc_threads_lock();
+  for (size_t i = 0; i < roots_user.n && !in; i++)
+    in = (uintptr_t)p >= roots_user.r[i].lo && (uintptr_t)p < roots_user.r[i].hi;
+  pargc_threads_unlock();
+  return in;
 }
 
 void pargc_roots_each_range(pargc_range_fn fn, void *arg)
@@ -324,7 +390,11 @@ void pargc_roots_each_range(pargc_range_fn fn, void *arg)
   scratch_reset(&stat);
   scratch_reset(&all);
   struct phdr_scan ps = {.out = &stat, .vdso = getauxval(AT_SYSINFO_EHDR)};
-  dl_iterate_phdr(roots_scan_object, &ps);
+  /* GC_no_dls: no loaded object's data, the program's included (with
+   * dl_iterate_phdr, Boehm GC finds the program's data the same way):
+   * only the ranges given with GC_add_roots. */
+  if (!no_dls())
+    dl_iterate_phdr(roots_scan_object, &ps);
   scratch_sort_merge(&stat);
 
   /* Static ranges minus exclusions: both sorted, one sweep. */

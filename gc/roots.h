@@ -13,6 +13,9 @@
 
 #include "gc/threads.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 void pargc_roots_init(void);
 /* Call fn(lo, hi, arg) for each static root range, word-aligned,
  * non-overlapping, in address order; user ranges included.  Called with
@@ -29,6 +32,22 @@ void pargc_roots_clear(void);
  * middle of a segment. */
 void pargc_roots_exclude(void *lo, void *hi);
 void pargc_roots_clear_exclusions(void);
+
+/* GC_register_has_static_roots_callback: asked, at each collection, for
+ * each writable segment of the program ("" as the name) and of every
+ * loaded library; 0 leaves that segment out of the roots.  Called with
+ * the world stopped: it must not take locks the program may hold. */
+extern int (*pargc_roots_filter)(const char *name, void *start, size_t size);
+/* Points at GC_no_dls (set by the compatibility layer): while nonzero no
+ * loaded object's data is scanned, the program's included. */
+extern const volatile int *pargc_roots_no_dls;
+/* Is p in the static data a collection would scan now (after the filter,
+ * GC_no_dls, RELRO and exclusions)?  Boehm GC's "temporary roots"
+ * (GC_is_tmp_root): found afresh at each collection.  Not with the world
+ * stopped (takes the registry lock). */
+bool pargc_roots_is_scanned_static(const void *p);
+/* Is p in a range given with GC_add_roots? */
+bool pargc_roots_is_user_root(const void *p);
 
 /* pargc's own data is not scanned: when libpargc is a shared object, none
  * of its segments is; when pargc is linked into the program (the unit

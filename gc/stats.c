@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 struct pargc_totals pargc_totals;
+int pargc_stats_log_fd = STDERR_FILENO;
 
 static void write_all(int fd, const char *buf, size_t len)
 {
@@ -46,7 +47,7 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
     PARGC_COLLECTION_FIELDS(PARGC_STATS_TEXT)
 #undef PARGC_STATS_TEXT
     n += (size_t)snprintf(buf + n, sizeof buf - n, "\n");
-    write_all(STDERR_FILENO, buf, n < sizeof buf ? n : sizeof buf - 1);
+    write_all(pargc_stats_log_fd, buf, n < sizeof buf ? n : sizeof buf - 1);
   }
   if (pargc_opt.stats_file[0]) {
     n = (size_t)snprintf(buf, sizeof buf, "{");
@@ -72,11 +73,35 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
 
 static void print_totals_at_exit(void)
 {
-  pargc_print_stats(stderr);
+  if (pargc_stats_log_fd == STDERR_FILENO) {
+    pargc_print_stats(stderr);
+    return;
+  }
+  int fd = dup(pargc_stats_log_fd);
+  FILE *log = fd >= 0 ? fdopen(fd, "a") : NULL;
+  pargc_print_stats(log ? log : stderr);
+  if (log)
+    fclose(log);
+}
+
+void pargc_stats_open_log(void)
+{
+  /* GC_LOG_FILE: the statistics (and GC_log_printf) go to this file,
+   * appended to, as in Boehm GC.  Once. */
+  static bool opened;
+  if (opened || !pargc_opt.log_file[0])
+    return;
+  opened = true;
+  int fd = open(pargc_opt.log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0)
+    pargc_warn("Failed to open %s as log file", pargc_opt.log_file);
+  else
+    pargc_stats_log_fd = fd;
 }
 
 void pargc_stats_install(void)
 {
+  pargc_stats_open_log();
   if (pargc_opt.print_stats)
     atexit(print_totals_at_exit);
 }

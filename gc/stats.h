@@ -55,6 +55,11 @@ extern struct pargc_totals pargc_totals;
 
 /* Record one collection: update totals, print / append as configured. */
 void pargc_stats_record(const struct pargc_collection_stats *s);
+/* Where the GC_PRINT_STATS lines and GC_log_printf go: stderr, the
+ * GC_LOG_FILE file, or GC_set_log_fd's descriptor. */
+extern int pargc_stats_log_fd;
+/* Open GC_LOG_FILE if set (once; pargc_stats_install calls it too). */
+void pargc_stats_open_log(void);
 /* At start-up, once the options are final: with GC_PRINT_STATS, the
  * totals are printed when the program exits as well. */
 void pargc_stats_install(void);

@@ -67,6 +67,15 @@ static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t job_generation;
 static _Atomic unsigned job_done;
 static unsigned trace_round_threads; /* threads taking part in this trace */
+/* Abandoning a trace (pargc_tracer_trace_until): the collecting thread
+ * asks the stop function every TRACE_STOP_PERIOD ranges it scans and sets
+ * trace_stopped when it says so; every GC thread then drops its work and
+ * goes idle, so the termination count reaches zero as usual.  The check
+ * costs a branch on a local flag per range while no stop function is
+ * set. */
+#define TRACE_STOP_PERIOD 256
+static int (*trace_stop_fn)(void);
+static _Atomic bool trace_stopped;
 static unsigned trace_used_threads;  /* the most of them since begin */
 
 /* The worker running on this thread (descriptor-scanned objects and mark
@@ -287,6 +296,38 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
   return true;
 }
 
+/* Interior pointers (Boehm's GC_all_interior_pointers, on by default):
+ * when off, a word keeps an object alive only if it points at its start
+ * or at a displacement registered with GC_register_displacement (offsets
+ * below PARGC_MAX_DISPLACEMENT).  Read once per trace (pargc_tracer_begin):
+ * the mark loop tests a flag that is false unless the program turned
+ * interior pointers off. */
+#define PARGC_MAX_DISPLACEMENT 65536
+static _Atomic uint64_t displacements[PARGC_MAX_DISPLACEMENT / 64];
+static bool trace_base_only;
+int (*pargc_tracer_interior_pointers)(void);
+
+void pargc_tracer_register_displacement(size_t offset)
+{
+  if (offset < PARGC_MAX_DISPLACEMENT)
+    atomic_fetch_or_explicit(&displacements[offset / 64], (uint64_t)1 << (offset % 64),
+                             memory_order_relaxed);
+}
+
+bool pargc_tracer_valid_displacement(size_t offset)
+{
+  return offset == 0 ||
+         (offset < PARGC_MAX_DISPLACEMENT &&
+          (atomic_load_explicit(&displacements[offset / 64], memory_order_relaxed) >>
+           (offset % 64) & 1));
+}
+
+bool pargc_tracer_base_only(void)
+{
+  int (*interior)(void) = pargc_tracer_interior_pointers;
+  return interior && !interior();
+}
+
 /* v is inside [base, base + limit): find its object, if there is one and
  * it is collectable -- its span's head in *pgp, its index in *ip.  A word
  * that hits a page not in use black-lists the page. */
@@ -316,6 +357,9 @@ static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
   }
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[pg->kind]))
     return false; /* scanned as roots at the start of every collection */
+  if (PARGC_UNLIKELY(trace_base_only) &&
+      !pargc_tracer_valid_displacement(off - (uintptr_t)i * pg->size))
+    return false;
   *pgp = pg;
   *ip = i;
   return true;
@@ -424,6 +468,22 @@ static bool work_visible(void)
   return false;
 }
 
+/* Should this worker abandon the trace?  Worker 0 (the collecting
+ * thread, which may run the program's code) asks the stop function every
+ * TRACE_STOP_PERIOD ranges; the others only read the flag. */
+static PARGC_NOINLINE bool stop_check(struct worker *w, unsigned *countdown)
+{
+  if (atomic_load_explicit(&trace_stopped, memory_order_relaxed))
+    return true;
+  if (w->id != 0 || --*countdown)
+    return false;
+  *countdown = TRACE_STOP_PERIOD;
+  if (!trace_stop_fn())
+    return false;
+  atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
+  return true;
+}
+
 /* Scan everything reachable from the worker's private stack, its deque
  * and the shared overflow list.  Ranges pass through a small FIFO on
  * their way from the stack to the scanner, and are prefetched as they
@@ -485,6 +545,8 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
   const bool sharing = trace_round_threads > 1;
   const uintptr_t base = trace_base, limit = trace_limit;
   const size_t piece = trace_piece;
+  const bool stoppable = trace_stop_fn != NULL;
+  unsigned stop_countdown = TRACE_STOP_PERIOD;
 /* Calls out of the loop see and change the stack through w->sp. */
 #define SYNC_OUT() (w->sp = sp)
 #define SYNC_IN() (sp = w->sp)
@@ -563,6 +625,14 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       } else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit)) {
         pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
       }
+    }
+    if (PARGC_UNLIKELY(stoppable) && PARGC_UNLIKELY(stop_check(w, &stop_countdown))) {
+      /* Abandoned: drop this thread's work (the FIFO, the candidate
+       * ring and the stack; pargc_tracer_abandon empties the rest). */
+      n = 0;
+      cn = 0;
+      sp = 0;
+      break;
     }
     if (sharing && PARGC_UNLIKELY(others_hungry(w))) {
       if (sp > 1) {
@@ -660,13 +730,18 @@ static void worker_trace(struct worker *w)
     atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
     unsigned spins = 0;
     for (;;) {
+      /* The collecting thread asks the stop function while it waits for
+       * the others too: they may be doing all the marking. */
+      if (PARGC_UNLIKELY(trace_stop_fn != NULL) && w->id == 0 &&
+          !atomic_load_explicit(&trace_stopped, memory_order_relaxed) && trace_stop_fn())
+        atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
       if (atomic_load_explicit(&trace_active, memory_order_acquire) == 0) {
         if (trace_racy)
           merge_own_marks(w);
         w->st.busy_ns += pargc_os_now_ns() - t0;
         return;
       }
-      if (work_visible()) {
+      if (!atomic_load_explicit(&trace_stopped, memory_order_relaxed) && work_visible()) {
         atomic_fetch_add_explicit(&trace_active, 1, memory_order_acq_rel);
         if (try_steal(w, &r) || overflow_take(&r)) {
           push_local(w, r.lo, r.hi);
@@ -770,6 +845,7 @@ void pargc_tracer_refresh_bounds(void)
 
 void pargc_tracer_begin(void)
 {
+  trace_base_only = pargc_tracer_base_only();
   pargc_tracer_refresh_bounds();
   pargc_blacklist_clear();
   trace_used_threads = 0;
@@ -903,6 +979,17 @@ void pargc_tracer_set_active_threads(unsigned n)
 
 void pargc_tracer_trace(void)
 {
+  pargc_tracer_trace_until(NULL);
+}
+
+bool pargc_tracer_trace_until(int (*stop)(void))
+{
+  trace_stop_fn = stop;
+  atomic_store(&trace_stopped, false);
+  if (stop && stop()) {
+    trace_stop_fn = NULL;
+    return false;
+  }
   unsigned n = trace_active_threads ? trace_active_threads : tracer_nthreads;
   /* The trace ends when trace_active reaches zero, so it counts only
    * threads that exist: the configured number may have grown since
@@ -926,16 +1013,37 @@ void pargc_tracer_trace(void)
     pthread_mutex_unlock(&job_lock);
   }
   worker_trace(&tracer_workers[0]);
-  if (n == 1)
-    return;
-  /* Every helper wakes for every job; wait until all have left it (and
-   * merged their share of a racy trace's marks). */
-  unsigned spins = 0;
-  while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
-    if (++spins > 64)
-      sched_yield();
+  if (n > 1) {
+    /* Every helper wakes for every job; wait until all have left it (and
+     * merged their share of a racy trace's marks). */
+    unsigned spins = 0;
+    while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
+      if (++spins > 64)
+        sched_yield();
+    }
+    trace_racy = false;
   }
-  trace_racy = false;
+  trace_stop_fn = NULL;
+  return !atomic_load(&trace_stopped);
+}
+
+/* No GC thread runs now: drop the work they left (the stopping thread
+ * cleared its own stack; the others' stacks, every deque and the
+ * overflow list may still hold ranges). */
+void pargc_tracer_abandon(void)
+{
+  for (unsigned i = 0; i < tracer_nthreads; i++) {
+    struct worker *w = &tracer_workers[i];
+    struct pargc_range r;
+    w->sp = 0;
+    while (pargc_deque_take(&w->deque, &r))
+      ;
+  }
+  pthread_mutex_lock(&overflow_lock);
+  overflow_len = 0;
+  atomic_store(&overflow_count, 0);
+  pthread_mutex_unlock(&overflow_lock);
+  atomic_store(&trace_stopped, false);
 }
 
 void pargc_tracer_finish(struct pargc_trace_stats *out)
@@ -973,6 +1081,9 @@ static void verify_word(uintptr_t where, uintptr_t v)
   int32_t i = pargc_pagemap_object(v, &pg);
   if (i < 0 || pargc_kind_uncollectable[pg->kind])
     return;
+  if (trace_base_only &&
+      !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
+    return; /* not a pointer the marker follows */
   if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
     if (verify_misses++ < 10)
       pargc_warn("PARGC_VERIFY: object %p (size %u, kind %u) reachable from %p (in %p) is not marked",

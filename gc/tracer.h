@@ -99,6 +99,17 @@ void pargc_tracer_push_special(uintptr_t obj);
  * mode) just does not call this, and stays atomic. */
 void pargc_tracer_set_exclusive_marks(bool exclusive);
 void pargc_tracer_trace(void);
+/* As pargc_tracer_trace, asking `stop` (when not NULL) on the calling
+ * thread once before and then periodically while it marks (Boehm's
+ * GC_stop_func); when it answers nonzero every GC thread drops its work
+ * and the trace ends early.  True if the trace completed.  After an
+ * abandoned trace the marks are partial: the caller calls
+ * pargc_tracer_abandon and must not use them. */
+bool pargc_tracer_trace_until(int (*stop)(void));
+/* Empty every mark stack, deque and the overflow list (no trace may
+ * run): roots pushed for a collection that is then given up, or the
+ * work an abandoned trace left. */
+void pargc_tracer_abandon(void);
 void pargc_tracer_finish(struct pargc_trace_stats *out);
 
 /* Mark p's object if p points into one (GC_mark_and_push and friends);
@@ -128,6 +139,17 @@ bool pargc_tracer_verifying(void);
 
 /* After fork: the GC threads are gone in the child. */
 void pargc_tracer_after_fork_child(void);
+
+/* Interior pointers.  The collector sets pargc_tracer_interior_pointers
+ * (Boehm's GC_all_interior_pointers, read at each trace's begin); while
+ * it answers 0, a word keeps an object alive only if it points at the
+ * object's start or at an offset registered here (GC_register_displacement;
+ * offsets of 64 KiB and more are never valid). */
+extern int (*pargc_tracer_interior_pointers)(void);
+void pargc_tracer_register_displacement(size_t offset);
+bool pargc_tracer_valid_displacement(size_t offset);
+/* Are only starts and registered displacements recognised now? */
+bool pargc_tracer_base_only(void);
 
 /* Pages that false pointers hit are black-listed in the page map
  * (pagemap.h); multi-page runs avoid them. */

@@ -2,7 +2,9 @@
  * malloc/free are redirected to the collector's debug calls runs with
  * GC_set_find_leak(1); blocks dropped without free are reported at the
  * next collection (CHECK_LEAKS) with the file and line that allocated
- * them, and blocks that were freed are not.  The leaky program runs in a
+ * them (and the type a describe function gives), and blocks that were
+ * freed are not.  With GC_FINDLEAK_DELAY_FREE a block written to after
+ * it was freed is reported.  The leaky program runs in a
  * child process whose output is checked.  Allocation sites are pinned
  * with #line so the test knows them. */
 #include <stdio.h>
@@ -11,6 +13,7 @@
 /* After the system headers and instead of gc.h, as documented: it turns
  * on GC_DEBUG before gc.h is read. */
 #include <gc/leak_detector.h>
+#include <gc/gc_mark.h>
 #include "compat.h"
 
 #define LEAKS 10
@@ -37,10 +40,17 @@ static COMPAT_NOINLINE void free_some(void) {
   free(r);
 }
 
+/* The leak report names the type GC_register_describe_type_fn gives. */
+static void GC_CALLBACK describe_block(void *p, char *buf) {
+  (void)p;
+  strcpy(buf, "leaky_block_type");
+}
+
 #line 60 "leak_test.c"
 static void leaky_child(void) {
   GC_set_find_leak(1);
   GC_INIT();
+  GC_register_describe_type_fn(1 /* NORMAL */, describe_block);
   leak_some();
   free_some();
   compat_wipe_stack();
@@ -49,11 +59,52 @@ static void leaky_child(void) {
   printf("child done\n");
 }
 
+/* GC_FINDLEAK_DELAY_FREE: freed blocks are kept and checked; one
+ * written to after free is reported (as smashed), with its site. */
+static COMPAT_NOINLINE void use_after_free(void) {
+#line 9000 "uaf_site.c"
+  char *p = (char *)malloc(48);
+  free(p);
+  p[8] = 42;
+#line 9100 "clean_site.c"
+  char *q = (char *)malloc(48);
+  free(q);
+}
+
+#line 120 "leak_test.c"
+static void delay_free_child(void) {
+  setenv("GC_FINDLEAK_DELAY_FREE", "1", 1);
+  GC_set_find_leak(1);
+  GC_INIT();
+  use_after_free();
+  compat_wipe_stack();
+  CHECK_LEAKS();
+  CHECK_LEAKS();
+  printf("child done\n");
+}
+
+static int contains_ci(const char *hay, const char *needle) {
+  for (; *hay; hay++) {
+    size_t i = 0;
+    while (needle[i] && hay[i] && (hay[i] | 32) == (needle[i] | 32))
+      i++;
+    if (!needle[i])
+      return 1;
+  }
+  return 0;
+}
+
 int main(void) {
   static char out[1 << 16];
+  CHECK_EQ(check_capture(delay_free_child, out, sizeof out), 0);
+  CHECK(strstr(out, "child done") != 0);
+  CHECK(contains_ci(out, "smashed"));
+  CHECK(strstr(out, "uaf_site.c:9000") != 0);
+  CHECK(strstr(out, "clean_site.c") == 0);
   CHECK_EQ(check_capture(leaky_child, out, sizeof out), 0);
   CHECK(strstr(out, "child done") != 0);
   CHECK(strstr(out, "leaky_site.c:7000") != 0); /* the leak, by site */
+  CHECK(strstr(out, "leaky_block_type") != 0);  /* and by type */
   CHECK(strstr(out, "freed_site.c:8000") == 0); /* freed blocks: silent */
   if (strstr(out, "leaky_site.c:7000") == 0 || strstr(out, "freed_site.c") != 0)
     fprintf(stderr, "leak report was:\n%s\n", out);
