@@ -495,7 +495,7 @@ void *pargc_alloc_batch(size_t size, unsigned kind, size_t max)
   struct pargc_tctx *ctx = slow_enter();
   unsigned c = pargc_sizeclass_of(size);
   if (!ctx->free[kind][c] && !refill(ctx, kind, c))
-    return alloc_failed(size, kind) /* one object, if a retry finds one */;
+    return alloc_failed(size, kind); /* a batch of one, if a retry finds it */
   /* Pop by pop, as the fast path does: a stop that comes between two
    * steps finds the thread's list whole (pargc_tctx_blacken_all walks
    * it) and the objects already taken linked from `head` by plain
