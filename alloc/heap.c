@@ -4,6 +4,7 @@
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
+#include "alloc/sizing.h"
 #include "alloc/thread.h"
 
 #include <string.h>
@@ -14,7 +15,11 @@ void (*pargc_heap_kick_hook)(void);
 
 void pargc_heap_init(void)
 {
-  pargc_heap.k = pargc_opt.k;
+  /* k = 0 (the default): 1 on a machine with one NUMA node, where
+   * fresh pages buy no locality and k = 2 let each thread take fresh
+   * pages while another's free pages sat idle (GCBench on two threads:
+   * a third more heap); 2 where locality is to be won. */
+  pargc_heap.k = pargc_opt.k ? pargc_opt.k : pargc_topology_nodes() > 1 ? 2 : 1;
   size_t initial = (size_t)pargc_opt.initial_heap;
   if (initial < PARGC_PAGE_SIZE * 16)
     initial = PARGC_PAGE_SIZE * 16;
@@ -40,6 +45,56 @@ static _Atomic size_t heap_at_gc, heap_free_at_gc;
 /* When the last collection ended, and the time between the last two. */
 static _Atomic uint64_t last_gc_ns, gc_interval_ns;
 
+/* The heap-sizing policy (sizing.h), unless the program chose Boehm
+ * GC's divisor: its measurements, and the interval E it gives, in bytes.
+ * Written by the collector (under its lock), read by any thread. */
+static struct pargc_sizing sizing;
+static _Atomic size_t sizing_interval;
+static uint64_t last_gc_end_ns;
+
+bool pargc_heap_uses_divisor(void)
+{
+  return pargc_opt.given.free_space_divisor;
+}
+
+/* The least interval: a collection costs a pause however little is
+ * live, and a heap that small fits in the caches anyway. */
+static size_t sizing_floor(void)
+{
+  return (size_t)pargc_opt.heap_min_interval;
+}
+
+void pargc_heap_note_collection(size_t allocated, uint64_t gc_ns)
+{
+  uint64_t now = pargc_os_now_ns();
+  uint64_t start = now - gc_ns;
+  uint64_t mutator = last_gc_end_ns && start > last_gc_end_ns ? start - last_gc_end_ns : 0;
+  last_gc_end_ns = now;
+  size_t live = atomic_load(&pargc_heap.last_live);
+  pargc_sizing_update(&sizing, live, allocated, mutator, gc_ns);
+  size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
+  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, sizing_floor(), cap);
+  atomic_store(&sizing_interval, e);
+  if (pargc_heap_uses_divisor())
+    return;
+  /* LPS's max(l), what a page-shared allocator would consume: the live
+   * data plus one interval.  Unlike the largest live heap ever seen it
+   * follows the program down again, an eighth per collection, so that a
+   * phase of large live data does not let fresh pages be taken in place
+   * of free ones forever after. */
+  size_t need = live + e, floor = (size_t)pargc_opt.initial_heap;
+  if (need < floor)
+    need = floor;
+  size_t old = atomic_load(&pargc_heap.max_live);
+  size_t decayed = old - old / 8;
+  atomic_store(&pargc_heap.max_live, need > decayed ? need : decayed);
+}
+
+size_t pargc_heap_interval(void)
+{
+  return atomic_load_explicit(&sizing_interval, memory_order_relaxed);
+}
+
 void pargc_heap_note_live(size_t live)
 {
   uint64_t now = pargc_os_now_ns(), last = atomic_exchange(&last_gc_ns, now);
@@ -55,6 +110,8 @@ void pargc_heap_note_live(size_t live)
    * (pargc_heap_collect_threshold): live x (1 + 2/d). */
   size_t d = (size_t)pargc_opt.free_space_divisor;
   atomic_store(&pargc_heap.last_live, live);
+  if (!pargc_heap_uses_divisor())
+    return; /* max(l) follows the sizing policy: pargc_heap_note_collection */
   size_t need = live + 2 * live / d;
   size_t old = atomic_load(&pargc_heap.max_live);
   while (need > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, need))
@@ -156,6 +213,17 @@ static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
   return r;
 }
 
+static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
+{
+  int node = ctx && ctx->node < pargc_topology_nodes() ? ctx->node : 0;
+  if (!pargc_heap.pool[node].runs.head)
+    return NULL;
+  pthread_mutex_lock(&pargc_heap.pool[node].lock);
+  struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, n, PARGC_LIST_POOL);
+  pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+  return r;
+}
+
 static struct pargc_page *take_fresh(size_t n, bool force)
 {
   size_t committed = atomic_load(&pargc_heap.committed);
@@ -232,6 +300,15 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
   return NULL;
 }
 
+/* Before the first collection has measured anything: the initial heap,
+ * less the part the program's first data takes (a third, as Boehm GC's
+ * default divisor). */
+static size_t initial_interval(void)
+{
+  size_t i = (size_t)pargc_opt.initial_heap / 3;
+  return i > sizing_floor() ? i : sizing_floor();
+}
+
 /* The smallest interval worth a collection: Boehm GC's rule
  * (GC_FREE_SPACE_DIVISOR) is to allocate at least N / d between
  * collections, N being what a collection scans -- about twice the live
@@ -239,6 +316,10 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
  * and GC_INITIAL_HEAP_SIZE / d. */
 static size_t collect_min_interval(void)
 {
+  if (!pargc_heap_uses_divisor()) {
+    size_t e = atomic_load_explicit(&sizing_interval, memory_order_relaxed);
+    return e ? e : initial_interval();
+  }
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
@@ -248,6 +329,8 @@ static size_t collect_min_interval(void)
 
 size_t pargc_heap_collect_threshold(void)
 {
+  if (!pargc_heap_uses_divisor())
+    return collect_min_interval();
   /* "At least" N / d: Boehm GC collects only when its heap has no free
    * block left (and N / d was allocated; else it grows), so the space
    * the last collection freed is used before the next one runs.  The
@@ -318,6 +401,15 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
       *src = PARGC_RUN_OWN;
       break;
     }
+    /* The node's pool next: its runs belong to no running thread (large
+     * objects the collector freed, exited threads' pages), and taking one
+     * costs no other thread locality.  Before fresh pages: a thread that
+     * carries on alone after others exited (CKY's last sentence) grew
+     * the heap by a third under k x max(l) while the pool held the rest. */
+    if ((r = take_pool(ctx, n))) {
+      *src = PARGC_RUN_STOLEN_LOCAL;
+      break;
+    }
     if ((r = take_fresh(n, false))) {
       *src = PARGC_RUN_FRESH;
       break;
@@ -376,12 +468,20 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
   }
 }
 
+/* Committed pages in free runs that the last decommit pass left (too
+ * recently freed): whether the idle scavenger has anything to wait for. */
+static _Atomic size_t committed_free_left;
+
 static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t delay, bool all)
 {
   size_t bytes = 0;
   for (struct pargc_page *r = l->head; r; r = r->next) {
-    if (r->decommitted || (!all && now - r->free_since_ns < delay))
+    if (r->decommitted)
       continue;
+    if (!all && now - r->free_since_ns < delay) {
+      atomic_fetch_add_explicit(&committed_free_left, r->pages, memory_order_relaxed);
+      continue;
+    }
     size_t len = (size_t)r->pages * PARGC_PAGE_SIZE;
     pargc_os_decommit((void *)pargc_page_addr(r), len);
     r->decommitted = 1;
@@ -394,11 +494,22 @@ static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t de
 
 size_t pargc_heap_decommit(bool all)
 {
+  return pargc_heap_decommit_idle(all, false);
+}
+
+size_t pargc_heap_committed_free(void)
+{
+  return atomic_load_explicit(&committed_free_left, memory_order_relaxed);
+}
+
+size_t pargc_heap_decommit_idle(bool all, bool idle)
+{
   pargc_assert_not_stopped_world();
   if (!pargc_opt.decommit && !all)
     return 0;
   uint64_t now = pargc_os_now_ns();
   uint64_t delay = (uint64_t)pargc_opt.decommit_delay_ms * 1000000u;
+  atomic_store_explicit(&committed_free_left, 0, memory_order_relaxed);
   /* A run that sat free for less than two collection intervals is likely
    * to be taken again within the next one: a free list that the program
    * empties and the sweep refills every interval has old runs at its
@@ -406,7 +517,7 @@ size_t pargc_heap_decommit(bool all)
    * (zeroed by the kernel) a moment later cost a third of a
    * concurrent-mode steady state's time (bench/pause). */
   uint64_t busy = 2 * atomic_load(&gc_interval_ns);
-  if (!all && busy > delay)
+  if (!all && !idle && busy > delay)
     delay = busy;
   atomic_store(&pargc_heap.last_decommit_ns, now);
   size_t bytes = 0;

@@ -118,6 +118,14 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head);
 /* Decommit free runs idle for longer than PARGC_DECOMMIT_DELAY_MS (or all
  * free runs when `all`).  Returns bytes given back. */
 size_t pargc_heap_decommit(bool all);
+/* The same; `idle`: the program allocated nothing for a while, so runs
+ * free for PARGC_DECOMMIT_DELAY_MS go even if collections are further
+ * apart than that (otherwise a run must also have stayed free for two
+ * collection intervals). */
+size_t pargc_heap_decommit_idle(bool all, bool idle);
+/* Pages in free runs that the last decommit pass kept committed because
+ * they were freed too recently (0: nothing left to give back). */
+size_t pargc_heap_committed_free(void);
 
 /* Mark the head and tails of a run as a span/run of n pages. */
 void pargc_heap_format_run(struct pargc_page *head, size_t n);
@@ -138,9 +146,24 @@ size_t pargc_heap_trigger_threshold(void);
  * allocation thus stays within half an interval past the trigger). */
 size_t pargc_heap_cycle_limit(void);
 
-/* Called by the collector after marking with the live bytes it found;
- * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */
+/* Called by the collector after marking with the live bytes it found.
+ * With GC_FREE_SPACE_DIVISOR set, max(l) becomes the largest
+ * live x (1 + 2/d) seen. */
 void pargc_heap_note_live(size_t live_bytes);
+
+/* Called by the collector once the world runs again: the collection
+ * took gc_ns, and `allocated` bytes were allocated before it since the
+ * previous one.  Updates the sizing policy (sizing.h) and, unless the
+ * divisor rules, max(l) = live + the interval. */
+void pargc_heap_note_collection(size_t allocated, uint64_t gc_ns);
+
+/* Does Boehm GC's fixed divisor size the heap (GC_FREE_SPACE_DIVISOR or
+ * GC_set_free_space_divisor), rather than the sizing policy? */
+bool pargc_heap_uses_divisor(void);
+
+/* The sizing policy's current interval E (0 before the first
+ * collection); statistics and tests. */
+size_t pargc_heap_interval(void);
 
 /* GC_expand_hp: as if the last collection had left `bytes` more free in
  * a heap that much larger -- LPS may take that much more from the OS,

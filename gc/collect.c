@@ -299,6 +299,8 @@ static PARGC_NOINLINE void collect_locked(void)
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
   s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  pargc_heap_note_collection(s.allocated_bytes, t1 - t0);
+  s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);
   pargc_threads_set_self_scan_start(NULL);
@@ -357,8 +359,12 @@ static bool collect_hook(uint64_t seen)
     ran = true;
   }
   pthread_mutex_unlock(&pargc_collect_lock);
-  if (ran && pargc_collect_done_hook)
-    pargc_collect_done_hook(false);
+  if (ran) {
+    /* Exited threads' empty spans: no owner will release them. */
+    pargc_tctx_release_parked();
+    if (pargc_collect_done_hook)
+      pargc_collect_done_hook(false);
+  }
   return true;
 }
 

@@ -271,6 +271,8 @@ static void *conc_main(void *arg)
     if (ran && pargc_collect_done_hook)
       pargc_collect_done_hook(false);
     pargc_heap_decommit(false);
+    if (ran)
+      pargc_tctx_release_parked();
   }
   return NULL;
 }
