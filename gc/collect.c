@@ -4,6 +4,7 @@
 #include "gc/compat.h"
 #include "gc/concurrent.h"
 #include "gc/roots.h"
+#include "gc/scavenge.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
@@ -306,8 +307,10 @@ static PARGC_NOINLINE void collect_locked(void)
   pargc_threads_set_self_scan_start(NULL);
   __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
 
-  /* Give back free pages that stayed idle long enough. */
+  /* Give back free pages that stayed idle long enough, now and, should
+   * the program stop allocating, while it idles. */
   pargc_heap_decommit(false);
+  pargc_scavenge_kick();
 }
 
 void pargc_collect_lock_idle(void)
@@ -396,6 +399,7 @@ static void collect_fork_child(void)
   pargc_alloc_fork_child();
   pargc_tracer_after_fork_child();
   pargc_conc_after_fork_child();
+  pargc_scavenge_after_fork_child();
   pthread_mutex_init(&pargc_collect_lock, NULL);
 }
 extern void (*pargc_thread_attach_hook)(void);
