@@ -52,6 +52,8 @@ static struct pargc_sizing sizing;
 static _Atomic size_t sizing_interval;
 static uint64_t last_gc_end_ns;
 
+static size_t initial_interval(void);
+
 bool pargc_heap_uses_divisor(void)
 {
   return pargc_opt.given.free_space_divisor;
@@ -132,6 +134,12 @@ bool pargc_heap_expand(size_t bytes)
     ;
   atomic_fetch_add(&heap_at_gc, bytes);
   atomic_fetch_add(&heap_free_at_gc, bytes);
+  /* The sizing policy's interval too, until the next collection sets it
+   * again. */
+  size_t e = atomic_load(&sizing_interval);
+  while (!atomic_compare_exchange_weak(&sizing_interval, &e,
+                                       (e ? e : initial_interval()) + bytes))
+    ;
   return true;
 }
 
