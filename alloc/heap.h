@@ -5,11 +5,14 @@
  * pool per NUMA node (runs released by the collector and by threads that
  * exited).  A thread that needs a run of n pages tries, in order
  * (Endo's LPS, BRIEF section 2):
- *   1. its own free-page list;
+ *   1. its own free-page list, then its node's pool (runs no running
+ *      thread owns);
  *   2. fresh pages from the reserved range -- first touched by this
  *      thread, so node-local -- if the heap would stay under
- *      k x max(live) (max(live): the largest live heap a collection has
- *      seen, at least GC_INITIAL_HEAP_SIZE; k clamped to 1..threads);
+ *      k x max(l) (max(l): live + the sizing policy's interval, decaying
+ *      by an eighth per collection; with GC_FREE_SPACE_DIVISOR set, the
+ *      largest live x (1 + 2/d) seen; at least GC_INITIAL_HEAP_SIZE;
+ *      k clamped to 1..threads);
  *   3. runs stolen from other threads' lists and the node pools, same
  *      node first;
  *   4. the collector (through pargc_heap_collect_hook), then growth
@@ -58,8 +61,8 @@ enum pargc_run_source {
 struct pargc_heap {
   int64_t k;                   /* PARGC_K, as given */
   _Atomic size_t committed;    /* pages handed out and not decommitted */
-  _Atomic size_t max_live;     /* bytes: max(l), the largest heap the live data
-                                  needs (live x d/(d-1)), >= initial heap */
+  _Atomic size_t max_live;     /* bytes: max(l), the heap the live data needs
+                                  (pargc_heap_note_collection), >= initial heap */
   _Atomic size_t last_live;    /* bytes marked by the last collection */
   _Atomic size_t bytes_since_gc;
   _Atomic int concurrent;       /* the collector marks beside the program */
