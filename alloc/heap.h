@@ -155,10 +155,12 @@ size_t pargc_heap_cycle_limit(void);
 void pargc_heap_note_live(size_t live_bytes);
 
 /* Called by the collector once the world runs again: the collection
- * took gc_ns, and `allocated` bytes were allocated before it since the
- * previous one.  Updates the sizing policy (sizing.h) and, unless the
- * divisor rules, max(l) = live + the interval. */
-void pargc_heap_note_collection(size_t allocated, uint64_t gc_ns);
+ * ran from process CPU time cpu_start to cpu_end
+ * (pargc_os_process_cpu_ns), and `allocated` bytes were allocated
+ * before it since the previous one.  Updates the sizing policy
+ * (sizing.h) and, unless the divisor rules, max(l) = live + the
+ * interval. */
+void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t cpu_end);
 
 /* Does Boehm GC's fixed divisor size the heap (GC_FREE_SPACE_DIVISOR or
  * GC_set_free_space_divisor), rather than the sizing policy? */

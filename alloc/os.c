@@ -68,6 +68,13 @@ uint64_t pargc_os_thread_cpu_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t pargc_os_process_cpu_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 size_t pargc_os_rss_bytes(void)
 {
   /* /proc/self/statm: size resident shared ... in pages. */

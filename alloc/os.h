@@ -34,6 +34,7 @@ int pargc_os_ncpus(void);
 int pargc_os_numa_nodes(void);
 uint64_t pargc_os_now_ns(void);       /* monotonic clock */
 uint64_t pargc_os_thread_cpu_ns(void); /* CPU time of the calling thread */
+uint64_t pargc_os_process_cpu_ns(void); /* CPU time of all the process's threads */
 size_t pargc_os_rss_bytes(void);      /* current resident set size */
 size_t pargc_os_peak_rss_bytes(void); /* peak resident set size */
 size_t pargc_os_physical_memory(void);

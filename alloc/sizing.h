@@ -29,6 +29,8 @@
 #include <stdint.h>
 
 struct pargc_sizing {
+  /* Rates per second of whatever clock the caller measures in (heap.c:
+   * the process's CPU time). */
   double alloc_rate; /* bytes allocated per second of the program's time (0: unknown) */
   double gc_speed;   /* live bytes collected per second of collection (0: unknown) */
   double live;       /* bytes marked by the last collection */

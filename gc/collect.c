@@ -282,7 +282,7 @@ static PARGC_NOINLINE void collect_locked(void)
   /* The next bitmap is cleared while the other threads still run: it is
    * not the one their lazy sweep reads (see the phase functions). */
   pargc_collect_phase_preclear();
-  uint64_t t0 = pargc_os_now_ns();
+  uint64_t t0 = pargc_os_now_ns(), cpu0 = pargc_os_process_cpu_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
 
   pargc_collect_event(PARGC_EV_MARK_START);
@@ -300,7 +300,7 @@ static PARGC_NOINLINE void collect_locked(void)
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
   s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
-  pargc_heap_note_collection(s.allocated_bytes, t1 - t0);
+  pargc_heap_note_collection(s.allocated_bytes, cpu0, pargc_os_process_cpu_ns());
   s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);
