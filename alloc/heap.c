@@ -59,6 +59,16 @@ bool pargc_heap_uses_divisor(void)
   return pargc_opt.given.free_space_divisor;
 }
 
+/* Does the sizing policy set the interval and max(l)?  Not with the
+ * divisor given, and not in concurrent mode, whose cycles are paced by
+ * the live data (conc_interval) and whose cost the stop-parallel
+ * measurements do not capture (its marking overlaps the program). */
+static bool sized_by_policy(void)
+{
+  return !pargc_heap_uses_divisor() &&
+         !atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed);
+}
+
 /* The least interval: a collection costs a pause however little is
  * live, and a heap that small fits in the caches anyway. */
 static size_t sizing_floor(void)
@@ -82,7 +92,7 @@ void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t c
   size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
   size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, sizing_floor(), cap);
   atomic_store(&sizing_interval, e);
-  if (pargc_heap_uses_divisor())
+  if (!sized_by_policy())
     return;
   /* LPS's max(l), what a page-shared allocator would consume: the live
    * data plus one interval.  Unlike the largest live heap ever seen it
@@ -117,7 +127,7 @@ void pargc_heap_note_live(size_t live)
    * (pargc_heap_collect_threshold): live x (1 + 2/d). */
   size_t d = (size_t)pargc_opt.free_space_divisor;
   atomic_store(&pargc_heap.last_live, live);
-  if (!pargc_heap_uses_divisor())
+  if (sized_by_policy())
     return; /* max(l) follows the sizing policy: pargc_heap_note_collection */
   size_t need = live + 2 * live / d;
   size_t old = atomic_load(&pargc_heap.max_live);
@@ -329,7 +339,7 @@ static size_t initial_interval(void)
  * and GC_INITIAL_HEAP_SIZE / d. */
 static size_t collect_min_interval(void)
 {
-  if (!pargc_heap_uses_divisor()) {
+  if (sized_by_policy()) {
     size_t e = atomic_load_explicit(&sizing_interval, memory_order_relaxed);
     return e ? e : initial_interval();
   }
@@ -342,7 +352,7 @@ static size_t collect_min_interval(void)
 
 size_t pargc_heap_collect_threshold(void)
 {
-  if (!pargc_heap_uses_divisor())
+  if (sized_by_policy())
     return collect_min_interval();
   /* "At least" N / d: Boehm GC collects only when its heap has no free
    * block left (and N / d was allocated; else it grows), so the space
