@@ -406,6 +406,18 @@ size_t pargc_heap_cycle_limit(void)
   return t + t / 2;
 }
 
+/* Past k x max(l) with nothing to steal: collect rather than grow once
+ * this much was allocated since the last collection.  With the divisor,
+ * half its interval (Boehm GC collects or expands by a like rule).  With
+ * the sizing policy, its whole interval: max(l) is live + E already, and
+ * a program whose live data grows reaches it before E is spent --
+ * collecting there found everything live, and Cube collected three
+ * times as often as with the divisor, for nothing. */
+static size_t early_collect_bytes(void)
+{
+  return sized_by_policy() ? collect_min_interval() : collect_min_interval() / 2;
+}
+
 /* The three entry points below take the contexts' page locks and the
  * node pools' locks, which mutators hold here where they can be stopped:
  * the thread that stopped the world must not call them (report.h). */
@@ -446,7 +458,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     /* Nothing local, nothing to steal, over k x max(live): collect if
      * enough was allocated to make it worthwhile, else grow. */
     if (collect_ok && !collected && pargc_heap_collect_hook &&
-        atomic_load(&pargc_heap.bytes_since_gc) >= collect_min_interval() / 2) {
+        atomic_load(&pargc_heap.bytes_since_gc) >= early_collect_bytes()) {
       collected = true;
       if (pargc_heap_collect_hook(seen))
         return NULL; /* caller retries: the sweep may have freed objects */
