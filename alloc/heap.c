@@ -4,6 +4,7 @@
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
+#include "alloc/sizing.h"
 #include "alloc/thread.h"
 
 #include <string.h>
@@ -25,7 +26,11 @@ static void heap_resized(void)
 
 void pargc_heap_init(void)
 {
-  pargc_heap.k = pargc_opt.k;
+  /* k = 0 (the default): 1 on a machine with one NUMA node, where
+   * fresh pages buy no locality and k = 2 let each thread take fresh
+   * pages while another's free pages sat idle (GCBench on two threads:
+   * a third more heap); 2 where locality is to be won. */
+  pargc_heap.k = pargc_opt.k ? pargc_opt.k : pargc_topology_nodes() > 1 ? 2 : 1;
   size_t initial = (size_t)pargc_opt.initial_heap;
   if (initial < PARGC_PAGE_SIZE * 16)
     initial = PARGC_PAGE_SIZE * 16;
@@ -97,6 +102,77 @@ static _Atomic size_t heap_at_gc, heap_free_at_gc;
 /* When the last collection ended, and the time between the last two. */
 static _Atomic uint64_t last_gc_ns, gc_interval_ns;
 
+/* The heap-sizing policy (sizing.h), unless the program chose Boehm
+ * GC's divisor: its measurements, and the interval E it gives, in bytes.
+ * Written by the collector (under its lock), read by any thread. */
+static struct pargc_sizing sizing;
+static _Atomic size_t sizing_interval;
+static uint64_t last_gc_end_cpu;
+
+static size_t initial_interval(void);
+
+/* Given in the environment or by GC_set_free_space_divisor, or written
+ * directly into GC_free_space_divisor (any value but Boehm's default,
+ * 3, which the variable starts with). */
+bool pargc_heap_uses_divisor(void)
+{
+  const volatile size_t *p = pargc_heap_settings.free_space_divisor;
+  return pargc_opt.given.free_space_divisor || (p && *p != 3);
+}
+
+/* Does the sizing policy set the interval and max(l)?  Not with the
+ * divisor given, and not in concurrent mode, whose cycles are paced by
+ * the live data (conc_interval) and whose cost the stop-parallel
+ * measurements do not capture (its marking overlaps the program). */
+static bool sized_by_policy(void)
+{
+  return !pargc_heap_uses_divisor() &&
+         !atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed);
+}
+
+/* The least interval: a collection costs a pause however little is
+ * live, and a heap that small fits in the caches anyway. */
+static size_t sizing_floor(void)
+{
+  return (size_t)pargc_opt.heap_min_interval;
+}
+
+void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t cpu_end)
+{
+  /* Rates in the process's CPU time, not wall time: on a machine shared
+   * with other work both stretch in wall time by however long this
+   * process waited for a core, which says nothing about the trade-off
+   * (GCBench's heap grew a fifth under a load of 10 on 2 cores when the
+   * pauses were taken from the clock).  CPU time also counts every GC
+   * thread's work, and every mutator thread's allocation. */
+  uint64_t mutator = last_gc_end_cpu && cpu_start > last_gc_end_cpu ? cpu_start - last_gc_end_cpu : 0;
+  uint64_t gc = cpu_end > cpu_start ? cpu_end - cpu_start : 0;
+  last_gc_end_cpu = cpu_end;
+  size_t live = atomic_load(&pargc_heap.last_live);
+  pargc_sizing_update(&sizing, live, allocated, mutator, gc);
+  size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
+  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, sizing_floor(), cap);
+  atomic_store(&sizing_interval, e);
+  if (!sized_by_policy())
+    return;
+  /* LPS's max(l), what a page-shared allocator would consume: the live
+   * data plus one interval.  Unlike the largest live heap ever seen it
+   * follows the program down again, an eighth per collection, so that a
+   * phase of large live data does not let fresh pages be taken in place
+   * of free ones forever after. */
+  size_t need = live + e, floor = (size_t)pargc_opt.initial_heap;
+  if (need < floor)
+    need = floor;
+  size_t old = atomic_load(&pargc_heap.max_live);
+  size_t decayed = old - old / 8;
+  atomic_store(&pargc_heap.max_live, need > decayed ? need : decayed);
+}
+
+size_t pargc_heap_interval(void)
+{
+  return atomic_load_explicit(&sizing_interval, memory_order_relaxed);
+}
+
 void pargc_heap_note_live(size_t live)
 {
   uint64_t now = pargc_os_now_ns(), last = atomic_exchange(&last_gc_ns, now);
@@ -114,6 +190,8 @@ void pargc_heap_note_live(size_t live)
   const volatile size_t *ngc = pargc_heap_settings.non_gc_bytes;
   atomic_store(&non_gc_at_gc, ngc ? *ngc : 0);
   atomic_store(&pargc_heap.last_live, live);
+  if (sized_by_policy())
+    return; /* max(l) follows the sizing policy: pargc_heap_note_collection */
   size_t need = live + 2 * live / d;
   size_t old = atomic_load(&pargc_heap.max_live);
   while (need > old && !atomic_compare_exchange_weak(&pargc_heap.max_live, &old, need))
@@ -134,6 +212,12 @@ bool pargc_heap_expand(size_t bytes)
     ;
   atomic_fetch_add(&heap_at_gc, bytes);
   atomic_fetch_add(&heap_free_at_gc, bytes);
+  /* The sizing policy's interval too, until the next collection sets it
+   * again. */
+  size_t e = atomic_load(&sizing_interval);
+  while (!atomic_compare_exchange_weak(&sizing_interval, &e,
+                                       (e ? e : initial_interval()) + bytes))
+    ;
   return true;
 }
 
@@ -213,6 +297,17 @@ static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
   pthread_mutex_lock(&ctx->pages_lock);
   struct pargc_page *r = list_take(&ctx->free_runs, n, PARGC_LIST_FREE_RUNS);
   pthread_mutex_unlock(&ctx->pages_lock);
+  return r;
+}
+
+static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
+{
+  int node = ctx && ctx->node < pargc_topology_nodes() ? ctx->node : 0;
+  if (!pargc_heap.pool[node].runs.head)
+    return NULL;
+  pthread_mutex_lock(&pargc_heap.pool[node].lock);
+  struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, n, PARGC_LIST_POOL);
+  pthread_mutex_unlock(&pargc_heap.pool[node].lock);
   return r;
 }
 
@@ -302,6 +397,15 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
   return NULL;
 }
 
+/* Before the first collection has measured anything: the initial heap,
+ * less the part the program's first data takes (a third, as Boehm GC's
+ * default divisor). */
+static size_t initial_interval(void)
+{
+  size_t i = (size_t)pargc_opt.initial_heap / 3;
+  return i > sizing_floor() ? i : sizing_floor();
+}
+
 /* The smallest interval worth a collection: Boehm GC's rule
  * (GC_FREE_SPACE_DIVISOR) is to allocate at least N / d between
  * collections, N being what a collection scans -- about twice the live
@@ -309,6 +413,10 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
  * and GC_INITIAL_HEAP_SIZE / d. */
 static size_t collect_min_interval(void)
 {
+  if (sized_by_policy()) {
+    size_t e = atomic_load_explicit(&sizing_interval, memory_order_relaxed);
+    return e ? e : initial_interval();
+  }
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
@@ -319,6 +427,8 @@ static size_t collect_min_interval(void)
 
 size_t pargc_heap_collect_threshold(void)
 {
+  if (sized_by_policy())
+    return collect_min_interval();
   /* "At least" N / d: Boehm GC collects only when its heap has no free
    * block left (and N / d was allocated; else it grows), so the space
    * the last collection freed is used before the next one runs.  The
@@ -372,6 +482,18 @@ size_t pargc_heap_cycle_limit(void)
   return t + t / 2;
 }
 
+/* Past k x max(l) with nothing to steal: collect rather than grow once
+ * this much was allocated since the last collection.  With the divisor,
+ * half its interval (Boehm GC collects or expands by a like rule).  With
+ * the sizing policy, its whole interval: max(l) is live + E already, and
+ * a program whose live data grows reaches it before E is spent --
+ * collecting there found everything live, and Cube collected three
+ * times as often as with the divisor, for nothing. */
+static size_t early_collect_bytes(void)
+{
+  return sized_by_policy() ? collect_min_interval() : collect_min_interval() / 2;
+}
+
 /* The three entry points below take the contexts' page locks and the
  * node pools' locks, which mutators hold here where they can be stopped:
  * the thread that stopped the world must not call them (report.h). */
@@ -390,6 +512,15 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
   for (;;) {
     if ((r = take_own(ctx, n))) {
       *src = PARGC_RUN_OWN;
+      break;
+    }
+    /* The node's pool next: its runs belong to no running thread (large
+     * objects the collector freed, exited threads' pages), and taking one
+     * costs no other thread locality.  Before fresh pages: a thread that
+     * carries on alone after others exited (CKY's last sentence) grew
+     * the heap by a third under k x max(l) while the pool held the rest. */
+    if ((r = take_pool(ctx, n))) {
+      *src = PARGC_RUN_STOLEN_LOCAL;
       break;
     }
     if (fresh_first && (r = take_fresh(n, false))) {
@@ -411,7 +542,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
      * collector asks to collect first), else grow. */
     size_t since = atomic_load(&pargc_heap.bytes_since_gc);
     if (collect_ok && !collected && pargc_heap_collect_hook &&
-        (since >= collect_min_interval() / 2 || (since > 0 && collect_first()))) {
+        (since >= early_collect_bytes() || (since > 0 && collect_first()))) {
       collected = true;
       if (pargc_heap_collect_hook(seen))
         return NULL; /* caller retries: the sweep may have freed objects */
@@ -458,12 +589,20 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
   }
 }
 
+/* Committed pages in free runs that the last decommit pass left (too
+ * recently freed): whether the idle scavenger has anything to wait for. */
+static _Atomic size_t committed_free_left;
+
 static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t delay, bool all)
 {
   size_t bytes = 0;
   for (struct pargc_page *r = l->head; r; r = r->next) {
-    if (r->decommitted || (!all && now - r->free_since_ns < delay))
+    if (r->decommitted)
       continue;
+    if (!all && now - r->free_since_ns < delay) {
+      atomic_fetch_add_explicit(&committed_free_left, r->pages, memory_order_relaxed);
+      continue;
+    }
     size_t len = (size_t)r->pages * PARGC_PAGE_SIZE;
     pargc_os_decommit((void *)pargc_page_addr(r), len);
     r->decommitted = 1;
@@ -475,6 +614,16 @@ static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t de
 }
 
 size_t pargc_heap_decommit(bool all)
+{
+  return pargc_heap_decommit_idle(all, false);
+}
+
+size_t pargc_heap_committed_free(void)
+{
+  return atomic_load_explicit(&committed_free_left, memory_order_relaxed);
+}
+
+size_t pargc_heap_decommit_idle(bool all, bool idle)
 {
   pargc_assert_not_stopped_world();
   if (!pargc_opt.decommit && !all)
@@ -488,6 +637,7 @@ size_t pargc_heap_decommit(bool all)
    * collections (Boehm GC counts collections, pargc the time they take). */
   if (pargc_opt.given.unmap_threshold && pargc_opt.unmap_threshold > 0)
     delay = (uint64_t)pargc_opt.unmap_threshold * atomic_load(&gc_interval_ns);
+  atomic_store_explicit(&committed_free_left, 0, memory_order_relaxed);
   /* A run that sat free for less than two collection intervals is likely
    * to be taken again within the next one: a free list that the program
    * empties and the sweep refills every interval has old runs at its
@@ -495,7 +645,7 @@ size_t pargc_heap_decommit(bool all)
    * (zeroed by the kernel) a moment later cost a third of a
    * concurrent-mode steady state's time (bench/pause). */
   uint64_t busy = 2 * atomic_load(&gc_interval_ns);
-  if (!all && busy > delay)
+  if (!all && !idle && busy > delay)
     delay = busy;
   atomic_store(&pargc_heap.last_decommit_ns, now);
   size_t bytes = 0;

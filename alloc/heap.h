@@ -5,11 +5,14 @@
  * pool per NUMA node (runs released by the collector and by threads that
  * exited).  A thread that needs a run of n pages tries, in order
  * (Endo's LPS, BRIEF section 2):
- *   1. its own free-page list;
+ *   1. its own free-page list, then its node's pool (runs no running
+ *      thread owns);
  *   2. fresh pages from the reserved range -- first touched by this
  *      thread, so node-local -- if the heap would stay under
- *      k x max(live) (max(live): the largest live heap a collection has
- *      seen, at least GC_INITIAL_HEAP_SIZE; k clamped to 1..threads);
+ *      k x max(l) (max(l): live + the sizing policy's interval, decaying
+ *      by an eighth per collection; with GC_FREE_SPACE_DIVISOR set, the
+ *      largest live x (1 + 2/d) seen; at least GC_INITIAL_HEAP_SIZE;
+ *      k clamped to 1..threads);
  *   3. runs stolen from other threads' lists and the node pools, same
  *      node first;
  *   4. the collector (through pargc_heap_collect_hook), then growth
@@ -58,8 +61,8 @@ enum pargc_run_source {
 struct pargc_heap {
   int64_t k;                   /* PARGC_K, as given */
   _Atomic size_t committed;    /* pages handed out and not decommitted */
-  _Atomic size_t max_live;     /* bytes: max(l), the largest heap the live data
-                                  needs (live x d/(d-1)), >= initial heap */
+  _Atomic size_t max_live;     /* bytes: max(l), the heap the live data needs
+                                  (pargc_heap_note_collection), >= initial heap */
   _Atomic size_t last_live;    /* bytes marked by the last collection */
   _Atomic size_t bytes_since_gc;
   _Atomic int concurrent;       /* the collector marks beside the program */
@@ -150,6 +153,14 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head);
 /* Decommit free runs idle for longer than PARGC_DECOMMIT_DELAY_MS (or all
  * free runs when `all`).  Returns bytes given back. */
 size_t pargc_heap_decommit(bool all);
+/* The same; `idle`: the program allocated nothing for a while, so runs
+ * free for PARGC_DECOMMIT_DELAY_MS go even if collections are further
+ * apart than that (otherwise a run must also have stayed free for two
+ * collection intervals). */
+size_t pargc_heap_decommit_idle(bool all, bool idle);
+/* Pages in free runs that the last decommit pass kept committed because
+ * they were freed too recently (0: nothing left to give back). */
+size_t pargc_heap_committed_free(void);
 
 /* Mark the head and tails of a run as a span/run of n pages. */
 void pargc_heap_format_run(struct pargc_page *head, size_t n);
@@ -170,9 +181,27 @@ size_t pargc_heap_trigger_threshold(void);
  * allocation thus stays within half an interval past the trigger). */
 size_t pargc_heap_cycle_limit(void);
 
-/* Called by the collector after marking with the live bytes it found;
- * max(l) becomes the largest live x d / (d - 1) seen (d: divisor). */
+/* Called by the collector after marking with the live bytes it found.
+ * With GC_FREE_SPACE_DIVISOR set, max(l) becomes the largest
+ * live x (1 + 2/d) seen. */
 void pargc_heap_note_live(size_t live_bytes);
+
+/* Called by the collector once the world runs again: the collection
+ * ran from process CPU time cpu_start to cpu_end
+ * (pargc_os_process_cpu_ns), and `allocated` bytes were allocated
+ * before it since the previous one.  Updates the sizing policy
+ * (sizing.h) and, unless the divisor rules, max(l) = live + the
+ * interval. */
+void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t cpu_end);
+
+/* Does Boehm GC's fixed divisor size the heap (GC_FREE_SPACE_DIVISOR,
+ * GC_set_free_space_divisor, or GC_free_space_divisor written to), rather
+ * than the sizing policy? */
+bool pargc_heap_uses_divisor(void);
+
+/* The sizing policy's current interval E (0 before the first
+ * collection); statistics and tests. */
+size_t pargc_heap_interval(void);
 
 /* GC_expand_hp: as if the last collection had left `bytes` more free in
  * a heap that much larger -- LPS may take that much more from the OS,

@@ -12,8 +12,8 @@
  * Boehm GC's variables keep Boehm's names and meaning.
  */
 #define PARGC_OPTIONS(X)                                                     \
-  X(k, "PARGC_K", INT, "2", 1, 4096,                                         \
-    "LPS consumption constant: fresh OS pages are taken while the heap stays under k x max(live); beyond that, free pages are stolen from other threads. Clamped to the number of threads (see docs/tuning.md)") \
+  X(k, "PARGC_K", INT, "0", 0, 4096,                                         \
+    "LPS consumption constant: fresh OS pages are taken while the heap stays under k x max(l), max(l) being the live data plus one collection interval; beyond that, free pages are stolen from other threads. 0: 1 on a machine with one NUMA node, 2 with several. Clamped to the number of threads (see docs/tuning.md)") \
   X(gc_threads, "PARGC_GC_THREADS", INT, "0", 0, 1024,                       \
     "Number of threads that mark in parallel; 0 means GC_MARKERS, else GC_NPROCS, else the online CPUs") \
   X(gc_markers, "GC_MARKERS", INT, "0", 0, 1024,                             \
@@ -27,7 +27,11 @@
   X(max_heap, "GC_MAXIMUM_HEAP_SIZE", SIZE, "0", 0, 1LL << 46,               \
     "Boehm GC: largest heap pargc will grow to (0: no limit but PARGC_HEAP_RESERVE); past it allocation calls the out-of-memory handler") \
   X(free_space_divisor, "GC_FREE_SPACE_DIVISOR", INT, "3", 1, 1000000,       \
-    "Boehm GC: allocate at least heap/divisor between collections (and first the space the last one left free); larger values collect more often and keep the heap smaller") \
+    "Boehm GC: when set (here or by GC_set_free_space_divisor), size the heap as Boehm GC does instead of by PARGC_HEAP_BALANCE: allocate at least heap/divisor between collections (and first the space the last one left free); larger values collect more often and keep the heap smaller") \
+  X(heap_balance, "PARGC_HEAP_BALANCE", SIZE, "16M", 1024, 1LL << 46,        \
+    "Heap sizing (MemBalancer): the memory worth a collector that takes all the time; between collections the program allocates sqrt(PARGC_HEAP_BALANCE x live x allocation rate / collection speed) bytes. Larger: a larger heap, fewer collections. Ignored when GC_FREE_SPACE_DIVISOR is set (see docs/tuning.md)") \
+  X(heap_min_interval, "PARGC_HEAP_MIN_INTERVAL", SIZE, "1M", 64 << 10, 1LL << 46, \
+    "Heap sizing: the least the program allocates between two collections, however small its live data") \
   X(print_stats, "GC_PRINT_STATS", BOOL, "0", 0, 0,                          \
     "Boehm GC: print one line of statistics per collection on stderr, and the totals (pargc_print_stats) when the program exits") \
   X(dont_gc, "GC_DONT_GC", BOOL, "0", 0, 0,                                  \

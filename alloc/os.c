@@ -3,6 +3,7 @@
 #include "alloc/os.h"
 #include "alloc/report.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,6 +75,13 @@ uint64_t pargc_os_thread_cpu_ns(void)
   return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t pargc_os_process_cpu_ns(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 size_t pargc_os_rss_bytes(void)
 {
   /* /proc/self/statm: size resident shared ... in pages. */
@@ -104,4 +112,18 @@ size_t pargc_os_l2_cache_size(void)
 {
   long bytes = sysconf(_SC_LEVEL2_CACHE_SIZE);
   return bytes > 0 ? (size_t)bytes : (size_t)1 << 20;
+}
+
+int pargc_os_numa_nodes(void)
+{
+  DIR *d = opendir("/sys/devices/system/node");
+  if (!d)
+    return 0;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)))
+    if (!strncmp(e->d_name, "node", 4) && e->d_name[4] >= '0' && e->d_name[4] <= '9')
+      n++;
+  closedir(d);
+  return n > 0 ? n : 1;
 }

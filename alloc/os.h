@@ -34,8 +34,12 @@ void *pargc_os_alloc_meta(size_t size);
 void pargc_os_free_meta(void *p, size_t size);
 
 int pargc_os_ncpus(void);
+/* NUMA nodes the kernel lists (Linux: /sys/devices/system/node/nodeN);
+ * 1 when it lists none, 0 when it cannot tell. */
+int pargc_os_numa_nodes(void);
 uint64_t pargc_os_now_ns(void);       /* monotonic clock */
 uint64_t pargc_os_thread_cpu_ns(void); /* CPU time of the calling thread */
+uint64_t pargc_os_process_cpu_ns(void); /* CPU time of all the process's threads */
 size_t pargc_os_rss_bytes(void);      /* current resident set size */
 size_t pargc_os_peak_rss_bytes(void); /* peak resident set size */
 size_t pargc_os_physical_memory(void);

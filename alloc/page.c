@@ -112,6 +112,18 @@ static void keep_marked(struct pargc_page *pg, const uint64_t *marks, void **lis
   }
 }
 
+bool pargc_page_is_empty(const struct pargc_page *pg)
+{
+  uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
+  const uint64_t *marks = pargc_page_sweep_marks(pg);
+  size_t words = (pg->nobjs + 63u) / 64;
+  for (size_t w = 0; w < words; w++)
+    if (atomic_load_explicit((const _Atomic uint64_t *)&marks[w], memory_order_relaxed))
+      return false;
+  atomic_thread_fence(memory_order_acquire);
+  return atomic_load_explicit(&pargc_epoch, memory_order_relaxed) == epoch;
+}
+
 void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
 {
   /* Work on a copy of the mark bits: the sweeping thread may be stopped

@@ -48,6 +48,13 @@ struct pargc_sweep_result {
  * entries are dropped because the bitmap finds them again. */
 void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r);
 
+/* Does the span hold no marked object by the last complete collection's
+ * marks?  Read as pargc_page_sweep reads them (a collection that ends
+ * during the check makes it answer false: the lazy sweep decides then).
+ * A span from which nothing was allocated since that collection and that
+ * this answers true for may be released whole without sweeping it. */
+bool pargc_page_is_empty(const struct pargc_page *pg);
+
 /* Count the entries of an encoded list (statistics, tests). */
 size_t pargc_page_list_length(void **list);
 

@@ -133,6 +133,30 @@ void pargc_tctx_release(void)
 
 /* ---- Epochs and lazy sweep ------------------------------------------- */
 
+/* Give the spans of `list` (a class's unswept pages) that the last
+ * collection found empty back as free runs at once, instead of when the
+ * lazy sweep reaches their class.  Boehm GC frees empty blocks at the
+ * collection too: a program whose size classes shift (CKY's charts,
+ * BH's trees) otherwise takes fresh pages for the new classes while
+ * empty pages of the old ones wait, unswept, for allocations of their own
+ * class -- CKY's heap grew to 1.7x its live peak that way.  The check
+ * reads one bitmap word per 64 objects; a parked context's free runs go
+ * to its node's pool. */
+static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
+{
+  struct pargc_page *pg = list->head;
+  while (pg) {
+    struct pargc_page *next = pg->next;
+    if (pargc_page_is_empty(pg)) {
+      pargc_list_remove(list, pg);
+      pg->free = NULL;
+      ctx->stats.pages_swept++;
+      pargc_heap_release_run(ctx->live ? ctx : NULL, pg);
+    }
+    pg = next;
+  }
+}
+
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
 {
   uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
@@ -149,6 +173,7 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
         continue;
       pargc_list_splice(&cs->unswept, &cs->avail, PARGC_LIST_UNSWEPT);
       pargc_list_splice(&cs->unswept, &cs->full, PARGC_LIST_UNSWEPT);
+      release_empty(ctx, &cs->unswept);
     }
   }
 }
@@ -539,6 +564,14 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
       }
     }
   }
+}
+
+void pargc_tctx_release_parked(void)
+{
+  pthread_mutex_lock(&tctx_lock);
+  for (struct pargc_tctx *c = tctx_reuse; c; c = c->reuse_next)
+    pargc_tctx_adjust_epoch(c);
+  pthread_mutex_unlock(&tctx_lock);
 }
 
 void pargc_tctx_sweep_parked(void)

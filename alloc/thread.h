@@ -239,8 +239,13 @@ struct pargc_tctx *pargc_tctx_new(void);
  * contexts of exited threads. */
 void pargc_tctx_sweep_all(struct pargc_tctx *ctx);
 void pargc_tctx_sweep_parked(void);
+/* After a collection: the empty spans of exited threads' contexts go to
+ * the node pools (the rest stays unswept).  Not with the world stopped. */
+void pargc_tctx_release_parked(void);
 
-/* Move pages of a finished epoch to the unswept lists (owner only). */
+/* Move pages of a finished epoch to the unswept lists, releasing the
+ * spans the collection found empty (owner only, or a parked context
+ * under the registry of contexts). */
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx);
 
 /* Take / release every allocator lock (the contexts' registry, each

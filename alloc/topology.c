@@ -46,7 +46,13 @@ void pargc_topology_init(const char *spec)
     pargc_fatal("out of memory reading the topology");
   int nnodes = 1;
   hwloc_topology_t t;
-  if (topology_load(&t, spec)) {
+  /* One node, as the kernel says, and no topology to substitute: every
+   * CPU is on node 0, and hwloc need not run at all.  Loading it costs
+   * a few milliseconds and a megabyte of resident memory for good (its
+   * plugins bring in libstdc++), which is an eighth of a small
+   * program's footprint. */
+  bool single = (!spec || !spec[0]) && pargc_os_numa_nodes() == 1;
+  if (!single && topology_load(&t, spec)) {
     int npus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
     nnodes = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
     if (nnodes < 1)

@@ -15,7 +15,7 @@
 #                    results/latest points at it)
 #   --no-build       use the programs already in the build tree
 #   --only LIST      comma-separated subset of: alloc,malloc,fullgc,
-#                    examples,pause,ksweep
+#                    examples,pause,ksweep,idle
 #   --impls LIST     comma-separated subset of: pargc,bdwgc,mimalloc,glibc
 #                    (also BENCH_IMPLS in the environment; default: all
 #                    that are built)
@@ -128,11 +128,11 @@ cat "$machine"
 # thread measure the steady state (1.76-1.92x on the 2-core guest).
 case $mode in
   tiny)  : "${reps:=2}"; n16=20000; a16=1; nmix=20000; hot=200; mid=2000
-         live=8; pause_live=4; pause_alloc=16; k_live=2; colls=1 ;;
+         live=8; pause_live=4; pause_alloc=16; k_live=2; colls=1; idle_mb=8; idle_s=1 ;;
   quick) : "${reps:=5}"; n16=4000000; a16=5; nmix=2000000; hot=20000; mid=200000
-         live=128; pause_live=64; pause_alloc=1024; k_live=32; colls=3 ;;
+         live=128; pause_live=64; pause_alloc=1024; k_live=32; colls=3; idle_mb=64; idle_s=2 ;;
   full)  : "${reps:=5}"; n16=20000000; a16=5; nmix=10000000; hot=100000; mid=1000000
-         live=512; pause_live=256; pause_alloc=4096; k_live=128; colls=5 ;;
+         live=512; pause_live=256; pause_alloc=4096; k_live=128; colls=5; idle_mb=256; idle_s=2 ;;
 esac
 # pause_alloc: MB the steady-state mutator allocates, 16 x its live heap
 # in quick and full mode, so that each run sees a few dozen collections.
@@ -209,6 +209,11 @@ if wants ksweep; then
     done
   elif impl_on pargc; then skip_missing ksweep-pargc; fi
   each_impl ksweep bdwgc ksweep "" "-m $k_live -t $kt"
+fi
+# Idle return: resident MB after a program drops what it built and
+# sleeps (bench/idle.c); less is better.
+if wants idle; then
+  each_impl idle "pargc bdwgc" idle "" "-m $idle_mb -s $idle_s"
 fi
 # The examples print one summary line each (docs/examples.md); GCBench runs
 # with 1 thread and with every core each running it, the others on every
@@ -407,9 +412,60 @@ targets_md=$(awk -F, -v tf="$targets" '
   echo "$targets_md"
 } >>"$table"
 
+# Memory against Boehm GC: peak RSS of every example (and the idle row's
+# resident MB after idling), pargc / Boehm GC run by run -- less is
+# better, the goal is <= 1 -- with the time ratio of the same runs
+# (Boehm GC's time / pargc's: more is better).
+memtable=$(awk -F, '
+  function sort(a, n,   i, j, t) { for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t } }
+  function med(a, n) { return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  NR == 1 || $5 == "" { next }
+  $2 !~ /^ex-/ && $2 != "idle" { next }
+  $2 ~ /pausemax$/ { next }
+  {
+    row = $2 " " $3
+    if (!(row in seen)) { seen[row] = 1; order[++n] = row }
+    m = ($2 == "idle") ? $5 * 1024 : $7
+    mem[$1, row, $4] = m; t[$1, row, $4] = $5; reps[$1] = 1
+  }
+  END {
+    for (i = 1; i <= n; i++) {
+      row = order[i]; k = 0; q = 0; np = 0; nb = 0
+      for (r in reps) {
+        if ((r, row, "pargc") in mem) pm[++np] = mem[r, row, "pargc"] / 1024
+        if ((r, row, "bdwgc") in mem) bm[++nb] = mem[r, row, "bdwgc"] / 1024
+        if (!((r, row, "pargc") in mem) || !((r, row, "bdwgc") in mem)) continue
+        if (mem[r, row, "bdwgc"] > 0) rm[++k] = mem[r, row, "pargc"] / mem[r, row, "bdwgc"]
+        if (row !~ /^idle/ && t[r, row, "pargc"] > 0) rt[++q] = t[r, row, "bdwgc"] / t[r, row, "pargc"]
+      }
+      if (!np || !nb) continue
+      sort(pm, np); sort(bm, nb); sort(rm, k); sort(rt, q)
+      printf "| %s | %.1f | %.1f | %s | %s |\n", row, med(pm, np), med(bm, nb),
+             k ? sprintf("%.2f [%.2f-%.2f]", med(rm, k), rm[1], rm[k]) : "",
+             q ? sprintf("%.2f [%.2f-%.2f]", med(rt, q), rt[1], rt[q]) : "(idle: MB after idling)"
+      delete pm; delete bm; delete rm; delete rt
+    }
+  }' "$raw")
+if [ -n "$memtable" ]; then
+  {
+    echo
+    echo "Memory against Boehm GC (peak RSS MB, medians; idle: resident MB after idling; ratios run by run, pargc / Boehm GC for memory -- goal <= 1 -- and Boehm GC / pargc for time):"
+    echo
+    echo "| row | pargc MB | Boehm GC MB | memory pargc/Boehm | time Boehm/pargc |"
+    echo "|---|---|---|---|---|"
+    echo "$memtable"
+  } >>"$table"
+fi
+
 echo
 awk -F, 'BEGIN { printf "%-20s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", "workload", "params", "impl", "median", "min-max", "unit", "RSS MB", "vs bdwgc", "vs mimalloc", "vs glibc", "vs 1 thread" }
   NR > 1 { printf "%-20s %-32s %-11s %10s %21s %-9s %8s %-18s %-18s %-18s %s\n", $1, $2, $3, $6, $7 "-" $8, $4, $9, $10, $11, $12, $13 }' "$summary"
+
+if [ -n "$memtable" ]; then
+  echo
+  echo "Memory against Boehm GC (peak RSS MB; idle: resident MB after idling; pargc/Boehm <= 1 is the goal; time Boehm/pargc > 1: pargc faster):"
+  echo "$memtable" | awk -F'|' '{ printf "  %-28s %9s %9s  %-20s %s\n", $2, $3, $4, $5, $6 }'
+fi
 
 echo
 echo "Targets (pargc against the reference, run-by-run ratios, more is better; goal: the least the issues ask for):"

@@ -410,7 +410,12 @@ struct GC_timeval_s GC_get_time_limit_tv(void)
  * decision (alloc/heap.h, pargc_heap_settings; pargc_misc_install). */
 void GC_set_free_space_divisor(GC_word value)
 {
-  GC_free_space_divisor = value < 1 ? 1 : value;
+  if (value < 1)
+    value = 1;
+  GC_free_space_divisor = value;
+  pargc_collect_init();
+  pargc_opt.free_space_divisor = (int64_t)value;
+  pargc_opt.given.free_space_divisor = true; /* Boehm's sizing from now on */
 }
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
 void GC_set_max_retries(GC_word n) { GC_max_retries = n; }

@@ -4,6 +4,7 @@
 #include "gc/compat.h"
 #include "gc/concurrent.h"
 #include "gc/roots.h"
+#include "gc/scavenge.h"
 #include "gc/stats.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
@@ -294,7 +295,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   /* The next bitmap is cleared while the other threads still run: it is
    * not the one their lazy sweep reads (see the phase functions). */
   pargc_collect_phase_preclear();
-  uint64_t t0 = pargc_os_now_ns();
+  uint64_t t0 = pargc_os_now_ns(), cpu0 = pargc_os_process_cpu_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
 
   pargc_collect_event(PARGC_EV_MARK_START);
@@ -317,13 +318,17 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
   s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  pargc_heap_note_collection(s.allocated_bytes, cpu0, pargc_os_process_cpu_ns());
+  s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);
   pargc_threads_set_self_scan_start(NULL);
   __asm__ volatile("" : : "r"(&regs) : "memory"); /* keep `regs` live */
 
-  /* Give back free pages that stayed idle long enough. */
+  /* Give back free pages that stayed idle long enough, now and, should
+   * the program stop allocating, while it idles. */
   pargc_heap_decommit(false);
+  pargc_scavenge_kick();
   return true;
 }
 
@@ -400,8 +405,12 @@ static bool collect_hook(uint64_t seen)
     ran = done;
   }
   pthread_mutex_unlock(&pargc_collect_lock);
-  if (ran && pargc_collect_done_hook)
-    pargc_collect_done_hook(false);
+  if (ran) {
+    /* Exited threads' empty spans: no owner will release them. */
+    pargc_tctx_release_parked();
+    if (pargc_collect_done_hook)
+      pargc_collect_done_hook(false);
+  }
   return done;
 }
 
@@ -436,6 +445,7 @@ static void collect_fork_child(void)
   pargc_alloc_fork_child();
   pargc_tracer_after_fork_child();
   pargc_conc_after_fork_child();
+  pargc_scavenge_after_fork_child();
   pthread_mutex_init(&pargc_collect_lock, NULL);
 }
 

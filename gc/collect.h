@@ -10,15 +10,19 @@
  *   5. the after-mark hooks, in order: finalization and weak links (set
  *      by the compatibility layer; run with the world stopped);
  *   6. free unmarked large objects (one bit each: cheap, done now);
- *   7. feed max(live) to LPS, reset the allocation count, advance the
- *      epoch -- each thread sweeps its own small pages lazily as it
- *      allocates (thread.h);
- *   8. restart the world; statistics; give idle free pages back.
+ *   7. note the live bytes, reset the allocation count, advance the
+ *      epoch -- each thread releases its empty spans and sweeps its
+ *      other small pages lazily as it allocates (thread.h);
+ *   8. restart the world; feed the sizing policy (alloc/sizing.h);
+ *      statistics; give idle free pages back, and wake the scavenger
+ *      that keeps doing so between collections (scavenge.h).
  *
- * Policy (Boehm's): collect when the bytes allocated since the last
- * collection exceed max(heap, 2 x live, GC_INITIAL_HEAP_SIZE) / GC_FREE_SPACE_DIVISOR;
- * LPS grows the heap when collecting frees too little.  GC_disable,
- * GC_DONT_GC and GC_MAXIMUM_HEAP_SIZE are honoured.
+ * Policy: collect when the bytes allocated since the last collection
+ * exceed the sizing policy's interval (MemBalancer), or, with
+ * GC_FREE_SPACE_DIVISOR set, Boehm's max(heap, 2 x live,
+ * GC_INITIAL_HEAP_SIZE) / GC_FREE_SPACE_DIVISOR; LPS grows the heap when
+ * collecting frees too little.  GC_disable, GC_DONT_GC and
+ * GC_MAXIMUM_HEAP_SIZE are honoured.
  */
 #ifndef PARGC_COLLECT_H
 #define PARGC_COLLECT_H

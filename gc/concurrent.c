@@ -1,6 +1,7 @@
 /* concurrent: the mostly-concurrent parallel collector; see concurrent.h. */
 #include "config.h"
 #include "gc/concurrent.h"
+#include "gc/scavenge.h"
 #include "gc/collect.h"
 #include "gc/dirty.h"
 #include "gc/stats.h"
@@ -285,6 +286,10 @@ static void *conc_main(void *arg)
     if (ran && pargc_collect_done_hook)
       pargc_collect_done_hook(false);
     pargc_heap_decommit(false);
+    if (ran) {
+      pargc_tctx_release_parked();
+      pargc_scavenge_kick();
+    }
   }
   return NULL;
 }

@@ -27,6 +27,7 @@
   X(large_freed_bytes, "B", "large objects freed at once")                 \
   X(heap_bytes, "B", "committed heap after the collection")                \
   X(allocated_bytes, "B", "allocated since the previous collection")       \
+  X(interval_bytes, "B", "what the program may allocate before the next collection (the sizing policy's E, or the divisor's threshold)") \
   X(threads, "", "registered mutator threads")                            \
   X(concurrent, "", "1: a mostly-concurrent collection (pause_us is its final stop)") \
   X(init_pause_us, "us", "concurrent: the first stop (roots, barrier on)") \

@@ -66,14 +66,14 @@ static void test_values(void)
 
 static void test_bad_values(void)
 {
-  char *env[] = {"PARGC_K=0", "GC_FREE_SPACE_DIVISOR=abc", "GC_DONT_GC=maybe",
+  char *env[] = {"PARGC_K=-1", "GC_FREE_SPACE_DIVISOR=abc", "GC_DONT_GC=maybe",
                  "PARGC_HEAP_RESERVE=1K", NULL};
   load(env);
-  CHECK_EQ(pargc_opt.k, 2); /* default kept */
+  CHECK_EQ(pargc_opt.k, 0); /* default kept (0: chosen by the topology) */
   CHECK(!pargc_opt.given.k);
   CHECK_EQ(pargc_opt.free_space_divisor, 3);
   CHECK_EQ(pargc_opt.dont_gc, 0);
-  CHECK(strstr(warnings, "PARGC_K=\"0\"") && strstr(warnings, "1..4096"));
+  CHECK(strstr(warnings, "PARGC_K=\"-1\"") && strstr(warnings, "0..4096"));
   CHECK(strstr(warnings, "GC_FREE_SPACE_DIVISOR=\"abc\""));
   CHECK(strstr(warnings, "GC_DONT_GC=\"maybe\""));
   CHECK(strstr(warnings, "PARGC_HEAP_RESERVE=\"1K\""));

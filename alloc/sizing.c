@@ -1,0 +1,38 @@
+/* sizing: the MemBalancer heap-sizing rule; see sizing.h. */
+#include "config.h"
+#include "alloc/sizing.h"
+
+#include <math.h>
+
+/* Weight of the newest measurement in the averages. */
+#define SIZING_ALPHA 0.5
+
+static double smooth(double old, double now)
+{
+  return old > 0 ? old + SIZING_ALPHA * (now - old) : now;
+}
+
+void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
+                         uint64_t mutator_ns, uint64_t gc_ns)
+{
+  s->live = (double)live;
+  if (mutator_ns > 0 && allocated > 0)
+    s->alloc_rate = smooth(s->alloc_rate, (double)allocated * 1e9 / (double)mutator_ns);
+  /* The collection's cost is its whole pause: stopping the threads and
+   * scanning the roots cost time even when little is live, so a small
+   * heap has a low speed and gets a proportionally larger E. */
+  if (gc_ns > 0)
+    s->gc_speed = smooth(s->gc_speed, (double)(live > 0 ? live : 1) * 1e9 / (double)gc_ns);
+}
+
+size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, size_t floor, size_t cap)
+{
+  if (!(s->alloc_rate > 0) || !(s->gc_speed > 0))
+    return floor;
+  double e = sqrt(c * s->live * s->alloc_rate / s->gc_speed);
+  if (cap && e > (double)cap)
+    e = (double)cap;
+  if (!(e > (double)floor)) /* also NaN */
+    return floor;
+  return (size_t)e;
+}

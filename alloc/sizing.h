@@ -1,0 +1,49 @@
+/* sizing: how much the program may allocate between two collections --
+ * the heap-sizing policy, as pure arithmetic (heap.c applies it).
+ *
+ * MemBalancer (Kirisame, Shenoy and Panchekha, "Optimal Heap Limits for
+ * Reducing Browser Memory Use", OOPSLA 2022): a collector that lets the
+ * heap run to live + E between collections pays memory E and collection
+ * time (allocation rate g / E collections per second, each costing
+ * live / s at collection speed s).  Weighing one against the other,
+ *     cost = E + c x (g x live) / (s x E),
+ * with c the memory (bytes) worth a collector that takes all the time,
+ * is least at
+ *     E = sqrt(c x live x g / s).
+ * E grows with the square root of the live data (not in proportion to it,
+ * as a fixed divisor does), with the allocation rate, and falls when the
+ * collector gets faster.  g and s are measured over the last collections
+ * and smoothed (an exponentially weighted average, weight 1/2 for the
+ * newest), so one odd interval moves E only part of the way.
+ *
+ * Invariants: E is never below the floor the caller passes, never above
+ * the cap; rates are only ever updated from positive durations.
+ */
+#ifndef PARGC_SIZING_H
+#define PARGC_SIZING_H
+#ifndef PARGC_BUILDING
+#error "alloc/sizing.h is internal to pargc"
+#endif
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct pargc_sizing {
+  /* Rates per second of whatever clock the caller measures in (heap.c:
+   * the process's CPU time). */
+  double alloc_rate; /* bytes allocated per second of the program's time (0: unknown) */
+  double gc_speed;   /* live bytes collected per second of collection (0: unknown) */
+  double live;       /* bytes marked by the last collection */
+};
+
+/* Fold one collection into the averages: `allocated` bytes in
+ * `mutator_ns` of program time since the previous collection ended, then
+ * `live` bytes marked in a collection of `gc_ns`. */
+void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
+                         uint64_t mutator_ns, uint64_t gc_ns);
+
+/* E = sqrt(c x live x g / s), clamped to [floor, cap] (cap 0: none).
+ * Unknown rates (before two collections) give the floor. */
+size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, size_t floor, size_t cap);
+
+#endif

@@ -1,0 +1,106 @@
+/* Idle return: memory the program stops using goes back to the OS while
+ * the program idles, without another collection (gc/scavenge.h).  The
+ * program builds 96 MB of small objects and a few large ones, drops
+ * them, lets one collection find them dead (once explicitly, once
+ * triggered by allocation), then sleeps and reads its resident size from
+ * /proc/self/statm.  Bounds are generous: at least half of what was
+ * dropped must leave the resident set within ten seconds (the default
+ * delay is half a second).  No timing is asserted beyond that deadline. */
+#include "config.h"
+#include <gc.h>
+#include "check.h"
+
+#include <stdint.h>
+#include <time.h>
+
+#define MB ((size_t)1 << 20)
+
+struct node {
+  struct node *next;
+  uintptr_t pad[7]; /* 64 bytes */
+};
+
+static struct node *volatile list;
+static void *volatile big[8];
+
+static size_t rss_bytes(void)
+{
+  FILE *f = fopen("/proc/self/statm", "r");
+  unsigned long size = 0, resident = 0;
+  if (!f)
+    return 0;
+  if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+    resident = 0;
+  fclose(f);
+  return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static void sleep_ms(long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static __attribute__((noinline)) void build(size_t bytes)
+{
+  for (size_t i = 0; i < bytes / sizeof(struct node); i++) {
+    struct node *n = GC_MALLOC(sizeof *n);
+    n->next = list;
+    list = n;
+  }
+  for (int i = 0; i < 8; i++)
+    big[i] = GC_MALLOC_ATOMIC(2 * MB);
+}
+
+static __attribute__((noinline)) void drop(void)
+{
+  list = NULL;
+  for (int i = 0; i < 8; i++)
+    big[i] = NULL;
+  CHECK_CLEAR_REGISTERS();
+}
+
+/* Wait (at most ten seconds) until the resident set is below `goal`. */
+static size_t wait_below(size_t goal)
+{
+  size_t r = rss_bytes();
+  for (int i = 0; i < 100 && r > goal; i++) {
+    sleep_ms(100);
+    r = rss_bytes();
+  }
+  return r;
+}
+
+static void round_trip(int explicit_collection)
+{
+  size_t before = rss_bytes();
+  build(96 * MB);
+  size_t peak = rss_bytes();
+  CHECK(peak > before + 64 * MB);
+  drop();
+  if (explicit_collection) {
+    GC_gcollect();
+  } else {
+    /* Allocate garbage until a collection has run, then stop. */
+    GC_word gc0 = GC_get_gc_no();
+    while (GC_get_gc_no() < gc0 + 2)
+      (void)GC_MALLOC(64);
+  }
+  /* No allocation and no collection from here on. */
+  size_t goal = peak - (peak - before) / 2;
+  size_t after = wait_below(goal);
+  printf("%s collection: rss %zu MB before, %zu MB peak, %zu MB after idling\n",
+         explicit_collection ? "explicit" : "allocation-triggered", before / MB, peak / MB,
+         after / MB);
+  CHECK(after <= goal);
+}
+
+int main(void)
+{
+  if (rss_bytes() == 0)
+    SKIP("no /proc/self/statm");
+  GC_INIT();
+  round_trip(1);
+  round_trip(0);
+  return CHECK_SUMMARY();
+}

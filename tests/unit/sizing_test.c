@@ -1,0 +1,64 @@
+/* Unit test for alloc/sizing: the MemBalancer interval from fixed
+ * measurements, its floor and cap, and the smoothing of the rates. */
+#include "config.h"
+#include "alloc/sizing.h"
+#include "check.h"
+
+#define MB ((size_t)1 << 20)
+
+static void test_formula(void)
+{
+  /* live 16 MB, allocating 1 GB/s, collecting 500 MB/s, c = 8 MB:
+   * E = sqrt(8M x 16M x 2) = 16 MB exactly. */
+  struct pargc_sizing s = {.alloc_rate = 1e9, .gc_speed = 5e8, .live = 16.0 * MB};
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 16 * MB);
+  /* Four times the live data: twice the interval (the square root). */
+  s.live = 64.0 * MB;
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 32 * MB);
+  /* A collector four times as fast: half the interval. */
+  s.gc_speed = 2e9;
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 16 * MB);
+  /* Four times c: twice the interval. */
+  CHECK_EQ(pargc_sizing_extra(&s, 32.0 * MB, 0, 0), 32 * MB);
+}
+
+static void test_bounds(void)
+{
+  struct pargc_sizing s = {.alloc_rate = 1e9, .gc_speed = 5e8, .live = 16.0 * MB};
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 20 * MB, 0), 20 * MB); /* floor */
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 10 * MB), 10 * MB); /* cap */
+  /* Nothing measured yet, or nothing live: the floor. */
+  struct pargc_sizing none = {0};
+  CHECK_EQ(pargc_sizing_extra(&none, 8.0 * MB, 3 * MB, 0), 3 * MB);
+  s.live = 0;
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 1 * MB, 0), 1 * MB);
+}
+
+static void test_update(void)
+{
+  struct pargc_sizing s = {0};
+  /* 100 MB in 100 ms of program time, 16 MB live marked in 32 ms. */
+  pargc_sizing_update(&s, 16 * MB, 100 * MB, 100000000u, 32000000u);
+  CHECK_EQ((long long)s.alloc_rate, (long long)(1000.0 * MB));
+  CHECK_EQ((long long)s.gc_speed, (long long)(500.0 * MB));
+  CHECK_EQ((long long)s.live, (long long)(16 * MB));
+  /* The next collection measures twice the allocation rate: the
+   * average moves half way. */
+  pargc_sizing_update(&s, 16 * MB, 200 * MB, 100000000u, 32000000u);
+  CHECK_EQ((long long)s.alloc_rate, (long long)(1500.0 * MB));
+  /* No program time (two collections back to back): the rate stays. */
+  pargc_sizing_update(&s, 16 * MB, 1 * MB, 0, 32000000u);
+  CHECK_EQ((long long)s.alloc_rate, (long long)(1500.0 * MB));
+  /* Nothing live: the speed still counts the pause (one byte). */
+  pargc_sizing_update(&s, 0, 1 * MB, 100000000u, 1000000u);
+  CHECK(s.gc_speed > 0);
+  CHECK_EQ((long long)s.live, 0);
+}
+
+int main(void)
+{
+  test_formula();
+  test_bounds();
+  test_update();
+  return CHECK_SUMMARY();
+}
