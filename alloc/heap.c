@@ -414,8 +414,11 @@ static size_t initial_interval(void)
 static size_t collect_min_interval(void)
 {
   if (sized_by_policy()) {
+    /* GC_set_min_bytes_allocd's floor holds under the policy too. */
     size_t e = atomic_load_explicit(&sizing_interval, memory_order_relaxed);
-    return e ? e : initial_interval();
+    size_t least = min_bytes_allocd();
+    e = e ? e : initial_interval();
+    return e > least ? e : least;
   }
   size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
@@ -428,7 +431,7 @@ static size_t collect_min_interval(void)
 size_t pargc_heap_collect_threshold(void)
 {
   if (sized_by_policy())
-    return collect_min_interval();
+    return with_non_gc(collect_min_interval()); /* GC_non_gc_bytes: as below */
   /* "At least" N / d: Boehm GC collects only when its heap has no free
    * block left (and N / d was allocated; else it grows), so the space
    * the last collection freed is used before the next one runs.  The
