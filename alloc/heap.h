@@ -71,6 +71,9 @@ struct pargc_heap {
                                   trigger fires that much early, and it is
                                   not free space (pargc_heap_note_live) */
   _Atomic size_t bytes_total;  /* allocated ever */
+  _Atomic size_t reclaimed_total; /* bytes sweeps found free, ever: free
+                                     objects of swept spans, empty spans,
+                                     dead large objects (GC_get_prof_stats) */
   size_t max_heap;             /* bytes; 0: the reservation */
   _Atomic size_t decommitted_bytes_total;
   _Atomic size_t free_pages;   /* pages sitting in free runs (all pools) */

@@ -151,6 +151,8 @@ static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
       pargc_list_remove(list, pg);
       pg->free = NULL;
       ctx->stats.pages_swept++;
+      atomic_fetch_add_explicit(&pargc_heap.reclaimed_total, (size_t)pg->nobjs * pg->size,
+                                memory_order_relaxed);
       pargc_heap_release_run(ctx->live ? ctx : NULL, pg);
     }
     pg = next;
@@ -293,6 +295,9 @@ static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct parg
 {
   pargc_page_sweep(pg, r);
   ctx->stats.pages_swept++;
+  atomic_fetch_add_explicit(&pargc_heap.reclaimed_total,
+                            (r->nlive ? r->nfree : pg->nobjs) * (size_t)pg->size,
+                            memory_order_relaxed);
   if (r->nlive == 0) {
     pargc_heap_release_run(ctx, pg);
     return false;

@@ -568,9 +568,15 @@ static uint64_t expl_freed_total(void)
   return pargc_tctx_freed_bytes() + atomic_load_explicit(&expl_freed_extra, memory_order_relaxed);
 }
 
+/* Bytes the sweeps reclaimed (alloc/heap.h, reclaimed_total) when the
+ * last collection's mark ended: before it, and since (its own sweep). */
+static _Atomic uint64_t reclaimed_at_gc;
+
 static void expl_freed_after_mark(void)
 {
   atomic_store_explicit(&expl_freed_at_gc, expl_freed_total(), memory_order_release);
+  atomic_store_explicit(&reclaimed_at_gc, atomic_load(&pargc_heap.reclaimed_total),
+                        memory_order_release);
 }
 
 size_t GC_get_expl_freed_bytes_since_gc(void)
@@ -633,6 +639,10 @@ size_t GC_get_prof_stats_unsafe(struct GC_prof_stats_s *out, size_t size)
   st.gc_no = GC_get_gc_no();
   st.markers_m1 = pargc_tracer_threads() - 1;
   st.expl_freed_bytes_since_gc = GC_get_expl_freed_bytes_since_gc();
+  uint64_t at_gc = atomic_load_explicit(&reclaimed_at_gc, memory_order_acquire);
+  uint64_t reclaimed = atomic_load(&pargc_heap.reclaimed_total); /* read after: >= at_gc */
+  st.reclaimed_bytes_before_gc = at_gc;
+  st.bytes_reclaimed_since_gc = reclaimed > at_gc ? reclaimed - at_gc : 0;
   st.obtained_from_os_bytes = GC_get_obtained_from_os_bytes();
   if (size > sizeof st) {
     memset((char *)out + sizeof st, 0xff, size - sizeof st);

@@ -168,6 +168,7 @@ static uint64_t sweep_large(void)
     if (pargc_kind_uncollectable[pg->kind] || (pargc_page_marks(pg)[0] & 1))
       continue;
     freed += (uint64_t)pg->pages * PARGC_PAGE_SIZE;
+    atomic_fetch_add_explicit(&pargc_heap.reclaimed_total, pg->size, memory_order_relaxed);
     pargc_list_push(&dead_large, pg, PARGC_LIST_DEAD);
   }
   return freed;
