@@ -13,6 +13,7 @@
 #include "config.h"
 #include <gc.h>
 #include "check.h"
+#include "check_list.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -23,39 +24,14 @@
 
 #define FORKS 40
 
-struct cell {
-  struct cell *next;
-  uintptr_t v;
-};
-
 static int handle_fork_mode;
 static _Atomic int stop;
-
-static struct cell *make_list(int n)
-{
-  struct cell *l = NULL;
-  for (int i = 0; i < n; i++) {
-    struct cell *c = GC_MALLOC(sizeof *c);
-    c->v = (uintptr_t)i;
-    c->next = l;
-    l = c;
-  }
-  return l;
-}
-
-static int list_ok(struct cell *l, int n)
-{
-  for (; l; l = l->next)
-    if (l->v != (uintptr_t)--n)
-      return 0;
-  return n == 0;
-}
 
 static void *collector(void *arg)
 {
   (void)arg;
   while (!atomic_load(&stop)) {
-    if (!list_ok(make_list(2000), 2000))
+    if (!check_list_ok(check_make_list(2000), 2000))
       abort();
     GC_gcollect();
   }
@@ -67,7 +43,7 @@ static void run_mode(void)
   alarm(60);
   GC_set_handle_fork(handle_fork_mode);
   GC_INIT();
-  struct cell *keep = make_list(5000);
+  struct cell *keep = check_make_list(5000);
   pthread_t t[2];
   for (int i = 0; i < 2; i++)
     if (pthread_create(&t[i], NULL, collector, NULL) != 0)
@@ -78,9 +54,9 @@ static void run_mode(void)
     if (pid == 0) {
       alarm(30); /* not inherited */
       GC_atfork_child();
-      struct cell *mine = make_list(20000);
+      struct cell *mine = check_make_list(20000);
       GC_gcollect();
-      _exit(list_ok(keep, 5000) && list_ok(mine, 20000) ? 0 : 3);
+      _exit(check_list_ok(keep, 5000) && check_list_ok(mine, 20000) ? 0 : 3);
     }
     GC_atfork_parent();
     int status = 0;
@@ -93,7 +69,7 @@ static void run_mode(void)
   atomic_store(&stop, 1);
   for (int i = 0; i < 2; i++)
     pthread_join(t[i], NULL);
-  exit(list_ok(keep, 5000) ? 0 : 1);
+  exit(check_list_ok(keep, 5000) ? 0 : 1);
 }
 
 int main(void)

@@ -7,6 +7,7 @@
 #include "config.h"
 #include <gc.h>
 #include "check.h"
+#include "check_list.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -15,38 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct cell {
-  struct cell *next;
-  uintptr_t v;
-};
-
 static _Atomic int stop;
-
-static struct cell *make_list(int n)
-{
-  struct cell *l = NULL;
-  for (int i = 0; i < n; i++) {
-    struct cell *c = GC_MALLOC(sizeof *c);
-    c->v = (uintptr_t)i;
-    c->next = l;
-    l = c;
-  }
-  return l;
-}
-
-static int list_ok(struct cell *l, int n)
-{
-  for (; l; l = l->next)
-    if (l->v != (uintptr_t)--n)
-      return 0;
-  return n == 0;
-}
 
 static void *busy(void *arg)
 {
   (void)arg;
   while (!atomic_load(&stop))
-    if (!list_ok(make_list(500), 500))
+    if (!check_list_ok(check_make_list(500), 500))
       abort();
   return NULL;
 }
@@ -54,29 +30,29 @@ static void *busy(void *arg)
 static void *child_thread(void *arg)
 {
   (void)arg;
-  return (void *)(uintptr_t)list_ok(make_list(10000), 10000);
+  return (void *)(uintptr_t)check_list_ok(check_make_list(10000), 10000);
 }
 
 int main(void)
 {
   GC_INIT();
-  struct cell *keep = make_list(20000);
+  struct cell *keep = check_make_list(20000);
   pthread_t t[3];
   for (int i = 0; i < 3; i++)
     pthread_create(&t[i], NULL, busy, NULL);
   for (int f = 0; f < 20; f++) {
     pid_t pid = fork();
     if (pid == 0) {
-      struct cell *mine = make_list(50000);
+      struct cell *mine = check_make_list(50000);
       GC_gcollect();
       for (int i = 0; i < 20; i++)
-        make_list(10000);
+        check_make_list(10000);
       GC_gcollect();
       pthread_t ct;
       void *ok = NULL;
       pthread_create(&ct, NULL, child_thread, NULL);
       pthread_join(ct, &ok);
-      _exit(list_ok(keep, 20000) && list_ok(mine, 50000) && ok == (void *)1 ? 0 : 3);
+      _exit(check_list_ok(keep, 20000) && check_list_ok(mine, 50000) && ok == (void *)1 ? 0 : 3);
     }
     int status = 0;
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
@@ -86,6 +62,6 @@ int main(void)
   for (int i = 0; i < 3; i++)
     pthread_join(t[i], NULL);
   GC_gcollect();
-  CHECK(list_ok(keep, 20000));
+  CHECK(check_list_ok(keep, 20000));
   return CHECK_SUMMARY();
 }

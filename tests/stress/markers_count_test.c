@@ -8,50 +8,26 @@
 #include "config.h"
 #include <gc.h>
 #include "check.h"
+#include "check_list.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <unistd.h>
 
-struct cell {
-  struct cell *next;
-  uintptr_t v;
-};
-
 static _Atomic int stop;
 static struct cell *volatile keep[2];
-
-static struct cell *make_list(int n)
-{
-  struct cell *l = NULL;
-  for (int i = 0; i < n; i++) {
-    struct cell *c = GC_MALLOC(sizeof *c);
-    c->v = (uintptr_t)i;
-    c->next = l;
-    l = c;
-  }
-  return l;
-}
-
-static int list_ok(struct cell *l, int n)
-{
-  for (; l; l = l->next)
-    if (l->v != (uintptr_t)--n)
-      return 0;
-  return n == 0;
-}
 
 /* Over 1 MiB live, so that every collection marks on all GC threads. */
 static void *collector(void *arg)
 {
   int i = (int)(uintptr_t)arg;
-  keep[i] = make_list(60000);
+  keep[i] = check_make_list(60000);
   for (int r = 0; r < 150 && !atomic_load(&stop); r++) {
-    make_list(1000);
+    check_make_list(1000);
     GC_gcollect();
   }
-  return (void *)(uintptr_t)list_ok(keep[i], 60000);
+  return (void *)(uintptr_t)check_list_ok(keep[i], 60000);
 }
 
 static void *changer(void *arg)

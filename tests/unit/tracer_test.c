@@ -13,29 +13,13 @@
 #include "gc/tracer.h"
 #include <gc.h>
 #include "check.h"
+#include "check_list.h"
 
 #include <signal.h>
 #include <stdint.h>
 #include <unistd.h>
 
-struct cell {
-  struct cell *next;
-  uintptr_t v;
-};
-
 static struct cell *volatile list;
-
-static struct cell *make_list(int n)
-{
-  struct cell *l = NULL;
-  for (int i = 0; i < n; i++) {
-    struct cell *c = GC_MALLOC(sizeof *c);
-    c->v = (uintptr_t)i;
-    c->next = l;
-    l = c;
-  }
-  return l;
-}
 
 /* A collection's trace, after the configured number of GC threads grew
  * past those started. */
@@ -44,7 +28,7 @@ static void threads_raised_after_prepare(void)
   alarm(20);
   GC_set_markers_count(2);
   GC_INIT();
-  list = make_list(100000); /* over 1 MiB: all GC threads mark */
+  list = check_make_list(100000); /* over 1 MiB: all GC threads mark */
   GC_gcollect();            /* starts one GC thread besides the caller */
   pthread_mutex_lock(&pargc_collect_lock);
   pargc_tracer_prepare();
