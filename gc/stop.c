@@ -786,12 +786,22 @@ static void suspend_wait_parked(struct pargc_thread *t, void (**release)(void))
   }
 }
 
-void pargc_threads_suspend(pthread_t id, void (*release)(void))
+/* Take the registry lock and find `id`: its record if it is registered
+ * (*flag NULL), else the suspension flag of a thread not registered yet
+ * or finished and not joined (NULL too if there is none). */
+static struct pargc_thread *suspend_target(pthread_t id, bool **flag)
 {
   pargc_threads_init();
   pargc_threads_lock();
   struct pargc_thread *t = pargc_threads_find(id);
-  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  return t;
+}
+
+void pargc_threads_suspend(pthread_t id, void (*release)(void))
+{
+  bool *flag;
+  struct pargc_thread *t = suspend_target(id, &flag);
   bool wait_self = false;
   if (flag) {
     *flag = true; /* a new thread stops as it registers */
@@ -815,10 +825,8 @@ void pargc_threads_suspend(pthread_t id, void (*release)(void))
 
 void pargc_threads_resume(pthread_t id)
 {
-  pargc_threads_init();
-  pargc_threads_lock();
-  struct pargc_thread *t = pargc_threads_find(id);
-  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  bool *flag;
+  struct pargc_thread *t = suspend_target(id, &flag);
   if (flag) {
     *flag = false;
   } else if (t && (suspend_count(t) & 1)) {
@@ -834,10 +842,8 @@ void pargc_threads_resume(pthread_t id)
 
 bool pargc_threads_is_suspended(pthread_t id)
 {
-  pargc_threads_init();
-  pargc_threads_lock();
-  struct pargc_thread *t = pargc_threads_find(id);
-  bool *flag = t ? NULL : pargc_threads_unregistered_flag(id);
+  bool *flag;
+  struct pargc_thread *t = suspend_target(id, &flag);
   bool suspended = t ? (suspend_count(t) & 1) != 0 : flag && *flag;
   pargc_threads_unlock();
   return suspended;
