@@ -1,6 +1,7 @@
 /* heap: page pools and the LPS policy; see heap.h. */
 #include "config.h"
 #include "alloc/heap.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
@@ -11,6 +12,7 @@
 
 struct pargc_heap pargc_heap;
 struct pargc_heap_settings pargc_heap_settings;
+/* The hooks into the collector that this file calls: alloc/hooks.h. */
 bool (*pargc_heap_collect_first_hook)(void);
 void (*pargc_heap_resize_hook)(size_t heap_bytes);
 bool (*pargc_heap_collect_hook)(uint64_t seen);

@@ -2,6 +2,7 @@
  * collector.  Boehm GC's semantics are noted where they are not obvious.
  * The thread and root entry points live in gc/api_threads.c. */
 #include "config.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -17,7 +18,6 @@ typedef void *(*oom_fn)(size_t);
 typedef void (*warn_fn)(char *, unsigned long);
 
 extern oom_fn GC_oom_fn; /* Boehm's variable, in api_misc.c */
-extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 static void *api_oom(size_t bytes)
 {

@@ -9,6 +9,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -419,8 +420,6 @@ static void thread_exit_hook(void)
   pargc_tctx_release();
 }
 
-extern void (*pargc_alloc_init_hook)(void);
-
 /* fork: no collection may be running, and the allocator's lists must be
  * consistent.  The collector's part of the fork handlers; the registry's
  * is in gc/stop.c.  Registered after the registry's, so this prepare
@@ -484,8 +483,6 @@ void pargc_collect_fork_child(void)
   pargc_threads_fork_child();
   collect_fork_child();
 }
-
-extern void (*pargc_thread_attach_hook)(void);
 
 static void thread_attach_hook(void)
 {

@@ -8,6 +8,7 @@
 #include "gc/threads.h"
 #include "gc/tracer.h"
 #include "alloc/heap.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
