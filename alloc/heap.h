@@ -83,6 +83,20 @@ struct pargc_heap {
 
 extern struct pargc_heap pargc_heap;
 
+/* The heap's size as Boehm GC reports it (GC_get_heap_size, the
+ * statistics, the resize callback): the committed pages (handed out and
+ * not decommitted), as a count and in bytes.  A snapshot: other
+ * threads take and decommit runs meanwhile. */
+static inline size_t pargc_heap_committed_pages(void)
+{
+  return atomic_load(&pargc_heap.committed);
+}
+
+static inline size_t pargc_heap_committed_bytes(void)
+{
+  return pargc_heap_committed_pages() * PARGC_PAGE_SIZE;
+}
+
 void pargc_heap_init(void);
 
 /* Boehm GC's settings that steer this policy.  Programs set them with the

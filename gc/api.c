@@ -25,7 +25,7 @@ static void *api_oom(size_t bytes)
   size_t limit = pargc_heap.max_heap ? pargc_heap.max_heap : pargc_region.reserve;
   pargc_warn("out of memory: %zu bytes wanted, heap %zu MiB of at most %zu MiB; "
              "the GC_set_oom_fn handler decides (default: return NULL)",
-             bytes, (atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE) >> 20, limit >> 20);
+             bytes, pargc_heap_committed_bytes() >> 20, limit >> 20);
   oom_fn fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }
@@ -204,7 +204,7 @@ GC_PUBLIC void GC_set_max_heap_size(unsigned long bytes)
 
 GC_PUBLIC size_t GC_get_heap_size(void)
 {
-  return atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  return pargc_heap_committed_bytes();
 }
 
 GC_PUBLIC size_t GC_get_free_bytes(void)

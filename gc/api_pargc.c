@@ -60,7 +60,7 @@ PARGC_API void pargc_get_stats(struct pargc_stats *out, size_t size)
   s.mark_total_us = pargc_totals.mark_total_us;
   s.live_max_bytes = atomic_load(&pargc_heap.max_live);
   pthread_mutex_unlock(&pargc_collect_lock);
-  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.heap_bytes = pargc_heap_committed_bytes();
   s.allocated_bytes = atomic_load(&pargc_heap.bytes_total);
   s.decommitted_bytes = atomic_load(&pargc_heap.decommitted_bytes_total);
   struct pargc_tctx_stats t;

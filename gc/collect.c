@@ -318,7 +318,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   s.pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
-  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.heap_bytes = pargc_heap_committed_bytes();
   pargc_heap_note_collection(s.allocated_bytes, cpu0, pargc_os_process_cpu_ns());
   s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
