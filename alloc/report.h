@@ -42,9 +42,11 @@ pargc_warn_fn pargc_report_get_warn(void);
 void pargc_report_defer(void);
 void pargc_report_resume(void);
 
-/* Assertions in three levels (mimalloc's scheme): level 1 is cheap and
- * checks arguments, level 2 checks internal invariants.  The level comes
- * from configure --enable-assertions (config.h: PARGC_ASSERT_LEVEL). */
+/* Assertions in two levels (after mimalloc's scheme, which has a third
+ * for expensive validators): level 1 is cheap and checks arguments,
+ * level 2 checks internal invariants.  The level comes from configure:
+ * --enable-assertions gives 2, both on; without it, 0, none
+ * (config.h: PARGC_ASSERT_LEVEL). */
 #ifndef PARGC_ASSERT_LEVEL
 #define PARGC_ASSERT_LEVEL 0
 #endif
