@@ -1,6 +1,7 @@
 /* heap: page pools and the LPS policy; see heap.h. */
 #include "config.h"
 #include "alloc/heap.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
@@ -11,6 +12,7 @@
 
 struct pargc_heap pargc_heap;
 struct pargc_heap_settings pargc_heap_settings;
+/* The hooks into the collector that this file calls: alloc/hooks.h. */
 bool (*pargc_heap_collect_first_hook)(void);
 void (*pargc_heap_resize_hook)(size_t heap_bytes);
 bool (*pargc_heap_collect_hook)(uint64_t seen);
@@ -21,7 +23,7 @@ static void heap_resized(void)
 {
   void (*hook)(size_t) = pargc_heap_resize_hook;
   if (hook)
-    hook(atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE);
+    hook(pargc_heap_committed_bytes());
 }
 
 void pargc_heap_init(void)
@@ -178,7 +180,7 @@ void pargc_heap_note_live(size_t live)
   uint64_t now = pargc_os_now_ns(), last = atomic_exchange(&last_gc_ns, now);
   if (last)
     atomic_store(&gc_interval_ns, now - last);
-  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t heap = pargc_heap_committed_bytes();
   atomic_store(&heap_at_gc, heap);
   /* What a concurrent cycle allocated is marked (black), not free. */
   size_t used = live + atomic_load(&pargc_heap.cycle_alloc);
@@ -200,7 +202,7 @@ void pargc_heap_note_live(size_t live)
 
 bool pargc_heap_expand(size_t bytes)
 {
-  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t heap = pargc_heap_committed_bytes();
   size_t limit = pargc_region.reserve;
   if (pargc_heap.max_heap && pargc_heap.max_heap < limit)
     limit = pargc_heap.max_heap;
@@ -313,7 +315,7 @@ static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
 
 static struct pargc_page *take_fresh(size_t n, bool force)
 {
-  size_t committed = atomic_load(&pargc_heap.committed);
+  size_t committed = pargc_heap_committed_pages();
   size_t limit_bytes = pargc_heap_effective_k() * atomic_load(&pargc_heap.max_live);
   if (!force && collect_first()) {
     /* Collect before growing: fresh pages only up to what the heap may
@@ -420,7 +422,7 @@ static size_t collect_min_interval(void)
     e = e ? e : initial_interval();
     return e > least ? e : least;
   }
-  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t heap = pargc_heap_committed_bytes();
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
   size_t base = heap > scan ? heap : scan;
@@ -443,7 +445,7 @@ size_t pargc_heap_collect_threshold(void)
    * with the minimum alone.  (GCBench, one thread: 55 collections with
    * the minimum alone, 30 with this; Boehm GC runs 31.) */
   size_t min = collect_min_interval();
-  size_t heap = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  size_t heap = pargc_heap_committed_bytes();
   if (heap > atomic_load(&heap_at_gc))
     return with_non_gc(min);
   size_t free = atomic_load(&heap_free_at_gc);

@@ -15,7 +15,7 @@
  *      k clamped to 1..threads);
  *   3. runs stolen from other threads' lists and the node pools, same
  *      node first;
- *   4. the collector (through pargc_heap_collect_hook), then growth
+ *   4. the collector (through pargc_heap_collect_hook, alloc/hooks.h), then growth
  *      (fresh pages beyond k x max(live)), then failure (NULL, the
  *      caller runs the out-of-memory path).
  * Small k behaves like Page-Shared (memory-efficient), large k like
@@ -86,24 +86,19 @@ struct pargc_heap {
 
 extern struct pargc_heap pargc_heap;
 
-/* The collector installs this: run a collection if policy allows (not
- * disabled, not GC_DONT_GC) and none ended since the caller read
- * pargc_epoch as `seen`.  Read it BEFORE deciding that a collection is
- * due: two threads that decide at once then collect once, not twice
- * (before, about one GCBench run with 2 threads in 15 ran a second
- * collection on an empty interval, tracing all the live data again).
- * True if the heap may have room now (a collection ran, here or in
- * another thread).  NULL: never collect. */
-extern bool (*pargc_heap_collect_hook)(uint64_t seen);
-/* Set by a collector that collects beside the program (concurrent mode):
- * called, without waiting for anything, each time the allocation count
- * is brought up to date and has reached pargc_heap_trigger_threshold, so
- * that a cycle starts on the count alone, while the program still has
- * swept space to allocate from during it.  (The collect hook runs only
- * when a thread's own pages are used up, which is right for a collection
- * that stops the world but would start a concurrent cycle too late:
- * every byte allocated during it would then come from new pages.) */
-extern void (*pargc_heap_kick_hook)(void);
+/* The heap's size as Boehm GC reports it (GC_get_heap_size, the
+ * statistics, the resize callback): the committed pages (handed out and
+ * not decommitted), as a count and in bytes.  A snapshot: other
+ * threads take and decommit runs meanwhile. */
+static inline size_t pargc_heap_committed_pages(void)
+{
+  return atomic_load(&pargc_heap.committed);
+}
+
+static inline size_t pargc_heap_committed_bytes(void)
+{
+  return pargc_heap_committed_pages() * PARGC_PAGE_SIZE;
+}
 
 void pargc_heap_init(void);
 
@@ -122,22 +117,6 @@ struct pargc_heap_settings {
 extern struct pargc_heap_settings pargc_heap_settings;
 /* The free-space divisor in force (at least 1). */
 size_t pargc_heap_divisor(void);
-
-/* Set by the collector: should the heap collect before it grows?
- * (GC_dont_expand, or many finalizers registered since the last
- * collection: Boehm's GC_collect_or_expand.)  While it answers true,
- * fresh pages are taken only up to the heap at the last collection plus
- * heap / divisor (at least GC_INITIAL_HEAP_SIZE), and a thread that
- * finds no free run collects once anything was allocated since the last
- * collection; after that collection the heap may grow. */
-extern bool (*pargc_heap_collect_first_hook)(void);
-
-/* Set by the collector (GC_set_on_heap_resize): called with the new heap
- * size (committed bytes) after pages are taken from the OS or given
- * back to it; never with the world stopped or a heap lock held, but
- * possibly inside an allocation's slow path (the program's callback must
- * not allocate, as in Boehm GC). */
-extern void (*pargc_heap_resize_hook)(size_t heap_bytes);
 
 /* Effective k: PARGC_K clamped to 1..(registered threads). */
 size_t pargc_heap_effective_k(void);

@@ -42,9 +42,11 @@ pargc_warn_fn pargc_report_get_warn(void);
 void pargc_report_defer(void);
 void pargc_report_resume(void);
 
-/* Assertions in three levels (mimalloc's scheme): level 1 is cheap and
- * checks arguments, level 2 checks internal invariants.  The level comes
- * from configure --enable-assertions (config.h: PARGC_ASSERT_LEVEL). */
+/* Assertions in two levels (after mimalloc's scheme, which has a third
+ * for expensive validators): level 1 is cheap and checks arguments,
+ * level 2 checks internal invariants.  The level comes from configure:
+ * --enable-assertions gives 2, both on; without it, 0, none
+ * (config.h: PARGC_ASSERT_LEVEL). */
 #ifndef PARGC_ASSERT_LEVEL
 #define PARGC_ASSERT_LEVEL 0
 #endif
@@ -69,5 +71,12 @@ extern __thread bool pargc_world_stopped_by_me __attribute__((tls_model("initial
 #define PARGC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PARGC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PARGC_NOINLINE __attribute__((noinline))
+/* Marks a definition libpargc exports, the one spelling for it: the
+ * library is built with -fvisibility=hidden, so this is what makes an
+ * entry point visible -- Boehm's GC_* calls, pargc's own (pargc.h), and
+ * the libc functions pargc wraps (pthread_create & co., read & co.).
+ * The public headers declare the same names with GC_API
+ * (include/gc/gc_config_macros.h), which does the same for programs. */
+#define PARGC_EXPORT __attribute__((visibility("default")))
 
 #endif

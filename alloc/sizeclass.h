@@ -4,10 +4,11 @@
  * power of two up to 512 KiB (104 classes).  For a request above 128
  * bytes the class is at most 1/8 larger than the request, so internal
  * waste is under 12.5%; below 128 bytes it is under one 16-byte granule.
- * Each class lives in spans of 1..16 pages (64 KiB each) chosen so the
- * unusable tail of a span is at most 1/16 of it where possible (see
- * docs/architecture.md for the table).  Larger objects are "large": runs
- * of whole pages, one object each.
+ * Each class lives in spans of 1..16 pages (64 KiB each): the smallest
+ * span whose unusable tail is at most 1/8 of it, failing that the one
+ * with the least waste.  The table is computed at start-up
+ * (pargc_sizeclass_init), not written out anywhere.  Larger objects are
+ * "large": runs of whole pages, one object each.
  *
  * Object index within a span is computed without division:
  *   index = (offset * recip) >> 40,  recip = floor(2^40 / size) + 1,

@@ -2,6 +2,7 @@
  * sweep), large objects and explicit free; see thread.h. */
 #include "config.h"
 #include "alloc/thread.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -20,11 +21,14 @@ static pthread_mutex_t tctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pargc_tctx *tctx_reuse; /* parked contexts, under tctx_lock */
 static pthread_key_t tctx_key;
 
-/* Hooks the collector sets: its own initialisation (run before the
- * allocator's), and attaching a thread that allocates for the first time
- * (registering it as a mutator if nothing did yet). */
+/* The hooks into the collector that this file calls; what each is for,
+ * when it runs and who sets it: alloc/hooks.h. */
 void (*pargc_alloc_init_hook)(void);
 void (*pargc_thread_attach_hook)(void);
+void *(*pargc_alloc_oom_hook)(size_t bytes);
+bool (*pargc_alloc_retry_hook)(unsigned attempt);
+_Atomic int pargc_alloc_pending;
+void (*pargc_alloc_pending_hook)(void);
 
 static void tctx_exit(void *arg)
 {
@@ -394,10 +398,8 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
   }
 }
 
-/* Out-of-memory path: Boehm's oom function (set by the collector). */
-void *(*pargc_alloc_oom_hook)(size_t bytes);
-bool (*pargc_alloc_retry_hook)(unsigned attempt);
-
+/* Out-of-memory path: the collector's retries, then its out-of-memory
+ * hook (Boehm's oom function). */
 /* Set while an allocation is retried after a failure: a failure inside
  * the retry only returns NULL to it. */
 static __thread bool alloc_retrying;
@@ -470,12 +472,6 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   count_alloc(ctx, n * PARGC_PAGE_SIZE);
   return p;
 }
-
-/* Work the collector left for a mutator (running finalizers): set by a
- * collection that an allocation triggered, run here at the start of the
- * next slow path, where no allocator state is half-updated. */
-_Atomic int pargc_alloc_pending;
-void (*pargc_alloc_pending_hook)(void);
 
 /* Uncollectable objects' mark bits mean "allocated": the collector scans
  * them as roots. */

@@ -128,15 +128,6 @@ void *pargc_alloc_slow(size_t size, unsigned kind) PARGC_NOINLINE;
  * scanned kinds).  One object (pargc_alloc_slow) for large sizes; NULL
  * when out of memory. */
 void *pargc_alloc_batch(size_t size, unsigned kind, size_t max);
-/* Set by the collector when pargc_alloc_pending_hook should run at the
- * start of the next slow path (the hook clears it). */
-extern _Atomic int pargc_alloc_pending;
-extern void (*pargc_alloc_pending_hook)(void);
-/* Set by the collector (Boehm's GC_max_retries): an allocation found no
- * memory; called with attempt = 0, 1, ... until it returns false, each
- * true answer after a collection, the allocation being retried after
- * each.  Then the out-of-memory handler decides. */
-extern bool (*pargc_alloc_retry_hook)(unsigned attempt);
 void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind);
 
 /* Allocation fast path: pop the thread's free list for (kind, class).

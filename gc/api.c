@@ -2,9 +2,11 @@
  * collector.  Boehm GC's semantics are noted where they are not obvious.
  * The thread and root entry points live in gc/api_threads.c. */
 #include "config.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
+#include "alloc/report.h"
 #include "alloc/thread.h"
 #include "gc/collect.h"
 #include "gc/compat.h"
@@ -12,12 +14,10 @@
 
 #include <string.h>
 
-#define GC_PUBLIC __attribute__((visibility("default")))
 typedef void *(*oom_fn)(size_t);
 typedef void (*warn_fn)(char *, unsigned long);
 
 extern oom_fn GC_oom_fn; /* Boehm's variable, in api_misc.c */
-extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 static void *api_oom(size_t bytes)
 {
@@ -25,7 +25,7 @@ static void *api_oom(size_t bytes)
   size_t limit = pargc_heap.max_heap ? pargc_heap.max_heap : pargc_region.reserve;
   pargc_warn("out of memory: %zu bytes wanted, heap %zu MiB of at most %zu MiB; "
              "the GC_set_oom_fn handler decides (default: return NULL)",
-             bytes, (atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE) >> 20, limit >> 20);
+             bytes, pargc_heap_committed_bytes() >> 20, limit >> 20);
   oom_fn fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }
@@ -38,7 +38,7 @@ static inline void api_init(void)
 
 extern int GC_dont_precollect; /* Boehm's variable, in api_misc.c */
 
-GC_PUBLIC void GC_init(void)
+PARGC_EXPORT void GC_init(void)
 {
   static _Atomic int precollected;
   pargc_collect_init();
@@ -52,50 +52,50 @@ GC_PUBLIC void GC_init(void)
     pargc_collect_full(NULL);
 }
 
-GC_PUBLIC int GC_is_init_called(void)
+PARGC_EXPORT int GC_is_init_called(void)
 {
   return atomic_load(&pargc_collect_ready);
 }
 
-GC_PUBLIC void *GC_malloc(size_t size)
+PARGC_EXPORT void *GC_malloc(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
-GC_PUBLIC void *GC_malloc_atomic(size_t size)
+PARGC_EXPORT void *GC_malloc_atomic(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
-GC_PUBLIC void *GC_malloc_uncollectable(size_t size)
+PARGC_EXPORT void *GC_malloc_uncollectable(size_t size)
 {
   api_init();
   return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_UNCOLLECTABLE);
 }
 
-GC_PUBLIC void *GC_malloc_atomic_uncollectable(size_t size)
+PARGC_EXPORT void *GC_malloc_atomic_uncollectable(size_t size)
 {
   api_init();
   return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_ATOMIC_UNCOLLECTABLE);
 }
 
-GC_PUBLIC void *GC_malloc_ignore_off_page(size_t size)
+PARGC_EXPORT void *GC_malloc_ignore_off_page(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
-GC_PUBLIC void *GC_malloc_atomic_ignore_off_page(size_t size)
+PARGC_EXPORT void *GC_malloc_atomic_ignore_off_page(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
-GC_PUBLIC void GC_free(void *p)
+PARGC_EXPORT void GC_free(void *p)
 {
   if (p)
     pargc_free(p);
 }
 
-GC_PUBLIC void *GC_base(void *p)
+PARGC_EXPORT void *GC_base(void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return NULL;
@@ -106,7 +106,7 @@ GC_PUBLIC void *GC_base(void *p)
   return (void *)pargc_page_object_addr(pg, (uint32_t)i);
 }
 
-GC_PUBLIC int GC_is_heap_ptr(const void *p)
+PARGC_EXPORT int GC_is_heap_ptr(const void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return 0;
@@ -117,7 +117,7 @@ GC_PUBLIC int GC_is_heap_ptr(const void *p)
   return st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE;
 }
 
-GC_PUBLIC size_t GC_size(const void *p)
+PARGC_EXPORT size_t GC_size(const void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return 0;
@@ -127,7 +127,7 @@ GC_PUBLIC size_t GC_size(const void *p)
   return pg->size;
 }
 
-GC_PUBLIC void *GC_realloc(void *old, size_t size)
+PARGC_EXPORT void *GC_realloc(void *old, size_t size)
 {
   if (!old)
     return GC_malloc(size);
@@ -169,26 +169,26 @@ GC_PUBLIC void *GC_realloc(void *old, size_t size)
 
 /* Boehm GC: GC_gcollect is given up when the GC_set_stop_func function
  * says so (GC_try_to_collect with that function). */
-GC_PUBLIC void GC_gcollect(void)
+PARGC_EXPORT void GC_gcollect(void)
 {
   pargc_collect_full(pargc_collect_stop_fn);
 }
 
-GC_PUBLIC int GC_try_to_collect(int (*stop)(void))
+PARGC_EXPORT int GC_try_to_collect(int (*stop)(void))
 {
   return pargc_collect_full(stop) ? 1 : 0;
 }
 
-GC_PUBLIC void GC_disable(void) { api_init(); pargc_collect_disable(); }
-GC_PUBLIC void GC_enable(void) { api_init(); pargc_collect_enable(); }
-GC_PUBLIC int GC_is_disabled(void) { return pargc_collect_is_disabled(); }
+PARGC_EXPORT void GC_disable(void) { api_init(); pargc_collect_disable(); }
+PARGC_EXPORT void GC_enable(void) { api_init(); pargc_collect_enable(); }
+PARGC_EXPORT int GC_is_disabled(void) { return pargc_collect_is_disabled(); }
 
-GC_PUBLIC unsigned long GC_get_gc_no(void)
+PARGC_EXPORT unsigned long GC_get_gc_no(void)
 {
   return (unsigned long)atomic_load(&pargc_gc_no);
 }
 
-GC_PUBLIC int GC_expand_hp(size_t bytes)
+PARGC_EXPORT int GC_expand_hp(size_t bytes)
 {
   api_init();
   /* Boehm GC maps the memory at once; here LPS takes it from the OS as
@@ -196,18 +196,18 @@ GC_PUBLIC int GC_expand_hp(size_t bytes)
   return pargc_heap_expand(bytes) ? 1 : 0;
 }
 
-GC_PUBLIC void GC_set_max_heap_size(unsigned long bytes)
+PARGC_EXPORT void GC_set_max_heap_size(unsigned long bytes)
 {
   api_init();
   pargc_heap.max_heap = bytes;
 }
 
-GC_PUBLIC size_t GC_get_heap_size(void)
+PARGC_EXPORT size_t GC_get_heap_size(void)
 {
-  return atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  return pargc_heap_committed_bytes();
 }
 
-GC_PUBLIC size_t GC_get_free_bytes(void)
+PARGC_EXPORT size_t GC_get_free_bytes(void)
 {
   size_t heap = GC_get_heap_size();
   /* Free runs are known exactly; free objects inside spans are found
@@ -216,7 +216,7 @@ GC_PUBLIC size_t GC_get_free_bytes(void)
   return free_pages < heap ? free_pages : heap;
 }
 
-GC_PUBLIC size_t GC_get_unmapped_bytes(void)
+PARGC_EXPORT size_t GC_get_unmapped_bytes(void)
 {
   size_t handed = atomic_load(&pargc_region.top) * PARGC_PAGE_SIZE;
   size_t committed = GC_get_heap_size();
@@ -261,45 +261,45 @@ static size_t counted(size_t global)
   return n > own ? n - own : 0;
 }
 
-GC_PUBLIC size_t GC_get_bytes_since_gc(void)
+PARGC_EXPORT size_t GC_get_bytes_since_gc(void)
 {
   return counted(atomic_load(&pargc_heap.bytes_since_gc));
 }
 
-GC_PUBLIC size_t GC_get_total_bytes(void)
+PARGC_EXPORT size_t GC_get_total_bytes(void)
 {
   return counted(atomic_load(&pargc_heap.bytes_total));
 }
 
-GC_PUBLIC void GC_set_oom_fn(oom_fn fn)
+PARGC_EXPORT void GC_set_oom_fn(oom_fn fn)
 {
   GC_oom_fn = fn;
   pargc_alloc_oom_hook = api_oom;
 }
 
-GC_PUBLIC oom_fn GC_get_oom_fn(void)
+PARGC_EXPORT oom_fn GC_get_oom_fn(void)
 {
   return GC_oom_fn;
 }
 
-GC_PUBLIC void GC_set_warn_proc(warn_fn fn)
+PARGC_EXPORT void GC_set_warn_proc(warn_fn fn)
 {
   pargc_report_set_warn((pargc_warn_fn)(void *)fn);
 }
 
-GC_PUBLIC warn_fn GC_get_warn_proc(void)
+PARGC_EXPORT warn_fn GC_get_warn_proc(void)
 {
   return (warn_fn)(void *)pargc_report_get_warn();
 }
 
 typedef void (*event_fn)(int);
 
-GC_PUBLIC void GC_set_on_collection_event(event_fn fn)
+PARGC_EXPORT void GC_set_on_collection_event(event_fn fn)
 {
   pargc_collect_event_fn = fn;
 }
 
-GC_PUBLIC event_fn GC_get_on_collection_event(void)
+PARGC_EXPORT event_fn GC_get_on_collection_event(void)
 {
   return pargc_collect_event_fn;
 }

@@ -11,10 +11,11 @@
 #error "gc/api_decls.h is internal to pargc"
 #endif
 
+#include "alloc/report.h"
+
 #include <pthread.h>
 #include <signal.h>
 
-#define PARGC_API __attribute__((visibility("default")))
 
 #ifndef PARGC_GC_H
 struct GC_stack_base {
@@ -30,40 +31,40 @@ typedef void *(*GC_stack_base_func)(struct GC_stack_base *sb, void *arg);
 #endif
 
 /* Threads. */
-PARGC_API int GC_register_my_thread(const struct GC_stack_base *sb);
-PARGC_API int GC_unregister_my_thread(void);
-PARGC_API void GC_allow_register_threads(void);
-PARGC_API int GC_thread_is_registered(void);
-PARGC_API int GC_get_stack_base(struct GC_stack_base *sb);
-PARGC_API void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg);
-PARGC_API void *GC_do_blocking(GC_fn_type fn, void *client_data);
-PARGC_API void *GC_call_with_gc_active(GC_fn_type fn, void *client_data);
-PARGC_API void GC_set_stackbottom(void *gc_thread_handle,
+PARGC_EXPORT int GC_register_my_thread(const struct GC_stack_base *sb);
+PARGC_EXPORT int GC_unregister_my_thread(void);
+PARGC_EXPORT void GC_allow_register_threads(void);
+PARGC_EXPORT int GC_thread_is_registered(void);
+PARGC_EXPORT int GC_get_stack_base(struct GC_stack_base *sb);
+PARGC_EXPORT void *GC_call_with_stack_base(GC_stack_base_func fn, void *arg);
+PARGC_EXPORT void *GC_do_blocking(GC_fn_type fn, void *client_data);
+PARGC_EXPORT void *GC_call_with_gc_active(GC_fn_type fn, void *client_data);
+PARGC_EXPORT void GC_set_stackbottom(void *gc_thread_handle,
                                   const struct GC_stack_base *sb);
-PARGC_API void *GC_get_my_stackbottom(struct GC_stack_base *sb);
-PARGC_API void GC_start_mark_threads(void);
+PARGC_EXPORT void *GC_get_my_stackbottom(struct GC_stack_base *sb);
+PARGC_EXPORT void GC_start_mark_threads(void);
 
 /* pthread redirects (gc_pthread_redirects.h). */
-PARGC_API int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+PARGC_EXPORT int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                                 void *(*start)(void *), void *arg);
-PARGC_API int GC_pthread_join(pthread_t thread, void **retval);
-PARGC_API int GC_pthread_detach(pthread_t thread);
-PARGC_API int GC_pthread_cancel(pthread_t thread);
-PARGC_API void GC_pthread_exit(void *retval) __attribute__((noreturn));
-PARGC_API int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset);
-PARGC_API void *GC_dlopen(const char *path, int mode);
+PARGC_EXPORT int GC_pthread_join(pthread_t thread, void **retval);
+PARGC_EXPORT int GC_pthread_detach(pthread_t thread);
+PARGC_EXPORT int GC_pthread_cancel(pthread_t thread);
+PARGC_EXPORT void GC_pthread_exit(void *retval) __attribute__((noreturn));
+PARGC_EXPORT int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset);
+PARGC_EXPORT void *GC_dlopen(const char *path, int mode);
 
 /* Roots. */
-PARGC_API void GC_add_roots(void *low, void *high_plus_1);
-PARGC_API void GC_remove_roots(void *low, void *high_plus_1);
-PARGC_API void GC_clear_roots(void);
-PARGC_API void GC_exclude_static_roots(void *low, void *high_plus_1);
-PARGC_API void GC_clear_exclusion_table(void);
+PARGC_EXPORT void GC_add_roots(void *low, void *high_plus_1);
+PARGC_EXPORT void GC_remove_roots(void *low, void *high_plus_1);
+PARGC_EXPORT void GC_clear_roots(void);
+PARGC_EXPORT void GC_exclude_static_roots(void *low, void *high_plus_1);
+PARGC_EXPORT void GC_clear_exclusion_table(void);
 
 /* Fork. */
-PARGC_API void GC_set_handle_fork(int value);
-PARGC_API void GC_atfork_prepare(void);
-PARGC_API void GC_atfork_parent(void);
-PARGC_API void GC_atfork_child(void);
+PARGC_EXPORT void GC_set_handle_fork(int value);
+PARGC_EXPORT void GC_atfork_prepare(void);
+PARGC_EXPORT void GC_atfork_parent(void);
+PARGC_EXPORT void GC_atfork_child(void);
 
 #endif

@@ -20,6 +20,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -826,7 +827,7 @@ void GC_dump_regions(void)
   size_t top = atomic_load(&pargc_region.top);
   fprintf(stdout, "Heap: %p, %zu pages of %zu KiB handed out, %zu committed\n",
           (void *)pargc_region.base, top, PARGC_PAGE_SIZE / 1024,
-          (size_t)atomic_load(&pargc_heap.committed));
+          pargc_heap_committed_pages());
   size_t free_from = SIZE_MAX, free_pages = 0, free_returned = 0;
   for (size_t i = 0; i <= top;) {
     const struct pargc_page *pg = i < top ? &pargc_region.pages[i] : NULL;

@@ -1,6 +1,7 @@
 /* api_pargc: the entry points of pargc.h (what Boehm GC lacks). */
 #include "config.h"
 #include "alloc/options.h"
+#include "alloc/report.h"
 #include "alloc/thread.h"
 #include "gc/collect.h"
 #include "gc/stats.h"
@@ -9,7 +10,7 @@
 #include <pargc.h>
 #include <string.h>
 
-PARGC_API unsigned pargc_set_k(unsigned k)
+PARGC_EXPORT unsigned pargc_set_k(unsigned k)
 {
   pargc_collect_init();
   if (k == 0)
@@ -19,13 +20,13 @@ PARGC_API unsigned pargc_set_k(unsigned k)
   return old;
 }
 
-PARGC_API unsigned pargc_get_k(void)
+PARGC_EXPORT unsigned pargc_get_k(void)
 {
   pargc_collect_init();
   return (unsigned)pargc_heap.k;
 }
 
-PARGC_API void pargc_set_gc_threads(unsigned n)
+PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
 {
   pargc_collect_init();
   pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
@@ -33,13 +34,13 @@ PARGC_API void pargc_set_gc_threads(unsigned n)
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
-PARGC_API unsigned pargc_get_gc_threads(void)
+PARGC_EXPORT unsigned pargc_get_gc_threads(void)
 {
   pargc_collect_init();
   return pargc_tracer_threads();
 }
 
-PARGC_API size_t pargc_release_memory(void)
+PARGC_EXPORT size_t pargc_release_memory(void)
 {
   pargc_collect_init();
   struct pargc_tctx *ctx = pargc_tctx_current;
@@ -48,7 +49,7 @@ PARGC_API size_t pargc_release_memory(void)
   return pargc_heap_decommit(true);
 }
 
-PARGC_API void pargc_get_stats(struct pargc_stats *out, size_t size)
+PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
 {
   pargc_collect_init();
   struct pargc_stats s;
@@ -60,7 +61,7 @@ PARGC_API void pargc_get_stats(struct pargc_stats *out, size_t size)
   s.mark_total_us = pargc_totals.mark_total_us;
   s.live_max_bytes = atomic_load(&pargc_heap.max_live);
   pthread_mutex_unlock(&pargc_collect_lock);
-  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.heap_bytes = pargc_heap_committed_bytes();
   s.allocated_bytes = atomic_load(&pargc_heap.bytes_total);
   s.decommitted_bytes = atomic_load(&pargc_heap.decommitted_bytes_total);
   struct pargc_tctx_stats t;
@@ -75,7 +76,7 @@ PARGC_API void pargc_get_stats(struct pargc_stats *out, size_t size)
   memcpy(out, &s, size < sizeof s ? size : sizeof s);
 }
 
-PARGC_API void pargc_print_stats(FILE *out)
+PARGC_EXPORT void pargc_print_stats(FILE *out)
 {
   struct pargc_stats s;
   pargc_get_stats(&s, sizeof s);

@@ -9,6 +9,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -318,7 +319,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   s.pause_us = (t1 - t0) / 1000;
   s.stop_us = (t_stopped - t0) / 1000;
   s.mark_us = (t_marked - t_stopped) / 1000;
-  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.heap_bytes = pargc_heap_committed_bytes();
   pargc_heap_note_collection(s.allocated_bytes, cpu0, pargc_os_process_cpu_ns());
   s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
@@ -420,8 +421,6 @@ static void thread_exit_hook(void)
   pargc_tctx_release();
 }
 
-extern void (*pargc_alloc_init_hook)(void);
-
 /* fork: no collection may be running, and the allocator's lists must be
  * consistent.  The collector's part of the fork handlers; the registry's
  * is in gc/stop.c.  Registered after the registry's, so this prepare
@@ -485,8 +484,6 @@ void pargc_collect_fork_child(void)
   pargc_threads_fork_child();
   collect_fork_child();
 }
-
-extern void (*pargc_thread_attach_hook)(void);
 
 static void thread_attach_hook(void)
 {

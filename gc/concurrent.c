@@ -8,6 +8,7 @@
 #include "gc/threads.h"
 #include "gc/tracer.h"
 #include "alloc/heap.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/page.h"
@@ -246,7 +247,7 @@ static void conc_cycle(void)
   s.conc_mark_us = (t2 - t1) / 1000;
   s.mark_us = (t_marked - t_stopped2) / 1000;
   s.pause_us = (t3 - t2) / 1000;
-  s.heap_bytes = atomic_load(&pargc_heap.committed) * PARGC_PAGE_SIZE;
+  s.heap_bytes = pargc_heap_committed_bytes();
   s.barrier_faults = pargc_dirty_faults() - faults0;
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);

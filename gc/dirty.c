@@ -21,8 +21,6 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define PARGC_EXPORT __attribute__((visibility("default")))
-
 static enum pargc_barrier dirty_barrier;
 static _Atomic int dirty_protected; /* mprotect: some page may be read-only */
 static _Atomic int dirty_all;       /* protection was lost: treat all as dirty */

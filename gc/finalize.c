@@ -39,6 +39,7 @@
 #include "gc/collect.h"
 #include "gc/threads.h"
 #include "gc/tracer.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
 #include "alloc/report.h"

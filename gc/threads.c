@@ -14,8 +14,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define PARGC_EXPORT __attribute__((visibility("default")))
-
 pthread_mutex_t pargc_threads_lock_ = PTHREAD_MUTEX_INITIALIZER;
 struct pargc_thread *pargc_threads_list;
 struct pargc_pending_start *pargc_threads_pending;

@@ -47,7 +47,9 @@ static unsigned tracer_nthreads;   /* configured */
 static unsigned tracer_spawned;    /* helper threads running (excl. caller) */
 static pid_t tracer_pid;
 
-/* Heap bounds for this trace (the world is stopped: they do not move). */
+/* Heap bounds for this trace, read at begin.  The heap grows while a
+ * mostly-concurrent mark runs with the world started, so they move:
+ * pargc_tracer_refresh_bounds extends them between that cycle's traces. */
 /* Words above the handed-out pages are black-listed only up to twice the
  * heap (plus 64 MiB): the heap grows there next, and the list stays
  * small enough to clear at every collection. */

@@ -16,8 +16,6 @@
 extern "C" {
 #endif
 
-#define PARGC_API extern __attribute__((visibility("default")))
-
 /* Version of pargc itself (GC_VERSION_* is the Boehm API level). */
 #define PARGC_VERSION_MAJOR 0
 #define PARGC_VERSION_MINOR 1
@@ -29,18 +27,18 @@ extern "C" {
  * pages from each other.  1 = most memory-efficient, number of threads =
  * most local.  Values above the thread count act as the thread count.
  * Returns the previous value; 0 is refused (returns 0, nothing changes). */
-PARGC_API unsigned pargc_set_k(unsigned k);
-PARGC_API unsigned pargc_get_k(void);
+GC_API unsigned pargc_set_k(unsigned k);
+GC_API unsigned pargc_get_k(void);
 
 /* Number of threads that mark in parallel (PARGC_GC_THREADS).  Takes
  * effect at the next collection; n is clamped to 1..256. */
-PARGC_API void pargc_set_gc_threads(unsigned n);
-PARGC_API unsigned pargc_get_gc_threads(void);
+GC_API void pargc_set_gc_threads(unsigned n);
+GC_API unsigned pargc_get_gc_threads(void);
 
 /* Give every free page back to the OS now (madvise); returns the bytes
  * released.  Boehm's GC_gcollect_and_unmap collects first, then does
  * this. */
-PARGC_API size_t pargc_release_memory(void);
+GC_API size_t pargc_release_memory(void);
 
 /* ---- Statistics --------------------------------------------------------- */
 
@@ -63,10 +61,10 @@ struct pargc_stats {
   uint64_t gc_threads;          /* GC threads configured */
   uint64_t k;                   /* effective k */
 };
-PARGC_API void pargc_get_stats(struct pargc_stats *out, size_t size);
+GC_API void pargc_get_stats(struct pargc_stats *out, size_t size);
 /* Print the totals in a few readable lines (what GC_PRINT_STATS shows at
  * exit). */
-PARGC_API void pargc_print_stats(FILE *out);
+GC_API void pargc_print_stats(FILE *out);
 
 #ifdef __cplusplus
 }

@@ -4,6 +4,7 @@
  * stack -- and what is not is reclaimed.  Runs under PARGC_VERIFY. */
 #include "config.h"
 #include "alloc/heap.h"
+#include "alloc/hooks.h"
 #include "alloc/pagemap.h"
 #include "alloc/thread.h"
 #include <gc.h>
