@@ -149,13 +149,6 @@ static uintptr_t smashed_at(uintptr_t base, size_t slot_size)
   return base + DBG_HDR + h->size + i;
 }
 
-/* The page holding base (a heap object's start): its slot size. */
-static size_t slot_size_of(uintptr_t base)
-{
-  struct pargc_page *pg;
-  return pargc_pagemap_object(base, &pg) < 0 ? 0 : pg->size;
-}
-
 static void *store_debug(void *base, size_t lb, const char *s, int i)
 {
   if (!base)
@@ -167,7 +160,7 @@ static void *store_debug(void *base, size_t lb, const char *s, int i)
   h->check = (GC_word)base ^ DBG_MAGIC;
   GC_word t = DBG_TRAILER;
   memcpy((char *)base + DBG_HDR + lb, &t, sizeof t);
-  struct dbg_tail *tail = tail_of((uintptr_t)base, slot_size_of((uintptr_t)base));
+  struct dbg_tail *tail = tail_of((uintptr_t)base, GC_size(base));
   tail->size = lb;
   tail->check = (GC_word)base ^ DBG_TAIL_MAGIC;
   if (!atomic_exchange_explicit(&debug_objects_seen, 1, memory_order_relaxed))
@@ -261,7 +254,7 @@ static uintptr_t debug_base_of(void *p, const char *who, bool *plain)
 
 static void check_smashed(uintptr_t base, const char *who)
 {
-  size_t slot = slot_size_of(base);
+  size_t slot = GC_size((void *)base);
   uintptr_t at = smashed_at(base, slot);
   if (!at)
     return;

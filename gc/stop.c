@@ -471,8 +471,8 @@ void pargc_threads_start_world(void)
  * the handler's work itself: saves its registers on its stack, publishes
  * its stack pointer, acks, and waits for the epoch to change (polling:
  * no restart signal can reach it).  Rare, and never on a fast path. */
-static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
-                                             unsigned long epoch)
+static PARGC_NOINLINE void stop_self(struct pargc_thread *me, bool park, unsigned long epoch,
+                                     int count)
 {
   __builtin_unwind_init();
   jmp_buf regs;
@@ -480,28 +480,20 @@ static PARGC_NOINLINE void stop_self_suspend(struct pargc_thread *me,
   memset(&me->regs, 0, sizeof me->regs);
   me->stop_sp = pargc_threads_current_sp();
   me->stop_alt_hi = self_alt_stack_top(me, me->stop_sp);
-  __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
-  sem_post(&stop_ack_sem);
-  while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
-    struct timespec ts = {0, 50 * 1000};
-    syscall(SYS_nanosleep, &ts, NULL); /* not a cancellation point */
+  if (park) {
+    /* GC_suspend_thread's caller holds the registry lock and waits for
+     * client_parked; the thread waits until it is resumed. */
+    __atomic_store_n(&me->client_parked, true, __ATOMIC_RELEASE);
+    sem_post(&stop_ack_sem);
+    suspend_wait_change(me, count);
+  } else {
+    __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
+    sem_post(&stop_ack_sem);
+    while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
+      struct timespec ts = {0, 50 * 1000};
+      syscall(SYS_nanosleep, &ts, NULL); /* not a cancellation point */
+    }
   }
-  __asm__ volatile("" : : "r"(&regs) : "memory");
-}
-
-/* The same for GC_suspend_thread, whose caller holds the registry lock
- * and waits for client_parked; the thread waits until it is resumed. */
-static PARGC_NOINLINE void stop_self_park(struct pargc_thread *me, int count)
-{
-  __builtin_unwind_init();
-  jmp_buf regs;
-  setjmp(regs);
-  memset(&me->regs, 0, sizeof me->regs);
-  me->stop_sp = pargc_threads_current_sp();
-  me->stop_alt_hi = self_alt_stack_top(me, me->stop_sp);
-  __atomic_store_n(&me->client_parked, true, __ATOMIC_RELEASE);
-  sem_post(&stop_ack_sem);
-  suspend_wait_change(me, count);
   __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 
@@ -518,10 +510,10 @@ void pargc_stop_lock_as(struct pargc_thread *me)
     int count = suspend_count(me);
     if ((e & 1) && __atomic_load_n(&me->signalled, __ATOMIC_ACQUIRE) &&
         __atomic_load_n(&me->acked_epoch, __ATOMIC_ACQUIRE) != e)
-      stop_self_suspend(me, e);
+      stop_self(me, false, e, 0);
     else if ((count & 1) && !__atomic_load_n(&me->client_parked, __ATOMIC_RELAXED) &&
              !me->blocked)
-      stop_self_park(me, count); /* a suspender waits for us */
+      stop_self(me, true, 0, count); /* a suspender waits for us */
     else
       sched_yield();
   }
