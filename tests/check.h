@@ -12,6 +12,8 @@
  *                          128 + the signal that killed it (for tests of
  *                          what the collector prints or aborts on: call
  *                          it before the parent initialises the collector)
+ *   check_in_child(name, fn)  CHECK that fn, run by check_capture, exits
+ *                          0; else print its status and output
  *   check_wipe_stack()     zero the stack below the caller's frame, where
  *                          dead frames left pointers a collection would
  *                          find in the frames it builds there
@@ -22,6 +24,7 @@
 #define PARGC_TESTS_CHECK_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +117,15 @@ static __attribute__((unused)) int check_capture(void (*fn)(void), char *buf, si
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static __attribute__((unused)) void check_in_child(const char *name, void (*fn)(void))
+{
+  char out[4096];
+  int rc = check_capture(fn, out, sizeof out);
+  if (rc != 0)
+    printf("%s: status %d%s\n%s", name, rc, rc == 128 + SIGALRM ? " (hung)" : "", out);
+  CHECK_EQ(rc, 0);
 }
 
 #define CHECK_MAX_THREADS 64

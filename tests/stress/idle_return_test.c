@@ -8,6 +8,7 @@
  * delay is half a second).  No timing is asserted beyond that deadline. */
 #include "config.h"
 #include <gc.h>
+#include "alloc/os.h"
 #include "check.h"
 
 #include <stdint.h>
@@ -22,18 +23,6 @@ struct node {
 
 static struct node *volatile list;
 static void *volatile big[8];
-
-static size_t rss_bytes(void)
-{
-  FILE *f = fopen("/proc/self/statm", "r");
-  unsigned long size = 0, resident = 0;
-  if (!f)
-    return 0;
-  if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-    resident = 0;
-  fclose(f);
-  return (size_t)resident * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 static void sleep_ms(long ms)
 {
@@ -63,19 +52,19 @@ static __attribute__((noinline)) void drop(void)
 /* Wait (at most ten seconds) until the resident set is below `goal`. */
 static size_t wait_below(size_t goal)
 {
-  size_t r = rss_bytes();
+  size_t r = pargc_os_rss_bytes();
   for (int i = 0; i < 100 && r > goal; i++) {
     sleep_ms(100);
-    r = rss_bytes();
+    r = pargc_os_rss_bytes();
   }
   return r;
 }
 
 static void round_trip(int explicit_collection)
 {
-  size_t before = rss_bytes();
+  size_t before = pargc_os_rss_bytes();
   build(96 * MB);
-  size_t peak = rss_bytes();
+  size_t peak = pargc_os_rss_bytes();
   CHECK(peak > before + 64 * MB);
   drop();
   if (explicit_collection) {
@@ -97,7 +86,7 @@ static void round_trip(int explicit_collection)
 
 int main(void)
 {
-  if (rss_bytes() == 0)
+  if (pargc_os_rss_bytes() == 0)
     SKIP("no /proc/self/statm");
   GC_INIT();
   round_trip(1);

@@ -110,19 +110,10 @@ static void array_header_overflow(void)
   _exit(a[2].next->payload[0] == 5 ? 0 : 1);
 }
 
-static void run(const char *name, void (*fn)(void))
-{
-  char out[4096];
-  int rc = check_capture(fn, out, sizeof out);
-  if (rc != 0)
-    printf("%s: status %d%s\n%s", name, rc, rc == 128 + SIGALRM ? " (hung)" : "", out);
-  CHECK_EQ(rc, 0);
-}
-
 int main(void)
 {
-  run("wild long bitmap", wild_long_bitmap);
-  run("long bitmap kept", long_bitmap_kept);
-  run("array header overflow", array_header_overflow);
+  check_in_child("wild long bitmap", wild_long_bitmap);
+  check_in_child("long bitmap kept", long_bitmap_kept);
+  check_in_child("array header overflow", array_header_overflow);
   return CHECK_SUMMARY();
 }

@@ -43,17 +43,8 @@ static void threads_raised_after_prepare(void)
   _exit(st.threads <= 2 ? 0 : 1);
 }
 
-static void run(const char *name, void (*fn)(void))
-{
-  char out[4096];
-  int rc = check_capture(fn, out, sizeof out);
-  if (rc != 0)
-    printf("%s: status %d%s\n%s", name, rc, rc == 128 + SIGALRM ? " (hung)" : "", out);
-  CHECK_EQ(rc, 0);
-}
-
 int main(void)
 {
-  run("threads raised after prepare", threads_raised_after_prepare);
+  check_in_child("threads raised after prepare", threads_raised_after_prepare);
   return CHECK_SUMMARY();
 }
