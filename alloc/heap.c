@@ -123,13 +123,13 @@ bool pargc_heap_uses_divisor(void)
 }
 
 /* Does the sizing policy set the interval and max(l)?  Not with the
- * divisor given, and not in concurrent mode, whose cycles are paced by
- * the live data (conc_interval) and whose cost the stop-parallel
- * measurements do not capture (its marking overlaps the program). */
+ * divisor given.  Concurrent mode too: its cycles cost CPU time the
+ * program could have had, and memory for what it allocates meanwhile,
+ * the same trade-off (pargc_heap_trigger_threshold starts them early by
+ * what a cycle allocates). */
 static bool sized_by_policy(void)
 {
-  return !pargc_heap_uses_divisor() &&
-         !atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed);
+  return !pargc_heap_uses_divisor();
 }
 
 /* The least interval: a collection costs a pause however little is
@@ -139,7 +139,7 @@ static size_t sizing_floor(void)
   return (size_t)pargc_opt.heap_min_interval;
 }
 
-void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t cpu_end)
+void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_end)
 {
   /* Rates in the process's CPU time, not wall time: on a machine shared
    * with other work both stretch in wall time by however long this
@@ -147,11 +147,11 @@ void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t c
    * (GCBench's heap grew a fifth under a load of 10 on 2 cores when the
    * pauses were taken from the clock).  CPU time also counts every GC
    * thread's work, and every mutator thread's allocation. */
-  uint64_t mutator = last_gc_end_cpu && cpu_start > last_gc_end_cpu ? cpu_start - last_gc_end_cpu : 0;
-  uint64_t gc = cpu_end > cpu_start ? cpu_end - cpu_start : 0;
+  uint64_t since = last_gc_end_cpu && cpu_end > last_gc_end_cpu ? cpu_end - last_gc_end_cpu : 0;
+  uint64_t mutator = since > gc_cpu ? since - gc_cpu : 0;
   last_gc_end_cpu = cpu_end;
   size_t live = atomic_load(&pargc_heap.last_live);
-  pargc_sizing_update(&sizing, live, allocated, mutator, gc);
+  pargc_sizing_update(&sizing, live, allocated, mutator, gc_cpu);
   size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
   size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, sizing_floor(), cap);
   atomic_store(&sizing_interval, e);
@@ -452,16 +452,18 @@ size_t pargc_heap_collect_threshold(void)
   return with_non_gc(free > min ? free : min);
 }
 
-/* Concurrent mode's interval: max(2 x live, GC_INITIAL_HEAP_SIZE) /
+/* Concurrent mode's interval.  Under the sizing policy, its interval,
+ * as stopped.  With the divisor: max(2 x live, GC_INITIAL_HEAP_SIZE) /
  * divisor -- the stopped-world minimum without the heap term.  Stopped,
  * heap / divisor is a fixed point (the heap settles at live plus one
  * interval); beside a concurrent cycle the heap also holds what the
  * program allocates while the cycle runs, so an interval that follows
- * the heap feeds back on itself: longer intervals, a larger heap, longer
- * intervals (bench/pause -m 85 -t 2, 134 MB live: the heap went 134,
- * 402, 688, 1048, 1292 MB over five cycles). */
+ * the heap would feed back on itself: longer intervals, a larger heap,
+ * longer intervals. */
 static size_t conc_interval(void)
 {
+  if (sized_by_policy())
+    return collect_min_interval();
   size_t scan = 2 * atomic_load(&pargc_heap.last_live);
   size_t floor = (size_t)pargc_opt.initial_heap;
   size_t t = (scan > floor ? scan : floor) / pargc_heap_divisor(), least = min_bytes_allocd();
@@ -483,8 +485,17 @@ size_t pargc_heap_trigger_threshold(void)
 
 size_t pargc_heap_cycle_limit(void)
 {
+  /* Under the sizing policy the interval is what a stopped collection
+   * would let the program allocate, and the heap also holds the last
+   * cycle's black allocation (`lead`), which survived it: the two
+   * together stay within a quarter more than the interval, once a
+   * quarter interval was allocated in any case. */
   size_t t = conc_interval();
-  return t + t / 2;
+  if (!sized_by_policy())
+    return t + t / 2;
+  size_t lead = atomic_load_explicit(&pargc_heap.cycle_alloc, memory_order_relaxed);
+  size_t room = t + t / 4;
+  return lead < room - t / 4 ? room - lead : t / 4;
 }
 
 /* Past k x max(l) with nothing to steal: collect rather than grow once

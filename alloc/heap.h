@@ -159,8 +159,10 @@ size_t pargc_heap_collect_threshold(void);
 size_t pargc_heap_trigger_threshold(void);
 /* Concurrent mode: once this many bytes were allocated since the last
  * cycle ended, a thread that needs a new span waits for the running
- * cycle to end instead of growing the heap further (the cycle's own
- * allocation thus stays within half an interval past the trigger). */
+ * cycle to end instead of growing the heap further.  Under the sizing
+ * policy, 1.25 intervals less the last cycle's (black, surviving)
+ * allocation, at least a quarter interval; with the divisor, 1.5
+ * intervals. */
 size_t pargc_heap_cycle_limit(void);
 
 /* Called by the collector after marking with the live bytes it found.
@@ -169,12 +171,16 @@ size_t pargc_heap_cycle_limit(void);
 void pargc_heap_note_live(size_t live_bytes);
 
 /* Called by the collector once the world runs again: the collection
- * ran from process CPU time cpu_start to cpu_end
- * (pargc_os_process_cpu_ns), and `allocated` bytes were allocated
- * before it since the previous one.  Updates the sizing policy
- * (sizing.h) and, unless the divisor rules, max(l) = live + the
- * interval. */
-void pargc_heap_note_collection(size_t allocated, uint64_t cpu_start, uint64_t cpu_end);
+ * cost `gc_cpu` ns of CPU time and ended at process CPU time `cpu_end`
+ * (pargc_os_process_cpu_ns), and `allocated` bytes were allocated since
+ * the previous one ended.  The program's own time is the process's CPU
+ * time in between less gc_cpu: a stop-parallel collection's gc_cpu is
+ * the process's CPU time while the world was stopped, a concurrent
+ * cycle's is what its collector and GC threads used while the program
+ * ran beside them.  Updates the sizing policy (sizing.h) and, unless the
+ * divisor rules, max(l) = live + the interval (+ what a concurrent cycle
+ * allocated). */
+void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_end);
 
 /* Does Boehm GC's fixed divisor size the heap (GC_FREE_SPACE_DIVISOR,
  * GC_set_free_space_divisor, or GC_free_space_divisor written to), rather

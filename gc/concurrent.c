@@ -165,6 +165,9 @@ static void conc_cycle(void)
   uint64_t faults0 = pargc_dirty_faults();
   pargc_collect_event(PARGC_EV_START);
   pargc_tracer_prepare();
+  /* The cycle's cost for the sizing policy: this thread's CPU time and
+   * the GC threads' (the program's runs beside it). */
+  uint64_t gc_cpu0 = pargc_os_thread_cpu_ns() + pargc_tracer_helpers_cpu_ns();
   /* What can be done before the stop: clear the next bitmap, protect
    * the pages written since the last cycle. */
   pargc_collect_phase_preclear();
@@ -248,6 +251,9 @@ static void conc_cycle(void)
   s.mark_us = (t_marked - t_stopped2) / 1000;
   s.pause_us = (t3 - t2) / 1000;
   s.heap_bytes = pargc_heap_committed_bytes();
+  uint64_t gc_cpu = pargc_os_thread_cpu_ns() + pargc_tracer_helpers_cpu_ns() - gc_cpu0;
+  pargc_heap_note_collection(s.allocated_bytes, gc_cpu, pargc_os_process_cpu_ns());
+  s.interval_bytes = pargc_heap_trigger_threshold();
   s.barrier_faults = pargc_dirty_faults() - faults0;
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);
@@ -347,9 +353,11 @@ bool pargc_conc_trigger(void)
 {
   if (!atomic_load_explicit(&conc_active, memory_order_acquire)) {
     pargc_conc_start();
-    return false;
+    if (!atomic_load_explicit(&conc_active, memory_order_acquire))
+      return false;
   }
-  /* Marking cannot keep up: let the cycle finish before going on. */
+  /* Marking cannot keep up (or a cycle started only now, a whole
+   * interval late): let the cycle finish before going on. */
   if (atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) >=
       pargc_heap_cycle_limit()) {
     pargc_conc_wait();

@@ -68,6 +68,7 @@ static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t job_generation;
 static _Atomic unsigned job_done;
+static _Atomic uint64_t helpers_cpu_ns; /* pargc_tracer_helpers_cpu_ns */
 static unsigned trace_round_threads; /* threads taking part in this trace */
 /* Abandoning a trace (pargc_tracer_trace_until): the collecting thread
  * asks the stop function every TRACE_STOP_PERIOD ranges it scans and sets
@@ -772,11 +773,20 @@ static void *helper_main(void *arg)
       pthread_cond_wait(&job_cond, &job_lock);
     seen = job_generation;
     pthread_mutex_unlock(&job_lock);
-    if (w->id < trace_round_threads)
+    if (w->id < trace_round_threads) {
+      uint64_t cpu0 = pargc_os_thread_cpu_ns();
       worker_trace(w);
+      atomic_fetch_add_explicit(&helpers_cpu_ns, pargc_os_thread_cpu_ns() - cpu0,
+                                memory_order_relaxed);
+    }
     atomic_fetch_add_explicit(&job_done, 1, memory_order_acq_rel);
   }
   return NULL;
+}
+
+uint64_t pargc_tracer_helpers_cpu_ns(void)
+{
+  return atomic_load_explicit(&helpers_cpu_ns, memory_order_relaxed);
 }
 
 void pargc_tracer_prepare(void)

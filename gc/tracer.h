@@ -54,6 +54,10 @@ struct pargc_trace_stats {
 /* Number of GC threads: PARGC_GC_THREADS, else GC_MARKERS, else
  * GC_NPROCS, else the online CPUs (at most PARGC_MAX_GC_THREADS). */
 unsigned pargc_tracer_threads(void);
+/* CPU time the helper GC threads (all but the thread that calls the
+ * trace) have spent tracing, ever: a concurrent cycle's cost is the
+ * difference across it plus its own thread's time. */
+uint64_t pargc_tracer_helpers_cpu_ns(void);
 void pargc_tracer_set_threads(unsigned n);
 
 /* Start the GC threads and their deques if not yet done.  Must run

@@ -5,10 +5,11 @@
  * allocated.  The same program runs in a child in each mode; each child
  * reports the largest heap it saw (GC_get_heap_size after every
  * collection, from the collection event hook).  Concurrent mode's
- * largest heap must stay within 1.5x stop-parallel mode's (the goal is
- * 1.3x; the margin absorbs the scheduling noise of a loaded machine).
- * Its cycles' pacing once followed the heap size and grew the heap at
- * every cycle: 2.7x on this workload.
+ * largest heap must stay within 1.3x stop-parallel mode's.  Its cycles'
+ * pacing once followed the heap size and grew the heap at every cycle
+ * (2.7x on this workload); paced by the live data alone, cycles let the
+ * program allocate more than a stopped collection's interval and the
+ * heap reached 1.35-1.8x under load.
  */
 #include "config.h"
 #include <gc.h>
@@ -128,6 +129,6 @@ int main(void)
          conc >> 20, stop ? (double)conc / (double)stop : 0.0);
   CHECK(stop > 0);
   CHECK(conc > 0);
-  CHECK(conc * 2 <= stop * 3);
+  CHECK(conc * 10 <= stop * 13);
   return CHECK_SUMMARY();
 }
