@@ -120,9 +120,8 @@ static bool page_scanned(size_t idx)
  * cycle's first stop (pargc_dirty_prepare, while the program runs) until
  * just after its final stop (pargc_dirty_release, likewise), so neither
  * stop pays for changing the whole heap's page tables, and the program
- * takes no faults between cycles (left protected, the pages it wrote
- * between cycles faulted once each: 5000 faults a cycle in bench/pause,
- * a third of its time).
+ * takes no faults between cycles (left protected, every page it wrote
+ * between cycles would fault once).
  *   page idx >= protect_hwm: never protected (writable);
  *   below: writable iff its bit is set.
  * A page is made read-only only after its bit is cleared, and the fault
