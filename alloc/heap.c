@@ -29,9 +29,9 @@ static void heap_resized(void)
 void pargc_heap_init(void)
 {
   /* k = 0 (the default): 1 on a machine with one NUMA node, where
-   * fresh pages buy no locality and k = 2 let each thread take fresh
-   * pages while another's free pages sat idle (GCBench on two threads:
-   * a third more heap); 2 where locality is to be won. */
+   * fresh pages buy no locality and k = 2 lets each thread take fresh
+   * pages while another's free pages sit idle; 2 where locality is to
+   * be won. */
   pargc_heap.k = pargc_opt.k ? pargc_opt.k : pargc_topology_nodes() > 1 ? 2 : 1;
   size_t initial = (size_t)pargc_opt.initial_heap;
   if (initial < PARGC_PAGE_SIZE * 16)
@@ -144,9 +144,9 @@ void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_
   /* Rates in the process's CPU time, not wall time: on a machine shared
    * with other work both stretch in wall time by however long this
    * process waited for a core, which says nothing about the trade-off
-   * (GCBench's heap grew a fifth under a load of 10 on 2 cores when the
-   * pauses were taken from the clock).  CPU time also counts every GC
-   * thread's work, and every mutator thread's allocation. */
+   * and would grow the heap of a program on a loaded machine.  CPU time
+   * also counts every GC thread's work, and every mutator thread's
+   * allocation. */
   uint64_t since = last_gc_end_cpu && cpu_end > last_gc_end_cpu ? cpu_end - last_gc_end_cpu : 0;
   uint64_t mutator = since > gc_cpu ? since - gc_cpu : 0;
   last_gc_end_cpu = cpu_end;
@@ -442,8 +442,8 @@ size_t pargc_heap_collect_threshold(void)
    * fresh pages (under k x max(live)) before stealing, so growth is how
    * a thread finds its part of the heap used up; from then on the
    * minimum applies again, as before, and the heap grows no faster than
-   * with the minimum alone.  (GCBench, one thread: 55 collections with
-   * the minimum alone, 30 with this; Boehm GC runs 31.) */
+   * with the minimum alone, while a program that stays within its heap
+   * collects about as often as under Boehm GC. */
   size_t min = collect_min_interval();
   size_t heap = pargc_heap_committed_bytes();
   if (heap > atomic_load(&heap_at_gc))
@@ -533,8 +533,8 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
     /* The node's pool next: its runs belong to no running thread (large
      * objects the collector freed, exited threads' pages), and taking one
      * costs no other thread locality.  Before fresh pages: a thread that
-     * carries on alone after others exited (CKY's last sentence) grew
-     * the heap by a third under k x max(l) while the pool held the rest. */
+     * carries on alone after others exited would otherwise grow the heap
+     * under k x max(l) while the pool holds the pages it needs. */
     if ((r = take_pool(ctx, n))) {
       *src = PARGC_RUN_STOLEN_LOCAL;
       break;
@@ -658,8 +658,8 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
    * to be taken again within the next one: a free list that the program
    * empties and the sweep refills every interval has old runs at its
    * bottom that look idle.  Giving them back only to fault them in
-   * (zeroed by the kernel) a moment later cost a third of a
-   * concurrent-mode steady state's time (bench/pause). */
+   * (zeroed by the kernel) a moment later costs far more than keeping
+   * them. */
   uint64_t busy = 2 * atomic_load(&gc_interval_ns);
   if (!all && !idle && busy > delay)
     delay = busy;

@@ -52,9 +52,8 @@ extern void (*pargc_thread_attach_hook)(void);
 /* Run a collection if policy allows (not disabled, not GC_DONT_GC) and
  * none ended since the caller read pargc_epoch as `seen`.  Read it BEFORE
  * deciding that a collection is due: two threads that decide at once
- * then collect once, not twice (before, about one GCBench run with 2
- * threads in 15 ran a second collection on an empty interval, tracing
- * all the live data again).  True if the heap may have room now (a
+ * then collect once, not twice (the second collection would run on an
+ * empty interval and trace all the live data again).  True if the heap may have room now (a
  * collection ran, here or in another thread).  In concurrent mode it
  * starts a cycle instead, and may wait for the running one to end.
  * Takes the collector lock and stops the world.  Called when a thread's

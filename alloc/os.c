@@ -4,10 +4,16 @@
 #include "alloc/report.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,4 +132,202 @@ int pargc_os_numa_nodes(void)
       n++;
   closedir(d);
   return n > 0 ? n : 1;
+}
+
+/* ---- page protection and write faults --------------------------------- */
+
+bool pargc_os_protect(void *p, size_t size, bool writable)
+{
+  int prot = pargc_os_heap_prot();
+  return mprotect(p, size, writable ? prot : prot & ~PROT_WRITE) == 0;
+}
+
+static bool (*write_fault_fn)(uintptr_t addr);
+static struct sigaction old_segv;
+
+static void os_write_fault(int sig, siginfo_t *si, void *uc)
+{
+  if (si->si_code == SEGV_ACCERR) {
+    int saved = errno;
+    bool mine = write_fault_fn((uintptr_t)si->si_addr);
+    errno = saved;
+    if (mine)
+      return;
+  }
+  /* Not ours: hand it to the handler that was there before. */
+  if (old_segv.sa_flags & SA_SIGINFO) {
+    old_segv.sa_sigaction(sig, si, uc);
+  } else if (old_segv.sa_handler != SIG_DFL && old_segv.sa_handler != SIG_IGN) {
+    old_segv.sa_handler(sig);
+  } else {
+    /* Default action: restore it; the fault repeats and kills as usual. */
+    signal(SIGSEGV, SIG_DFL);
+  }
+}
+
+void pargc_os_catch_write_faults(bool (*fn)(uintptr_t addr), int block_sig)
+{
+  write_fault_fn = fn;
+  struct sigaction cur;
+  sigaction(SIGSEGV, NULL, &cur);
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == os_write_fault)
+    return;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = os_write_fault;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, block_sig);
+  sigaction(SIGSEGV, &sa, &old_segv);
+}
+
+/* ---- soft-dirty bits: /proc/self/clear_refs and /proc/self/pagemap ---- */
+
+#define PM_SOFT_DIRTY ((uint64_t)1 << 55)
+
+static int soft_dirty_state; /* 0 unknown, 1 works, -1 does not */
+static int pagemap_fd = -1;
+
+bool pargc_os_soft_dirty_clear(void)
+{
+  int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = write(fd, "4", 1) == 1;
+  close(fd);
+  return ok;
+}
+
+/* The raw pagemap entries, one per 4 KiB page. */
+static bool read_pagemap(uintptr_t addr, uint64_t *out, size_t n)
+{
+  off_t off = (off_t)(addr / 4096) * 8;
+  size_t want = n * sizeof *out;
+  char *p = (char *)out;
+  while (want) {
+    ssize_t r = pread(pagemap_fd, p, want, off);
+    if (r <= 0) {
+      if (r < 0 && errno == EINTR)
+        continue;
+      return false;
+    }
+    p += r;
+    off += r;
+    want -= (size_t)r;
+  }
+  return true;
+}
+
+bool pargc_os_soft_dirty_read(uintptr_t addr, uint64_t *dirty, size_t n)
+{
+  if (!read_pagemap(addr, dirty, n))
+    return false;
+  for (size_t j = 0; j < n; j++)
+    dirty[j] = (dirty[j] & PM_SOFT_DIRTY) != 0;
+  return true;
+}
+
+/* Probe on a scratch page: after clearing, a written page must read as
+ * soft-dirty and an untouched one must not (kernels without
+ * CONFIG_MEM_SOFT_DIRTY accept the write to clear_refs and report 0). */
+static bool soft_dirty_probe(void)
+{
+  pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (pagemap_fd < 0)
+    return false;
+  char *p = mmap(NULL, 2 * 4096, pargc_os_heap_prot(), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED)
+    return false;
+  p[0] = 1;
+  p[4096] = 1;
+  uint64_t e[2] = {0, 0};
+  bool ok = pargc_os_soft_dirty_clear();
+  if (ok) {
+    ((volatile char *)p)[0] = 2;
+    ok = read_pagemap((uintptr_t)p, e, 2) && (e[0] & PM_SOFT_DIRTY) && !(e[1] & PM_SOFT_DIRTY);
+  }
+  munmap(p, 2 * 4096);
+  if (!ok) {
+    close(pagemap_fd);
+    pagemap_fd = -1;
+  }
+  return ok;
+}
+
+bool pargc_os_soft_dirty_works(void)
+{
+  if (!soft_dirty_state)
+    soft_dirty_state = soft_dirty_probe() ? 1 : -1;
+  return soft_dirty_state > 0;
+}
+
+void pargc_os_soft_dirty_after_fork(void)
+{
+  if (pagemap_fd >= 0) {
+    close(pagemap_fd);
+    pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  }
+}
+
+/* ---- threads and signals ---------------------------------------------- */
+
+pid_t pargc_os_thread_id(void)
+{
+  return (pid_t)syscall(SYS_gettid);
+}
+
+/* tgkill, not pthread_kill: pthread_kill on a thread that is gone is
+ * undefined, and a thread can exit without pthread knowing (killed by a
+ * library that bypasses pthread's exit path). */
+int pargc_os_thread_signal(pid_t pid, pid_t tid, int sig)
+{
+  return (int)syscall(SYS_tgkill, pid, tid, sig);
+}
+
+bool pargc_os_thread_stack(char **lo, char **hi)
+{
+  pthread_attr_t attr;
+  bool ok = false;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void *addr;
+    size_t size;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      *lo = addr;
+      *hi = (char *)addr + size;
+      ok = true;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  return ok;
+}
+
+char *pargc_os_alt_stack_top(void)
+{
+  stack_t ss;
+  if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
+    return NULL;
+  return (char *)ss.ss_sp + ss.ss_size;
+}
+
+/* Raw system calls throughout: glibc's sigsuspend and nanosleep are
+ * cancellation points, and futex has no wrapper. */
+void pargc_os_wait_while(int *addr, int val)
+{
+  syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+void pargc_os_wake_all(int *addr)
+{
+  syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void pargc_os_sigsuspend(const sigset_t *mask)
+{
+  syscall(SYS_rt_sigsuspend, mask, (size_t)(_NSIG / 8));
+}
+
+void pargc_os_sleep_ns(uint64_t ns)
+{
+  struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+  syscall(SYS_nanosleep, &ts, NULL);
 }

@@ -1,7 +1,10 @@
 /* os: the platform contract.  Everything pargc needs from the operating
  * system goes through here, so the rest of the code has no platform
- * #ifdefs: reserving address space, giving pages back, clocks, CPU count,
- * resident set size.
+ * #ifdefs and a port replaces os.c: reserving address space, giving
+ * pages back, clocks, CPU count, resident set size; for the collector,
+ * page protection and the write-fault handler, the kernel's soft-dirty
+ * bits, thread ids, signals and stack bounds, and waits that are safe in
+ * a signal handler.
  *
  * Memory model: pargc reserves one large range of address space at start
  * (readable and writable, MAP_NORESERVE, so nothing is committed until a
@@ -14,9 +17,11 @@
 #error "alloc/os.h is internal to pargc"
 #endif
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Reserve `size` bytes aligned to `align` (a power of two); NULL if the
  * address space cannot be had. */
@@ -59,5 +64,58 @@ static inline void pargc_os_cpu_relax(void)
   __asm__ volatile("yield");
 #endif
 }
+
+/* ---- page protection and write faults (gc/dirty.c's mprotect barrier) */
+
+/* Make [p, p+size) of the heap read-only (writable = false) or give it
+ * back the heap's protection; false if the system refused (most likely
+ * out of mappings). */
+bool pargc_os_protect(void *p, size_t size, bool writable);
+/* Route write faults on read-only pages to fn(address): fn returns true
+ * when it made the page writable, and the faulting store is retried; a
+ * fault fn does not claim goes to the handler that was installed before
+ * (the default one kills the process as usual).  `block_sig` stays
+ * blocked while fn runs.  Called again, it re-installs the handler if
+ * the program replaced it, chaining to the program's. */
+void pargc_os_catch_write_faults(bool (*fn)(uintptr_t addr), int block_sig);
+
+/* ---- soft-dirty bits (gc/dirty.c's soft-dirty barrier) --------------- */
+
+/* Whether the kernel tracks soft-dirty bits for this process (Linux:
+ * CONFIG_MEM_SOFT_DIRTY, /proc/self/pagemap readable); probes once. */
+bool pargc_os_soft_dirty_works(void);
+/* Clear every page's soft-dirty bit; false if that failed. */
+bool pargc_os_soft_dirty_clear(void);
+/* dirty[j] = whether the 4 KiB page at addr + j * 4096 was written since
+ * the last clear, for j < n; false if the bits could not be read. */
+bool pargc_os_soft_dirty_read(uintptr_t addr, uint64_t *dirty, size_t n);
+/* In a forked child: the inherited handle reads the parent's pages. */
+void pargc_os_soft_dirty_after_fork(void);
+
+/* ---- threads and signals (gc/threads.c, gc/stop.c) ------------------- */
+
+/* The kernel's id of the calling thread (what thread_signal takes). */
+pid_t pargc_os_thread_id(void);
+/* Send sig to thread tid of process pid (0 only checks that it exists);
+ * 0 on success, else -1 with errno set (ESRCH: the thread is gone).
+ * Safe for a thread that exited without pthread's knowledge. */
+int pargc_os_thread_signal(pid_t pid, pid_t tid, int sig);
+/* The calling thread's stack: [*lo, *hi); false if the system does not
+ * say. */
+bool pargc_os_thread_stack(char **lo, char **hi);
+/* The top of the alternate signal stack the calling thread is running
+ * on, NULL when it is not on one. */
+char *pargc_os_alt_stack_top(void);
+
+/* Waits for signal handlers: async-signal-safe and not cancellation
+ * points (a pending pthread_cancel must not unwind a stopped thread out
+ * of its handler with every signal blocked).
+ * wait_while sleeps while *addr == val (or until woken or interrupted);
+ * wake_all wakes every thread sleeping on addr; sigsuspend replaces the
+ * signal mask by *mask until a signal handler has run. */
+void pargc_os_wait_while(int *addr, int val);
+void pargc_os_wake_all(int *addr);
+void pargc_os_sigsuspend(const sigset_t *mask);
+void pargc_os_sleep_ns(uint64_t ns);
 
 #endif

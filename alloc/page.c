@@ -129,16 +129,15 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
   /* Work on a copy of the mark bits: the sweeping thread may be stopped
    * half-way for a new collection, which clears and recomputes them.
    * Reading them twice (kept explicit frees, then the bitmap pass) across
-   * that collection linked an object twice -- a cycle in the free list,
-   * seen as a hang or crash about once in a hundred runs of four threads
-   * calling GC_gcollect.  Sweeping by one collection's marks is correct
+   * that collection could link an object twice, a cycle in the free
+   * list.  Sweeping by one collection's marks is correct
    * even if a later collection ran meanwhile: garbage then stays garbage,
    * and the page is swept again by the later marks in a later epoch.
    * But the copy itself must come from one collection: a copy begun
    * before a collection and finished after it reads a bitmap that the
    * next collection clears while the world runs (phase_preclear), so it
-   * may read zeros -- live objects freed (kinds_stress_test, about 1 run
-   * in 15 once stop-parallel collections cleared ahead too).  A copy
+   * may read zeros and free live objects (kinds_stress_test catches
+   * it).  A copy
    * during which the epoch moved is taken again. */
   uint64_t marks[PARGC_MARK_WORDS];
   size_t n = pg->nobjs, size = pg->size;

@@ -143,7 +143,7 @@ void pargc_tctx_release(void)
  * collection too: a program whose size classes shift (CKY's charts,
  * BH's trees) otherwise takes fresh pages for the new classes while
  * empty pages of the old ones wait, unswept, for allocations of their own
- * class -- CKY's heap grew to 1.7x its live peak that way.  The check
+ * class, and its heap grows well past its live peak.  The check
  * reads one bitmap word per 64 objects; a parked context's free runs go
  * to its node's pool. */
 static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
@@ -278,8 +278,7 @@ static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
 
 /* Concatenate two encoded lists (a first).  Walks a, so only when b is
  * not empty: remote frees are rare, and walking a page's whole free list
- * at every refill (cache misses all the way) was 8% of the mixed
- * malloc-style workload. */
+ * at every refill misses the cache on every entry. */
 static void **list_concat(void **a, void **b)
 {
   if (!a)

@@ -161,8 +161,8 @@ bool pargc_free_slow(void *p) PARGC_NOINLINE;
  * calling thread, on a page that is current or not on the full list.
  * Cost: a TLS load, the descriptor (one line, also read by the marker),
  * the object-start and double-free checks (two multiplications), the
- * zeroing (memset: inline stores were no faster for mixed sizes and
- * slower for one size), two stores, and the freed-bytes count (an add
+ * zeroing (memset, which beats inline stores for one size and matches
+ * them for mixed sizes), two stores, and the freed-bytes count (an add
  * to the context line the ownership check has read); no locked
  * instruction.  Anything else goes to pargc_free_slow, which checks
  * everything again. */

@@ -142,11 +142,10 @@ static void rescan_page(size_t idx, unsigned cards)
 /* ---- One cycle -------------------------------------------------------- */
 
 /* GC threads marking while the program runs: PARGC_CONC_GC_THREADS, by
- * default all of them.  Leaving a core to the program looked right but
- * measured worse (2 cores, bench/pause 256 MB: 2150-2230 MB/s with one
- * GC thread, 2330-2430 with two; GCBench -t 2: 0.22 s against 0.17 s):
- * the shorter the cycle, the less it allocates black and the smaller
- * the heap the program keeps faulting in. */
+ * default all of them, rather than leaving a core to the program: the
+ * shorter the cycle, the less it allocates black and the smaller the
+ * heap the program keeps faulting in, which gains the program more than
+ * the core would. */
 static unsigned conc_mark_threads(void)
 {
   unsigned all = pargc_tracer_threads();

@@ -10,13 +10,9 @@
 #include "alloc/thread.h"
 
 #include <dlfcn.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -25,82 +21,12 @@ static enum pargc_barrier dirty_barrier;
 static _Atomic int dirty_protected; /* mprotect: some page may be read-only */
 static _Atomic int dirty_all;       /* protection was lost: treat all as dirty */
 static _Atomic uint64_t dirty_fault_count;
-static int soft_dirty_state;        /* 0 unknown, 1 works, -1 does not */
-static int pagemap_fd = -1;
-static struct sigaction dirty_old_segv;
 static bool manual_allowed;
 
 /* GC_set_manual_vdb_allowed (Boehm GC): with PARGC_BARRIER=auto, the
  * program's promise to report its stores selects the manual barrier. */
 void pargc_dirty_allow_manual(bool on) { manual_allowed = on; }
 bool pargc_dirty_manual_allowed(void) { return manual_allowed; }
-
-/* ---- soft-dirty ------------------------------------------------------- */
-
-#define PM_SOFT_DIRTY ((uint64_t)1 << 55)
-
-static bool clear_soft_dirty(void)
-{
-  int fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  bool ok = write(fd, "4", 1) == 1;
-  close(fd);
-  return ok;
-}
-
-static bool read_pagemap(uintptr_t addr, uint64_t *out, size_t n)
-{
-  off_t off = (off_t)(addr / 4096) * 8;
-  size_t want = n * sizeof *out;
-  char *p = (char *)out;
-  while (want) {
-    ssize_t r = pread(pagemap_fd, p, want, off);
-    if (r <= 0) {
-      if (r < 0 && errno == EINTR)
-        continue;
-      return false;
-    }
-    p += r;
-    off += r;
-    want -= (size_t)r;
-  }
-  return true;
-}
-
-/* Probe on a scratch page: after clearing, a written page must read as
- * soft-dirty and an untouched one must not (kernels without
- * CONFIG_MEM_SOFT_DIRTY accept the write to clear_refs and report 0). */
-static bool soft_dirty_probe(void)
-{
-  pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  if (pagemap_fd < 0)
-    return false;
-  char *p = mmap(NULL, 2 * 4096, pargc_os_heap_prot(), MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED)
-    return false;
-  p[0] = 1;
-  p[4096] = 1;
-  uint64_t e[2] = {0, 0};
-  bool ok = clear_soft_dirty();
-  if (ok) {
-    ((volatile char *)p)[0] = 2;
-    ok = read_pagemap((uintptr_t)p, e, 2) && (e[0] & PM_SOFT_DIRTY) && !(e[1] & PM_SOFT_DIRTY);
-  }
-  munmap(p, 2 * 4096);
-  if (!ok) {
-    close(pagemap_fd);
-    pagemap_fd = -1;
-  }
-  return ok;
-}
-
-static bool soft_dirty_works(void)
-{
-  if (!soft_dirty_state)
-    soft_dirty_state = soft_dirty_probe() ? 1 : -1;
-  return soft_dirty_state > 0;
-}
 
 /* ---- mprotect --------------------------------------------------------- */
 
@@ -120,9 +46,8 @@ static bool page_scanned(size_t idx)
  * cycle's first stop (pargc_dirty_prepare, while the program runs) until
  * just after its final stop (pargc_dirty_release, likewise), so neither
  * stop pays for changing the whole heap's page tables, and the program
- * takes no faults between cycles (left protected, the pages it wrote
- * between cycles faulted once each: 5000 faults a cycle in bench/pause,
- * a third of its time).
+ * takes no faults between cycles (left protected, every page it wrote
+ * between cycles would fault once).
  *   page idx >= protect_hwm: never protected (writable);
  *   below: writable iff its bit is set.
  * A page is made read-only only after its bit is cleared, and the fault
@@ -156,7 +81,7 @@ static void clear_writable(size_t idx)
 static void protection_lost(void)
 {
   size_t top = atomic_load(&pargc_region.top);
-  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, pargc_os_heap_prot());
+  pargc_os_protect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, true);
   atomic_store(&protect_hwm, 0);
   atomic_store(&dirty_all, 1);
 }
@@ -164,7 +89,7 @@ static void protection_lost(void)
 static void protect(size_t first, size_t n)
 {
   void *a = (void *)(pargc_region.base + (first << PARGC_PAGE_SHIFT));
-  if (mprotect(a, n << PARGC_PAGE_SHIFT, pargc_os_heap_prot() & ~PROT_WRITE) != 0)
+  if (!pargc_os_protect(a, n << PARGC_PAGE_SHIFT, false))
     protection_lost();
 }
 
@@ -223,51 +148,31 @@ static void protect_writable(void)
   run_flush(&run);
 }
 
-static void dirty_fault(int sig, siginfo_t *si, void *uc)
+/* A write fault (pargc_os_catch_write_faults): ours when it hit a heap
+ * page this barrier protected. */
+static bool dirty_fault(uintptr_t a)
 {
-  uintptr_t a = (uintptr_t)si->si_addr;
-  if (dirty_barrier == PARGC_BARRIER_MPROTECT && si->si_code == SEGV_ACCERR && in_heap(a) &&
-      atomic_load_explicit(&dirty_protected, memory_order_relaxed)) {
-    int saved = errno;
-    uintptr_t page = a & ~(uintptr_t)(PARGC_PAGE_SIZE - 1);
-    /* Unprotect first, then the writable bit and the dirty bits: see the
-     * invariants above and in dirty.h. */
-    if (mprotect((void *)page, PARGC_PAGE_SIZE, pargc_os_heap_prot()) != 0)
-      protection_lost();
-    set_writable((page - pargc_region.base) >> PARGC_PAGE_SHIFT);
-    pargc_dirty_set_range(page, page + PARGC_PAGE_SIZE);
-    atomic_fetch_add_explicit(&dirty_fault_count, 1, memory_order_relaxed);
-    errno = saved;
-    return;
-  }
-  /* Not ours: hand it to the handler that was there before. */
-  if (dirty_old_segv.sa_flags & SA_SIGINFO) {
-    dirty_old_segv.sa_sigaction(sig, si, uc);
-  } else if (dirty_old_segv.sa_handler != SIG_DFL && dirty_old_segv.sa_handler != SIG_IGN) {
-    dirty_old_segv.sa_handler(sig);
-  } else {
-    /* Default action: restore it; the fault repeats and kills as usual. */
-    signal(SIGSEGV, SIG_DFL);
-  }
+  if (dirty_barrier != PARGC_BARRIER_MPROTECT || !in_heap(a) ||
+      !atomic_load_explicit(&dirty_protected, memory_order_relaxed))
+    return false;
+  uintptr_t page = a & ~(uintptr_t)(PARGC_PAGE_SIZE - 1);
+  /* Unprotect first, then the writable bit and the dirty bits: see the
+   * invariants above and in dirty.h. */
+  if (!pargc_os_protect((void *)page, PARGC_PAGE_SIZE, true))
+    protection_lost();
+  set_writable((page - pargc_region.base) >> PARGC_PAGE_SHIFT);
+  pargc_dirty_set_range(page, page + PARGC_PAGE_SIZE);
+  atomic_fetch_add_explicit(&dirty_fault_count, 1, memory_order_relaxed);
+  return true;
 }
 
 /* (Re)install the fault handler, keeping whatever the program installed
- * since as the one to chain to. */
+ * since as the one to chain to.  A thread must not be stopped for a
+ * collection between unprotecting a page and dirtying it (dirty.h's
+ * invariant spans one cycle), so the suspend signal waits. */
 static void install_fault_handler(void)
 {
-  struct sigaction cur;
-  sigaction(SIGSEGV, NULL, &cur);
-  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == dirty_fault)
-    return;
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = dirty_fault;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART;
-  sigemptyset(&sa.sa_mask);
-  /* A thread must not be stopped for a collection between unprotecting
-   * a page and dirtying it (dirty.h's invariant spans one cycle). */
-  sigaddset(&sa.sa_mask, pargc_threads_suspend_signal());
-  sigaction(SIGSEGV, &sa, &dirty_old_segv);
+  pargc_os_catch_write_faults(dirty_fault, pargc_threads_suspend_signal());
 }
 
 /* ---- choosing the barrier --------------------------------------------- */
@@ -280,7 +185,7 @@ static void dirty_init_once(void)
   } else if (!strcmp(b, "manual")) {
     dirty_barrier = PARGC_BARRIER_MANUAL;
   } else if (!strcmp(b, "soft-dirty")) {
-    if (soft_dirty_works()) {
+    if (pargc_os_soft_dirty_works()) {
       dirty_barrier = PARGC_BARRIER_SOFT_DIRTY;
     } else {
       pargc_warn("PARGC_BARRIER=soft-dirty: the kernel's soft-dirty bits do not work here; "
@@ -327,7 +232,7 @@ void pargc_dirty_start(void)
     pargc_dirty_prepare();
     break;
   case PARGC_BARRIER_SOFT_DIRTY:
-    if (!clear_soft_dirty()) {
+    if (!pargc_os_soft_dirty_clear()) {
       pargc_warn("cannot clear soft-dirty bits; this cycle rescans the whole heap");
       atomic_store(&dirty_all, 1);
     }
@@ -426,7 +331,7 @@ void pargc_dirty_release(void)
    * (the high-water mark back to 0).  A fault racing with this finds the
    * page writable already, or makes it so. */
   size_t top = atomic_load(&pargc_region.top);
-  mprotect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, pargc_os_heap_prot());
+  pargc_os_protect((void *)pargc_region.base, top << PARGC_PAGE_SHIFT, true);
   atomic_store(&protect_hwm, 0);
 }
 
@@ -440,12 +345,12 @@ size_t pargc_dirty_finish(pargc_dirty_page_fn fn)
     for (size_t c = 0; c < cards; c += 4096) {
       size_t m = cards - c < 4096 ? cards - c : 4096;
       uintptr_t a = pargc_region.base + (c << PARGC_CARD_SHIFT);
-      if (!read_pagemap(a, buf, m)) {
+      if (!pargc_os_soft_dirty_read(a, buf, m)) {
         atomic_store(&dirty_all, 1);
         break;
       }
       for (size_t j = 0; j < m; j++)
-        if (buf[j] & PM_SOFT_DIRTY)
+        if (buf[j])
           pargc_dirty_set_range(a + (j << PARGC_CARD_SHIFT), a + ((j + 1) << PARGC_CARD_SHIFT));
     }
   }
@@ -461,11 +366,7 @@ void pargc_dirty_after_fork_child(void)
 {
   /* Protection is inherited with the address space, and so is the
    * writable bitmap that describes it. */
-  if (pagemap_fd >= 0) {
-    /* The inherited descriptor reads the parent's page tables. */
-    close(pagemap_fd);
-    pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  }
+  pargc_os_soft_dirty_after_fork();
 }
 
 /* ---- manual dirty bits ------------------------------------------------ */

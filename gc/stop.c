@@ -45,12 +45,10 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
 #include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,7 +69,7 @@ int pargc_stop_restart_signal(void) { return sig_restart; }
 
 static int stop_tgkill(pid_t tid, int sig)
 {
-  return (int)syscall(SYS_tgkill, stop_pid, tid, sig);
+  return pargc_os_thread_signal(stop_pid, tid, sig);
 }
 
 void (*pargc_threads_event_fn)(int event, void *thread);
@@ -113,10 +111,7 @@ static char *self_alt_stack_top(const struct pargc_thread *me, const char *sp)
 {
   if (sp < me->stack_base && (!me->stack_lo || sp >= me->stack_lo))
     return NULL;
-  stack_t ss;
-  if (syscall(SYS_sigaltstack, NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK))
-    return NULL;
-  return (char *)ss.ss_sp + ss.ss_size;
+  return pargc_os_alt_stack_top();
 }
 
 /* GC_suspend_thread's count (struct pargc_thread): odd while suspended. */
@@ -125,12 +120,12 @@ static int suspend_count(const struct pargc_thread *t)
   return __atomic_load_n(&t->suspend_count, __ATOMIC_ACQUIRE);
 }
 
-/* Wait while the thread's suspend_count is still `count`.  A raw futex
- * call: async-signal-safe, and not a cancellation point. */
+/* Wait while the thread's suspend_count is still `count`: async-signal-
+ * safe, and not a cancellation point. */
 static void suspend_wait_change(struct pargc_thread *me, int count)
 {
   while (suspend_count(me) == count)
-    syscall(SYS_futex, &me->suspend_count, FUTEX_WAIT_PRIVATE, count, NULL, NULL, 0);
+    pargc_os_wait_while(&me->suspend_count, count);
 }
 
 /* Wait until the thread is not suspended. */
@@ -142,7 +137,7 @@ static void suspend_wait_resumed(struct pargc_thread *me)
 
 static void suspend_wake(struct pargc_thread *t)
 {
-  syscall(SYS_futex, &t->suspend_count, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+  pargc_os_wake_all(&t->suspend_count);
 }
 
 /* In the suspend handler: leave the interrupted registers and stack
@@ -179,11 +174,11 @@ static void handler_stop(struct pargc_thread *me, const ucontext_t *uc,
   handler_save_context(me, uc);
   __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
   sem_post(&stop_ack_sem);
-  /* The raw system call, not glibc's sigsuspend: that one is a
-   * cancellation point, and a pending pthread_cancel would unwind the
-   * thread out of this handler with every signal still blocked. */
+  /* Not glibc's sigsuspend: that one is a cancellation point, and a
+   * pending pthread_cancel would unwind the thread out of this handler
+   * with every signal still blocked. */
   while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
-    syscall(SYS_rt_sigsuspend, &stop_wait_mask, (size_t)(_NSIG / 8));
+    pargc_os_sigsuspend(&stop_wait_mask);
 }
 
 /* GC_suspend_thread: park until GC_resume_thread changes the count.
@@ -489,10 +484,8 @@ static PARGC_NOINLINE void stop_self(struct pargc_thread *me, bool park, unsigne
   } else {
     __atomic_store_n(&me->acked_epoch, epoch, __ATOMIC_RELEASE);
     sem_post(&stop_ack_sem);
-    while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch) {
-      struct timespec ts = {0, 50 * 1000};
-      syscall(SYS_nanosleep, &ts, NULL); /* not a cancellation point */
-    }
+    while (__atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) == epoch)
+      pargc_os_sleep_ns(50 * 1000); /* not a cancellation point */
   }
   __asm__ volatile("" : : "r"(&regs) : "memory");
 }

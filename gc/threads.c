@@ -4,6 +4,7 @@
 #include "config.h"
 #include "gc/threads_internal.h"
 #include "alloc/options.h"
+#include "alloc/os.h"
 #include "alloc/report.h"
 
 #include <dlfcn.h>
@@ -11,7 +12,6 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 pthread_mutex_t pargc_threads_lock_ = PTHREAD_MUTEX_INITIALIZER;
@@ -192,18 +192,10 @@ static void threads_compute_tls(void)
 void pargc_threads_describe_self(struct pargc_thread *t, void *stack_base)
 {
   t->pthread = pthread_self();
-  t->tid = (pid_t)syscall(SYS_gettid);
-  pthread_attr_t attr;
+  t->tid = pargc_os_thread_id();
   char *lo = NULL, *hi = NULL;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    void *addr;
-    size_t size;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-      lo = addr;
-      hi = (char *)addr + size;
-    }
-    pthread_attr_destroy(&attr);
-  }
+  if (!pargc_os_thread_stack(&lo, &hi))
+    lo = hi = NULL;
   char *here = pargc_threads_current_sp();
   if (stack_base) {
     t->stack_base = stack_base;
@@ -434,7 +426,7 @@ void pargc_threads_after_fork_child(void)
   pargc_threads_n = me ? 1 : 0;
   if (me) {
     me->next = NULL;
-    me->tid = (pid_t)syscall(SYS_gettid);
+    me->tid = pargc_os_thread_id();
     me->signalled = false;
     me->gone = false;
   }

@@ -8,7 +8,7 @@ set -euo pipefail
 mode=${1:-demo}
 cd "$(dirname "$0")/.."
 
-packages="build-essential autoconf automake libtool pkg-config libatomic-ops-dev libhwloc-dev libgc-dev libmimalloc-dev"
+packages="build-essential autoconf automake libtool pkg-config libhwloc-dev libgc-dev libmimalloc-dev"
 missing=""
 for p in $packages; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -66,8 +66,9 @@ GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL GC_malloc_kind(size_t 
 /* The same through the shared free lists (no thread-local cache). */
 GC_API GC_ATTR_MALLOC GC_ATTR_ALLOC_SIZE(1) void *GC_CALL GC_malloc_kind_global(size_t lb, int k);
 
-/* Store the new list head; atomic for GC_THREADS builds that have
- * libatomic_ops' AO_store in scope. */
+/* Store the new list head.  As in Boehm GC's header, the store is
+ * atomic for a GC_THREADS client that has included libatomic_ops (whose
+ * AO_store it then uses); pargc itself does not need it. */
 #if defined(GC_THREADS) && defined(AO_HAVE_store)
 #define GC_FAST_M_AO_STORE(my_fl, next) AO_store((volatile AO_t *)(my_fl), (AO_t)(next))
 #else

@@ -12,6 +12,7 @@
 #ifndef PARGC_TESTS_COMPAT_H
 #define PARGC_TESTS_COMPAT_H
 
+#include <stdint.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -39,6 +40,45 @@ static COMPAT_NOINLINE void compat_collect(int rounds) {
     GC_gcollect();
     GC_invoke_finalizers();
   }
+}
+
+/* A thread's part of the multi-threaded programs: five rounds of
+ * building a 2000-node list held only by this thread's stack, letting
+ * others collect (GC_gcollect, then churn), and checking every node.
+ * Returns the number of bad nodes as the thread's result. */
+struct compat_node {
+  struct compat_node *next;
+  intptr_t value;
+};
+
+static COMPAT_NOINLINE void *compat_list_worker(void *arg) {
+  enum { COMPAT_LIST_NODES = 2000 };
+  intptr_t id = (intptr_t)arg;
+  int bad = 0;
+  for (int round = 0; round < 5; round++) {
+    struct compat_node *head = 0;
+    for (int i = 0; i < COMPAT_LIST_NODES; i++) {
+      struct compat_node *n = (struct compat_node *)GC_MALLOC(sizeof *n);
+      n->next = head;
+      n->value = id * 100000 + i;
+      head = n;
+    }
+    GC_gcollect();
+    for (int i = 0; i < COMPAT_LIST_NODES * 10; i++) (void)GC_MALLOC(24); /* churn */
+    int i = COMPAT_LIST_NODES - 1;
+    for (struct compat_node *n = head; n; n = n->next, i--) bad += n->value != id * 100000 + i;
+    bad += i != -1;
+  }
+  return (void *)(intptr_t)bad;
+}
+
+/* A GC_malloc'd object whose address links[slot] holds as a disappearing
+ * link (links: atomic uncollectable, so the link alone keeps nothing). */
+static COMPAT_NOINLINE void *compat_tracked(int slot, void **links) {
+  void *t = GC_malloc(32);
+  links[slot] = t;
+  GC_general_register_disappearing_link(&links[slot], t);
+  return t;
 }
 
 #endif

@@ -23,13 +23,6 @@
 static void **alive_links, **dead_links; /* atomic uncollectable */
 static void **holders;                   /* uncollectable, scanned */
 
-static void *tracked(int slot, void **links) {
-  void *t = GC_malloc(32);
-  links[slot] = t;
-  GC_general_register_disappearing_link(&links[slot], t);
-  return t;
-}
-
 static void reset_links(void) {
   memset(alive_links, 0, N * sizeof(void *));
   memset(dead_links, 0, N * sizeof(void *));
@@ -55,8 +48,8 @@ static COMPAT_NOINLINE void make_kind_objects(int kind, int tw, int uw) {
   for (int i = 0; i < N; i++) {
     void **o = (void **)GC_generic_malloc(4 * sizeof(void *), kind);
     CHECK(o != 0);
-    o[tw] = tracked(i, alive_links);
-    if (uw >= 0) o[uw] = tracked(i, dead_links);
+    o[tw] = compat_tracked(i, alive_links);
+    if (uw >= 0) o[uw] = compat_tracked(i, dead_links);
     holders[i] = o;
   }
 }
@@ -82,8 +75,8 @@ static COMPAT_NOINLINE void make_gcj_objects(void) {
     void **o = (void **)GC_gcj_malloc(4 * sizeof(void *), &vt);
     CHECK(o != 0);
     CHECK(o[0] == (void *)&vt);
-    o[2] = tracked(i, alive_links);
-    o[1] = tracked(i, dead_links);
+    o[2] = compat_tracked(i, alive_links);
+    o[1] = compat_tracked(i, dead_links);
     holders[i] = o;
   }
 }

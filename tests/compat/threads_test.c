@@ -32,27 +32,6 @@ struct node {
   intptr_t value;
 };
 
-/* Build a list on this thread's stack only, let others collect, check. */
-static void *list_worker(void *arg) {
-  intptr_t id = (intptr_t)arg;
-  int bad = 0;
-  for (int round = 0; round < 5; round++) {
-    struct node *head = 0;
-    for (int i = 0; i < NODES; i++) {
-      struct node *n = (struct node *)GC_MALLOC(sizeof *n);
-      n->next = head;
-      n->value = id * 100000 + i;
-      head = n;
-    }
-    GC_gcollect();
-    for (int i = 0; i < NODES * 10; i++) (void)GC_MALLOC(24); /* churn */
-    int i = NODES - 1;
-    for (struct node *n = head; n; n = n->next, i--) bad += n->value != id * 100000 + i;
-    bad += i != -1;
-  }
-  return (void *)(intptr_t)bad;
-}
-
 static void *GC_CALLBACK under_lock(void *arg) {
   ++*(int *)arg;
   return arg;
@@ -84,7 +63,7 @@ static void *self_registering(void *arg) {
   r = GC_register_my_thread(&sb);
   if (r != GC_SUCCESS) return (void *)2;
   if (!GC_thread_is_registered()) return (void *)3;
-  void *res = list_worker(arg);
+  void *res = compat_list_worker(arg);
   GC_unregister_my_thread();
   return res;
 }
@@ -281,14 +260,14 @@ int main(void) {
   GC_INIT();
 #ifdef GC_THREADS
   pthread_t t[THREADS];
-  for (intptr_t i = 0; i < THREADS; i++) CHECK_EQ(pthread_create(&t[i], 0, list_worker, (void *)i), 0);
+  for (intptr_t i = 0; i < THREADS; i++) CHECK_EQ(pthread_create(&t[i], 0, compat_list_worker, (void *)i), 0);
   for (int i = 0; i < THREADS; i++) {
     void *bad = (void *)1;
     CHECK_EQ(pthread_join(t[i], &bad), 0);
     CHECK_EQ((intptr_t)bad, 0);
   }
 #endif
-  CHECK_EQ((intptr_t)list_worker((void *)99), 0); /* main thread too */
+  CHECK_EQ((intptr_t)compat_list_worker((void *)99), 0); /* main thread too */
 
   int counter = 0;
   CHECK(GC_call_with_alloc_lock(under_lock, &counter) == &counter);

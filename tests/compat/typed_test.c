@@ -26,20 +26,13 @@ struct small {
 static void **traced_links, **untraced_links; /* atomic uncollectable */
 static void **holders;                          /* uncollectable, scanned */
 
-static void *tracked(int slot, void **links) {
-  void *t = GC_malloc(32);
-  links[slot] = t;
-  GC_general_register_disappearing_link(&links[slot], t);
-  return t;
-}
-
 static COMPAT_NOINLINE void make_small(GC_descr d) {
   for (int i = 0; i < N; i++) {
     struct small *s = (struct small *)GC_malloc_explicitly_typed(sizeof *s, d);
     CHECK(s != 0);
     CHECK(GC_size(s) >= sizeof *s);
-    s->ptr = tracked(i, traced_links);
-    s->plain = (uintptr_t)tracked(i, untraced_links);
+    s->ptr = compat_tracked(i, traced_links);
+    s->plain = (uintptr_t)compat_tracked(i, untraced_links);
     holders[i] = s;
   }
 }
@@ -48,8 +41,8 @@ static COMPAT_NOINLINE void make_big(GC_descr d) {
   for (int i = 0; i < N; i++) {
     void **b = (void **)GC_malloc_explicitly_typed(BIG_WORDS * sizeof(void *), d);
     CHECK(b != 0);
-    b[BIG_PTR_B] = tracked(i, traced_links);
-    b[BIG_FAKE] = tracked(i, untraced_links);
+    b[BIG_PTR_B] = compat_tracked(i, traced_links);
+    b[BIG_FAKE] = compat_tracked(i, untraced_links);
     holders[i] = b;
   }
 }
@@ -59,8 +52,8 @@ static COMPAT_NOINLINE void make_array(GC_descr d) {
   CHECK(arr != 0);
   CHECK(GC_size(arr) >= N * sizeof(struct small));
   for (int i = 0; i < N; i++) {
-    arr[i].ptr2 = tracked(i, traced_links);
-    arr[i].more = (uintptr_t)tracked(i, untraced_links);
+    arr[i].ptr2 = compat_tracked(i, traced_links);
+    arr[i].more = (uintptr_t)compat_tracked(i, untraced_links);
   }
   holders[0] = arr;
 }

@@ -123,16 +123,10 @@ static __attribute__((noinline)) uintptr_t make_large(void)
   return HIDE(big);
 }
 
-static __attribute__((noinline)) void wipe_stack(void)
-{
-  volatile char pad[16384];
-  memset((char *)pad, 0, sizeof pad);
-}
-
 static void test_large_freed(void)
 {
   uintptr_t h = make_large();
-  wipe_stack();
+  check_wipe_stack();
   GC_gcollect();
   GC_gcollect();
   CHECK(GC_base(REVEAL(h)) == NULL); /* its run went back to the pool */

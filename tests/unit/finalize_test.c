@@ -22,17 +22,10 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static NOINLINE void wipe_stack(void)
-{
-  volatile char buf[16384];
-  memset((char *)buf, 0, sizeof buf);
-  __asm__ __volatile__("" : : "r"(buf) : "memory");
-}
-
 static NOINLINE void collect(int rounds)
 {
   for (int i = 0; i < rounds; i++) {
-    wipe_stack();
+    check_wipe_stack();
     GC_gcollect();
     GC_invoke_finalizers();
   }

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Runs, on a GPU machine (made for an H200 with 16 cores), every check of
-# the CUDA device heap that needs a GPU, in one command, most important
-# first, each step under its own time limit and the whole under a budget
-# (PARGC_DEVICE_BUDGET seconds, default 470: about 8 minutes):
+# the CUDA device heap that needs a GPU and the collector's many-core
+# scaling, in one command, most important first, each step under its own
+# time limit and the whole under a budget (PARGC_REMOTE_BUDGET seconds,
+# default 470: about 8 minutes), so that it fits a machine lent for a
+# few minutes:
 #
 #   1 probe      nvidia-smi, then gpu_bench --probe: driver and runtime
 #                versions; no GPU -> stop here with 77, a GPU that CUDA
@@ -11,7 +13,7 @@
 #   3 headline   malloc, free, malloc+free of 16..1024 B with 2^20
 #                threads: pargc, CUDA's malloc and a bump pointer,
 #                interleaved
-#   4 scaling    (when device-pack.sh found them built) full collections
+#   4 scaling    (when remote-pack.sh found them built) full collections
 #                of 512 MB live and GCBench, pargc and Boehm GC, 1 to 16
 #                threads: the 16-core figures the collector's docs lack
 #   5 bench      mixed sizes, churn, 4 KiB..1 MiB, exhaustion
@@ -20,22 +22,29 @@
 #                run: it checks shared memory, which the heap does not use)
 #   8 fulltest   gpu_heap_test at full size, if time is left
 #
-# Results go to $OUT, in at most 8 files: results.csv
+# Results go to the directory given as the argument, else $RESULTS, else
+# ./remote-results, in at most 8 files: results.csv
 # (impl,op,size,threads,ops_per_s; rows flushed one by one, so a step cut
 # off by its limit keeps what it measured), summary.txt (each step's exit
 # status and time), and one log per step (scaling.txt for step 4).
 #
-# Prepare on the build machine:  sh scripts/device-pack.sh build-dir
-# (binaries -> .device/); then, on the GPU machine, from the repository
-# root:  sh .device/device-run.sh  (allow 10 minutes).  Should the packed
-# binaries not start there, they are rebuilt from the sources with that
-# machine's nvcc (step 0).  Without a GPU every step after the probe is
-# skipped and the script exits 77.
-out=${OUT:-/tmp/pargc-device}
-budget=${PARGC_DEVICE_BUDGET:-470}
+# Prepare on the build machine:  sh scripts/remote-pack.sh build-dir
+# (-> remote-pack/ and remote-pack.tar.gz); copy the tarball to the GPU
+# machine, then there:  tar xzf remote-pack.tar.gz &&
+# sh remote-pack/remote-run.sh [RESULTS_DIR]  (allow 10 minutes), and
+# copy RESULTS_DIR back.  Should the packed binaries not start there,
+# they are rebuilt from the packed sources with that machine's nvcc
+# (step 0).  Without a GPU every step after the probe is skipped and the
+# script exits 77.
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-mkdir -p "$out"
+case $1 in
+  --build|--scaling) out= ;;
+  *) out=${1:-${RESULTS:-remote-results}} ;;
+esac
+budget=${PARGC_REMOTE_BUDGET:-470}
+# The sources: packed beside this script, or the repository it sits in.
+if [ -d "$here/src/gpu" ]; then root=$here/src; else root=$(cd "$here/.." && pwd); fi
+[ -n "$out" ] && mkdir -p "$out" && out=$(cd "$out" && pwd)
 summary=$out/summary.txt
 csv=$out/results.csv
 t_begin=$(date +%s)
@@ -124,7 +133,7 @@ esac
 bin=$here/bin
 step probe 20 "$out/probe.txt" "$bin/gpu_bench" --probe
 if [ $rc -ne 0 ] && [ $rc -ne 77 ] && [ $rc -ne 1 ]; then
-  # The carried binaries do not run here (rc 126/127, a loader error):
+  # The packed binaries do not run here (rc 126/127, a loader error):
   # build them on this machine.
   step build 150 "$out/build.txt" sh "$0" --build
   bin=$here/built
