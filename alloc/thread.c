@@ -8,6 +8,7 @@
 #include "alloc/page.h"
 #include "alloc/topology.h"
 
+#include <sched.h>
 #include <string.h>
 
 uintptr_t pargc_link_key;
@@ -84,6 +85,7 @@ struct pargc_tctx *pargc_tctx_new(void)
   }
   ctx->live = true;
   ctx->reuse_next = NULL;
+  atomic_store_explicit(&ctx->park, PARGC_CTX_RUNNING, memory_order_relaxed);
   ctx->node = pargc_topology_current_node();
   pthread_mutex_unlock(&tctx_lock);
   return ctx;
@@ -308,6 +310,79 @@ static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct parg
   return true;
 }
 
+/* ---- Pages of blocked and exited threads ------------------------------- */
+
+void pargc_tctx_park(void)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (ctx)
+    atomic_store_explicit(&ctx->park, PARGC_CTX_PARKED, memory_order_release);
+}
+
+void pargc_tctx_unpark(void)
+{
+  struct pargc_tctx *ctx = pargc_tctx_current;
+  if (!ctx)
+    return;
+  int want = PARGC_CTX_PARKED;
+  while (!atomic_compare_exchange_weak_explicit(&ctx->park, &want, PARGC_CTX_RUNNING,
+                                                memory_order_acquire, memory_order_relaxed)) {
+    pargc_assert(want == PARGC_CTX_CLAIMED || want == PARGC_CTX_PARKED);
+    want = PARGC_CTX_PARKED;
+    sched_yield(); /* an adopter moves a few list heads: short */
+  }
+}
+
+/* Move the pages of `from` (a class list of a parked context) onto
+ * ctx's list `to`, making ctx their owner.  Returns how many. */
+static size_t adopt_list(struct pargc_tctx *ctx, struct pargc_page_list *from,
+                         struct pargc_page_list *to, uint8_t id)
+{
+  size_t n = 0;
+  struct pargc_page *pg;
+  while ((pg = pargc_list_pop(from))) {
+    pg->owner = (uint16_t)ctx->id;
+    pargc_list_push_tail(to, pg, id);
+    n += pg->pages;
+  }
+  return n;
+}
+
+/* Take the partly free pages of class (k, c) that parked contexts hold:
+ * those of threads in a blocking section (claimed for the while) and of
+ * exited threads (which only the registry lock guards).  Their current
+ * pages stay: those free objects sit in the parked thread's free list.
+ * True if any page was taken. */
+static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
+{
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  size_t taken = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *v = pargc_tctx_all[i];
+    if (!v || v == ctx)
+      continue;
+    /* Unlocked look first: most contexts are running. */
+    if (v->live && atomic_load_explicit(&v->park, memory_order_relaxed) != PARGC_CTX_PARKED)
+      continue;
+    pthread_mutex_lock(&tctx_lock); /* also keeps fork out of a claim */
+    int want = PARGC_CTX_PARKED;
+    bool claimed = v->live && atomic_compare_exchange_strong_explicit(
+                                  &v->park, &want, PARGC_CTX_CLAIMED,
+                                  memory_order_acquire, memory_order_relaxed);
+    if (claimed || !v->live) {
+      pargc_tctx_adjust_epoch(v);
+      struct pargc_class_state *vs = &v->cls[k][c], *cs = &ctx->cls[k][c];
+      taken += adopt_list(ctx, &vs->avail, &cs->avail, PARGC_LIST_AVAIL);
+      taken += adopt_list(ctx, &vs->unswept, &cs->unswept, PARGC_LIST_UNSWEPT);
+    }
+    if (claimed)
+      atomic_store_explicit(&v->park, PARGC_CTX_PARKED, memory_order_release);
+    pthread_mutex_unlock(&tctx_lock);
+  }
+  ctx->stats.adopted_pages += taken;
+  return taken > 0;
+}
+
 /* Find free objects for (k, c); false when the heap is exhausted. */
 static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
 {
@@ -363,6 +438,13 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
         return true;
       }
       pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+    }
+    /* Partly free pages of this class that blocked or exited threads
+     * hold, once an epoch: before collecting or taking a new span. */
+    if (cs->adopt_epoch != ctx->epoch) {
+      cs->adopt_epoch = ctx->epoch;
+      if (adopt(ctx, k, c))
+        continue;
     }
     /* Boehm's policy: collect once heap/divisor bytes were allocated. */
     if (!collected && pargc_heap_collect_hook &&

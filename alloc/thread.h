@@ -12,6 +12,14 @@
  * and a free-page list (runs of pages) that other threads may steal from
  * under `pages_lock`.  No lock is taken on the fast path.
  *
+ * Blocked and exited threads: while a thread is in a blocking section
+ * (GC_do_blocking, pthread_join, waiting for a concurrent cycle) its
+ * context is parked, and a thread that runs out of pages of a class
+ * adopts that context's partly free pages of the class (avail and
+ * unswept) instead of taking new ones (pargc_tctx_park).  Without it a
+ * thread that built a data structure and then waited for workers to
+ * replace it kept every page the replaced parts had freed.
+ *
  * Collections and contexts: the collector never writes a context (the
  * owner may be stopped half-way through a fast path).  Instead each
  * context notices a new collection epoch on its next slow path and moves
@@ -59,6 +67,7 @@ enum {
 struct pargc_class_state {
   struct pargc_page *cur;
   struct pargc_page_list avail, full, unswept;
+  uint64_t adopt_epoch; /* the epoch of the last look at parked contexts */
 };
 
 struct pargc_tctx_stats {
@@ -66,6 +75,7 @@ struct pargc_tctx_stats {
   uint64_t stolen_local_pages, stolen_remote_pages;
   uint64_t stolen_from_node[PARGC_MAX_NODES];
   uint64_t pages_swept, remote_frees, large_allocs;
+  uint64_t adopted_pages; /* partly free pages taken from parked contexts */
 };
 
 struct pargc_tctx {
@@ -81,6 +91,12 @@ struct pargc_tctx {
   uint64_t freed_bytes;
   bool live;             /* a thread uses it (false: parked for reuse) */
   struct pargc_tctx *reuse_next;
+  /* PARGC_CTX_RUNNING: only the owner touches the page lists.  PARKED:
+   * the owner is in a blocking section; another thread may claim the
+   * context (CAS to CLAIMED, holding the registry of contexts) to take
+   * pages, and puts it back to PARKED.  The owner leaves the blocking
+   * section by CAS from PARKED to RUNNING, waiting out a claim. */
+  _Atomic int park;
   pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
   struct pargc_page_list free_runs;
   struct pargc_tctx_stats stats;
@@ -219,6 +235,13 @@ bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i);
  * collections do not report it again before the lazy sweep reclaims it
  * (the sweep rebuilds free lists from the mark bits and ignores this). */
 void pargc_slot_retire(struct pargc_page *pg, void *obj);
+
+enum { PARGC_CTX_RUNNING, PARGC_CTX_PARKED, PARGC_CTX_CLAIMED };
+/* The calling thread enters / leaves a blocking section (gc/stop.c):
+ * its context's partly free pages may be adopted meanwhile.  Nothing
+ * without a context; unpark waits while another thread holds a claim. */
+void pargc_tctx_park(void);
+void pargc_tctx_unpark(void);
 
 /* A new context not attached to any thread (thread start; tests). */
 struct pargc_tctx *pargc_tctx_new(void);

@@ -71,6 +71,7 @@ PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
   s.stolen_local_pages = t.stolen_local_pages;
   s.stolen_remote_pages = t.stolen_remote_pages;
   s.grown_pages = t.grown_pages;
+  s.adopted_pages = t.adopted_pages;
   s.gc_threads = pargc_tracer_threads();
   s.k = pargc_heap_effective_k();
   memcpy(out, &s, size < sizeof s ? size : sizeof s);
@@ -83,13 +84,14 @@ PARGC_EXPORT void pargc_print_stats(FILE *out)
   fprintf(out,
           "pargc: %llu collections, pause total %.1f ms, max %.1f ms, mark %.1f ms\n"
           "pargc: heap %.1f MiB, max live %.1f MiB, allocated %.1f MiB, decommitted %.1f MiB\n"
-          "pargc: pages fresh %llu, own %llu, stolen %llu local / %llu remote, grown %llu; "
-          "k=%llu, %llu GC threads\n",
+          "pargc: pages fresh %llu, own %llu, stolen %llu local / %llu remote, grown %llu, "
+          "adopted %llu; k=%llu, %llu GC threads\n",
           (unsigned long long)s.collections, s.pause_total_us / 1000.0, s.pause_max_us / 1000.0,
           s.mark_total_us / 1000.0, s.heap_bytes / 1048576.0, s.live_max_bytes / 1048576.0,
           s.allocated_bytes / 1048576.0, s.decommitted_bytes / 1048576.0,
           (unsigned long long)s.fresh_pages, (unsigned long long)s.own_pages,
           (unsigned long long)s.stolen_local_pages, (unsigned long long)s.stolen_remote_pages,
-          (unsigned long long)s.grown_pages, (unsigned long long)s.k,
+          (unsigned long long)s.grown_pages, (unsigned long long)s.adopted_pages,
+          (unsigned long long)s.k,
           (unsigned long long)s.gc_threads);
 }

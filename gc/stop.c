@@ -42,6 +42,7 @@
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
+#include "alloc/thread.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -662,6 +663,8 @@ static void blocking_leave(void *arg)
   b->me->blocked = b->was_blocked;
   b->me->blocked_sp = b->was_sp;
   pargc_threads_unlock();
+  if (!b->was_blocked)
+    pargc_tctx_unpark(); /* the page lists are the thread's own again */
 }
 
 void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg)
@@ -679,6 +682,8 @@ void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg)
     me->blocked = true;
   }
   pargc_threads_unlock();
+  if (!b.was_blocked)
+    pargc_tctx_park(); /* other threads may adopt its partly free pages */
   void *result;
   /* fn may be cancelled (pthread_join, read, ... are cancellation
    * points): the unwinding leaves the blocking section on its way out,
@@ -703,7 +708,9 @@ void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg)
   char *was_sp = me->blocked_sp;
   me->blocked = false;
   pargc_threads_unlock();
+  pargc_tctx_unpark();
   void *result = fn(arg);
+  pargc_tctx_park();
   __builtin_unwind_init();
   jmp_buf regs;
   setjmp(regs);

@@ -60,6 +60,8 @@ struct pargc_stats {
   uint64_t grown_pages;         /* fresh beyond k x max(live) */
   uint64_t gc_threads;          /* GC threads configured */
   uint64_t k;                   /* effective k */
+  uint64_t adopted_pages;       /* partly free pages taken over from
+                                   blocked or exited threads */
 };
 GC_API void pargc_get_stats(struct pargc_stats *out, size_t size);
 /* Print the totals in a few readable lines (what GC_PRINT_STATS shows at
