@@ -1,7 +1,7 @@
 /* collect: phase order and policy; see collect.h. */
 #include "config.h"
 #include "gc/collect.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/concurrent.h"
 #include "gc/roots.h"
 #include "gc/scavenge.h"

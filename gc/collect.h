@@ -66,11 +66,11 @@ extern int pargc_collect_force_unmap;
  * False if collecting is disabled. */
 bool pargc_collect_now(void);
 /* GC_set_time_limit in nanoseconds, 0 when unlimited; and
- * GC_set_max_prior_attempts (gc/api_misc.c): concurrent mode's
+ * GC_set_max_prior_attempts (api/api_misc.c): concurrent mode's
  * pre-cleaning (gc/concurrent.c). */
 uint64_t pargc_collect_time_limit_ns(void);
 int pargc_collect_max_prior_attempts(void);
-/* GC_dont_expand, read at each decision (gc/api_misc.c). */
+/* GC_dont_expand, read at each decision (api/api_misc.c). */
 bool pargc_collect_dont_expand(void);
 
 /* GC_disable / GC_enable counter. */

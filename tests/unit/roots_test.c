@@ -4,7 +4,7 @@
  * (GC_exclude_static_roots), pargc's own unscanned data and the vdso are
  * not covered, and the ranges come out sorted, disjoint and aligned. */
 #include "config.h"
-#include "gc/api_decls.h"
+#include "api/api_decls.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 #include "check.h"

@@ -8,7 +8,7 @@
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
-#include "gc/api_decls.h"
+#include "api/api_decls.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "alloc/report.h"

@@ -23,7 +23,7 @@
  * reports are kept in a fixed buffer and printed once the world runs.
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/tracer.h"
 #include "gc/collect.h"
 #include "alloc/options.h"

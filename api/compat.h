@@ -9,10 +9,10 @@
  * The after-mark hooks run with the world stopped and the collection
  * lock held: they call no malloc and take no lock a mutator may hold.
  */
-#ifndef PARGC_GC_COMPAT_H
-#define PARGC_GC_COMPAT_H
+#ifndef PARGC_API_COMPAT_H
+#define PARGC_API_COMPAT_H
 #ifndef PARGC_BUILDING
-#error "gc/compat.h is internal to pargc"
+#error "api/compat.h is internal to pargc"
 #endif
 
 #include <stdbool.h>

@@ -11,7 +11,7 @@
  * there, and here too (exports_test.sh checks the symbol type).
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/collect.h"
 #include "gc/concurrent.h"
 #include "gc/dirty.h"

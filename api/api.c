@@ -1,6 +1,6 @@
 /* api: the core GC_* entry points -- thin wrappers over alloc/ and the
  * collector.  Boehm GC's semantics are noted where they are not obvious.
- * The thread and root entry points live in gc/api_threads.c. */
+ * The thread and root entry points live in api/api_threads.c. */
 #include "config.h"
 #include "alloc/hooks.h"
 #include "alloc/options.h"
@@ -9,7 +9,7 @@
 #include "alloc/report.h"
 #include "alloc/thread.h"
 #include "gc/collect.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/stats.h"
 
 #include <string.h>

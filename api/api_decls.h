@@ -1,14 +1,14 @@
 /* api_decls: Boehm GC 8.2's declarations of the thread, root and fork
- * entry points pargc implements in gc/api_threads.c.  The same signatures
+ * entry points pargc implements in api/api_threads.c.  The same signatures
  * as Boehm's gc.h and gc_pthread_redirects.h (x86-64 / AArch64 Linux,
  * where GC_CALL and GC_CALLBACK are empty), written out here so these files
  * do not depend on the state of include/; every one is exported from a
  * library otherwise built with -fvisibility=hidden.
  */
-#ifndef PARGC_GC_API_DECLS_H
-#define PARGC_GC_API_DECLS_H
+#ifndef PARGC_API_API_DECLS_H
+#define PARGC_API_API_DECLS_H
 #ifndef PARGC_BUILDING
-#error "gc/api_decls.h is internal to pargc"
+#error "api/api_decls.h is internal to pargc"
 #endif
 
 #include "alloc/report.h"

@@ -35,7 +35,7 @@
  * finalizable objects are never ready (as in Boehm GC).
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/collect.h"
 #include "gc/threads.h"
 #include "gc/tracer.h"

@@ -1,7 +1,7 @@
 /* api_threads: Boehm's GC_* entry points for threads, roots and fork --
  * thin calls into gc/threads, gc/stop and gc/roots. */
 #include "config.h"
-#include "gc/api_decls.h"
+#include "api/api_decls.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "gc/roots.h"

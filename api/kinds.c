@@ -20,7 +20,7 @@
  * unmarked allocated object of their kind.
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
