@@ -37,14 +37,14 @@
  * (pargc_tctx_get, on a thread's first allocation while the allocator is
  * not ready), so that allocating before GC_init sets the collector up
  * too.  May run on several threads at once: it serialises itself and
- * returns at once when done.  Set by gc/collect.c from a constructor,
- * before main. */
+ * returns at once when done.  Set by api/init.c (pargc_init) from a
+ * constructor, before main. */
 extern void (*pargc_alloc_init_hook)(void);
 
 /* A thread allocates for the first time (its allocation context was just
  * made, pargc_tctx_get): register it as a mutator if nothing did yet.
  * Runs on that thread, allocator ready, no lock held.  Set by
- * gc/collect.c (pargc_collect_init). */
+ * gc/collect.c (pargc_collect_setup). */
 extern void (*pargc_thread_attach_hook)(void);
 
 /* --- Collecting (called from alloc/thread.c and alloc/heap.c) --- */
@@ -60,7 +60,7 @@ extern void (*pargc_thread_attach_hook)(void);
  * pages are used up and the allocation count reached the trigger
  * (refill, large objects) and from pargc_heap_take_run before the heap
  * grows; never from inside the collector (take_run's collect_ok).  Set
- * by gc/collect.c (pargc_collect_init). */
+ * by gc/collect.c (pargc_collect_setup). */
 extern bool (*pargc_heap_collect_hook)(uint64_t seen);
 
 /* Set by a collector that collects beside the program (concurrent mode):

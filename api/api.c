@@ -8,6 +8,7 @@
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "api/compat.h"
 #include "gc/stats.h"
@@ -32,8 +33,8 @@ static void *api_oom(size_t bytes)
 
 static inline void api_init(void)
 {
-  if (PARGC_UNLIKELY(!atomic_load_explicit(&pargc_collect_ready, memory_order_acquire)))
-    pargc_collect_init();
+  if (PARGC_UNLIKELY(!atomic_load_explicit(&pargc_init_ready, memory_order_acquire)))
+    pargc_init();
 }
 
 extern int GC_dont_precollect; /* Boehm's variable, in api_misc.c */
@@ -41,7 +42,7 @@ extern int GC_dont_precollect; /* Boehm's variable, in api_misc.c */
 PARGC_EXPORT void GC_init(void)
 {
   static _Atomic int precollected;
-  pargc_collect_init();
+  pargc_init();
   pargc_alloc_oom_hook = api_oom;
   pargc_tctx_get();
   /* As Boehm GC, the first GC_init collects once unless told not to
@@ -54,7 +55,7 @@ PARGC_EXPORT void GC_init(void)
 
 PARGC_EXPORT int GC_is_init_called(void)
 {
-  return atomic_load(&pargc_collect_ready);
+  return atomic_load(&pargc_init_ready);
 }
 
 PARGC_EXPORT void *GC_malloc(size_t size)
@@ -171,11 +172,13 @@ PARGC_EXPORT void *GC_realloc(void *old, size_t size)
  * says so (GC_try_to_collect with that function). */
 PARGC_EXPORT void GC_gcollect(void)
 {
+  pargc_init();
   pargc_collect_full(pargc_collect_stop_fn);
 }
 
 PARGC_EXPORT int GC_try_to_collect(int (*stop)(void))
 {
+  pargc_init();
   return pargc_collect_full(stop) ? 1 : 0;
 }
 

@@ -3,6 +3,7 @@
 #include "alloc/options.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/stats.h"
 #include "gc/tracer.h"
@@ -12,7 +13,7 @@
 
 PARGC_EXPORT unsigned pargc_set_k(unsigned k)
 {
-  pargc_collect_init();
+  pargc_init();
   if (k == 0)
     return 0;
   unsigned old = (unsigned)pargc_heap.k;
@@ -22,13 +23,13 @@ PARGC_EXPORT unsigned pargc_set_k(unsigned k)
 
 PARGC_EXPORT unsigned pargc_get_k(void)
 {
-  pargc_collect_init();
+  pargc_init();
   return (unsigned)pargc_heap.k;
 }
 
 PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
   pargc_tracer_set_threads(n);
   pthread_mutex_unlock(&pargc_collect_lock);
@@ -36,13 +37,13 @@ PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
 
 PARGC_EXPORT unsigned pargc_get_gc_threads(void)
 {
-  pargc_collect_init();
+  pargc_init();
   return pargc_tracer_threads();
 }
 
 PARGC_EXPORT size_t pargc_release_memory(void)
 {
-  pargc_collect_init();
+  pargc_init();
   struct pargc_tctx *ctx = pargc_tctx_current;
   if (ctx)
     pargc_tctx_sweep_all(ctx);
@@ -51,7 +52,7 @@ PARGC_EXPORT size_t pargc_release_memory(void)
 
 PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
 {
-  pargc_collect_init();
+  pargc_init();
   struct pargc_stats s;
   memset(&s, 0, sizeof s);
   pthread_mutex_lock(&pargc_collect_lock);

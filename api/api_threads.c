@@ -2,6 +2,7 @@
  * thin calls into gc/threads, gc/stop and gc/roots. */
 #include "config.h"
 #include "api/api_decls.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "gc/roots.h"
@@ -83,7 +84,7 @@ void *GC_get_my_stackbottom(struct GC_stack_base *sb)
  * collector's lock held: the tracer's thread pool is the collector's. */
 void GC_start_mark_threads(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_collect_lock_idle();
   pargc_tracer_prepare();
   pthread_mutex_unlock(&pargc_collect_lock);
@@ -173,7 +174,7 @@ void GC_set_handle_fork(int value)
 /* No-ops while pargc's own handlers are installed (see gc/stop.c). */
 void GC_atfork_prepare(void)
 {
-  pargc_collect_init();
+  pargc_init();
   if (!pargc_threads_fork_handled())
     pargc_collect_fork_prepare();
 }

@@ -3,7 +3,7 @@
  * typed, gcj, disclaim), debug.c (GC_DEBUG objects, leak detection) and
  * the thin API files.
  *
- * Each module installs its collector hooks from pargc_collect_init, in
+ * Each module installs its collector hooks from pargc_init (init.c), in
  * the order finalize, kinds, debug: finalization marks more objects, so
  * the disclaim and leak passes must run after it and see final marks.
  * The after-mark hooks run with the world stopped and the collection

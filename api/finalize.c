@@ -36,6 +36,7 @@
  */
 #include "config.h"
 #include "api/compat.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/threads.h"
 #include "gc/tracer.h"
@@ -167,7 +168,7 @@ static void fin_grow(void)
 static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
                                GC_finalization_proc *ofn, void **ocd, int mode)
 {
-  pargc_collect_init();
+  pargc_init();
   uintptr_t base = pargc_compat_base((uintptr_t)obj);
   if (ofn)
     *ofn = 0;
@@ -328,7 +329,7 @@ void pargc_finalize_after_collection(bool explicit_call)
  * not (at exit, for Java-like runtimes). */
 void GC_finalize_all(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   for (size_t i = 0; i < fin_nb; i++) {
     struct fin_node *n;
@@ -386,7 +387,7 @@ static int link_register(struct link_table *t, void **link, const void *obj)
 {
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     pargc_fatal("GC_register_disappearing_link: bad link address %p", (void *)link);
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   bury_graveyard();
   struct link_node **old = link_find(t, (uintptr_t)link);
@@ -417,7 +418,7 @@ static int link_unregister(struct link_table *t, void **link)
 {
   if (!link)
     return 0;
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   struct link_node **slot = link_find(t, (uintptr_t)link), *n = NULL;
   if (slot) {
@@ -436,7 +437,7 @@ static int link_move(struct link_table *t, void **link, void **new_link)
     pargc_fatal("GC_move_disappearing_link: bad new link address %p", (void *)new_link);
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     return GC_NOT_FOUND;
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   int rc = GC_SUCCESS;
   struct link_node **slot = link_find(t, (uintptr_t)link);
@@ -550,7 +551,7 @@ GC_toggleref_func GC_get_toggleref_func(void) { return toggle_fn; }
 
 int GC_toggleref_add(void *obj, int is_strong_ref)
 {
-  pargc_collect_init();
+  pargc_init();
   if (!toggle_fn)
     return GC_SUCCESS; /* Boehm GC: ignored until a callback is set */
   pthread_mutex_lock(&pargc_collect_lock);
