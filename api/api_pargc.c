@@ -11,7 +11,7 @@
 #include <pargc.h>
 #include <string.h>
 
-PARGC_EXPORT unsigned pargc_set_k(unsigned k)
+unsigned pargc_set_k(unsigned k)
 {
   pargc_init();
   if (k == 0)
@@ -21,13 +21,13 @@ PARGC_EXPORT unsigned pargc_set_k(unsigned k)
   return old;
 }
 
-PARGC_EXPORT unsigned pargc_get_k(void)
+unsigned pargc_get_k(void)
 {
   pargc_init();
   return (unsigned)pargc_heap.k;
 }
 
-PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
+void pargc_set_gc_threads(unsigned n)
 {
   pargc_init();
   pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
@@ -35,13 +35,13 @@ PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
-PARGC_EXPORT unsigned pargc_get_gc_threads(void)
+unsigned pargc_get_gc_threads(void)
 {
   pargc_init();
   return pargc_tracer_threads();
 }
 
-PARGC_EXPORT size_t pargc_release_memory(void)
+size_t pargc_release_memory(void)
 {
   pargc_init();
   struct pargc_tctx *ctx = pargc_tctx_current;
@@ -50,7 +50,7 @@ PARGC_EXPORT size_t pargc_release_memory(void)
   return pargc_heap_decommit(true);
 }
 
-PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
+void pargc_get_stats(struct pargc_stats *out, size_t size)
 {
   pargc_init();
   struct pargc_stats s;
@@ -77,7 +77,7 @@ PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
   memcpy(out, &s, size < sizeof s ? size : sizeof s);
 }
 
-PARGC_EXPORT void pargc_print_stats(FILE *out)
+void pargc_print_stats(FILE *out)
 {
   struct pargc_stats s;
   pargc_get_stats(&s, sizeof s);

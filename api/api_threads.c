@@ -1,13 +1,18 @@
 /* api_threads: Boehm's GC_* entry points for threads, roots and fork --
  * thin calls into gc/threads, gc/stop and gc/roots. */
 #include "config.h"
-#include "api/api_decls.h"
 #include "api/init.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 
+/* GC_THREADS: gc.h declares the thread calls and the GC_pthread_*
+ * wrappers only with it; GC_NO_THREAD_REDIRECTS: the wrappers below call
+ * the real pthread_create & co., so the names must not be redirected. */
+#define GC_THREADS 1
+#define GC_NO_THREAD_REDIRECTS 1
+#include <gc/gc.h>
 #include <dlfcn.h>
 
 /* ---- threads ---------------------------------------------------------- */

@@ -14,6 +14,8 @@
 #include "alloc/page.h"
 #include "alloc/thread.h"
 
+/* gc.h's declaration exports GC_dont_gc, defined here. */
+#include <gc/gc.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>

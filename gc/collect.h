@@ -34,7 +34,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <gc/gc_config_macros.h>
 #include "gc/threads.h"
 
 /* The collector's part of the library's initialisation, called once,
@@ -140,9 +139,8 @@ void pargc_collect_phase_remark(void);
 extern void (*pargc_collect_done_hook)(bool explicit_call);
 
 /* Boehm's GC_dont_gc variable (programs write it directly): the
- * collector's own switch, so it is defined here, exported as gc.h
- * declares it. */
-GC_API int GC_dont_gc;
+ * collector's own switch, so collect.c defines it. */
+extern int GC_dont_gc;
 /* GC_set_disable_automatic_collection: only explicit collections run. */
 extern int pargc_collect_auto_disabled;
 

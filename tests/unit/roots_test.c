@@ -4,10 +4,15 @@
  * (GC_exclude_static_roots), pargc's own unscanned data and the vdso are
  * not covered, and the ranges come out sorted, disjoint and aligned. */
 #include "config.h"
-#include "api/api_decls.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 #include "check.h"
+
+/* Boehm's thread and root calls, without the pthread redirects: plain
+ * pthread_create and dlopen are what is tested. */
+#define GC_THREADS 1
+#define GC_NO_THREAD_REDIRECTS 1
+#include <gc/gc.h>
 
 #include <dlfcn.h>
 #include <stdint.h>

@@ -8,11 +8,16 @@
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
-#include "api/api_decls.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "alloc/report.h"
 #include "check.h"
+
+/* Boehm's thread and root calls, without the pthread redirects: plain
+ * pthread_create and dlopen are what is tested. */
+#define GC_THREADS 1
+#define GC_NO_THREAD_REDIRECTS 1
+#include <gc/gc.h>
 
 #include <errno.h>
 #include <pthread.h>
