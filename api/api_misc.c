@@ -305,8 +305,7 @@ void GC_set_stop_func(GC_stop_func fn)
 /* As Boehm GC, a function even when none was set: a program may chain
  * to the one it replaces. */
 GC_stop_func GC_get_stop_func(void) { return stop_func ? stop_func : never_stop; }
-void GC_set_start_callback(GC_start_callback_proc fn) { start_cb = fn; }
-GC_start_callback_proc GC_get_start_callback(void) { return start_cb; }
+PARGC_API_SETTING(GC_start_callback_proc, start_callback, start_cb)
 
 static void misc_root_hook(void)
 {
@@ -420,18 +419,12 @@ void GC_set_free_space_divisor(GC_word value)
   pargc_opt.given.free_space_divisor = true; /* Boehm's sizing from now on */
 }
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
-void GC_set_max_retries(GC_word n) { GC_max_retries = n; }
-GC_word GC_get_max_retries(void) { return GC_max_retries; }
-void GC_set_dont_expand(int value) { GC_dont_expand = value; }
-int GC_get_dont_expand(void) { return GC_dont_expand; }
-void GC_set_dont_precollect(int value) { GC_dont_precollect = value; }
-int GC_get_dont_precollect(void) { return GC_dont_precollect; }
-void GC_set_full_freq(int value) { GC_full_freq = value; }
-int GC_get_full_freq(void) { return GC_full_freq; }
-void GC_set_no_dls(int value) { GC_no_dls = value; }
-int GC_get_no_dls(void) { return GC_no_dls; }
-void GC_set_non_gc_bytes(GC_word value) { GC_non_gc_bytes = value; }
-GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
+PARGC_API_SETTING(GC_word, max_retries, GC_max_retries)
+PARGC_API_SETTING(int, dont_expand, GC_dont_expand)
+PARGC_API_SETTING(int, dont_precollect, GC_dont_precollect)
+PARGC_API_SETTING(int, full_freq, GC_full_freq)
+PARGC_API_SETTING(int, no_dls, GC_no_dls)
+PARGC_API_SETTING(GC_word, non_gc_bytes, GC_non_gc_bytes)
 /* Interior pointers are always recognised; what the setting changes is
  * the extra byte that makes past-the-end pointers interior ones too. */
 void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
@@ -449,14 +442,11 @@ int GC_get_pages_executable(void) { return pargc_os_heap_exec; }
 static GC_word allocd_per_finalizer = 10000;
 static size_t min_bytes_allocd = 1;
 static int rate = 10, max_prior_attempts = 1;
-void GC_set_allocd_bytes_per_finalizer(GC_word v) { allocd_per_finalizer = v; }
-GC_word GC_get_allocd_bytes_per_finalizer(void) { return allocd_per_finalizer; }
+PARGC_API_SETTING(GC_word, allocd_bytes_per_finalizer, allocd_per_finalizer)
 void GC_set_min_bytes_allocd(size_t v) { min_bytes_allocd = v ? v : 1; }
 size_t GC_get_min_bytes_allocd(void) { return min_bytes_allocd; }
-void GC_set_rate(int v) { rate = v; }
-int GC_get_rate(void) { return rate; }
-void GC_set_max_prior_attempts(int v) { max_prior_attempts = v; }
-int GC_get_max_prior_attempts(void) { return max_prior_attempts; }
+PARGC_API_SETTING(int, rate, rate)
+PARGC_API_SETTING(int, max_prior_attempts, max_prior_attempts)
 void GC_set_force_unmap_on_gcollect(int v) { pargc_collect_force_unmap = v != 0; }
 int GC_get_force_unmap_on_gcollect(void) { return pargc_collect_force_unmap; }
 
@@ -471,8 +461,7 @@ static void heap_resized(size_t heap_bytes)
   if (fn)
     fn((GC_word)heap_bytes);
 }
-void GC_set_on_heap_resize(GC_on_heap_resize_proc fn) { GC_on_heap_resize = fn; }
-GC_on_heap_resize_proc GC_get_on_heap_resize(void) { return GC_on_heap_resize; }
+PARGC_API_SETTING(GC_on_heap_resize_proc, on_heap_resize, GC_on_heap_resize)
 
 /* Thread events come from the stop (gc/stop.c), with Boehm's numbers. */
 _Static_assert((int)PARGC_THREAD_EV_SUSPENDED == (int)GC_EVENT_THREAD_SUSPENDED &&

@@ -81,6 +81,12 @@ bool pargc_finalize_wants_collection(size_t allocated, size_t per_finalizer);
 /* Print the debug and leak reports gathered by the last collection. */
 void pargc_debug_after_collection(void);
 
+/* A Boehm setting kept in a plain variable: GC_set_<name> stores the
+ * value, GC_get_<name> returns it (gc.h declares both). */
+#define PARGC_API_SETTING(type, name, variable)      \
+  void GC_set_##name(type value) { variable = value; } \
+  type GC_get_##name(void) { return variable; }
+
 /* Boehm's variables that change collector behaviour when written. */
 extern int GC_find_leak;
 extern int GC_finalize_on_demand;

@@ -18,27 +18,27 @@
 
 _Atomic int pargc_init_ready;
 
+static void init_once(void)
+{
+  pargc_collect_setup();
+  /* The Boehm GC compatibility layer: finalization and weak links first
+   * (their after-mark hooks mark more), then kinds (disclaim), then debug
+   * checks and leak reports, which must see the final marks; then
+   * Boehm's settings and variables. */
+  pargc_finalize_install();
+  pargc_kinds_install();
+  pargc_debug_install();
+  pargc_misc_install();
+  pargc_stats_install(pargc_print_stats); /* after misc: GC_PRINT_VERBOSE_STATS sets print_stats */
+  pargc_collect_select_mode();
+  atomic_store_explicit(&pargc_init_ready, 1, memory_order_release);
+}
+
 void pargc_init(void)
 {
-  static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-  if (atomic_load_explicit(&pargc_init_ready, memory_order_acquire))
-    return;
-  pthread_mutex_lock(&init_lock);
-  if (!atomic_load(&pargc_init_ready)) {
-    pargc_collect_setup();
-    /* The Boehm GC compatibility layer: finalization and weak links
-     * first (their after-mark hooks mark more), then kinds (disclaim),
-     * then debug checks and leak reports, which must see the final
-     * marks; then Boehm's settings and variables. */
-    pargc_finalize_install();
-    pargc_kinds_install();
-    pargc_debug_install();
-    pargc_misc_install();
-    pargc_stats_install(pargc_print_stats); /* after misc: GC_PRINT_VERBOSE_STATS sets print_stats */
-    pargc_collect_select_mode();
-    atomic_store_explicit(&pargc_init_ready, 1, memory_order_release);
-  }
-  pthread_mutex_unlock(&init_lock);
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  if (!atomic_load_explicit(&pargc_init_ready, memory_order_acquire))
+    pthread_once(&once, init_once);
 }
 
 /* The allocator calls this before its own first initialisation, so that

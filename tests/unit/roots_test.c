@@ -8,8 +8,7 @@
 #include "gc/threads.h"
 #include "check.h"
 
-/* Boehm's thread and root calls, without the pthread redirects: plain
- * pthread_create and dlopen are what is tested. */
+/* Boehm's root calls; no redirects: the plain dlopen is tested. */
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1
 #include <gc/gc.h>

@@ -13,8 +13,8 @@
 #include "alloc/report.h"
 #include "check.h"
 
-/* Boehm's thread and root calls, without the pthread redirects: plain
- * pthread_create and dlopen are what is tested. */
+/* Boehm's thread calls, without the pthread redirects: threads made
+ * by the plain pthread_create must register themselves. */
 #define GC_THREADS 1
 #define GC_NO_THREAD_REDIRECTS 1
 #include <gc/gc.h>
