@@ -1,5 +1,6 @@
 #!/bin/sh
-# layers_test.sh: do the library's #include arrows run one way?
+# layers_test.sh: do the library's arrows -- #includes and symbol references --
+# run one way?
 #
 # The layers, lowest first (docs/architecture.md, "Layers"):
 #   1 alloc/   the heap and the allocator
@@ -14,14 +15,21 @@
 # module and the one it hands its callbacks to); a circle through three
 # or more is not: that is a tangle no one file explains.
 #
+# Calls: once the library is built, the same rule holds for symbols --
+# no object file of alloc/ or gc/ refers to a function or variable (of
+# pargc's or Boehm's names) that a higher layer defines (a lower layer reaches a higher one only through
+# function pointers it declares itself; see docs/architecture.md).  The
+# objects are read from the convenience library libpargc_core.a.
+#
 # Usage: layers_test.sh [-v]  (-v prints the module graph, one
 # "from -> to" line each, to draw with any graph tool).  Exit 0 when
 # the rules hold, 1 otherwise.
 top=${top_srcdir:-$(dirname "$0")/../..}
+archive=$(cd "${top_builddir:-.}" && pwd)/.libs/libpargc_core.a
 cd "$top" || exit 1
 
 tmp=${TMPDIR:-/tmp}/pargc_layers.$$
-trap 'rm -f "$tmp"' EXIT INT TERM
+trap 'rm -f "$tmp" "$tmp.sym"' EXIT INT TERM
 
 # One "includer included" line per #include of a project file.  A name
 # is looked for as the compiler does (-I include -I top): beside the
@@ -86,3 +94,31 @@ END {
   printf "%d modules, %d problems\n", n, bad
   exit bad ? 1 : 0
 }' "$tmp"
+status=$?
+
+# "member symbol-type name" for every symbol of every object.  A member
+# libpargc_core_la-X.o is compiled from alloc/X.c, gc/X.c or api/X.c.
+if [ ! -f "$archive" ] || ! command -v nm >/dev/null 2>&1; then
+  echo "note: $archive or nm missing; symbol references not checked"
+  exit $status
+fi
+nm -A "$archive" 2>/dev/null |
+  sed -n 's/^[^:]*:libpargc_core_la-\([A-Za-z0-9_]*\)\.o:[0-9a-f ]* \([A-Za-z]\) \(.*\)$/\1 \2 \3/p' |
+  while read -r obj type name; do
+    for d in alloc gc api; do
+      [ -f "$d/$obj.c" ] && echo "$d/$obj $type $name"
+    done
+  done > "$tmp.sym"
+
+awk '
+function layer(p) { return p ~ /^alloc\// ? 1 : p ~ /^gc\// ? 2 : 3 }
+NR == FNR { if ($2 ~ /^[TDBRCGSVW]$/) def[$3] = $1; next }
+# Only pargc_* and GC_* names: a libc function pargc wraps (pread, say,
+# in gc/dirty.c) is still a libc function to any caller.
+$2 == "U" && $3 ~ /^(pargc_|GC_)/ && ($3 in def) && layer($1) < layer(def[$3]) {
+  printf "call: %s refers to %s, defined in %s (a higher layer)\n", $1, $3, def[$3]
+  bad++
+}
+END { printf "symbol references: %d problems\n", bad; exit bad ? 1 : 0 }
+' "$tmp.sym" "$tmp.sym" || status=1
+exit $status
