@@ -106,7 +106,7 @@ void pargc_heap_init(void);
  * GC_set_* calls or by writing Boehm's variables directly
  * (`GC_free_space_divisor = 4;`), so the policy reads them at each
  * decision, through these pointers: the collector points them at Boehm's
- * variables (gc/api_misc.c).  A NULL pointer reads as the default. */
+ * variables (api/api_misc.c).  A NULL pointer reads as the default. */
 struct pargc_heap_settings {
   const volatile size_t *free_space_divisor; /* GC_free_space_divisor (NULL:
                                                 GC_FREE_SPACE_DIVISOR's value) */

@@ -18,7 +18,7 @@
  *
  * The other direction is plain calls (gc/ uses alloc/'s headers), plus
  * Boehm GC's policy variables, which the heap reads through the pointers
- * of pargc_heap_settings (alloc/heap.h), set by gc/api_misc.c.
+ * of pargc_heap_settings (alloc/heap.h), set by api/api_misc.c.
  */
 #ifndef PARGC_HOOKS_H
 #define PARGC_HOOKS_H
@@ -37,14 +37,14 @@
  * (pargc_tctx_get, on a thread's first allocation while the allocator is
  * not ready), so that allocating before GC_init sets the collector up
  * too.  May run on several threads at once: it serialises itself and
- * returns at once when done.  Set by gc/collect.c from a constructor,
- * before main. */
+ * returns at once when done.  Set by api/init.c (pargc_init) from a
+ * constructor, before main. */
 extern void (*pargc_alloc_init_hook)(void);
 
 /* A thread allocates for the first time (its allocation context was just
  * made, pargc_tctx_get): register it as a mutator if nothing did yet.
  * Runs on that thread, allocator ready, no lock held.  Set by
- * gc/collect.c (pargc_collect_init). */
+ * gc/collect.c (pargc_collect_setup). */
 extern void (*pargc_thread_attach_hook)(void);
 
 /* --- Collecting (called from alloc/thread.c and alloc/heap.c) --- */
@@ -60,7 +60,7 @@ extern void (*pargc_thread_attach_hook)(void);
  * pages are used up and the allocation count reached the trigger
  * (refill, large objects) and from pargc_heap_take_run before the heap
  * grows; never from inside the collector (take_run's collect_ok).  Set
- * by gc/collect.c (pargc_collect_init). */
+ * by gc/collect.c (pargc_collect_setup). */
 extern bool (*pargc_heap_collect_hook)(uint64_t seen);
 
 /* Set by a collector that collects beside the program (concurrent mode):
@@ -83,7 +83,7 @@ extern void (*pargc_heap_kick_hook)(void);
  * collects once anything was allocated since the last collection; after
  * that collection the heap may grow.  A question only: reads settings
  * without a lock, changes nothing.  Called from pargc_heap_take_run.
- * Set by gc/api_misc.c (pargc_misc_install). */
+ * Set by api/api_misc.c (pargc_misc_install). */
 extern bool (*pargc_heap_collect_first_hook)(void);
 
 /* The heap's size changed (GC_set_on_heap_resize): called with the new
@@ -92,7 +92,7 @@ extern bool (*pargc_heap_collect_first_hook)(void);
  * thread after the restart, or the scavenger thread); never with the
  * world stopped or a heap lock held, but possibly inside an allocation's
  * slow path (the program's callback must not allocate, as in Boehm GC).
- * Set by gc/api_misc.c
+ * Set by api/api_misc.c
  * (pargc_misc_install). */
 extern void (*pargc_heap_resize_hook)(size_t heap_bytes);
 
@@ -103,13 +103,13 @@ extern void (*pargc_heap_resize_hook)(size_t heap_bytes);
  * collection (it collects, so it stops the world), the allocation being
  * retried after each; an allocation failing inside a retry only returns
  * NULL to it.  Then the out-of-memory hook decides.  Set by
- * gc/api_misc.c (pargc_misc_install). */
+ * api/api_misc.c (pargc_misc_install). */
 extern bool (*pargc_alloc_retry_hook)(unsigned attempt);
 
 /* The allocation of `bytes` failed for good: what it returns is the
  * allocation's result (Boehm's GC_oom_fn: by default NULL).  Calls the
  * program's handler, which may do anything a mutator may.  Set by
- * gc/api.c (GC_init, GC_set_oom_fn). */
+ * api/api.c (GC_init, GC_set_oom_fn). */
 extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 
 /* --- Work left for a mutator (called from alloc/thread.c) --- */
@@ -121,7 +121,7 @@ extern void *(*pargc_alloc_oom_hook)(size_t bytes);
 extern _Atomic int pargc_alloc_pending;
 /* The work itself (running finalizers that a collection an allocation
  * triggered left queued).  Runs on the allocating thread, before its
- * context is looked up; may allocate and collect.  Set by gc/finalize.c
+ * context is looked up; may allocate and collect.  Set by api/finalize.c
  * (pargc_finalize_install). */
 extern void (*pargc_alloc_pending_hook)(void);
 

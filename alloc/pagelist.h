@@ -15,30 +15,32 @@ struct pargc_page_list {
   size_t count;
 };
 
-static inline void pargc_list_push(struct pargc_page_list *l, struct pargc_page *pg, uint8_t id)
+/* Link pg between prev and next, neighbours on l (NULL: that end of l). */
+static inline void pargc_list_link(struct pargc_page_list *l, struct pargc_page *pg,
+                                   struct pargc_page *prev, struct pargc_page *next, uint8_t id)
 {
-  pg->prev = NULL;
-  pg->next = l->head;
-  if (l->head)
-    l->head->prev = pg;
+  pg->prev = prev;
+  pg->next = next;
+  if (prev)
+    prev->next = pg;
+  else
+    l->head = pg;
+  if (next)
+    next->prev = pg;
   else
     l->tail = pg;
-  l->head = pg;
   l->count++;
   pg->list = id;
 }
 
+static inline void pargc_list_push(struct pargc_page_list *l, struct pargc_page *pg, uint8_t id)
+{
+  pargc_list_link(l, pg, NULL, l->head, id);
+}
+
 static inline void pargc_list_push_tail(struct pargc_page_list *l, struct pargc_page *pg, uint8_t id)
 {
-  pg->next = NULL;
-  pg->prev = l->tail;
-  if (l->tail)
-    l->tail->next = pg;
-  else
-    l->head = pg;
-  l->tail = pg;
-  l->count++;
-  pg->list = id;
+  pargc_list_link(l, pg, l->tail, NULL, id);
 }
 
 static inline void pargc_list_remove(struct pargc_page_list *l, struct pargc_page *pg)

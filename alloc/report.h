@@ -71,12 +71,5 @@ extern __thread bool pargc_world_stopped_by_me __attribute__((tls_model("initial
 #define PARGC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define PARGC_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define PARGC_NOINLINE __attribute__((noinline))
-/* Marks a definition libpargc exports, the one spelling for it: the
- * library is built with -fvisibility=hidden, so this is what makes an
- * entry point visible -- Boehm's GC_* calls, pargc's own (pargc.h), and
- * the libc functions pargc wraps (pthread_create & co., read & co.).
- * The public headers declare the same names with GC_API
- * (include/gc/gc_config_macros.h), which does the same for programs. */
-#define PARGC_EXPORT __attribute__((visibility("default")))
 
 #endif

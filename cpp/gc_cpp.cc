@@ -12,8 +12,8 @@
  *     allocated that way may hold the only pointers to collectable ones.
  * Everything else gc_cpp.h offers is inline in the header.
  *
- * The operators are exported with default visibility from a library that
- * otherwise builds hidden; the nothrow and aligned forms are left to the
+ * The operators are exported (GC_API, the library's one export marker)
+ * from a library that otherwise builds hidden; the nothrow and aligned forms are left to the
  * C++ runtime, as in Boehm GC (they then use malloc, which the collector
  * does not scan).
  */
@@ -25,8 +25,6 @@
 GC_API void GC_CALL GC_throw_bad_alloc();
 
 void GC_CALL GC_throw_bad_alloc() { throw std::bad_alloc(); }
-
-#define PARGC_CPP_EXPORT __attribute__((visibility("default")))
 
 /* Global new: uncollectable, scanned memory; std::bad_alloc on failure.
  * Under GC_DEBUG builds of the library the debug allocator is used, so
@@ -49,10 +47,10 @@ static inline void cpp_free(void *obj) {
 #endif
 }
 
-PARGC_CPP_EXPORT void *operator new(size_t size) { return cpp_alloc(size); }
-PARGC_CPP_EXPORT void *operator new[](size_t size) { return cpp_alloc(size); }
-PARGC_CPP_EXPORT void operator delete(void *obj) noexcept { cpp_free(obj); }
-PARGC_CPP_EXPORT void operator delete[](void *obj) noexcept { cpp_free(obj); }
+GC_API void *operator new(size_t size) { return cpp_alloc(size); }
+GC_API void *operator new[](size_t size) { return cpp_alloc(size); }
+GC_API void operator delete(void *obj) noexcept { cpp_free(obj); }
+GC_API void operator delete[](void *obj) noexcept { cpp_free(obj); }
 /* Sized deallocation (C++14): the size is not needed. */
-PARGC_CPP_EXPORT void operator delete(void *obj, size_t) noexcept { cpp_free(obj); }
-PARGC_CPP_EXPORT void operator delete[](void *obj, size_t) noexcept { cpp_free(obj); }
+GC_API void operator delete(void *obj, size_t) noexcept { cpp_free(obj); }
+GC_API void operator delete[](void *obj, size_t) noexcept { cpp_free(obj); }

@@ -1,7 +1,6 @@
 /* collect: phase order and policy; see collect.h. */
 #include "config.h"
 #include "gc/collect.h"
-#include "gc/compat.h"
 #include "gc/concurrent.h"
 #include "gc/roots.h"
 #include "gc/scavenge.h"
@@ -15,13 +14,15 @@
 #include "alloc/page.h"
 #include "alloc/thread.h"
 
+/* gc.h's declaration exports GC_dont_gc, defined here. */
+#include <gc/gc.h>
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
 
 pthread_mutex_t pargc_collect_lock = PTHREAD_MUTEX_INITIALIZER;
-_Atomic int pargc_collect_ready;
 _Atomic uint64_t pargc_gc_no;
+int GC_dont_gc;
 void (*pargc_collect_event_fn)(int event);
 
 static _Atomic int collect_disabled;
@@ -347,10 +348,10 @@ void pargc_collect_lock_idle(void)
 
 int (*pargc_collect_stop_fn)(void);
 int pargc_collect_force_unmap;
+struct pargc_collect_settings pargc_collect_settings;
 
 bool pargc_collect_full(int (*stop)(void))
 {
-  pargc_collect_init();
   if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_is_disabled())
     return false;
   if (stop && stop())
@@ -492,41 +493,22 @@ static void thread_attach_hook(void)
     pargc_threads_register_self(NULL);
 }
 
-void pargc_collect_init(void)
+void pargc_collect_setup(void)
 {
-  static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
-  if (atomic_load_explicit(&pargc_collect_ready, memory_order_acquire))
-    return;
-  pthread_mutex_lock(&init_lock);
-  if (!atomic_load(&pargc_collect_ready)) {
-    pargc_alloc_init();
-    pargc_threads_on_exit = thread_exit_hook;
-    pargc_roots_init();
-    pargc_threads_init();
-    pargc_threads_atfork(collect_atfork_prepare, collect_atfork_parent, collect_atfork_child);
-    pargc_heap_collect_hook = collect_hook;
-    pargc_thread_attach_hook = thread_attach_hook;
-    /* The Boehm GC compatibility layer: finalization and weak links
-     * first (they mark more), then kinds (disclaim), then debug checks
-     * and leak reports, which must see the final marks. */
-    pargc_finalize_install();
-    pargc_kinds_install();
-    pargc_debug_install();
-    pargc_misc_install();
-    pargc_stats_install(); /* after misc: GC_PRINT_VERBOSE_STATS sets print_stats */
-    if (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental)
-      pargc_conc_enable();
-    else if (strcmp(pargc_opt.mode, "stop") != 0)
-      pargc_warn("PARGC_MODE=%s: unknown (stop or concurrent); collecting stop-parallel",
-                 pargc_opt.mode);
-    atomic_store_explicit(&pargc_collect_ready, 1, memory_order_release);
-  }
-  pthread_mutex_unlock(&init_lock);
+  pargc_alloc_init();
+  pargc_threads_on_exit = thread_exit_hook;
+  pargc_roots_init();
+  pargc_threads_init();
+  pargc_threads_atfork(collect_atfork_prepare, collect_atfork_parent, collect_atfork_child);
+  pargc_heap_collect_hook = collect_hook;
+  pargc_thread_attach_hook = thread_attach_hook;
 }
 
-/* The allocator calls this before its own first initialisation, so that
- * allocating before GC_init sets the collector up too. */
-__attribute__((constructor)) static void collect_install_hook(void)
+void pargc_collect_select_mode(void)
 {
-  pargc_alloc_init_hook = pargc_collect_init;
+  if (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental)
+    pargc_conc_enable();
+  else if (strcmp(pargc_opt.mode, "stop") != 0)
+    pargc_warn("PARGC_MODE=%s: unknown (stop or concurrent); collecting stop-parallel",
+               pargc_opt.mode);
 }

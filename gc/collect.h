@@ -36,9 +36,16 @@
 
 #include "gc/threads.h"
 
-/* Initialise everything (idempotent; GC_init). */
-void pargc_collect_init(void);
-extern _Atomic int pargc_collect_ready;
+/* The collector's part of the library's initialisation, called once,
+ * in this order, by pargc_init (api/init.c), which runs the API layer's
+ * installers between the two:
+ *   setup:        the allocator, the root table, the thread registry and
+ *                 its fork handlers, the allocator's collect and
+ *                 thread-attach hooks (alloc/hooks.h);
+ *   select_mode:  stop-parallel or mostly-concurrent (PARGC_MODE,
+ *                 GC_ENABLE_INCREMENTAL), once every setting is read. */
+void pargc_collect_setup(void);
+void pargc_collect_select_mode(void);
 
 /* fork, all of it -- the collector's handlers and the registry's, in
  * their order -- for GC_atfork_* when pargc's pthread_atfork handlers
@@ -47,7 +54,8 @@ void pargc_collect_fork_prepare(void);
 void pargc_collect_fork_parent(void);
 void pargc_collect_fork_child(void);
 
-/* Run a full collection now unless disabled; true if one ran.
+/* Run a full collection now unless disabled; true if one ran.  The
+ * library is initialised (pargc_init).
  * `stop`: Boehm's GC_stop_func, asked before the world is stopped, once
  * the roots are pushed, and periodically while marking: when it answers
  * nonzero the collection is given up (nothing is freed) and this
@@ -65,13 +73,33 @@ extern int pargc_collect_force_unmap;
  * concurrent cycle in progress, finalizers left to the next allocation.
  * False if collecting is disabled. */
 bool pargc_collect_now(void);
+/* Boehm's settings the collector reads at each decision, which the API
+ * layer owns (a program may write GC_dont_expand and GC_time_limit
+ * directly).  Set by api/api_misc.c (pargc_misc_install); while unset
+ * each reads as Boehm's default. */
+struct pargc_collect_settings {
+  bool (*dont_expand)(void);       /* GC_dont_expand */
+  uint64_t (*time_limit_ns)(void); /* GC_set_time_limit */
+  int (*max_prior_attempts)(void); /* GC_set_max_prior_attempts */
+};
+extern struct pargc_collect_settings pargc_collect_settings;
 /* GC_set_time_limit in nanoseconds, 0 when unlimited; and
- * GC_set_max_prior_attempts (gc/api_misc.c): concurrent mode's
- * pre-cleaning (gc/concurrent.c). */
-uint64_t pargc_collect_time_limit_ns(void);
-int pargc_collect_max_prior_attempts(void);
-/* GC_dont_expand, read at each decision (gc/api_misc.c). */
-bool pargc_collect_dont_expand(void);
+ * GC_set_max_prior_attempts: concurrent mode's pre-cleaning
+ * (gc/concurrent.c). */
+static inline uint64_t pargc_collect_time_limit_ns(void)
+{
+  return pargc_collect_settings.time_limit_ns ? pargc_collect_settings.time_limit_ns() : 0;
+}
+static inline int pargc_collect_max_prior_attempts(void)
+{
+  return pargc_collect_settings.max_prior_attempts ? pargc_collect_settings.max_prior_attempts()
+                                                   : 1;
+}
+/* GC_dont_expand: collect rather than grow the heap. */
+static inline bool pargc_collect_dont_expand(void)
+{
+  return pargc_collect_settings.dont_expand && pargc_collect_settings.dont_expand();
+}
 
 /* GC_disable / GC_enable counter. */
 void pargc_collect_disable(void);
@@ -110,7 +138,8 @@ void pargc_collect_phase_remark(void);
  * compatibility layer (finalizers, reports). */
 extern void (*pargc_collect_done_hook)(bool explicit_call);
 
-/* Boehm's GC_dont_gc variable (programs write it directly). */
+/* Boehm's GC_dont_gc variable (programs write it directly): the
+ * collector's own switch, so collect.c defines it. */
 extern int GC_dont_gc;
 /* GC_set_disable_automatic_collection: only explicit collections run. */
 extern int pargc_collect_auto_disabled;

@@ -10,6 +10,7 @@
 #include "alloc/thread.h"
 
 #include <dlfcn.h>
+#include <gc/gc_config_macros.h> /* GC_API: the wrappers below are exported */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -472,28 +473,28 @@ static ssize_t bounce_end(struct bounce *b, void *buf, ssize_t r)
   return r;
 }
 
-PARGC_EXPORT ssize_t read(int fd, void *buf, size_t n)
+GC_API ssize_t read(int fd, void *buf, size_t n)
 {
   REAL(ssize_t, read, int, void *, size_t);
   struct bounce b;
   return bounce_end(&b, buf, real_read(fd, bounce_begin(&b, buf, n), n));
 }
 
-PARGC_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+GC_API ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
   REAL(ssize_t, pread, int, void *, size_t, off_t);
   struct bounce b;
   return bounce_end(&b, buf, real_pread(fd, bounce_begin(&b, buf, n), n, off));
 }
 
-PARGC_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+GC_API ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
   REAL(ssize_t, recv, int, void *, size_t, int);
   struct bounce b;
   return bounce_end(&b, buf, real_recv(fd, bounce_begin(&b, buf, n), n, flags));
 }
 
-PARGC_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
+GC_API ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr,
                               socklen_t *alen)
 {
   REAL(ssize_t, recvfrom, int, void *, size_t, int, struct sockaddr *, socklen_t *);
@@ -540,7 +541,7 @@ static ssize_t bounce_iov_end(struct bounce *b, const struct iovec *iov, int n, 
   return r;
 }
 
-PARGC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+GC_API ssize_t readv(int fd, const struct iovec *iov, int n)
 {
   REAL(ssize_t, readv, int, const struct iovec *, int);
   struct bounce b;
@@ -550,7 +551,7 @@ PARGC_EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
   return bounce_iov_end(&b, iov, n, real_readv(fd, &one, 1));
 }
 
-PARGC_EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+GC_API ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
   REAL(ssize_t, recvmsg, int, struct msghdr *, int);
   struct bounce b;

@@ -140,43 +140,38 @@ static void set_remove(struct range_set *s, uintptr_t lo, uintptr_t hi)
 
 void pargc_roots_init(void) {}
 
+static void set_clear(struct range_set *s, uintptr_t lo, uintptr_t hi)
+{
+  (void)lo;
+  (void)hi;
+  s->n = 0;
+}
+
+/* Every change to a set takes the registry lock, which a collection
+ * holds while it reads the sets. */
+static void set_change_locked(void (*change)(struct range_set *, uintptr_t, uintptr_t),
+                              struct range_set *s, void *lo, void *hi)
+{
+  pargc_threads_lock();
+  change(s, (uintptr_t)lo, (uintptr_t)hi);
+  pargc_threads_unlock();
+}
+
 void pargc_roots_add(void *lo, void *hi)
 {
   if ((uintptr_t)hi < (uintptr_t)lo) {
     pargc_warn("GC_add_roots(%p, %p): the end is below the start; ignored", lo, hi);
     return;
   }
-  pargc_threads_lock();
-  set_add(&roots_user, (uintptr_t)lo, (uintptr_t)hi);
-  pargc_threads_unlock();
+  set_change_locked(set_add, &roots_user, lo, hi);
 }
 
-void pargc_roots_remove(void *lo, void *hi)
-{
-  pargc_threads_lock();
-  set_remove(&roots_user, (uintptr_t)lo, (uintptr_t)hi);
-  pargc_threads_unlock();
-}
-
-void pargc_roots_clear(void)
-{
-  pargc_threads_lock();
-  roots_user.n = 0;
-  pargc_threads_unlock();
-}
-
-void pargc_roots_exclude(void *lo, void *hi)
-{
-  pargc_threads_lock();
-  set_add(&roots_excluded, (uintptr_t)lo, (uintptr_t)hi);
-  pargc_threads_unlock();
-}
-
+void pargc_roots_remove(void *lo, void *hi) { set_change_locked(set_remove, &roots_user, lo, hi); }
+void pargc_roots_clear(void) { set_change_locked(set_clear, &roots_user, NULL, NULL); }
+void pargc_roots_exclude(void *lo, void *hi) { set_change_locked(set_add, &roots_excluded, lo, hi); }
 void pargc_roots_clear_exclusions(void)
 {
-  pargc_threads_lock();
-  roots_excluded.n = 0;
-  pargc_threads_unlock();
+  set_change_locked(set_clear, &roots_excluded, NULL, NULL);
 }
 
 /* ---- scratch arrays (mmap, usable with the world stopped) ------------- */

@@ -71,15 +71,17 @@ void pargc_stats_record(const struct pargc_collection_stats *s)
   }
 }
 
+static void (*stats_print_totals)(FILE *out);
+
 static void print_totals_at_exit(void)
 {
   if (pargc_stats_log_fd == STDERR_FILENO) {
-    pargc_print_stats(stderr);
+    stats_print_totals(stderr);
     return;
   }
   int fd = dup(pargc_stats_log_fd);
   FILE *log = fd >= 0 ? fdopen(fd, "a") : NULL;
-  pargc_print_stats(log ? log : stderr);
+  stats_print_totals(log ? log : stderr);
   if (log)
     fclose(log);
 }
@@ -99,9 +101,10 @@ void pargc_stats_open_log(void)
     pargc_stats_log_fd = fd;
 }
 
-void pargc_stats_install(void)
+void pargc_stats_install(void (*print_totals)(FILE *out))
 {
   pargc_stats_open_log();
+  stats_print_totals = print_totals;
   if (pargc_opt.print_stats)
     atexit(print_totals_at_exit);
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "gc/tracer.h"
 
@@ -62,7 +63,8 @@ extern int pargc_stats_log_fd;
 /* Open GC_LOG_FILE if set (once; pargc_stats_install calls it too). */
 void pargc_stats_open_log(void);
 /* At start-up, once the options are final: with GC_PRINT_STATS, the
- * totals are printed when the program exits as well. */
-void pargc_stats_install(void);
+ * totals are printed when the program exits as well, by `print_totals`
+ * (pargc_print_stats, which the API layer provides). */
+void pargc_stats_install(void (*print_totals)(FILE *out));
 
 #endif

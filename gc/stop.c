@@ -234,6 +234,20 @@ static bool signal_usable(int s)
          s != SIGCHLD && s != SIGINT && s != SIGABRT;
 }
 
+/* Install the handler of the suspend or the restart signal (`name`); one
+ * the program had there is replaced, with a warning naming the setting
+ * that moves pargc elsewhere. */
+static void stop_install_handler(int sig, const struct sigaction *sa, const char *name,
+                                 const char *verb, const char *setting)
+{
+  struct sigaction old;
+  if (sigaction(sig, sa, &old))
+    pargc_fatal("cannot install the %s handler for signal %d", name, sig);
+  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
+    pargc_warn("signal %d had a handler; pargc uses it to %s threads "
+               "(set %s to move it)", sig, verb, setting);
+}
+
 void pargc_stop_init(void)
 {
   sig_suspend = (int)pargc_opt.sig_suspend;
@@ -252,7 +266,7 @@ void pargc_stop_init(void)
   if (sem_init(&stop_ack_sem, 0, 0))
     pargc_fatal("sem_init failed");
 
-  struct sigaction sa, old;
+  struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   /* While a thread is suspended, every asynchronous signal waits: a user
    * handler must not run mutator code in a stopped thread.  Faults stay
@@ -276,18 +290,10 @@ void pargc_stop_init(void)
   sigdelset(&stop_wait_mask, sig_restart);
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sa.sa_sigaction = stop_suspend_handler;
-  if (sigaction(sig_suspend, &sa, &old))
-    pargc_fatal("cannot install the suspend handler for signal %d", sig_suspend);
-  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
-    pargc_warn("signal %d had a handler; pargc uses it to stop threads "
-               "(set PARGC_SIG_SUSPEND to move it)", sig_suspend);
+  stop_install_handler(sig_suspend, &sa, "suspend", "stop", "PARGC_SIG_SUSPEND");
   sa.sa_flags = SA_RESTART;
   sa.sa_handler = stop_restart_handler;
-  if (sigaction(sig_restart, &sa, &old))
-    pargc_fatal("cannot install the restart handler for signal %d", sig_restart);
-  if (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
-    pargc_warn("signal %d had a handler; pargc uses it to restart threads "
-               "(set PARGC_SIG_RESTART to move it)", sig_restart);
+  stop_install_handler(sig_restart, &sa, "restart", "restart", "PARGC_SIG_RESTART");
   stop_fork_handled = stop_handle_fork != 0;
   pargc_threads_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
 }
@@ -307,6 +313,20 @@ void pargc_stop_unblock_signals(void)
 
 /* How long the stopper busy-waits for acks before it sleeps. */
 #define STOP_ACK_SPIN_NS 50000
+
+/* The CLOCK_MONOTONIC time `ns` (under a second) from now: a deadline
+ * for sem_clockwait. */
+static struct timespec stop_deadline(long ns)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_nsec += ns;
+  if (ts.tv_nsec >= 1000000000) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000;
+  }
+  return ts;
+}
 
 static bool stop_all_acked(unsigned long epoch)
 {
@@ -399,13 +419,7 @@ void pargc_threads_stop_world(void)
    * thread died.  The timeout only serves to notice that. */
   int rounds = 0;
   while (sent > 0 || !stop_all_acked(epoch)) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += 100 * 1000 * 1000;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = stop_deadline(100 * 1000 * 1000);
     if (sem_clockwait(&stop_ack_sem, CLOCK_MONOTONIC, &ts) == 0) {
       if (sent > 0)
         sent--;
@@ -753,13 +767,7 @@ static void suspend_wait_parked(struct pargc_thread *t, void (**release)(void))
   uint64_t start = pargc_os_now_ns();
   int rounds = 0;
   while (!__atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE)) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += 10 * 1000 * 1000;
-    if (ts.tv_nsec >= 1000000000) {
-      ts.tv_sec++;
-      ts.tv_nsec -= 1000000000;
-    }
+    struct timespec ts = stop_deadline(10 * 1000 * 1000);
     if (sem_clockwait(&stop_ack_sem, CLOCK_MONOTONIC, &ts) == 0 || errno == EINTR)
       continue;
     if (*release && pargc_os_now_ns() - start >= SUSPEND_HOLD_NS) {

@@ -8,6 +8,7 @@
 #include "alloc/report.h"
 
 #include <dlfcn.h>
+#include <gc/gc_config_macros.h> /* GC_API: the wrappers below are exported */
 #include <errno.h>
 #include <link.h>
 #include <stdlib.h>
@@ -502,7 +503,7 @@ static void *threads_trampoline(void *p)
   return result;
 }
 
-PARGC_EXPORT int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+GC_API int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                                 void *(*start)(void *), void *arg)
 {
   pargc_threads_init();
@@ -568,7 +569,7 @@ static void *join_call(void *arg)
   return NULL;
 }
 
-PARGC_EXPORT int pthread_join(pthread_t thread, void **retval)
+GC_API int pthread_join(pthread_t thread, void **retval)
 {
   pargc_threads_resolve_real();
   /* Waiting for a thread touches no heap object, so the wait is a
@@ -589,7 +590,7 @@ PARGC_EXPORT int pthread_join(pthread_t thread, void **retval)
   return e;
 }
 
-PARGC_EXPORT int pthread_detach(pthread_t thread)
+GC_API int pthread_detach(pthread_t thread)
 {
   pargc_threads_resolve_real();
   int e = real_pthread_detach(thread);
@@ -598,7 +599,7 @@ PARGC_EXPORT int pthread_detach(pthread_t thread)
   return e;
 }
 
-PARGC_EXPORT void pthread_exit(void *retval)
+GC_API void pthread_exit(void *retval)
 {
   pargc_threads_resolve_real();
   if (pargc_threads_self)

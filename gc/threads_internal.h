@@ -1,6 +1,6 @@
 /* threads_internal: what gc/threads.c (registry, interposition) and
  * gc/stop.c (signals, stop/start, root ranges, fork) share.  Nothing
- * outside those two files and gc/api_threads.c, gc/roots.c includes it.
+ * outside those two files and api/api_threads.c, gc/roots.c includes it.
  *
  * Locking.  One mutex, the registry lock, guards the thread list, the list
  * of pending thread starts and the user root tables of gc/roots.c.

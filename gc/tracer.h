@@ -84,7 +84,7 @@ void pargc_tracer_push_range(void *lo, void *hi);
 void pargc_tracer_set_eager(bool on);
 /* The mostly-concurrent mode traces while the program runs: the
  * descriptor-scanned kinds then leave their mark procedures uncalled
- * (gc/kinds.c) until the world is stopped again.  False by default and
+ * (api/kinds.c) until the world is stopped again.  False by default and
  * for every stopped-world trace. */
 void pargc_tracer_set_world_running(bool running);
 bool pargc_tracer_world_running(void);
@@ -122,7 +122,7 @@ void pargc_tracer_finish(struct pargc_trace_stats *out);
 void pargc_tracer_mark_pointer(uintptr_t p);
 
 /* Descriptor-scanned kinds (kind >= PARGC_KIND_FIRST_CLIENT): the tracer
- * calls this hook (set by gc/kinds.c) with the object's address, on the
+ * calls this hook (set by api/kinds.c) with the object's address, on the
  * GC thread that took it; the hook reports pointers with
  * pargc_tracer_mark_word and ranges to scan conservatively with
  * pargc_tracer_push_object_range (both act on the calling GC thread). */

@@ -37,8 +37,12 @@
 #define GC_HAVE_PTHREAD_EXIT
 #endif
 
-/* GC_API marks every public function and variable.  The library is built
- * with -fvisibility=hidden, so this is what exports the GC_* names. */
+/* GC_API marks every public function and variable, and is the library's
+ * one export marker: it is built with -fvisibility=hidden, and each file
+ * that defines an entry point includes the public header declaring it,
+ * so the declaration's GC_API exports the definition (the compiler also
+ * checks the two agree).  The libc functions pargc wraps, which no
+ * public header declares, carry GC_API at their definitions. */
 #if defined(__GNUC__)
 #define GC_API extern __attribute__((visibility("default")))
 #else
@@ -49,12 +53,18 @@
 #define GC_CALLBACK GC_CALL
 
 /* Function attributes.  They never change the ABI, only what the compiler
- * may assume and warn about. */
+ * may assume and warn about.  Inside pargc, whose entry points see these
+ * declarations too, nonnull is left out: a definition that checks for a
+ * null argument anyway must keep its check. */
 #if defined(__GNUC__)
 #define GC_ATTR_MALLOC __attribute__((__malloc__))
 #define GC_ATTR_ALLOC_SIZE(n) __attribute__((__alloc_size__(n)))
 #define GC_ATTR_CALLOC_SIZE(n, s) __attribute__((__alloc_size__(n, s)))
+#if defined(PARGC_BUILDING)
+#define GC_ATTR_NONNULL(n)
+#else
 #define GC_ATTR_NONNULL(n) __attribute__((__nonnull__(n)))
+#endif
 #define GC_ATTR_CONST __attribute__((__const__))
 #define GC_PTHREAD_EXIT_ATTRIBUTE __attribute__((__noreturn__))
 #else

@@ -1,4 +1,4 @@
-/* Stress test of descriptor-scanned kinds (gc/kinds.c) under the
+/* Stress test of descriptor-scanned kinds (api/kinds.c) under the
  * parallel marker: six threads each build a 300000-node list of typed
  * objects (bitmap descriptor), of a kind with a client mark procedure,
  * or of gcj objects (descriptor in the vtable), while collections run;

@@ -1,4 +1,4 @@
-/* Unit test of gc/debug.c: the checks the compat programs do not reach.
+/* Unit test of api/debug.c: the checks the compat programs do not reach.
  *  - a live debug object whose trailer was overwritten is reported by the
  *    next collection (not only by GC_debug_free), with its site;
  *  - leak detection reports large objects and each leak only once, and

@@ -1,4 +1,4 @@
-/* The heap dumps print what is there (gc/api_misc.c):
+/* The heap dumps print what is there (api/api_misc.c):
  *  - GC_print_free_list lists the calling thread's free objects of that
  *    kind and size: each address is an object of the size asked for, in
  *    the span the last allocation came from, none of them the live

@@ -1,4 +1,4 @@
-/* Unit test of gc/finalize.c (and the kinds and debug hooks that share
+/* Unit test of api/finalize.c (and the kinds and debug hooks that share
  * its collection-time pass), through the public API but linked with the
  * library's internals, under PARGC_VERIFY:
  *  - a finalizer that stores its object somewhere reachable resurrects

@@ -1,4 +1,4 @@
-/* Unit: the marker's reading of typed objects' descriptors (gc/kinds.c)
+/* Unit: the marker's reading of typed objects' descriptors (api/kinds.c)
  * survives descriptor words that are garbage.  The descriptor of a
  * gc_typed.h object lives in the object's last word(s), where a stray
  * store -- or bytes of another object written over it -- can put
@@ -6,7 +6,7 @@
  * bitmap, read through as one) and a collection that never ended.  Each
  * case runs in a child process, so a crash or a hang (SIGALRM) is a
  * failure here rather than the end of the test.  The cases write the
- * descriptor words where gc/kinds.c keeps them: the last word of a typed
+ * descriptor words where api/kinds.c keeps them: the last word of a typed
  * object; descriptor, element size and count in the last three words of
  * a typed array. */
 #include "config.h"

@@ -1,4 +1,4 @@
-/* Out-of-memory paths (alloc/heap, gc/api): sizes that cannot be met --
+/* Out-of-memory paths (alloc/heap, api/api): sizes that cannot be met --
  * SIZE_MAX, 2^62, a realloc to SIZE_MAX -- and a reached
  * GC_MAXIMUM_HEAP_SIZE return what the GC_set_oom_fn handler returns
  * (NULL), call it once per failure, warn once per failure, and leave the

@@ -8,11 +8,16 @@
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
-#include "gc/api_decls.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "alloc/report.h"
 #include "check.h"
+
+/* Boehm's thread calls, without the pthread redirects: threads made
+ * by the plain pthread_create must register themselves. */
+#define GC_THREADS 1
+#define GC_NO_THREAD_REDIRECTS 1
+#include <gc/gc.h>
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,12 +1,18 @@
 /* api_threads: Boehm's GC_* entry points for threads, roots and fork --
  * thin calls into gc/threads, gc/stop and gc/roots. */
 #include "config.h"
-#include "gc/api_decls.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
 
+/* GC_THREADS: gc.h declares the thread calls and the GC_pthread_*
+ * wrappers only with it; GC_NO_THREAD_REDIRECTS: the wrappers below call
+ * the real pthread_create & co., so the names must not be redirected. */
+#define GC_THREADS 1
+#define GC_NO_THREAD_REDIRECTS 1
+#include <gc/gc.h>
 #include <dlfcn.h>
 
 /* ---- threads ---------------------------------------------------------- */
@@ -83,7 +89,7 @@ void *GC_get_my_stackbottom(struct GC_stack_base *sb)
  * collector's lock held: the tracer's thread pool is the collector's. */
 void GC_start_mark_threads(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_collect_lock_idle();
   pargc_tracer_prepare();
   pthread_mutex_unlock(&pargc_collect_lock);
@@ -173,7 +179,7 @@ void GC_set_handle_fork(int value)
 /* No-ops while pargc's own handlers are installed (see gc/stop.c). */
 void GC_atfork_prepare(void)
 {
-  pargc_collect_init();
+  pargc_init();
   if (!pargc_threads_fork_handled())
     pargc_collect_fork_prepare();
 }

@@ -3,16 +3,16 @@
  * typed, gcj, disclaim), debug.c (GC_DEBUG objects, leak detection) and
  * the thin API files.
  *
- * Each module installs its collector hooks from pargc_collect_init, in
+ * Each module installs its collector hooks from pargc_init (init.c), in
  * the order finalize, kinds, debug: finalization marks more objects, so
  * the disclaim and leak passes must run after it and see final marks.
  * The after-mark hooks run with the world stopped and the collection
  * lock held: they call no malloc and take no lock a mutator may hold.
  */
-#ifndef PARGC_GC_COMPAT_H
-#define PARGC_GC_COMPAT_H
+#ifndef PARGC_API_COMPAT_H
+#define PARGC_API_COMPAT_H
 #ifndef PARGC_BUILDING
-#error "gc/compat.h is internal to pargc"
+#error "api/compat.h is internal to pargc"
 #endif
 
 #include <stdbool.h>
@@ -80,6 +80,12 @@ void pargc_finalize_after_collection(bool explicit_call);
 bool pargc_finalize_wants_collection(size_t allocated, size_t per_finalizer);
 /* Print the debug and leak reports gathered by the last collection. */
 void pargc_debug_after_collection(void);
+
+/* A Boehm setting kept in a plain variable: GC_set_<name> stores the
+ * value, GC_get_<name> returns it (gc.h declares both). */
+#define PARGC_API_SETTING(type, name, variable)      \
+  void GC_set_##name(type value) { variable = value; } \
+  type GC_get_##name(void) { return variable; }
 
 /* Boehm's variables that change collector behaviour when written. */
 extern int GC_find_leak;

@@ -11,7 +11,8 @@
  * there, and here too (exports_test.sh checks the symbol type).
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/concurrent.h"
 #include "gc/dirty.h"
@@ -48,7 +49,6 @@
 /* ---- Boehm GC's variables -------------------------------------------------- */
 
 int GC_all_interior_pointers = 1;
-int GC_dont_gc;
 int GC_dont_expand;
 int GC_dont_precollect;
 int GC_full_freq = 19;
@@ -198,7 +198,7 @@ void GC_generic_malloc_many(size_t lb, int k, void **result)
   if (lb < sizeof(void *))
     lb = sizeof(void *);
   size_t max = lb <= 1024 ? 4096 / lb : 4;
-  pargc_collect_init();
+  pargc_init();
   *result = pargc_alloc_batch(lb, kind, max);
 }
 
@@ -217,7 +217,7 @@ void *GC_malloc_many(size_t lb)
 /* Boehm GC's allocation lock, as pargc's collection lock: while it is held
  * no collection starts.  The holder must not allocate (a collection the
  * allocation triggers would wait for the lock), as in Boehm GC. */
-void GC_alloc_lock(void) { pargc_collect_init(); pthread_mutex_lock(&pargc_collect_lock); }
+void GC_alloc_lock(void) { pargc_init(); pthread_mutex_lock(&pargc_collect_lock); }
 void GC_alloc_unlock(void) { pthread_mutex_unlock(&pargc_collect_lock); }
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
@@ -230,7 +230,7 @@ void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
 
 void GC_stop_world_external(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   pargc_threads_stop_world();
 }
@@ -255,7 +255,7 @@ static void suspend_release_locks(void)
 
 void GC_suspend_thread(GC_SUSPEND_THREAD_ID thread)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_collect_lock_idle();
   pargc_conc_lock_hold();
   pargc_alloc_lock_all();
@@ -288,6 +288,7 @@ int GC_get_disable_automatic_collection(void) { return auto_disabled; }
 void GC_gcollect_and_unmap(void)
 {
   /* Never given up (Boehm GC passes its never-stop function here). */
+  pargc_init();
   pargc_collect_full(NULL);
   pargc_heap_decommit(true);
 }
@@ -304,8 +305,7 @@ void GC_set_stop_func(GC_stop_func fn)
 /* As Boehm GC, a function even when none was set: a program may chain
  * to the one it replaces. */
 GC_stop_func GC_get_stop_func(void) { return stop_func ? stop_func : never_stop; }
-void GC_set_start_callback(GC_start_callback_proc fn) { start_cb = fn; }
-GC_start_callback_proc GC_get_start_callback(void) { return start_cb; }
+PARGC_API_SETTING(GC_start_callback_proc, start_callback, start_cb)
 
 static void misc_root_hook(void)
 {
@@ -341,7 +341,7 @@ void GC_push_all_eager(void *bottom, void *top)
 /* Incremental mode is pargc's mostly-concurrent mode (gc/concurrent.h). */
 void GC_enable_incremental(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_conc_enable();
 }
 int GC_is_incremental_mode(void) { return pargc_conc_enabled(); }
@@ -355,7 +355,7 @@ int GC_incremental_protection_needs(void)
 }
 void GC_start_incremental_collection(void)
 {
-  pargc_collect_init();
+  pargc_init();
   if (pargc_conc_enabled())
     pargc_conc_start();
 }
@@ -368,7 +368,7 @@ void GC_start_incremental_collection(void)
  * the processor to the GC threads meanwhile). */
 int GC_collect_a_little(void)
 {
-  pargc_collect_init();
+  pargc_init();
   if (GC_dont_gc || pargc_collect_is_disabled())
     return 0;
   bool due = GC_get_bytes_since_gc() >= pargc_heap_trigger_threshold();
@@ -414,23 +414,17 @@ void GC_set_free_space_divisor(GC_word value)
   if (value < 1)
     value = 1;
   GC_free_space_divisor = value;
-  pargc_collect_init();
+  pargc_init();
   pargc_opt.free_space_divisor = (int64_t)value;
   pargc_opt.given.free_space_divisor = true; /* Boehm's sizing from now on */
 }
 GC_word GC_get_free_space_divisor(void) { return GC_free_space_divisor; }
-void GC_set_max_retries(GC_word n) { GC_max_retries = n; }
-GC_word GC_get_max_retries(void) { return GC_max_retries; }
-void GC_set_dont_expand(int value) { GC_dont_expand = value; }
-int GC_get_dont_expand(void) { return GC_dont_expand; }
-void GC_set_dont_precollect(int value) { GC_dont_precollect = value; }
-int GC_get_dont_precollect(void) { return GC_dont_precollect; }
-void GC_set_full_freq(int value) { GC_full_freq = value; }
-int GC_get_full_freq(void) { return GC_full_freq; }
-void GC_set_no_dls(int value) { GC_no_dls = value; }
-int GC_get_no_dls(void) { return GC_no_dls; }
-void GC_set_non_gc_bytes(GC_word value) { GC_non_gc_bytes = value; }
-GC_word GC_get_non_gc_bytes(void) { return GC_non_gc_bytes; }
+PARGC_API_SETTING(GC_word, max_retries, GC_max_retries)
+PARGC_API_SETTING(int, dont_expand, GC_dont_expand)
+PARGC_API_SETTING(int, dont_precollect, GC_dont_precollect)
+PARGC_API_SETTING(int, full_freq, GC_full_freq)
+PARGC_API_SETTING(int, no_dls, GC_no_dls)
+PARGC_API_SETTING(GC_word, non_gc_bytes, GC_non_gc_bytes)
 /* Interior pointers are always recognised; what the setting changes is
  * the extra byte that makes past-the-end pointers interior ones too. */
 void GC_set_all_interior_pointers(int value) { GC_all_interior_pointers = value != 0; }
@@ -448,14 +442,11 @@ int GC_get_pages_executable(void) { return pargc_os_heap_exec; }
 static GC_word allocd_per_finalizer = 10000;
 static size_t min_bytes_allocd = 1;
 static int rate = 10, max_prior_attempts = 1;
-void GC_set_allocd_bytes_per_finalizer(GC_word v) { allocd_per_finalizer = v; }
-GC_word GC_get_allocd_bytes_per_finalizer(void) { return allocd_per_finalizer; }
+PARGC_API_SETTING(GC_word, allocd_bytes_per_finalizer, allocd_per_finalizer)
 void GC_set_min_bytes_allocd(size_t v) { min_bytes_allocd = v ? v : 1; }
 size_t GC_get_min_bytes_allocd(void) { return min_bytes_allocd; }
-void GC_set_rate(int v) { rate = v; }
-int GC_get_rate(void) { return rate; }
-void GC_set_max_prior_attempts(int v) { max_prior_attempts = v; }
-int GC_get_max_prior_attempts(void) { return max_prior_attempts; }
+PARGC_API_SETTING(int, rate, rate)
+PARGC_API_SETTING(int, max_prior_attempts, max_prior_attempts)
 void GC_set_force_unmap_on_gcollect(int v) { pargc_collect_force_unmap = v != 0; }
 int GC_get_force_unmap_on_gcollect(void) { return pargc_collect_force_unmap; }
 
@@ -470,8 +461,7 @@ static void heap_resized(size_t heap_bytes)
   if (fn)
     fn((GC_word)heap_bytes);
 }
-void GC_set_on_heap_resize(GC_on_heap_resize_proc fn) { GC_on_heap_resize = fn; }
-GC_on_heap_resize_proc GC_get_on_heap_resize(void) { return GC_on_heap_resize; }
+PARGC_API_SETTING(GC_on_heap_resize_proc, on_heap_resize, GC_on_heap_resize)
 
 /* Thread events come from the stop (gc/stop.c), with Boehm's numbers. */
 _Static_assert((int)PARGC_THREAD_EV_SUSPENDED == (int)GC_EVENT_THREAD_SUSPENDED &&
@@ -502,12 +492,12 @@ int GC_get_parallel(void) { return pargc_tracer_threads() > 1; }
  * start-up; the setters apply when called before GC_init. */
 void GC_set_suspend_signal(int sig)
 {
-  if (!atomic_load(&pargc_collect_ready) && sig > 0 && sig <= 64)
+  if (!atomic_load(&pargc_init_ready) && sig > 0 && sig <= 64)
     pargc_opt.sig_suspend = sig;
 }
 void GC_set_thr_restart_signal(int sig)
 {
-  if (!atomic_load(&pargc_collect_ready) && sig > 0 && sig <= 64)
+  if (!atomic_load(&pargc_init_ready) && sig > 0 && sig <= 64)
     pargc_opt.sig_restart = sig;
 }
 int GC_get_suspend_signal(void) { return (int)pargc_opt.sig_suspend; }
@@ -709,7 +699,7 @@ void *GC_post_incr(void **p, ptrdiff_t how_much)
  * displacement.  Outside the heap: nothing to check. */
 void *GC_is_valid_displacement(void *p)
 {
-  pargc_collect_init();
+  pargc_init();
   if (!p || !GC_is_heap_ptr(p))
     return p;
   char *base = GC_base(p);
@@ -746,7 +736,7 @@ static bool on_some_stack(const void *p)
  * GC's answers for the same cases). */
 void *GC_is_visible(void *p)
 {
-  pargc_collect_init();
+  pargc_init();
   bool visible;
   if ((uintptr_t)p & (sizeof(void *) - 1))
     visible = false;
@@ -770,7 +760,7 @@ static int interior_pointers(void) { return GC_all_interior_pointers; }
  * at each collection, as temporary roots: so does pargc (gc/roots.c). */
 int GC_is_tmp_root(void *p)
 {
-  pargc_collect_init();
+  pargc_init();
   return pargc_roots_is_scanned_static(p);
 }
 
@@ -822,7 +812,7 @@ static const char *const state_names[] = {"unused", "free", "small", "large", "t
  * changes the layout meanwhile; threads may still take free runs. */
 void GC_dump_regions(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   size_t top = atomic_load(&pargc_region.top);
   fprintf(stdout, "Heap: %p, %zu pages of %zu KiB handed out, %zu committed\n",
@@ -906,10 +896,10 @@ void GC_dump(void) { GC_dump_named(NULL); }
 
 /* ---- the heap policy's settings ----------------------------------------- */
 
-bool pargc_collect_dont_expand(void) { return GC_dont_expand != 0; }
+static bool misc_dont_expand(void) { return GC_dont_expand != 0; }
 
 /* GC_time_limit is read at each use: programs may write it directly. */
-uint64_t pargc_collect_time_limit_ns(void)
+static uint64_t misc_time_limit_ns(void)
 {
   unsigned long ms = GC_time_limit;
   if (ms == GC_TIME_UNLIMITED)
@@ -920,7 +910,7 @@ uint64_t pargc_collect_time_limit_ns(void)
   return ns ? ns : 1;
 }
 
-int pargc_collect_max_prior_attempts(void) { return max_prior_attempts; }
+static int misc_max_prior_attempts(void) { return max_prior_attempts; }
 
 /* Collect rather than grow (alloc/heap.h): GC_dont_expand, or many
  * finalizers registered for the bytes allocated since the last
@@ -997,6 +987,9 @@ void pargc_misc_install(void)
   pargc_heap_resize_hook = heap_resized;
   pargc_roots_no_dls = &GC_no_dls;
   pargc_tracer_interior_pointers = interior_pointers;
+  pargc_collect_settings.dont_expand = misc_dont_expand;
+  pargc_collect_settings.time_limit_ns = misc_time_limit_ns;
+  pargc_collect_settings.max_prior_attempts = misc_max_prior_attempts;
   /* GC_stackbottom: the main thread's cold end of stack, which a program
    * may set before GC_INIT (Boehm GC then scans from there); else it
    * tells where pargc found it.  GC_parallel: read-only, as in Boehm. */

@@ -3,6 +3,7 @@
 #include "alloc/options.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/stats.h"
 #include "gc/tracer.h"
@@ -10,9 +11,9 @@
 #include <pargc.h>
 #include <string.h>
 
-PARGC_EXPORT unsigned pargc_set_k(unsigned k)
+unsigned pargc_set_k(unsigned k)
 {
-  pargc_collect_init();
+  pargc_init();
   if (k == 0)
     return 0;
   unsigned old = (unsigned)pargc_heap.k;
@@ -20,38 +21,38 @@ PARGC_EXPORT unsigned pargc_set_k(unsigned k)
   return old;
 }
 
-PARGC_EXPORT unsigned pargc_get_k(void)
+unsigned pargc_get_k(void)
 {
-  pargc_collect_init();
+  pargc_init();
   return (unsigned)pargc_heap.k;
 }
 
-PARGC_EXPORT void pargc_set_gc_threads(unsigned n)
+void pargc_set_gc_threads(unsigned n)
 {
-  pargc_collect_init();
+  pargc_init();
   pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
   pargc_tracer_set_threads(n);
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
-PARGC_EXPORT unsigned pargc_get_gc_threads(void)
+unsigned pargc_get_gc_threads(void)
 {
-  pargc_collect_init();
+  pargc_init();
   return pargc_tracer_threads();
 }
 
-PARGC_EXPORT size_t pargc_release_memory(void)
+size_t pargc_release_memory(void)
 {
-  pargc_collect_init();
+  pargc_init();
   struct pargc_tctx *ctx = pargc_tctx_current;
   if (ctx)
     pargc_tctx_sweep_all(ctx);
   return pargc_heap_decommit(true);
 }
 
-PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
+void pargc_get_stats(struct pargc_stats *out, size_t size)
 {
-  pargc_collect_init();
+  pargc_init();
   struct pargc_stats s;
   memset(&s, 0, sizeof s);
   pthread_mutex_lock(&pargc_collect_lock);
@@ -77,7 +78,7 @@ PARGC_EXPORT void pargc_get_stats(struct pargc_stats *out, size_t size)
   memcpy(out, &s, size < sizeof s ? size : sizeof s);
 }
 
-PARGC_EXPORT void pargc_print_stats(FILE *out)
+void pargc_print_stats(FILE *out)
 {
   struct pargc_stats s;
   pargc_get_stats(&s, sizeof s);

@@ -23,7 +23,7 @@
  * reports are kept in a fixed buffer and printed once the world runs.
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/tracer.h"
 #include "gc/collect.h"
 #include "alloc/options.h"
@@ -49,8 +49,7 @@ int GC_find_leak;
 static _Atomic int debug_objects_seen;
 
 size_t GC_get_debug_header_size(void) { return DBG_HDR; }
-void GC_set_find_leak(int value) { GC_find_leak = value; }
-int GC_get_find_leak(void) { return GC_find_leak; }
+PARGC_API_SETTING(int, find_leak, GC_find_leak)
 
 struct dbg_hdr {
   const char *file;
@@ -403,26 +402,17 @@ static void debug_register(void *obj, GC_finalization_proc fn, void *cd, GC_fina
     *ocd = old_cd;
 }
 
-void GC_debug_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
-                                 GC_finalization_proc *ofn, void **ocd)
-{
-  debug_register(obj, fn, cd, ofn, ocd, GC_register_finalizer);
-}
-void GC_debug_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
-                                             GC_finalization_proc *ofn, void **ocd)
-{
-  debug_register(obj, fn, cd, ofn, ocd, GC_register_finalizer_ignore_self);
-}
-void GC_debug_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
-                                          GC_finalization_proc *ofn, void **ocd)
-{
-  debug_register(obj, fn, cd, ofn, ocd, GC_register_finalizer_no_order);
-}
-void GC_debug_register_finalizer_unreachable(void *obj, GC_finalization_proc fn, void *cd,
-                                             GC_finalization_proc *ofn, void **ocd)
-{
-  debug_register(obj, fn, cd, ofn, ocd, GC_register_finalizer_unreachable);
-}
+/* GC_debug_register_finalizer<suffix> wraps GC_register_finalizer<suffix>. */
+#define DEBUG_REGISTER_FINALIZER(suffix)                                                  \
+  void GC_debug_register_finalizer##suffix(void *obj, GC_finalization_proc fn, void *cd,  \
+                                           GC_finalization_proc *ofn, void **ocd)         \
+  {                                                                                       \
+    debug_register(obj, fn, cd, ofn, ocd, GC_register_finalizer##suffix);                \
+  }
+DEBUG_REGISTER_FINALIZER()
+DEBUG_REGISTER_FINALIZER(_ignore_self)
+DEBUG_REGISTER_FINALIZER(_no_order)
+DEBUG_REGISTER_FINALIZER(_unreachable)
 
 /* ---- collection-time checks and leak reports ---------------------------- */
 

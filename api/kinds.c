@@ -20,7 +20,8 @@
  * unmarked allocated object of their kind.
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/tracer.h"
 #include "alloc/options.h"
@@ -71,7 +72,7 @@ void *pargc_compat_alloc_exact(size_t size, unsigned kind)
 {
   if (kind <= PARGC_KIND_ATOMIC)
     return pargc_alloc(size, kind);
-  pargc_collect_init();
+  pargc_init();
   return pargc_alloc_slow(size, kind);
 }
 
@@ -100,7 +101,7 @@ void **GC_new_free_list(void) { return GC_new_free_list_inner(); }
 
 static unsigned new_kind(GC_word descr, int add_size, int clear, uint8_t mode)
 {
-  pargc_collect_init();
+  pargc_init();
   update_heap_bounds();
   int k = pargc_kind_new(true);
   if (k < 0)

@@ -35,7 +35,8 @@
  * finalizable objects are never ready (as in Boehm GC).
  */
 #include "config.h"
-#include "gc/compat.h"
+#include "api/compat.h"
+#include "api/init.h"
 #include "gc/collect.h"
 #include "gc/threads.h"
 #include "gc/tracer.h"
@@ -97,6 +98,20 @@ static bool fin_any_queued;
 
 #define HIDE(p) (~(uintptr_t)(p))
 #define REVEAL(h) ((void *)~(h))
+
+/* Move a registration, just unlinked from its bucket, to the end of the
+ * queue of finalizers ready to run (pargc_collect_lock held). */
+static void queue_ready(struct fin_node *n)
+{
+  fin_n--;
+  n->next = NULL;
+  if (queue_tail)
+    queue_tail->next = n;
+  else
+    queue_head = n;
+  queue_tail = n;
+  atomic_fetch_add(&queue_len, 1);
+}
 
 static inline size_t hash_addr(uintptr_t a, size_t nb)
 {
@@ -167,7 +182,7 @@ static void fin_grow(void)
 static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
                                GC_finalization_proc *ofn, void **ocd, int mode)
 {
-  pargc_collect_init();
+  pargc_init();
   uintptr_t base = pargc_compat_base((uintptr_t)obj);
   if (ofn)
     *ofn = 0;
@@ -217,29 +232,18 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
-void GC_register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
-                           GC_finalization_proc *ofn, void **ocd)
-{
-  register_finalizer(obj, fn, cd, ofn, ocd, FIN_NORMAL);
-}
-
-void GC_register_finalizer_ignore_self(void *obj, GC_finalization_proc fn, void *cd,
-                                       GC_finalization_proc *ofn, void **ocd)
-{
-  register_finalizer(obj, fn, cd, ofn, ocd, FIN_IGNORE_SELF);
-}
-
-void GC_register_finalizer_no_order(void *obj, GC_finalization_proc fn, void *cd,
-                                    GC_finalization_proc *ofn, void **ocd)
-{
-  register_finalizer(obj, fn, cd, ofn, ocd, FIN_NO_ORDER);
-}
-
-void GC_register_finalizer_unreachable(void *obj, GC_finalization_proc fn, void *cd,
-                                       GC_finalization_proc *ofn, void **ocd)
-{
-  register_finalizer(obj, fn, cd, ofn, ocd, FIN_UNREACHABLE);
-}
+/* Boehm's four registration calls differ only in the order they ask
+ * for; gc.h declares each, so the compiler checks these definitions. */
+#define REGISTER_FINALIZER(name, mode)                                                  \
+  void name(void *obj, GC_finalization_proc fn, void *cd, GC_finalization_proc *ofn,    \
+            void **ocd)                                                                 \
+  {                                                                                     \
+    register_finalizer(obj, fn, cd, ofn, ocd, mode);                                    \
+  }
+REGISTER_FINALIZER(GC_register_finalizer, FIN_NORMAL)
+REGISTER_FINALIZER(GC_register_finalizer_ignore_self, FIN_IGNORE_SELF)
+REGISTER_FINALIZER(GC_register_finalizer_no_order, FIN_NO_ORDER)
+REGISTER_FINALIZER(GC_register_finalizer_unreachable, FIN_UNREACHABLE)
 
 /* ---- running finalizers ------------------------------------------------ */
 
@@ -292,14 +296,10 @@ int GC_invoke_finalizers(void)
   return count;
 }
 
-void GC_set_finalize_on_demand(int value) { GC_finalize_on_demand = value; }
-int GC_get_finalize_on_demand(void) { return GC_finalize_on_demand; }
-void GC_set_java_finalization(int value) { GC_java_finalization = value; }
-int GC_get_java_finalization(void) { return GC_java_finalization; }
-void GC_set_finalizer_notifier(GC_finalizer_notifier_proc fn) { GC_finalizer_notifier = fn; }
-GC_finalizer_notifier_proc GC_get_finalizer_notifier(void) { return GC_finalizer_notifier; }
-void GC_set_await_finalize_proc(GC_await_finalize_proc fn) { await_fn = fn; }
-GC_await_finalize_proc GC_get_await_finalize_proc(void) { return await_fn; }
+PARGC_API_SETTING(int, finalize_on_demand, GC_finalize_on_demand)
+PARGC_API_SETTING(int, java_finalization, GC_java_finalization)
+PARGC_API_SETTING(GC_finalizer_notifier_proc, finalizer_notifier, GC_finalizer_notifier)
+PARGC_API_SETTING(GC_await_finalize_proc, await_finalize_proc, await_fn)
 
 static void run_pending(void)
 {
@@ -328,20 +328,13 @@ void pargc_finalize_after_collection(bool explicit_call)
  * not (at exit, for Java-like runtimes). */
 void GC_finalize_all(void)
 {
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   for (size_t i = 0; i < fin_nb; i++) {
     struct fin_node *n;
     while ((n = fin_b[i])) {
       fin_b[i] = n->next;
-      fin_n--;
-      n->next = NULL;
-      if (queue_tail)
-        queue_tail->next = n;
-      else
-        queue_head = n;
-      queue_tail = n;
-      atomic_fetch_add(&queue_len, 1);
+      queue_ready(n);
     }
   }
   pthread_mutex_unlock(&pargc_collect_lock);
@@ -386,7 +379,7 @@ static int link_register(struct link_table *t, void **link, const void *obj)
 {
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     pargc_fatal("GC_register_disappearing_link: bad link address %p", (void *)link);
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   bury_graveyard();
   struct link_node **old = link_find(t, (uintptr_t)link);
@@ -417,7 +410,7 @@ static int link_unregister(struct link_table *t, void **link)
 {
   if (!link)
     return 0;
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   struct link_node **slot = link_find(t, (uintptr_t)link), *n = NULL;
   if (slot) {
@@ -436,7 +429,7 @@ static int link_move(struct link_table *t, void **link, void **new_link)
     pargc_fatal("GC_move_disappearing_link: bad new link address %p", (void *)new_link);
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     return GC_NOT_FOUND;
-  pargc_collect_init();
+  pargc_init();
   pthread_mutex_lock(&pargc_collect_lock);
   int rc = GC_SUCCESS;
   struct link_node **slot = link_find(t, (uintptr_t)link);
@@ -545,12 +538,11 @@ static void links_sweep(struct link_table *t, bool dangling_only)
 
 /* ---- toggle-refs -------------------------------------------------------- */
 
-void GC_set_toggleref_func(GC_toggleref_func fn) { toggle_fn = fn; }
-GC_toggleref_func GC_get_toggleref_func(void) { return toggle_fn; }
+PARGC_API_SETTING(GC_toggleref_func, toggleref_func, toggle_fn)
 
 int GC_toggleref_add(void *obj, int is_strong_ref)
 {
-  pargc_collect_init();
+  pargc_init();
   if (!toggle_fn)
     return GC_SUCCESS; /* Boehm GC: ignored until a callback is set */
   pthread_mutex_lock(&pargc_collect_lock);
@@ -668,14 +660,7 @@ static void finalize_after_mark(void)
         continue;
       }
       *slot = n->next;
-      fin_n--;
-      n->next = NULL;
-      if (queue_tail)
-        queue_tail->next = n;
-      else
-        queue_head = n;
-      queue_tail = n;
-      atomic_fetch_add(&queue_len, 1);
+      queue_ready(n);
       atomic_fetch_add(&fin_since_gc, 1);
       pargc_tracer_mark_pointer(base);
       any = true;

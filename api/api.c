@@ -1,6 +1,6 @@
 /* api: the core GC_* entry points -- thin wrappers over alloc/ and the
  * collector.  Boehm GC's semantics are noted where they are not obvious.
- * The thread and root entry points live in gc/api_threads.c. */
+ * The thread and root entry points live in api/api_threads.c. */
 #include "config.h"
 #include "alloc/hooks.h"
 #include "alloc/options.h"
@@ -8,16 +8,13 @@
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
+#include "api/init.h"
 #include "gc/collect.h"
-#include "gc/compat.h"
+#include "api/compat.h"
 #include "gc/stats.h"
 
+#include <gc/gc.h>
 #include <string.h>
-
-typedef void *(*oom_fn)(size_t);
-typedef void (*warn_fn)(char *, unsigned long);
-
-extern oom_fn GC_oom_fn; /* Boehm's variable, in api_misc.c */
 
 static void *api_oom(size_t bytes)
 {
@@ -26,22 +23,20 @@ static void *api_oom(size_t bytes)
   pargc_warn("out of memory: %zu bytes wanted, heap %zu MiB of at most %zu MiB; "
              "the GC_set_oom_fn handler decides (default: return NULL)",
              bytes, pargc_heap_committed_bytes() >> 20, limit >> 20);
-  oom_fn fn = GC_oom_fn;
+  GC_oom_func fn = GC_oom_fn;
   return fn ? fn(bytes) : NULL;
 }
 
 static inline void api_init(void)
 {
-  if (PARGC_UNLIKELY(!atomic_load_explicit(&pargc_collect_ready, memory_order_acquire)))
-    pargc_collect_init();
+  if (PARGC_UNLIKELY(!atomic_load_explicit(&pargc_init_ready, memory_order_acquire)))
+    pargc_init();
 }
 
-extern int GC_dont_precollect; /* Boehm's variable, in api_misc.c */
-
-PARGC_EXPORT void GC_init(void)
+void GC_init(void)
 {
   static _Atomic int precollected;
-  pargc_collect_init();
+  pargc_init();
   pargc_alloc_oom_hook = api_oom;
   pargc_tctx_get();
   /* As Boehm GC, the first GC_init collects once unless told not to
@@ -52,50 +47,50 @@ PARGC_EXPORT void GC_init(void)
     pargc_collect_full(NULL);
 }
 
-PARGC_EXPORT int GC_is_init_called(void)
+int GC_is_init_called(void)
 {
-  return atomic_load(&pargc_collect_ready);
+  return atomic_load(&pargc_init_ready);
 }
 
-PARGC_EXPORT void *GC_malloc(size_t size)
+void *GC_malloc(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
-PARGC_EXPORT void *GC_malloc_atomic(size_t size)
+void *GC_malloc_atomic(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
-PARGC_EXPORT void *GC_malloc_uncollectable(size_t size)
+void *GC_malloc_uncollectable(size_t size)
 {
   api_init();
   return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_UNCOLLECTABLE);
 }
 
-PARGC_EXPORT void *GC_malloc_atomic_uncollectable(size_t size)
+void *GC_malloc_atomic_uncollectable(size_t size)
 {
   api_init();
   return pargc_alloc_slow(pargc_api_size(size), PARGC_KIND_ATOMIC_UNCOLLECTABLE);
 }
 
-PARGC_EXPORT void *GC_malloc_ignore_off_page(size_t size)
+void *GC_malloc_ignore_off_page(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_NORMAL);
 }
 
-PARGC_EXPORT void *GC_malloc_atomic_ignore_off_page(size_t size)
+void *GC_malloc_atomic_ignore_off_page(size_t size)
 {
   return pargc_alloc(pargc_api_size(size), PARGC_KIND_ATOMIC);
 }
 
-PARGC_EXPORT void GC_free(void *p)
+void GC_free(void *p)
 {
   if (p)
     pargc_free(p);
 }
 
-PARGC_EXPORT void *GC_base(void *p)
+void *GC_base(void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return NULL;
@@ -106,7 +101,7 @@ PARGC_EXPORT void *GC_base(void *p)
   return (void *)pargc_page_object_addr(pg, (uint32_t)i);
 }
 
-PARGC_EXPORT int GC_is_heap_ptr(const void *p)
+int GC_is_heap_ptr(const void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return 0;
@@ -117,7 +112,7 @@ PARGC_EXPORT int GC_is_heap_ptr(const void *p)
   return st == PARGC_PAGE_SMALL || st == PARGC_PAGE_LARGE;
 }
 
-PARGC_EXPORT size_t GC_size(const void *p)
+size_t GC_size(const void *p)
 {
   if (!atomic_load(&pargc_alloc_ready))
     return 0;
@@ -127,7 +122,7 @@ PARGC_EXPORT size_t GC_size(const void *p)
   return pg->size;
 }
 
-PARGC_EXPORT void *GC_realloc(void *old, size_t size)
+void *GC_realloc(void *old, size_t size)
 {
   if (!old)
     return GC_malloc(size);
@@ -169,26 +164,28 @@ PARGC_EXPORT void *GC_realloc(void *old, size_t size)
 
 /* Boehm GC: GC_gcollect is given up when the GC_set_stop_func function
  * says so (GC_try_to_collect with that function). */
-PARGC_EXPORT void GC_gcollect(void)
+void GC_gcollect(void)
 {
+  pargc_init();
   pargc_collect_full(pargc_collect_stop_fn);
 }
 
-PARGC_EXPORT int GC_try_to_collect(int (*stop)(void))
+int GC_try_to_collect(int (*stop)(void))
 {
+  pargc_init();
   return pargc_collect_full(stop) ? 1 : 0;
 }
 
-PARGC_EXPORT void GC_disable(void) { api_init(); pargc_collect_disable(); }
-PARGC_EXPORT void GC_enable(void) { api_init(); pargc_collect_enable(); }
-PARGC_EXPORT int GC_is_disabled(void) { return pargc_collect_is_disabled(); }
+void GC_disable(void) { api_init(); pargc_collect_disable(); }
+void GC_enable(void) { api_init(); pargc_collect_enable(); }
+int GC_is_disabled(void) { return pargc_collect_is_disabled(); }
 
-PARGC_EXPORT unsigned long GC_get_gc_no(void)
+unsigned long GC_get_gc_no(void)
 {
   return (unsigned long)atomic_load(&pargc_gc_no);
 }
 
-PARGC_EXPORT int GC_expand_hp(size_t bytes)
+int GC_expand_hp(size_t bytes)
 {
   api_init();
   /* Boehm GC maps the memory at once; here LPS takes it from the OS as
@@ -196,18 +193,18 @@ PARGC_EXPORT int GC_expand_hp(size_t bytes)
   return pargc_heap_expand(bytes) ? 1 : 0;
 }
 
-PARGC_EXPORT void GC_set_max_heap_size(unsigned long bytes)
+void GC_set_max_heap_size(unsigned long bytes)
 {
   api_init();
   pargc_heap.max_heap = bytes;
 }
 
-PARGC_EXPORT size_t GC_get_heap_size(void)
+size_t GC_get_heap_size(void)
 {
   return pargc_heap_committed_bytes();
 }
 
-PARGC_EXPORT size_t GC_get_free_bytes(void)
+size_t GC_get_free_bytes(void)
 {
   size_t heap = GC_get_heap_size();
   /* Free runs are known exactly; free objects inside spans are found
@@ -216,7 +213,7 @@ PARGC_EXPORT size_t GC_get_free_bytes(void)
   return free_pages < heap ? free_pages : heap;
 }
 
-PARGC_EXPORT size_t GC_get_unmapped_bytes(void)
+size_t GC_get_unmapped_bytes(void)
 {
   size_t handed = atomic_load(&pargc_region.top) * PARGC_PAGE_SIZE;
   size_t committed = GC_get_heap_size();
@@ -261,45 +258,45 @@ static size_t counted(size_t global)
   return n > own ? n - own : 0;
 }
 
-PARGC_EXPORT size_t GC_get_bytes_since_gc(void)
+size_t GC_get_bytes_since_gc(void)
 {
   return counted(atomic_load(&pargc_heap.bytes_since_gc));
 }
 
-PARGC_EXPORT size_t GC_get_total_bytes(void)
+size_t GC_get_total_bytes(void)
 {
   return counted(atomic_load(&pargc_heap.bytes_total));
 }
 
-PARGC_EXPORT void GC_set_oom_fn(oom_fn fn)
+void GC_set_oom_fn(GC_oom_func fn)
 {
   GC_oom_fn = fn;
   pargc_alloc_oom_hook = api_oom;
 }
 
-PARGC_EXPORT oom_fn GC_get_oom_fn(void)
+GC_oom_func GC_get_oom_fn(void)
 {
   return GC_oom_fn;
 }
 
-PARGC_EXPORT void GC_set_warn_proc(warn_fn fn)
+void GC_set_warn_proc(GC_warn_proc fn)
 {
   pargc_report_set_warn((pargc_warn_fn)(void *)fn);
 }
 
-PARGC_EXPORT warn_fn GC_get_warn_proc(void)
+GC_warn_proc GC_get_warn_proc(void)
 {
-  return (warn_fn)(void *)pargc_report_get_warn();
+  return (GC_warn_proc)(void *)pargc_report_get_warn();
 }
 
-typedef void (*event_fn)(int);
-
-PARGC_EXPORT void GC_set_on_collection_event(event_fn fn)
+/* The collector passes the event as an int (Boehm's GC_EventType
+ * numbering; see collect.h). */
+void GC_set_on_collection_event(GC_on_collection_event_proc fn)
 {
-  pargc_collect_event_fn = fn;
+  pargc_collect_event_fn = (void (*)(int))(void *)fn;
 }
 
-PARGC_EXPORT event_fn GC_get_on_collection_event(void)
+GC_on_collection_event_proc GC_get_on_collection_event(void)
 {
-  return pargc_collect_event_fn;
+  return (GC_on_collection_event_proc)(void *)pargc_collect_event_fn;
 }
