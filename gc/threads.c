@@ -47,10 +47,15 @@ static ptrdiff_t tls_off_lo, tls_off_hi;
 struct finished_thread {
   struct finished_thread *next;
   pthread_t pthread;
+  uint64_t serial;       /* tells it from a later thread with its pthread_t */
   void *retval;
   bool client_suspended; /* GC_suspend_thread: only recorded, as in Boehm GC */
 };
 static struct finished_thread *threads_finished;
+/* The last serial number given to a thread (registry lock): a thread's
+ * pthread_t is reused by the next thread as soon as it is joined, its
+ * serial number never. */
+static uint64_t threads_serial_last;
 
 /* Does this thread hold the registry lock?  (It does from stop_world to
  * start_world.)  Lets pthread_create/join/detach work from the stopper, and
@@ -293,6 +298,7 @@ static bool threads_register(void *stack_base, bool automatic,
   pargc_threads_describe_self(t, stack_base);
   t->auto_registered = automatic;
   pargc_threads_lock();
+  t->serial = pending ? pending->serial : ++threads_serial_last;
   threads_link(t);
   if (pending) {
     for (struct pargc_pending_start **p = &pargc_threads_pending; *p;
@@ -458,6 +464,7 @@ static void threads_remember_result(void *retval)
   if (!f)
     return;
   f->pthread = pthread_self();
+  f->serial = pargc_threads_self ? pargc_threads_self->serial : 0;
   f->retval = retval;
   f->client_suspended = false;
   pargc_threads_lock();
@@ -466,7 +473,33 @@ static void threads_remember_result(void *retval)
   pargc_threads_unlock();
 }
 
-static void threads_forget_result(pthread_t t)
+/* The serial number of thread `t` -- pending, registered or finished (0
+ * if none of them: not made by pthread_create here).  Taken before
+ * joining or detaching `t`: once that returns, the pthread_t may
+ * already name a new thread, whose own finished entry
+ * threads_forget_result must leave alone. */
+static uint64_t threads_serial_of(pthread_t t)
+{
+  if (lock_held_here)
+    return 0;
+  uint64_t serial = 0;
+  pargc_threads_lock();
+  struct pargc_thread *r = pargc_threads_find(t);
+  if (r)
+    serial = r->serial;
+  for (struct pargc_pending_start *ps = pargc_threads_pending; ps && !serial; ps = ps->next)
+    if (ps->id_known && pthread_equal(ps->pthread, t))
+      serial = ps->serial;
+  for (struct finished_thread *f = threads_finished; f && !serial; f = f->next)
+    if (pthread_equal(f->pthread, t))
+      serial = f->serial;
+  pargc_threads_unlock();
+  return serial;
+}
+
+/* Drop the finished entry of `t` (serial number `serial`, 0 if not
+ * known) once it was joined or detached. */
+static void threads_forget_result(pthread_t t, uint64_t serial)
 {
   /* Joined by the stopper while the world is stopped: GC threads may be
    * walking the list, so leave the entry; threads_link drops it when the
@@ -476,7 +509,7 @@ static void threads_forget_result(pthread_t t)
   pargc_threads_lock();
   for (struct finished_thread **p = &threads_finished; *p; p = &(*p)->next) {
     struct finished_thread *f = *p;
-    if (pthread_equal(f->pthread, t)) {
+    if (pthread_equal(f->pthread, t) && (!serial || f->serial == serial)) {
       *p = f->next;
       pargc_threads_unlock();
       free(f);
@@ -522,6 +555,7 @@ GC_API int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
   bool held = lock_held_here;
   if (!held)
     pargc_threads_lock();
+  ps->serial = ++threads_serial_last;
   ps->next = pargc_threads_pending;
   pargc_threads_pending = ps;
   if (!held)
@@ -580,22 +614,24 @@ GC_API int pthread_join(pthread_t thread, void **retval)
    * The value it returns stays a root meanwhile (threads_finished).  The
    * stopper holds the registry lock and joins directly. */
   struct join_call c = {thread, retval, 0};
+  uint64_t serial = threads_serial_of(thread);
   if (lock_held_here)
     join_call(&c);
   else
     pargc_threads_do_blocking(join_call, &c);
   int e = c.e;
   if (e == 0)
-    threads_forget_result(thread);
+    threads_forget_result(thread, serial);
   return e;
 }
 
 GC_API int pthread_detach(pthread_t thread)
 {
   pargc_threads_resolve_real();
+  uint64_t serial = threads_serial_of(thread);
   int e = real_pthread_detach(thread);
   if (e == 0)
-    threads_forget_result(thread);
+    threads_forget_result(thread, serial);
   return e;
 }
 

@@ -54,6 +54,7 @@
 struct pargc_thread {
   struct pargc_thread *next;
   pthread_t pthread;
+  uint64_t serial;           /* unique per thread, ever (see threads.c) */
   pid_t tid;                 /* kernel id, for tgkill */
   char *stack_base;          /* highest address (cold end) of the stack */
   char *stack_lo;            /* lowest mapped address; NULL if unknown */
@@ -97,6 +98,7 @@ struct pargc_pending_start {
    * client_suspended over when it registers.  Registry lock.  Parent and
    * child each hold one of `refs`; the last to drop it frees the entry. */
   pthread_t pthread;
+  uint64_t serial; /* the child's struct pargc_thread.serial */
   bool id_known, linked, client_suspended;
   int refs;
 };
