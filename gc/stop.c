@@ -434,6 +434,11 @@ void pargc_threads_stop_world(void)
   pargc_report_defer(); /* until pargc_threads_start_world */
 }
 
+bool pargc_threads_world_stopped(void)
+{
+  return __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) & 1;
+}
+
 void pargc_threads_start_world(void)
 {
   stop_owner = NULL;
