@@ -204,6 +204,7 @@ static inline void push_shared(struct worker *w, struct pargc_range r)
  * first, so it is what thieves take first). */
 static PARGC_NOINLINE void stack_spill(struct worker *w)
 {
+  pargc_assert(w->sp >= 1 && w->sp <= w->stack_size);
   uint32_t half = (w->sp + 1) / 2;
   for (uint32_t i = 0; i < half; i++)
     push_shared(w, w->stack[i]);
@@ -222,6 +223,8 @@ static PARGC_NOINLINE void stack_publish(struct worker *w)
  * collector before the trace). */
 static void push_local(struct worker *w, uintptr_t lo, uintptr_t hi)
 {
+  /* A range of words, or a descriptor-scanned object (hi == 0). */
+  pargc_assert(hi == 0 || lo < hi);
   if (PARGC_UNLIKELY(w->sp == w->stack_size))
     stack_spill(w);
   w->stack[w->sp++] = (struct pargc_range){lo, hi};
@@ -451,6 +454,7 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
 /* Mark one word from outside the mark loop (hooks, the collector). */
 static void mark_word_on(struct worker *w, uintptr_t v)
 {
+  pargc_assert(v - T.base < T.limit); /* the callers check: a word inside the heap */
   struct pargc_range r;
   if (mark_candidate(v, true, NULL, T.racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
                      &w->st.marked_bytes))
@@ -719,6 +723,8 @@ static void drain(struct worker *w)
  * the pages.  Only head pages carry marks; a large object has one bit. */
 static void merge_own_marks(struct worker *w)
 {
+  /* Only in a racy round (world stopped), once no GC thread marks. */
+  pargc_assert(T.racy && atomic_load(&T.active) == 0);
   size_t npages = T.limit >> PARGC_PAGE_SHIFT, n = T.round_threads;
   size_t lo = npages * w->id / n, hi = npages * (w->id + 1) / n;
   for (size_t p = lo; p < hi; p++) {
@@ -748,8 +754,11 @@ static void worker_trace(struct worker *w)
   tracer_self = w;
   for (;;) {
     drain(w);
-    /* Idle: leave the active count, then look for work or the end. */
-    atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);
+    /* Idle: leave the active count, then look for work or the end.  The
+     * count is within [0, round_threads]: this thread was in it. */
+    int was = atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);
+    pargc_assert(was >= 1 && was <= (int)T.round_threads);
+    (void)was;
     unsigned spins = 0;
     for (;;) {
       /* The collecting thread asks the stop function while it waits for
@@ -760,11 +769,15 @@ static void worker_trace(struct worker *w)
       if (atomic_load_explicit(&T.active, memory_order_acquire) == 0) {
         if (T.racy)
           merge_own_marks(w);
+        /* Done: drain left nothing on this thread's stack. */
+        pargc_assert(w->sp == 0);
         w->st.busy_ns += pargc_os_now_ns() - t0;
         return;
       }
       if (!atomic_load_explicit(&T.stopped, memory_order_relaxed) && work_visible()) {
-        atomic_fetch_add_explicit(&T.active, 1, memory_order_acq_rel);
+        int idle_was = atomic_fetch_add_explicit(&T.active, 1, memory_order_acq_rel);
+        pargc_assert(idle_was >= 0 && idle_was < (int)T.round_threads);
+        (void)idle_was;
         if (try_steal(w, &r) || overflow_take(&r)) {
           push_local(w, r.lo, r.hi);
           break;
@@ -876,6 +889,9 @@ void pargc_tracer_refresh_bounds(void)
 
 void pargc_tracer_begin(void)
 {
+  /* Prepared, and no round or verification in progress. */
+  pargc_assert(T.workers != NULL && !T.verifying);
+  pargc_assert(atomic_load(&T.active) == 0);
   T.base_only = pargc_tracer_base_only();
   pargc_tracer_refresh_bounds();
   pargc_blacklist_clear();
@@ -895,6 +911,8 @@ void pargc_tracer_begin(void)
 
 void pargc_tracer_set_exclusive_marks(bool exclusive)
 {
+  /* Only GC threads set marks only while the world is stopped. */
+  pargc_assert(!exclusive || pargc_world_stopped_by_me);
   T.exclusive_marks = exclusive;
 }
 
@@ -1022,6 +1040,12 @@ bool pargc_tracer_trace_until(int (*stop)(void))
    * never reached zero -- a collection that never ended. */
   if (n > T.spawned + 1)
     n = T.spawned + 1;
+  /* One round at a time, on GC threads that exist. */
+  pargc_assert(n >= 1 && n <= PARGC_MAX_GC_THREADS);
+  pargc_assert(atomic_load(&T.active) == 0);
+  if (PARGC_ASSERT_FULL)
+    for (unsigned i = 0; i < n; i++)
+      pargc_deque_validate(&T.workers[i].deque);
   atomic_store(&T.active, (int)n);
   atomic_store(&T.job_done, 0);
   T.round_threads = n;
@@ -1047,6 +1071,12 @@ bool pargc_tracer_trace_until(int (*stop)(void))
     }
     T.racy = false;
   }
+  /* The round ended: no GC thread is active, and unless it was given
+   * up, every stack, deque and the overflow list is empty. */
+  pargc_assert(atomic_load(&T.active) == 0);
+  for (unsigned i = 0; PARGC_ASSERT_LEVEL && i < n && !atomic_load(&T.stopped); i++)
+    pargc_assert(T.workers[i].sp == 0 && pargc_deque_size_hint(&T.workers[i].deque) == 0);
+  pargc_assert(atomic_load(&T.stopped) || atomic_load(&T.overflow_count) == 0);
   T.stop_fn = NULL;
   return !atomic_load(&T.stopped);
 }
@@ -1056,6 +1086,7 @@ bool pargc_tracer_trace_until(int (*stop)(void))
  * overflow list may still hold ranges). */
 void pargc_tracer_abandon(void)
 {
+  pargc_assert(atomic_load(&T.active) == 0); /* no GC thread runs */
   for (unsigned i = 0; i < T.nthreads; i++) {
     struct worker *w = &T.workers[i];
     struct pargc_range r;
@@ -1072,6 +1103,8 @@ void pargc_tracer_abandon(void)
 
 void pargc_tracer_finish(struct pargc_trace_stats *out)
 {
+  pargc_assert(atomic_load(&T.active) == 0);
+  pargc_assert(T.used_threads <= PARGC_MAX_GC_THREADS);
   memset(out, 0, sizeof *out);
   out->threads = T.used_threads;
   for (unsigned i = 0; i < T.used_threads; i++) {
@@ -1136,6 +1169,7 @@ static void verify_object(struct pargc_page *pg, uintptr_t o)
 
 size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg))
 {
+  pargc_assert(!T.verifying && atomic_load(&T.active) == 0);
   T.verify_misses = 0;
   T.verifying = true;
   verify_where = 0;
