@@ -225,6 +225,7 @@ bool pargc_heap_expand(size_t bytes)
 
 void pargc_heap_format_run(struct pargc_page *head, size_t n)
 {
+  pargc_assert(n >= 1 && pargc_page_index(head) + n <= pargc_region.max_pages);
   head->pages = (uint32_t)n;
   for (size_t i = 1; i < n; i++) {
     struct pargc_page *t = head + i;
@@ -239,6 +240,9 @@ static struct pargc_page *run_split(struct pargc_page *head, size_t n,
                                     struct pargc_page_list *list, uint8_t id)
 {
   size_t total = head->pages;
+  /* A FREE head the caller just took off a list, at least n long. */
+  pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) == PARGC_PAGE_FREE);
+  pargc_assert(n >= 1 && total >= n);
   if (total > n) {
     struct pargc_page *rest = head + n;
     rest->zeroed = head->zeroed;
@@ -269,10 +273,19 @@ static bool run_blacklisted(const struct pargc_page *head, size_t n)
   return false;
 }
 
-/* First fit in a list of FREE runs; removes and splits.  Caller locks. */
-static struct pargc_page *list_take(struct pargc_page_list *list, size_t n, uint8_t id)
+/* First fit in a list of FREE runs; removes and splits.  The caller
+ * holds `lock`, the list's. */
+static struct pargc_page *list_take(struct pargc_page_list *list, pthread_mutex_t *lock, size_t n,
+                                    uint8_t id)
 {
+  pargc_assert_held(lock);
+  if (PARGC_ASSERT_FULL)
+    pargc_list_validate(list);
   for (struct pargc_page *r = list->head; r; r = r->next) {
+    /* Every run on a free-run list or a pool is a FREE head labelled
+     * with that list (release_run sets the state before it pushes). */
+    pargc_assert(atomic_load_explicit(&r->state, memory_order_relaxed) == PARGC_PAGE_FREE);
+    pargc_assert(r->list == id && r->pages >= 1);
     if (r->pages >= n && !run_blacklisted(r, n)) {
       pargc_list_remove(list, r);
       atomic_fetch_sub(&pargc_heap.free_pages, n);
@@ -297,7 +310,7 @@ static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
   if (!ctx || !ctx->free_runs.head)
     return NULL;
   pthread_mutex_lock(&ctx->pages_lock);
-  struct pargc_page *r = list_take(&ctx->free_runs, n, PARGC_LIST_FREE_RUNS);
+  struct pargc_page *r = list_take(&ctx->free_runs, &ctx->pages_lock, n, PARGC_LIST_FREE_RUNS);
   pthread_mutex_unlock(&ctx->pages_lock);
   return r;
 }
@@ -308,7 +321,8 @@ static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
   if (!pargc_heap.pool[node].runs.head)
     return NULL;
   pthread_mutex_lock(&pargc_heap.pool[node].lock);
-  struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, n, PARGC_LIST_POOL);
+  struct pargc_page *r =
+      list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
   pthread_mutex_unlock(&pargc_heap.pool[node].lock);
   return r;
 }
@@ -376,7 +390,7 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
         if (!v || v == self || v->node != node || !v->free_runs.head)
           continue;
         pthread_mutex_lock(&v->pages_lock);
-        struct pargc_page *r = list_take(&v->free_runs, n, PARGC_LIST_FREE_RUNS);
+        struct pargc_page *r = list_take(&v->free_runs, &v->pages_lock, n, PARGC_LIST_FREE_RUNS);
         pthread_mutex_unlock(&v->pages_lock);
         if (r) {
           *remote = node != home;
@@ -386,7 +400,8 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
       }
       if (pargc_heap.pool[node].runs.head) {
         pthread_mutex_lock(&pargc_heap.pool[node].lock);
-        struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, n, PARGC_LIST_POOL);
+        struct pargc_page *r =
+            list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
         pthread_mutex_unlock(&pargc_heap.pool[node].lock);
         if (r) {
           *remote = node != home;
@@ -518,6 +533,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
                                        bool collect_ok, enum pargc_run_source *src)
 {
   pargc_assert_not_stopped_world();
+  pargc_assert(n >= 1);
   struct pargc_page *r;
   bool remote = false;
   int from = 0;
@@ -575,6 +591,11 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
       *src = PARGC_RUN_GROWN;
     return NULL; /* exhausted */
   }
+  /* Exactly n pages, FREE (or never used), on no list: the caller's
+   * alone to format. */
+  pargc_assert(r->pages == n);
+  pargc_assert(atomic_load_explicit(&r->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
+  pargc_assert(r->list == PARGC_LIST_NONE);
   if (*src == PARGC_RUN_FRESH || *src == PARGC_RUN_GROWN)
     heap_resized();
   run_taken(r);
@@ -585,6 +606,10 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
 {
   pargc_assert_not_stopped_world();
   size_t n = head->pages;
+  /* A head (a span, a large run, or fresh pages), taken off every list
+   * by the caller. */
+  pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) != PARGC_PAGE_TAIL);
+  pargc_assert(head->list == PARGC_LIST_NONE && n >= 1);
   /* State first, so a marker never trusts stale geometry. */
   atomic_store_explicit(&head->state, PARGC_PAGE_FREE, memory_order_release);
   head->zeroed = 0;
@@ -609,10 +634,13 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
  * recently freed): whether the idle scavenger has anything to wait for. */
 static _Atomic size_t committed_free_left;
 
-static size_t decommit_list(struct pargc_page_list *l, uint64_t now, uint64_t delay, bool all)
+static size_t decommit_list(struct pargc_page_list *l, pthread_mutex_t *lock, uint64_t now,
+                            uint64_t delay, bool all)
 {
+  pargc_assert_held(lock);
   size_t bytes = 0;
   for (struct pargc_page *r = l->head; r; r = r->next) {
+    pargc_assert(atomic_load_explicit(&r->state, memory_order_relaxed) == PARGC_PAGE_FREE);
     if (r->decommitted)
       continue;
     if (!all && now - r->free_since_ns < delay) {
@@ -667,7 +695,7 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
   size_t bytes = 0;
   for (int i = 0; i < pargc_topology_nodes(); i++) {
     pthread_mutex_lock(&pargc_heap.pool[i].lock);
-    bytes += decommit_list(&pargc_heap.pool[i].runs, now, delay, all);
+    bytes += decommit_list(&pargc_heap.pool[i].runs, &pargc_heap.pool[i].lock, now, delay, all);
     pthread_mutex_unlock(&pargc_heap.pool[i].lock);
   }
   uint32_t count = atomic_load(&pargc_tctx_count);
@@ -676,7 +704,7 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
     if (!c || !c->free_runs.head)
       continue;
     pthread_mutex_lock(&c->pages_lock);
-    bytes += decommit_list(&c->free_runs, now, delay, all);
+    bytes += decommit_list(&c->free_runs, &c->pages_lock, now, delay, all);
     pthread_mutex_unlock(&c->pages_lock);
   }
   atomic_fetch_add(&pargc_heap.decommitted_bytes_total, bytes);

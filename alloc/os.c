@@ -331,3 +331,16 @@ void pargc_os_sleep_ns(uint64_t ns)
   struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
   syscall(SYS_nanosleep, &ts, NULL);
 }
+
+bool pargc_os_mutex_held(pthread_mutex_t *m)
+{
+#ifdef __GLIBC__
+  /* The owner's kernel thread id, 0 when unlocked. */
+  return m->__data.__owner == (int)syscall(SYS_gettid);
+#else
+  if (pthread_mutex_trylock(m) != 0)
+    return true; /* held, by this thread or another */
+  pthread_mutex_unlock(m);
+  return false;
+#endif
+}

@@ -17,6 +17,7 @@
 #error "alloc/os.h is internal to pargc"
 #endif
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -117,5 +118,11 @@ void pargc_os_wait_while(int *addr, int val);
 void pargc_os_wake_all(int *addr);
 void pargc_os_sigsuspend(const sigset_t *mask);
 void pargc_os_sleep_ns(uint64_t ns);
+
+/* Does the calling thread hold mutex m?  For assertions only
+ * (pargc_assert_held): with glibc, which records the owner's thread id
+ * in every mutex whatever its type, exactly; elsewhere only whether some
+ * thread holds it. */
+bool pargc_os_mutex_held(pthread_mutex_t *m);
 
 #endif

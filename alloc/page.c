@@ -19,6 +19,7 @@ int pargc_kind_new(bool scanned)
   } while (!atomic_compare_exchange_weak(&kind_count, &k, k + 1));
   pargc_kind_scanned[k] = scanned;
   pargc_kind_uncollectable[k] = false;
+  pargc_assert(k < PARGC_MAX_KINDS);
   return (int)k;
 }
 
@@ -41,6 +42,8 @@ static inline void *link_encode(void **p)
  * list in address order (so consecutive allocations are adjacent). */
 static void **span_build_free(struct pargc_page *head, unsigned kind, size_t size, size_t n)
 {
+  /* A span holds at least one object, all inside its pages. */
+  pargc_assert(n >= 1 && n * size <= (size_t)head->pages * PARGC_PAGE_SIZE);
   char *base = (char *)pargc_page_addr(head);
   if (!head->zeroed && pargc_kind_scanned[kind])
     memset(base, 0, n * size);
@@ -54,8 +57,13 @@ static void **span_build_free(struct pargc_page *head, unsigned kind, size_t siz
 void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
                                uint32_t owner, int node, size_t *count)
 {
+  /* A valid class and kind, and a run of exactly the class's span. */
+  pargc_assert(c < PARGC_NCLASSES);
+  pargc_assert(kind < pargc_kind_count());
   const struct pargc_sizeclass *sc = &pargc_sizeclasses[c];
-  pargc_assert_internal(head->pages == sc->pages);
+  pargc_assert(head->pages == sc->pages);
+  pargc_assert(sc->nobjs <= PARGC_MARK_WORDS * 64); /* one bit per object */
+  pargc_assert(pargc_page_index(head) + head->pages <= pargc_region.max_pages);
   /* A run is formatted once per taking (pargc_heap_take_run hands it out
    * free, or never used): anything else means two owners. */
   pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
@@ -83,7 +91,32 @@ void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned 
   memset(pargc_region.mark_arrays[0][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
   memset(pargc_region.mark_arrays[1][idx], 0, PARGC_MARK_WORDS * sizeof(uint64_t));
   atomic_store_explicit(&head->state, PARGC_PAGE_SMALL, memory_order_release);
+  if (PARGC_ASSERT_FULL)
+    pargc_page_validate(head, list, *count, NULL);
   return list;
+}
+
+void pargc_page_validate(const struct pargc_page *pg, void **list, size_t n,
+                         const uint64_t *marks)
+{
+  if (!PARGC_ASSERT_FULL)
+    return;
+  uint64_t seen[PARGC_MARK_WORDS] = {0};
+  uintptr_t base = pargc_page_addr(pg);
+  size_t count = 0;
+  for (void **p = list; p; p = link_decode(*p)) {
+    uintptr_t off = (uintptr_t)p - base;
+    pargc_assert_full(off < (uintptr_t)pg->nobjs * pg->size); /* in the span */
+    uint32_t i = pargc_sizeclass_index(off, pg->recip);
+    pargc_assert_full(off == (uintptr_t)i * pg->size);        /* an object start */
+    pargc_assert_full(!(seen[i / 64] >> (i % 64) & 1));       /* once: no cycle */
+    seen[i / 64] |= (uint64_t)1 << (i % 64);
+    count++;
+  }
+  pargc_assert_full(count == n);
+  if (marks)
+    for (uint32_t i = 0; i < pg->nobjs; i++)
+      pargc_assert_full(pargc_mark_test(marks, i) || (seen[i / 64] >> (i % 64) & 1));
 }
 
 size_t pargc_page_list_length(void **list)
@@ -103,6 +136,8 @@ static void keep_marked(struct pargc_page *pg, const uint64_t *marks, void **lis
   while (list) {
     void **next = link_decode(*list);
     uint32_t i = pargc_sizeclass_index((uintptr_t)list - base, pg->recip);
+    /* Explicit frees push object starts of this span only. */
+    pargc_assert(i < pg->nobjs && (uintptr_t)list == base + (uintptr_t)i * pg->size);
     if (pargc_mark_test(marks, i)) {
       **tail_slot = link_encode(list); /* *tail_slot is the previous link */
       *tail_slot = list;
@@ -114,6 +149,7 @@ static void keep_marked(struct pargc_page *pg, const uint64_t *marks, void **lis
 
 bool pargc_page_is_empty(const struct pargc_page *pg)
 {
+  pargc_assert(atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_SMALL);
   uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
   const uint64_t *marks = pargc_page_sweep_marks(pg);
   size_t words = (pg->nobjs + 63u) / 64;
@@ -141,6 +177,10 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
    * during which the epoch moved is taken again. */
   uint64_t marks[PARGC_MARK_WORDS];
   size_t n = pg->nobjs, size = pg->size;
+  /* Only the owner sweeps, and only the owner releases a span: it stays
+   * SMALL meanwhile. */
+  pargc_assert(atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_SMALL);
+  pargc_assert(n >= 1 && n <= PARGC_MARK_WORDS * 64);
   for (;;) {
     uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
     const uint64_t *live_marks = pargc_page_sweep_marks(pg);
@@ -153,6 +193,7 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
   size_t nlive = 0;
   for (size_t w = 0; w < (n + 63) / 64; w++)
     nlive += (size_t)__builtin_popcountll(marks[w]);
+  pargc_assert(nlive <= n); /* no bit set past the span's last object */
   void **old_free = pg->free;
   void **old_remote = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
   pg->free = NULL;
@@ -171,6 +212,7 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
   keep_marked(pg, marks, old_remote, &tail, &kept);
   *tail = link_encode(NULL);
   void **list = link_decode(head_slot);
+  pargc_assert(kept <= nlive); /* kept entries are distinct marked slots */
 
   bool zero = pargc_kind_scanned[pg->kind];
   char *base = (char *)pargc_page_addr(pg);
@@ -190,6 +232,10 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
       nfree++;
     }
   }
+  /* The unmarked slots, and the kept frees among the marked ones. */
+  pargc_assert(nfree == n - nlive + kept);
   r->free = list;
   r->nfree = nfree;
+  if (PARGC_ASSERT_FULL)
+    pargc_page_validate(pg, list, nfree, marks);
 }

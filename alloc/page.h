@@ -58,4 +58,12 @@ bool pargc_page_is_empty(const struct pargc_page *pg);
 /* Count the entries of an encoded list (statistics, tests). */
 size_t pargc_page_list_length(void **list);
 
+/* Validator (level 2, does nothing below it): `list`, an encoded free
+ * list of span pg owned by the caller, has exactly n entries, each an
+ * object start inside the span, none twice (so no cycle); with `marks`,
+ * every object whose bit is clear is on it (the sweep reclaimed every
+ * unmarked slot).  Called after formatting and after sweeping a span. */
+void pargc_page_validate(const struct pargc_page *pg, void **list, size_t n,
+                         const uint64_t *marks);
+
 #endif

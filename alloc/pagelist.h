@@ -1,7 +1,12 @@
 /* pagelist: doubly-linked lists of page descriptors (heads only), with
  * O(1) push, remove and splice.  A page is on at most one list at a time;
  * `list` in the descriptor names which (for assertions and for free()).
- * Not thread-safe: the owner of the list (or its lock) serialises. */
+ * Not thread-safe: the owner of the list (or its lock) serialises.
+ *
+ * Invariants: head and tail are both NULL or both set, and count is the
+ * number of pages from head to tail; for every page on the list,
+ * pg->prev->next == pg (or head == pg) and pg->next->prev == pg (or
+ * tail == pg).  pargc_list_validate walks the whole list (level 2). */
 #ifndef PARGC_PAGELIST_H
 #define PARGC_PAGELIST_H
 #ifndef PARGC_BUILDING
@@ -9,16 +14,41 @@
 #endif
 
 #include "alloc/pagemap.h"
+#include "alloc/report.h"
 
 struct pargc_page_list {
   struct pargc_page *head, *tail;
   size_t count;
 };
 
+/* Check every invariant above over the whole list (level 2; the
+ * caller serialises, as for any list operation). */
+static inline void pargc_list_validate(const struct pargc_page_list *l)
+{
+  if (!PARGC_ASSERT_FULL)
+    return;
+  size_t n = 0;
+  const struct pargc_page *prev = NULL;
+  for (const struct pargc_page *pg = l->head; pg; prev = pg, pg = pg->next) {
+    pargc_assert_full(pg->prev == prev);
+    pargc_assert_full(pg->list == l->head->list); /* one label per list */
+    pargc_assert_full(++n <= l->count);           /* no cycle */
+  }
+  pargc_assert_full(l->tail == prev);
+  pargc_assert_full(n == l->count);
+}
+
 /* Link pg between prev and next, neighbours on l (NULL: that end of l). */
 static inline void pargc_list_link(struct pargc_page_list *l, struct pargc_page *pg,
                                    struct pargc_page *prev, struct pargc_page *next, uint8_t id)
 {
+  /* Head and tail are both set or both NULL, and count says which;
+   * prev and next are neighbours on l, and pg is neither. */
+  pargc_assert((l->head == NULL) == (l->tail == NULL));
+  pargc_assert((l->head == NULL) == (l->count == 0));
+  pargc_assert(prev ? prev->next == next : l->head == next);
+  pargc_assert(next ? next->prev == prev : l->tail == prev);
+  pargc_assert(pg != prev && pg != next);
   pg->prev = prev;
   pg->next = next;
   if (prev)
@@ -45,6 +75,10 @@ static inline void pargc_list_push_tail(struct pargc_page_list *l, struct pargc_
 
 static inline void pargc_list_remove(struct pargc_page_list *l, struct pargc_page *pg)
 {
+  /* pg is on l: its neighbours (or l's ends) point back at it. */
+  pargc_assert(l->count > 0);
+  pargc_assert(pg->prev ? pg->prev->next == pg : l->head == pg);
+  pargc_assert(pg->next ? pg->next->prev == pg : l->tail == pg);
   if (pg->prev)
     pg->prev->next = pg->next;
   else
@@ -69,6 +103,9 @@ static inline struct pargc_page *pargc_list_pop(struct pargc_page_list *l)
 /* Move every page of `from` to the end of `to`, relabelling them `id`. */
 static inline void pargc_list_splice(struct pargc_page_list *to, struct pargc_page_list *from, uint8_t id)
 {
+  pargc_assert(to != from);
+  pargc_assert((from->head == NULL) == (from->count == 0));
+  pargc_assert((to->head == NULL) == (to->tail == NULL));
   if (!from->head)
     return;
   for (struct pargc_page *pg = from->head; pg; pg = pg->next)

@@ -45,8 +45,13 @@ void pargc_blacklist_clear(void)
   atomic_store(&pargc_region.blacklist_hi, 0);
 }
 
+/* Between collections the two bitmap pointers are equal; from a
+ * collection's start to its end (or abandon) they differ.  All three
+ * run with the world stopped by the caller (pagemap.h). */
 void pargc_pagemap_flip_marks(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert(pargc_region.marks == pargc_region.sweep_marks);
   pargc_region.marks = pargc_region.marks == pargc_region.mark_arrays[0]
                            ? pargc_region.mark_arrays[1]
                            : pargc_region.mark_arrays[0];
@@ -54,10 +59,14 @@ void pargc_pagemap_flip_marks(void)
 
 void pargc_pagemap_marks_abandon(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert(pargc_region.marks != pargc_region.sweep_marks);
   pargc_region.marks = pargc_region.sweep_marks;
 }
 
 void pargc_pagemap_marks_complete(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert(pargc_region.marks != pargc_region.sweep_marks);
   pargc_region.sweep_marks = pargc_region.marks;
 }

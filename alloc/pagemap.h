@@ -48,6 +48,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/report.h"
 #include "alloc/sizeclass.h"
 
 #define PARGC_PAGE_SHIFT 16
@@ -139,12 +140,15 @@ static inline uintptr_t pargc_page_addr(const struct pargc_page *pg)
 
 static inline uint64_t *pargc_page_marks(const struct pargc_page *pg)
 {
+  /* Only pages of the reservation have mark bits. */
+  pargc_assert(pargc_page_index(pg) < pargc_region.max_pages);
   return pargc_region.marks[pargc_page_index(pg)];
 }
 
 /* The marks the lazy sweep goes by (see "Two mark bitmaps" above). */
 static inline const uint64_t *pargc_page_sweep_marks(const struct pargc_page *pg)
 {
+  pargc_assert(pargc_page_index(pg) < pargc_region.max_pages);
   return pargc_region.sweep_marks[pargc_page_index(pg)];
 }
 
@@ -183,6 +187,7 @@ static inline void pargc_dirty_set_range(uintptr_t lo, uintptr_t hi)
 /* The dirty bits of page `idx`'s 16 cards, cleared at once. */
 static inline unsigned pargc_dirty_take_page(size_t idx)
 {
+  pargc_assert(idx < pargc_region.max_pages);
   _Atomic uint64_t *w = &pargc_region.dirty[idx / 4];
   unsigned shift = (unsigned)(idx % 4) * PARGC_CARDS_PER_PAGE;
   uint64_t mask = (uint64_t)0xffff << shift;
@@ -264,6 +269,9 @@ static inline bool pargc_blacklisted(size_t idx)
 
 static inline void pargc_blacklist_page(size_t idx)
 {
+  /* The black list covers the reservation, no more (the marker bounds
+   * the words it black-lists by trace_blacklist_limit <= reserve). */
+  pargc_assert(idx < pargc_region.max_pages);
   _Atomic uint64_t *w = &pargc_region.blacklist[idx >> 6];
   uint64_t bit = (uint64_t)1 << (idx & 63);
   if (atomic_load_explicit(w, memory_order_relaxed) & bit)
@@ -282,8 +290,10 @@ static inline uintptr_t pargc_page_object_addr(const struct pargc_page *pg, uint
   return pargc_page_addr(pg) + (uintptr_t)i * pg->size;
 }
 
+/* A span holds at most PARGC_MARK_WORDS x 64 objects: bit i exists. */
 static inline bool pargc_mark_test(const uint64_t *marks, uint32_t i)
 {
+  pargc_assert(i < PARGC_MARK_WORDS * 64);
   return (atomic_load_explicit((_Atomic uint64_t *)&marks[i >> 6],
                                memory_order_relaxed) >> (i & 63)) & 1;
 }
@@ -292,6 +302,7 @@ static inline bool pargc_mark_test(const uint64_t *marks, uint32_t i)
  * first avoids a locked instruction for objects already marked. */
 static inline bool pargc_mark_set(uint64_t *marks, uint32_t i)
 {
+  pargc_assert(i < PARGC_MARK_WORDS * 64);
   _Atomic uint64_t *w = (_Atomic uint64_t *)&marks[i >> 6];
   uint64_t bit = (uint64_t)1 << (i & 63);
   if (atomic_load_explicit(w, memory_order_relaxed) & bit)
@@ -301,6 +312,7 @@ static inline bool pargc_mark_set(uint64_t *marks, uint32_t i)
 
 static inline void pargc_mark_clear(uint64_t *marks, uint32_t i)
 {
+  pargc_assert(i < PARGC_MARK_WORDS * 64);
   atomic_fetch_and_explicit((_Atomic uint64_t *)&marks[i >> 6],
                             ~((uint64_t)1 << (i & 63)), memory_order_relaxed);
 }

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "alloc/os.h"
+
 /* Boehm's warn-proc signature: a printf format with one %p/%lu argument. */
 typedef void (*pargc_warn_fn)(char *msg, uintptr_t arg);
 
@@ -42,21 +44,39 @@ pargc_warn_fn pargc_report_get_warn(void);
 void pargc_report_defer(void);
 void pargc_report_resume(void);
 
-/* Assertions in two levels (after mimalloc's scheme, which has a third
- * for expensive validators): level 1 is cheap and checks arguments,
- * level 2 checks internal invariants.  The level comes from configure:
- * --enable-assertions gives 2, both on; without it, 0, none
- * (config.h: PARGC_ASSERT_LEVEL). */
+/* Assertions in two levels (mimalloc's scheme has a third; its cheap
+ * argument checks are our level 1 too).  The level comes from configure
+ * (config.h: PARGC_ASSERT_LEVEL):
+ *   0  none (the default): every assertion compiles to nothing -- its
+ *      condition is type-checked, never evaluated;
+ *   1  --enable-assertions: the cheap ones, pargc_assert: an invariant
+ *      stated next to it in a comment, checked in O(1) where the code
+ *      relies on it -- locks held, world stopped, page states, epochs,
+ *      phase order, deque indices, size classes;
+ *   2  --enable-assertions=full: also the validators, which walk a whole
+ *      structure (a span's free list against its bitmap, a page list's
+ *      links, a deque's contents) at the points where it must be
+ *      consistent: `if (PARGC_ASSERT_FULL) pargc_page_validate(...)`.
+ * An assertion holds in every legal interleaving: mutators run beside
+ * the concurrent marker and the lazy sweep, and the marker reads words
+ * that merely look like pointers, so it checks only what the code that
+ * runs there may rely on, never a racy reading of another thread's
+ * state.  A failure aborts with pargc_fatal. */
 #ifndef PARGC_ASSERT_LEVEL
 #define PARGC_ASSERT_LEVEL 0
 #endif
+#define PARGC_ASSERT_FULL (PARGC_ASSERT_LEVEL >= 2)
 #define pargc_assert_at(level, cond)                                         \
   do {                                                                       \
     if (PARGC_ASSERT_LEVEL >= (level) && !(cond))                            \
       pargc_fatal("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
   } while (0)
 #define pargc_assert(cond) pargc_assert_at(1, cond)
-#define pargc_assert_internal(cond) pargc_assert_at(2, cond)
+/* A level-2 check in one expression (a validator's own conditions). */
+#define pargc_assert_full(cond) pargc_assert_at(2, cond)
+
+/* The calling thread holds mutex m (alloc/os.h, pargc_os_mutex_held). */
+#define pargc_assert_held(m) pargc_assert(pargc_os_mutex_held(m))
 
 /* Set in the thread that stopped the world, from the stop to the restart
  * (gc/stop.c).  Nothing that thread does meanwhile may wait for a lock a

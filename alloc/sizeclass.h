@@ -23,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/report.h"
+
 #define PARGC_GRANULE 16
 #define PARGC_NCLASSES 104
 #define PARGC_SMALL_MAX (512 * 1024)
@@ -43,15 +45,19 @@ void pargc_sizeclass_init(void);
  * as 1).  A handful of instructions: used on the allocation fast path. */
 static inline unsigned pargc_sizeclass_of(size_t size)
 {
+  pargc_assert(size <= PARGC_SMALL_MAX);
   if (size <= 128)
     return size ? (unsigned)((size - 1) >> 4) : 0;
   size_t s = size - 1;
   unsigned e = 63u - (unsigned)__builtin_clzl(s); /* 2^e <= s < 2^(e+1), e >= 7 */
-  return 8 + (e - 7) * 8 + (unsigned)((s - ((size_t)1 << e)) >> (e - 3));
+  unsigned c = 8 + (e - 7) * 8 + (unsigned)((s - ((size_t)1 << e)) >> (e - 3));
+  pargc_assert(c < PARGC_NCLASSES);
+  return c;
 }
 
 static inline size_t pargc_sizeclass_size(unsigned c)
 {
+  pargc_assert(c < PARGC_NCLASSES);
   return pargc_sizeclasses[c].size;
 }
 

@@ -78,11 +78,15 @@ struct pargc_tctx *pargc_tctx_new(void)
     if (!ctx)
       pargc_fatal("out of memory for a thread context");
     ctx->id = id;
+    /* Ids are dense and index pargc_tctx_all; the owner field of a page
+     * descriptor (16 bits) holds one. */
+    pargc_assert(id < PARGC_MAX_CTX && id <= UINT16_MAX);
     ctx->epoch = atomic_load(&pargc_epoch);
     pthread_mutex_init(&ctx->pages_lock, NULL);
     pargc_tctx_all[id] = ctx;
     atomic_store(&pargc_tctx_count, id + 1);
   }
+  pargc_assert(!ctx->live); /* a parked context has no thread */
   ctx->live = true;
   ctx->reuse_next = NULL;
   atomic_store_explicit(&ctx->park, PARGC_CTX_RUNNING, memory_order_relaxed);
@@ -115,6 +119,7 @@ void pargc_tctx_release(void)
   if (!ctx)
     return;
   pargc_tctx_current = NULL;
+  pargc_assert(ctx->live);
   /* Flush the byte count; hand free runs to the node pool so other
    * threads get them without stealing.  Pages with objects stay with
    * the context, which the next new thread adopts whole. */
@@ -153,6 +158,8 @@ static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
   struct pargc_page *pg = list->head;
   while (pg) {
     struct pargc_page *next = pg->next;
+    /* An unswept page: a span of ctx's, which nothing else releases. */
+    pargc_assert(pg->list == PARGC_LIST_UNSWEPT && pg->owner == ctx->id);
     if (pargc_page_is_empty(pg)) {
       pargc_list_remove(list, pg);
       pg->free = NULL;
@@ -168,6 +175,9 @@ static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
 {
   uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
+  /* Epochs only grow, and a context's is one it read from pargc_epoch:
+   * never ahead of the global one. */
+  pargc_assert(ctx->epoch <= epoch);
   if (ctx->epoch == epoch)
     return;
   ctx->epoch = epoch;
@@ -182,6 +192,8 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
       pargc_list_splice(&cs->unswept, &cs->avail, PARGC_LIST_UNSWEPT);
       pargc_list_splice(&cs->unswept, &cs->full, PARGC_LIST_UNSWEPT);
       release_empty(ctx, &cs->unswept);
+      if (PARGC_ASSERT_FULL)
+        pargc_list_validate(&cs->unswept);
     }
   }
 }
@@ -242,6 +254,8 @@ static PARGC_NOINLINE void blacken(struct pargc_page *pg, void **list)
 static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c,
                                 struct pargc_page *pg, void **list, bool whole)
 {
+  /* A non-empty list of objects of pg, a span of (k, c) that is ctx's. */
+  pargc_assert(list != NULL && pg->kind == k && pg->sclass == c && pg->owner == ctx->id);
   ctx->free[k][c] = list;
   if (PARGC_UNLIKELY(atomic_load_explicit(&pargc_alloc_black, memory_order_acquire)))
     blacken(pg, whole ? NULL : list);
@@ -249,6 +263,9 @@ static inline void install_list(struct pargc_tctx *ctx, unsigned k, unsigned c,
 
 void pargc_tctx_blacken_all(void)
 {
+  /* No context's fast path may run meanwhile (pargc_alloc_black). */
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert(atomic_load_explicit(&pargc_alloc_black, memory_order_relaxed));
   uint32_t n = atomic_load(&pargc_tctx_count);
   unsigned nkinds = pargc_kind_count();
   for (uint32_t i = 0; i < n; i++) {
@@ -272,6 +289,11 @@ static void make_current(struct pargc_tctx *ctx, struct pargc_class_state *cs,
                          unsigned k, unsigned c, struct pargc_page *pg,
                          void **list, size_t n)
 {
+  /* The class has no current page, and pg was taken off every list:
+   * a SMALL span of ctx's. */
+  pargc_assert(cs->cur == NULL && pg->list == PARGC_LIST_NONE);
+  pargc_assert(atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_SMALL);
+  pargc_assert(n <= pg->nobjs);
   cs->cur = pg;
   pg->list = PARGC_LIST_CUR;
   install_list(ctx, k, c, pg, list, n == pg->nobjs);
@@ -298,7 +320,10 @@ static void **list_concat(void **a, void **b)
  * thread's free runs (returns false), otherwise *r holds its free list. */
 static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct pargc_sweep_result *r)
 {
+  /* Taken off the unswept list by ctx, its owner. */
+  pargc_assert(pg->list == PARGC_LIST_NONE && pg->owner == ctx->id);
   pargc_page_sweep(pg, r);
+  pargc_assert(r->nfree <= pg->nobjs && r->nlive <= pg->nobjs);
   ctx->stats.pages_swept++;
   atomic_fetch_add_explicit(&pargc_heap.reclaimed_total,
                             (r->nlive ? r->nfree : pg->nobjs) * (size_t)pg->size,
@@ -386,12 +411,15 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
 /* Find free objects for (k, c); false when the heap is exhausted. */
 static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
 {
+  pargc_assert(k < pargc_kind_count() && c < PARGC_NCLASSES);
+  pargc_assert(ctx->free[k][c] == NULL); /* only an empty list is refilled */
   bool collected = false;
   for (;;) {
     pargc_tctx_adjust_epoch(ctx);
     struct pargc_class_state *cs = &ctx->cls[k][c];
     struct pargc_page *pg = cs->cur;
     if (pg) {
+      pargc_assert(pg->list == PARGC_LIST_CUR);
       /* Objects other threads freed into the current page. */
       void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
       if (l) {
@@ -523,6 +551,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   if (!run)
     return alloc_failed(size, kind);
   ctx->stats.large_allocs++;
+  pargc_assert(run->pages == n);
   void *p = (void *)pargc_page_addr(run);
   pargc_assert(atomic_load_explicit(&run->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
   if (!run->zeroed && pargc_kind_scanned[kind])
@@ -560,6 +589,7 @@ static void mark_uncollectable(void *p)
 {
   struct pargc_page *pg = NULL;
   int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
+  pargc_assert(i >= 0); /* an object this thread just allocated */
   pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
 }
 
@@ -575,6 +605,7 @@ static struct pargc_tctx *slow_enter(void)
 
 void *pargc_alloc_slow(size_t size, unsigned kind)
 {
+  pargc_assert(kind < PARGC_MAX_KINDS);
   struct pargc_tctx *ctx = slow_enter();
   if (size > PARGC_SMALL_MAX) {
     if (size > ((size_t)1 << 32) - PARGC_PAGE_SIZE)
@@ -640,6 +671,7 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
         struct pargc_sweep_result r;
         if (!sweep_one(ctx, pg, &r))
           continue;
+        pargc_assert(pg->free == NULL); /* the sweep took the old list */
         pg->free = r.free;
         pargc_list_push_tail(r.free ? &cs->avail : &cs->full, pg,
                              r.free ? PARGC_LIST_AVAIL : PARGC_LIST_FULL);
@@ -828,6 +860,7 @@ void pargc_alloc_fork_parent(void) { pargc_alloc_unlock_all(); }
 static void fork_child_relist(const bool *vanished, uint32_t n)
 {
   uint64_t epoch = atomic_load(&pargc_epoch);
+  pargc_assert(n <= PARGC_MAX_CTX);
   for (uint32_t i = 0; i < n; i++) {
     if (!vanished[i])
       continue;

@@ -153,6 +153,7 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind);
 static inline void *pargc_alloc(size_t size, unsigned kind)
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
+  pargc_assert(kind < PARGC_MAX_KINDS);
   if (PARGC_LIKELY(ctx != NULL && size <= PARGC_SMALL_MAX)) {
     unsigned c = pargc_sizeclass_of(size);
     void **p = ctx->free[kind][c];

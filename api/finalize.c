@@ -586,6 +586,7 @@ static void evaluate_toggles(void)
  * the queued objects. */
 static void finalize_push_roots(void)
 {
+  pargc_assert(pargc_world_stopped_by_me); /* a root hook: collect.h */
   if (pargc_tracer_verifying()) { /* the toggle-refs as the mark found them */
     for (size_t i = 0; i < toggle_n; i++)
       if (toggles[i].strong)
@@ -628,6 +629,7 @@ static void mark_from(uintptr_t base, bool ignore_self)
 
 static void finalize_after_mark(void)
 {
+  pargc_assert(pargc_world_stopped_by_me); /* an after-mark hook: collect.h */
   /* 1. weak toggle-refs */
   size_t j = 0;
   for (size_t i = 0; i < toggle_n; i++)

@@ -163,6 +163,7 @@ static struct pargc_page_list dead_large;
 
 static uint64_t sweep_large(void)
 {
+  pargc_assert(dead_large.count == 0); /* emptied at the last restart */
   uint64_t freed = 0;
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     if (atomic_load_explicit(&pg->state, memory_order_relaxed) != PARGC_PAGE_LARGE)
@@ -171,6 +172,7 @@ static uint64_t sweep_large(void)
       continue;
     freed += (uint64_t)pg->pages * PARGC_PAGE_SIZE;
     atomic_fetch_add_explicit(&pargc_heap.reclaimed_total, pg->size, memory_order_relaxed);
+    pargc_assert(pg->list == PARGC_LIST_NONE); /* a large run is on no list */
     pargc_list_push(&dead_large, pg, PARGC_LIST_DEAD);
   }
   return freed;
@@ -179,6 +181,12 @@ static uint64_t sweep_large(void)
 /* After the restart: the runs sweep_large found go to their node pools. */
 static void release_dead_large(void)
 {
+  /* The collector lock guards the list; the pools' locks may be taken
+   * again now the world runs. */
+  pargc_assert_held(&pargc_collect_lock);
+  pargc_assert(!pargc_world_stopped_by_me);
+  if (PARGC_ASSERT_FULL)
+    pargc_list_validate(&dead_large);
   struct pargc_page *pg;
   while ((pg = pargc_list_pop(&dead_large)))
     pargc_heap_release_run(NULL, pg);
@@ -188,6 +196,9 @@ static void release_dead_large(void)
 
 void pargc_collect_phase_preclear(void)
 {
+  /* World running, collector lock held (collect.h). */
+  pargc_assert_held(&pargc_collect_lock);
+  pargc_assert(!pargc_world_stopped_by_me);
   /* The bitmap that is neither current nor swept by is unused between
    * collections: clear it now for the spans in use.  Spans formatted
    * from here on clear both bitmaps themselves (page.h). */
@@ -200,8 +211,12 @@ void pargc_collect_phase_preclear(void)
   marks_precleared = true;
 }
 
+/* Each phase runs with the world stopped by the caller and the
+ * collector lock held (collect.h). */
 void pargc_collect_phase_begin(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert_held(&pargc_collect_lock);
   pargc_tracer_begin();
   pargc_tracer_set_expected_live(collect_last_live);
   prepare_pages();
@@ -209,6 +224,8 @@ void pargc_collect_phase_begin(void)
 
 void pargc_collect_phase_roots(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert_held(&pargc_collect_lock);
   pargc_collect_each_root(push_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();
@@ -216,6 +233,8 @@ void pargc_collect_phase_roots(void)
 
 void pargc_collect_phase_end(struct pargc_collection_stats *s)
 {
+  pargc_assert(pargc_world_stopped_by_me);
+  pargc_assert_held(&pargc_collect_lock);
   struct pargc_trace_stats ts;
   pargc_tracer_finish(&ts);
   if (pargc_opt.verify) {
@@ -250,6 +269,7 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
 
 uint64_t pargc_collect_stop_world(void)
 {
+  pargc_assert_held(&pargc_collect_lock); /* serialises stops (collect.h) */
   pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
   pargc_threads_stop_world();
   pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
@@ -258,6 +278,7 @@ uint64_t pargc_collect_stop_world(void)
 
 uint64_t pargc_collect_start_world(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
   pargc_collect_event(PARGC_EV_PRE_START_WORLD);
   /* The pause ends when the restart is issued: the threads it wakes may
    * take this thread's core for a while (a collector thread on a busy
@@ -277,6 +298,7 @@ uint64_t pargc_collect_start_world(void)
  * collection had not started; the next one starts afresh. */
 static void collect_abandon(void)
 {
+  pargc_assert(pargc_world_stopped_by_me);
   pargc_tracer_abandon();
   pargc_pagemap_marks_abandon();
   pargc_collect_start_world();

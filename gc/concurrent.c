@@ -158,6 +158,11 @@ static unsigned conc_mark_threads(void)
  * two stops. */
 static void conc_cycle(void)
 {
+  /* Phase order: no cycle is between its stops, so nothing is
+   * allocated black, until this one's first stop. */
+  pargc_assert_held(&pargc_collect_lock);
+  pargc_assert(!atomic_load(&conc_in_cycle));
+  pargc_assert(!atomic_load(&pargc_alloc_black));
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
   s.concurrent = 1;
@@ -182,6 +187,7 @@ static void conc_cycle(void)
   pargc_tracer_set_eager(true);
   pargc_collect_phase_roots();
   pargc_tracer_set_eager(false);
+  pargc_assert(pargc_world_stopped_by_me); /* black allocation starts stopped */
   atomic_store_explicit(&pargc_alloc_black, 1, memory_order_release);
   pargc_tctx_blacken_all();
   atomic_store(&conc_in_cycle, 1);
@@ -225,6 +231,9 @@ static void conc_cycle(void)
   pthread_mutex_lock(&pargc_collect_lock);
   uint64_t t2 = pargc_os_now_ns();
   uint64_t t_stopped2 = pargc_collect_stop_world();
+  /* The final stop comes only after the first: the cycle is marked as
+   * between them, and allocation is still black. */
+  pargc_assert(atomic_load(&conc_in_cycle) && atomic_load(&pargc_alloc_black));
   pargc_tracer_set_world_running(false);
   pargc_tracer_refresh_bounds();
   pargc_collect_phase_roots();
@@ -240,6 +249,7 @@ static void conc_cycle(void)
   atomic_store(&pargc_heap.cycle_alloc,
                allocated > allocated_at_start ? allocated - allocated_at_start : 0);
   pargc_collect_phase_end(&s);
+  pargc_assert(!atomic_load(&pargc_alloc_black)); /* no black allocation outside a cycle */
   atomic_store(&conc_in_cycle, 0);
   uint64_t t3 = pargc_collect_start_world();
   pargc_dirty_release();

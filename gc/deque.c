@@ -13,6 +13,7 @@ bool pargc_deque_init(struct pargc_deque *d, size_t size)
   if (!d->buf)
     return false;
   d->size = (int64_t)n;
+  pargc_assert((n & (n - 1)) == 0); /* slots are indexed by a mask */
   atomic_store(&d->top, 0);
   atomic_store(&d->bottom, 0);
   return true;

@@ -37,6 +37,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/report.h"
+
 struct pargc_range {
   uintptr_t lo, hi;
 };
@@ -55,6 +57,9 @@ static inline bool pargc_deque_push(struct pargc_deque *d, struct pargc_range r)
 {
   int64_t b = atomic_load_explicit(&d->bottom, memory_order_relaxed);
   int64_t t = atomic_load_explicit(&d->top, memory_order_acquire);
+  /* Outside the owner's take, top <= bottom: thieves move top only
+   * below bottom, and only the owner (here) moves bottom. */
+  pargc_assert(t <= b && b - t <= d->size);
   if (b - t >= d->size)
     return false; /* full: caller overflows */
   _Atomic uintptr_t *slot = d->buf[b & (d->size - 1)];
@@ -71,6 +76,8 @@ static inline bool pargc_deque_take(struct pargc_deque *d, struct pargc_range *o
   atomic_store_explicit(&d->bottom, b, memory_order_relaxed);
   atomic_thread_fence(memory_order_seq_cst); /* (2) */
   int64_t t = atomic_load_explicit(&d->top, memory_order_relaxed);
+  /* Empty means top == the old bottom: top never passes bottom. */
+  pargc_assert(t <= b + 1);
   if (t > b) {
     atomic_store_explicit(&d->bottom, b + 1, memory_order_relaxed);
     return false; /* empty */
@@ -106,6 +113,22 @@ static inline bool pargc_deque_steal(struct pargc_deque *d, struct pargc_range *
     return false;
   *out = r;
   return true;
+}
+
+/* Validator (level 2), by the owner while no thief runs (between
+ * rounds): top <= bottom, at most size entries, each a range of
+ * word-aligned addresses or a descriptor-scanned object (hi == 0). */
+static inline void pargc_deque_validate(struct pargc_deque *d)
+{
+  if (!PARGC_ASSERT_FULL)
+    return;
+  int64_t t = atomic_load(&d->top), b = atomic_load(&d->bottom);
+  pargc_assert_full(t <= b && b - t <= d->size);
+  for (int64_t i = t; i < b; i++) {
+    uintptr_t lo = atomic_load_explicit(&d->buf[i & (d->size - 1)][0], memory_order_relaxed);
+    uintptr_t hi = atomic_load_explicit(&d->buf[i & (d->size - 1)][1], memory_order_relaxed);
+    pargc_assert_full(hi == 0 || (lo < hi && (lo & 7) == 0 && (hi & 7) == 0));
+  }
 }
 
 /* A racy size estimate (thieves use it to pick victims). */

@@ -363,6 +363,7 @@ static void stop_check_stragglers(unsigned long epoch, int rounds)
 void pargc_threads_stop_world(void)
 {
   pargc_threads_init();
+  pargc_assert(!pargc_world_stopped_by_me); /* not reentrant */
   pargc_threads_lock();
   pargc_world_stopped_by_me = true; /* until pargc_threads_start_world */
   while (sem_trywait(&stop_ack_sem) == 0)
@@ -434,8 +435,15 @@ void pargc_threads_stop_world(void)
   pargc_report_defer(); /* until pargc_threads_start_world */
 }
 
+bool pargc_threads_world_stopped(void)
+{
+  return __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) & 1;
+}
+
 void pargc_threads_start_world(void)
 {
+  /* Only the stopper restarts, still holding the registry lock. */
+  pargc_assert(pargc_world_stopped_by_me && pargc_threads_lock_held());
   stop_owner = NULL;
   unsigned long epoch = __atomic_add_fetch(&stop_epoch, 1, __ATOMIC_ACQ_REL);
   pargc_assert((epoch & 1) == 0);

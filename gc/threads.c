@@ -234,6 +234,7 @@ static void threads_exit_destructor(void *value)
 /* Add `t` (describing the calling thread) to the list.  Lock held. */
 static void threads_link(struct pargc_thread *t)
 {
+  pargc_assert(pargc_threads_lock_held());
   /* A finished thread whose pthread_t is being reused was joined or
    * detached by other means (pthread_tryjoin_np, ...): forget it. */
   for (struct finished_thread **p = &threads_finished; *p;) {
@@ -253,6 +254,7 @@ static void threads_link(struct pargc_thread *t)
 
 struct pargc_thread *pargc_threads_find(pthread_t id)
 {
+  pargc_assert(pargc_threads_lock_held());
   for (struct pargc_thread *t = pargc_threads_list; t; t = t->next)
     if (!t->gone && pthread_equal(t->pthread, id))
       return t;
@@ -394,6 +396,7 @@ void pargc_threads_set_stack_base(struct pargc_thread *t, void *base)
 /* Each finished-but-unjoined thread's return value; world stopped. */
 void pargc_threads_each_finished(pargc_range_fn fn, void *arg)
 {
+  pargc_assert(pargc_threads_world_stopped());
   for (struct finished_thread *f = threads_finished; f; f = f->next)
     fn(&f->retval, &f->retval + 1, arg);
 }

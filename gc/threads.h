@@ -51,6 +51,10 @@ bool pargc_threads_is_registered_self(void);
  * pthread_detach are safe, as are the two enumerations. */
 void pargc_threads_stop_world(void);
 void pargc_threads_start_world(void);
+/* Is the world stopped (by any thread)?  For assertions: the GC threads
+ * tracing for the stopper ask it, the stopper has
+ * pargc_world_stopped_by_me (alloc/report.h). */
+bool pargc_threads_world_stopped(void);
 
 /* Call fn(lo, hi, arg) for every root range of every registered thread:
  * stack (sp..base), registers (a copy in the thread's record) and static

@@ -19,8 +19,8 @@
  * fences) and shares through its Chase-Lev deque: a take from a Chase-Lev
  * deque needs a full fence (deque.h, (2)), which on x86 is a locked
  * instruction that waits for the store buffer to drain -- once per object
- * it was the largest single cost of the mark loop (measured: half the
- * samples of a one-thread trace sat on it).  Work moves to the deque only
+ * it was the largest single cost of the mark loop (docs/performance.md,
+ * "The tracer's design figures").  Work moves to the deque only
  * when the private stack is full or another GC thread is looking for work
  * (publish), so with one GC thread it never does.  Work on the private
  * stack is not stealable; the publish rule is what keeps the threads
@@ -42,44 +42,86 @@ struct worker {
   unsigned id;
 } __attribute__((aligned(64)));
 
-static struct worker *tracer_workers;
-static unsigned tracer_nthreads;   /* configured */
-static unsigned tracer_spawned;    /* helper threads running (excl. caller) */
-static pid_t tracer_pid;
 
-/* Heap bounds for this trace, read at begin.  The heap grows while a
- * mostly-concurrent mark runs with the world started, so they move:
- * pargc_tracer_refresh_bounds extends them between that cycle's traces. */
-/* Words above the handed-out pages are black-listed only up to twice the
- * heap (plus 64 MiB): the heap grows there next, and the list stays
- * small enough to clear at every collection. */
-static uintptr_t trace_base, trace_limit, trace_blacklist_limit;
-static size_t trace_piece;
-
-/* Shared overflow list: ranges that did not fit in a deque. */
-static pthread_mutex_t overflow_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct pargc_range *overflow_buf;
-static size_t overflow_len, overflow_cap;
-static _Atomic size_t overflow_count;
-
-/* Termination and the start/stop handshake with helper threads. */
-static _Atomic int trace_active;
-static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t job_cond = PTHREAD_COND_INITIALIZER;
-static uint64_t job_generation;
-static _Atomic unsigned job_done;
-static _Atomic uint64_t helpers_cpu_ns; /* pargc_tracer_helpers_cpu_ns */
-static unsigned trace_round_threads; /* threads taking part in this trace */
 /* Abandoning a trace (pargc_tracer_trace_until): the collecting thread
  * asks the stop function every TRACE_STOP_PERIOD ranges it scans and sets
- * trace_stopped when it says so; every GC thread then drops its work and
+ * `stopped` when it says so; every GC thread then drops its work and
  * goes idle, so the termination count reaches zero as usual.  The check
  * costs a branch on a local flag per range while no stop function is
  * set. */
 #define TRACE_STOP_PERIOD 256
-static int (*trace_stop_fn)(void);
-static _Atomic bool trace_stopped;
-static unsigned trace_used_threads;  /* the most of them since begin */
+/* Interior pointers: see pargc_tracer_register_displacement. */
+#define PARGC_MAX_DISPLACEMENT 65536
+
+/* The tracer's state, one instance, T.  Each field says how long it
+ * lives:
+ *   [once]   set at start-up or by the program's settings, kept;
+ *   [trace]  set by pargc_tracer_begin (and the collector's set_* calls
+ *            around it) for one collection, whose traces all use it;
+ *   [round]  set by pargc_tracer_trace_until for one round of marking
+ *            (a mostly-concurrent collection runs several);
+ *   [fork]   reset by pargc_tracer_after_fork_child as well.
+ * [round] fields are read by every GC thread during the round and
+ * written only by the collecting thread between rounds, except the
+ * termination count and the stop flag, which are atomic. */
+struct tracer {
+  /* ---- [once] ---- */
+  struct worker *workers;   /* PARGC_MAX_GC_THREADS, from the first prepare */
+  unsigned nthreads;        /* configured (GC_set_markers_count, environment) */
+  unsigned spawned;         /* helper threads running, the caller not counted [fork] */
+  pid_t pid;                /* the process they run in [fork] */
+  size_t l2_size;           /* one core's L2 cache (the candidate ring) */
+  /* Offsets registered with GC_register_displacement: a bit each. */
+  _Atomic uint64_t displacements[PARGC_MAX_DISPLACEMENT / 64];
+  /* Helper threads wait for a new job generation under job_lock [fork]. */
+  pthread_mutex_t job_lock;
+  pthread_cond_t job_cond;
+  uint64_t job_generation;  /* one per round with helpers */
+  _Atomic uint64_t helpers_cpu_ns; /* CPU time of the helpers' traces, ever */
+  /* Shared overflow list: ranges that did not fit in a deque, under
+   * overflow_lock [fork]; empty between traces, the buffer kept. */
+  pthread_mutex_t overflow_lock;
+  struct pargc_range *overflow_buf;
+  size_t overflow_len, overflow_cap;
+  _Atomic size_t overflow_count; /* overflow_len, readable without the lock */
+
+  /* ---- [trace] ---- */
+  /* Heap bounds, read at begin.  The heap grows while a mostly-concurrent
+   * mark runs with the world started, so they move:
+   * pargc_tracer_refresh_bounds extends them between that cycle's
+   * rounds.  Words above the handed-out pages are black-listed only up
+   * to blacklist_limit, twice the heap (plus 64 MiB): the heap grows
+   * there next, and the list stays small enough to clear at every
+   * collection. */
+  uintptr_t base, limit, blacklist_limit;
+  size_t piece;             /* the longest range scanned at once (PARGC_MARK_PIECE) */
+  bool base_only;           /* interior pointers off: see candidate_resolve */
+  bool exclusive_marks;     /* only GC threads set mark bits (world stopped) */
+  bool ring;                /* use the candidate ring (drain_body) */
+  unsigned used_threads;    /* the most GC threads any round used */
+  unsigned expected_threads; /* by the live data (set_expected_live) */
+  unsigned active_threads;  /* asked for by the collector; 0: all */
+  bool eager;               /* mark roots as they are pushed (first stop) */
+  _Atomic bool world_running; /* marking beside the program */
+
+  /* ---- [round] ---- */
+  unsigned round_threads;   /* GC threads taking part */
+  bool racy;                /* plain mark stores and own bitmaps: see mark_set */
+  _Atomic int active;       /* GC threads not idle; the round ends at 0 */
+  _Atomic unsigned job_done; /* helpers done with this round's job */
+  int (*stop_fn)(void);     /* the stop function, or NULL */
+  _Atomic bool stopped;     /* the stop function said stop */
+
+  /* ---- PARGC_VERIFY (see Verification), for one check ---- */
+  bool verifying;
+  size_t verify_misses;
+};
+
+static struct tracer T = {
+    .job_lock = PTHREAD_MUTEX_INITIALIZER,
+    .job_cond = PTHREAD_COND_INITIALIZER,
+    .overflow_lock = PTHREAD_MUTEX_INITIALIZER,
+};
 
 /* The worker running on this thread (descriptor-scanned objects and mark
  * procedures reach the marker through it). */
@@ -89,7 +131,7 @@ void (*pargc_tracer_scan_special)(uintptr_t obj);
 
 unsigned pargc_tracer_threads(void)
 {
-  if (!tracer_nthreads) {
+  if (!T.nthreads) {
     int64_t n = pargc_opt.gc_threads;
     if (!n)
       n = pargc_opt.gc_markers;
@@ -99,9 +141,9 @@ unsigned pargc_tracer_threads(void)
       n = pargc_os_ncpus();
     if (n > PARGC_MAX_GC_THREADS)
       n = PARGC_MAX_GC_THREADS;
-    tracer_nthreads = (unsigned)n;
+    T.nthreads = (unsigned)n;
   }
-  return tracer_nthreads;
+  return T.nthreads;
 }
 
 void pargc_tracer_set_threads(unsigned n)
@@ -111,41 +153,41 @@ void pargc_tracer_set_threads(unsigned n)
   if (n > PARGC_MAX_GC_THREADS)
     n = PARGC_MAX_GC_THREADS;
   /* Only grows the pool; extra helpers simply sit out when n shrinks. */
-  tracer_nthreads = n;
+  T.nthreads = n;
 }
 
 static void overflow_push(struct pargc_range r)
 {
-  pthread_mutex_lock(&overflow_lock);
-  if (overflow_len == overflow_cap) {
-    size_t cap = overflow_cap ? overflow_cap * 2 : 4096;
+  pthread_mutex_lock(&T.overflow_lock);
+  if (T.overflow_len == T.overflow_cap) {
+    size_t cap = T.overflow_cap ? T.overflow_cap * 2 : 4096;
     struct pargc_range *nb = pargc_os_alloc_meta(cap * sizeof *nb);
     if (!nb)
       pargc_fatal("out of memory for the mark overflow list");
-    if (overflow_buf) {
-      memcpy(nb, overflow_buf, overflow_len * sizeof *nb);
-      pargc_os_free_meta(overflow_buf, overflow_cap * sizeof *nb);
+    if (T.overflow_buf) {
+      memcpy(nb, T.overflow_buf, T.overflow_len * sizeof *nb);
+      pargc_os_free_meta(T.overflow_buf, T.overflow_cap * sizeof *nb);
     }
-    overflow_buf = nb;
-    overflow_cap = cap;
+    T.overflow_buf = nb;
+    T.overflow_cap = cap;
   }
-  overflow_buf[overflow_len++] = r;
-  atomic_store_explicit(&overflow_count, overflow_len, memory_order_release);
-  pthread_mutex_unlock(&overflow_lock);
+  T.overflow_buf[T.overflow_len++] = r;
+  atomic_store_explicit(&T.overflow_count, T.overflow_len, memory_order_release);
+  pthread_mutex_unlock(&T.overflow_lock);
 }
 
 static bool overflow_take(struct pargc_range *out)
 {
-  if (!atomic_load_explicit(&overflow_count, memory_order_acquire))
+  if (!atomic_load_explicit(&T.overflow_count, memory_order_acquire))
     return false;
   bool got = false;
-  pthread_mutex_lock(&overflow_lock);
-  if (overflow_len) {
-    *out = overflow_buf[--overflow_len];
+  pthread_mutex_lock(&T.overflow_lock);
+  if (T.overflow_len) {
+    *out = T.overflow_buf[--T.overflow_len];
     got = true;
   }
-  atomic_store_explicit(&overflow_count, overflow_len, memory_order_release);
-  pthread_mutex_unlock(&overflow_lock);
+  atomic_store_explicit(&T.overflow_count, T.overflow_len, memory_order_release);
+  pthread_mutex_unlock(&T.overflow_lock);
   return got;
 }
 
@@ -162,6 +204,7 @@ static inline void push_shared(struct worker *w, struct pargc_range r)
  * first, so it is what thieves take first). */
 static PARGC_NOINLINE void stack_spill(struct worker *w)
 {
+  pargc_assert(w->sp >= 1 && w->sp <= w->stack_size);
   uint32_t half = (w->sp + 1) / 2;
   for (uint32_t i = 0; i < half; i++)
     push_shared(w, w->stack[i]);
@@ -180,6 +223,8 @@ static PARGC_NOINLINE void stack_publish(struct worker *w)
  * collector before the trace). */
 static void push_local(struct worker *w, uintptr_t lo, uintptr_t hi)
 {
+  /* A range of words, or a descriptor-scanned object (hi == 0). */
+  pargc_assert(hi == 0 || lo < hi);
   if (PARGC_UNLIKELY(w->sp == w->stack_size))
     stack_spill(w);
   w->stack[w->sp++] = (struct pargc_range){lo, hi};
@@ -190,11 +235,11 @@ static void push_local(struct worker *w, uintptr_t lo, uintptr_t hi)
  * until a thief changes state, so cheap enough after every object. */
 static inline bool others_hungry(struct worker *w)
 {
-  return atomic_load_explicit(&trace_active, memory_order_relaxed) < (int)trace_round_threads &&
+  return atomic_load_explicit(&T.active, memory_order_relaxed) < (int)T.round_threads &&
          pargc_deque_size_hint(&w->deque) <= 0;
 }
 
-/* Racy marking.  When several GC threads mark a stopped world (no one
+/* Racy marking (T.racy).  When several GC threads mark a stopped world (no one
  * else sets mark bits), they set bits with plain stores
  * instead of locked ORs: a load, an OR and a store, so two threads setting
  * bits of one word at once can lose one of them.  Each thread also sets
@@ -206,17 +251,14 @@ static inline bool others_hungry(struct worker *w)
  * scan that object again -- work done twice, never a mark lost.  Bits set
  * before the trace started cannot be lost (every store writes back what
  * it read), nor can those of an earlier trace of the same collection,
- * merged when it ended.  Measured against the locked OR (with its
- * deferral, see mark_set), fullgc -g 2: 7860 against 6610 MB/s at 512 MB
- * live, 8200 against 7250 at 64 MB; GCBench's pauses with 2 threads about
- * the same (49-58 ms against 51-59).  The merge reads every own bitmap
- * over the heap's head pages: under 1% of fullgc's profile with 2 GC
- * threads.  Each thread's share of it is one whole bitmap's worth (a
- * 1/n slice of n bitmaps) however many threads there are, while the
- * trace shrinks with more: it will weigh more on 16 cores (not measured
- * yet).  The own bitmaps cost up to 1/128 of the heap each in resident
- * memory. */
-static bool trace_racy;
+ * merged when it ended.  It traces faster than the locked OR (with its
+ * deferral, see mark_set) on large heaps, and no slower on small ones.
+ * The merge reads every own bitmap over the heap's head pages: each
+ * thread's share of it is one whole bitmap's worth (a 1/n slice of n
+ * bitmaps) however many threads there are, while the trace shrinks with
+ * more, so it weighs more on many cores.  The own bitmaps cost up to
+ * 1/128 of the heap each in resident memory.  (Figures:
+ * docs/performance.md.) */
 
 /* The distance from a word of the shared bitmap to the same word of w's
  * own bitmap. */
@@ -251,17 +293,15 @@ static inline void pending_flush(struct pending *pd)
  * that OR is deferred: the bits of a word collect in `pd`, and one OR
  * writes them when the word is evicted or the loop ends (before the
  * thread can go idle, so before the trace can end).  Objects allocated in
- * order make runs of marks in one word: with 16 words, fullgc -m 256
- * with 2 GC threads traced 5% faster (6223-6577 against 6118-6247 MB/s,
- * interleaved runs), concurrent mode's steady state 5% faster too.  The
- * price: until its word is written, a mark is this thread's alone, and
+ * order make runs of marks in one word, so 16 words save most of the
+ * locked ORs.  The price: until its word is written, a mark is this
+ * thread's alone, and
  * another GC thread reaching the object meanwhile marks and scans it as
  * well -- work done twice, and counted twice in the live bytes, never a
- * mark lost.  With `own` (racy marking, see trace_racy) the plain store
+ * mark lost.  With `own` (racy marking, see T.racy) the plain store
  * is used by several threads, and the bit also goes to the thread's own
  * bitmap.  (An enum for the three ways, tested at compile time instead of
- * `own`, measured 6% slower on fullgc -m 512 -g 2: 7390-7630 against
- * 7870-8190 MB/s, likely code layout; so the test stays.) */
+ * `own`, was slower, likely by code layout; so the test stays.) */
 static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint32_t i, bool atomic,
                                                            struct pending *pd, ptrdiff_t own)
 {
@@ -273,7 +313,7 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
   if (own) {
     /* Racy mode: plain stores to the shared bitmap, which may lose
      * another GC thread's bit of the same word, and the bit kept for
-     * certain in this thread's own bitmap (see trace_racy). */
+     * certain in this thread's own bitmap (see T.racy). */
     atomic_store_explicit(w, old | bit, memory_order_relaxed);
     uint64_t *mine = (uint64_t *)((char *)w + own);
     *mine |= bit;
@@ -305,15 +345,12 @@ static inline __attribute__((always_inline)) bool mark_set(uint64_t *marks, uint
  * below PARGC_MAX_DISPLACEMENT).  Read once per trace (pargc_tracer_begin):
  * the mark loop tests a flag that is false unless the program turned
  * interior pointers off. */
-#define PARGC_MAX_DISPLACEMENT 65536
-static _Atomic uint64_t displacements[PARGC_MAX_DISPLACEMENT / 64];
-static bool trace_base_only;
 int (*pargc_tracer_interior_pointers)(void);
 
 void pargc_tracer_register_displacement(size_t offset)
 {
   if (offset < PARGC_MAX_DISPLACEMENT)
-    atomic_fetch_or_explicit(&displacements[offset / 64], (uint64_t)1 << (offset % 64),
+    atomic_fetch_or_explicit(&T.displacements[offset / 64], (uint64_t)1 << (offset % 64),
                              memory_order_relaxed);
 }
 
@@ -321,7 +358,7 @@ bool pargc_tracer_valid_displacement(size_t offset)
 {
   return offset == 0 ||
          (offset < PARGC_MAX_DISPLACEMENT &&
-          (atomic_load_explicit(&displacements[offset / 64], memory_order_relaxed) >>
+          (atomic_load_explicit(&T.displacements[offset / 64], memory_order_relaxed) >>
            (offset % 64) & 1));
 }
 
@@ -338,7 +375,7 @@ static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
                                                                     struct pargc_page **pgp,
                                                                     uint32_t *ip)
 {
-  struct pargc_page *pg = &pargc_region.pages[(v - trace_base) >> PARGC_PAGE_SHIFT];
+  struct pargc_page *pg = &pargc_region.pages[(v - T.base) >> PARGC_PAGE_SHIFT];
   uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
   if (st == PARGC_PAGE_TAIL) {
     pg -= pg->head_delta;
@@ -355,12 +392,12 @@ static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
       return false;
     i = 0;
   } else {
-    pargc_blacklist_page((v - trace_base) >> PARGC_PAGE_SHIFT);
+    pargc_blacklist_page((v - T.base) >> PARGC_PAGE_SHIFT);
     return false;
   }
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[pg->kind]))
     return false; /* scanned as roots at the start of every collection */
-  if (PARGC_UNLIKELY(trace_base_only) &&
+  if (PARGC_UNLIKELY(T.base_only) &&
       !pargc_tracer_valid_displacement(off - (uintptr_t)i * pg->size))
     return false;
   *pgp = pg;
@@ -417,8 +454,9 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
 /* Mark one word from outside the mark loop (hooks, the collector). */
 static void mark_word_on(struct worker *w, uintptr_t v)
 {
+  pargc_assert(v - T.base < T.limit); /* the callers check: a word inside the heap */
   struct pargc_range r;
-  if (mark_candidate(v, true, NULL, trace_racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
+  if (mark_candidate(v, true, NULL, T.racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
                      &w->st.marked_bytes))
     push_local(w, r.lo, r.hi);
 }
@@ -427,12 +465,12 @@ static void mark_word_on(struct worker *w, uintptr_t v)
  * roots of a concurrent collection's first stop). */
 static void scan_words_now(struct worker *w, uintptr_t lo, uintptr_t hi)
 {
-  const uintptr_t base = trace_base, limit = trace_limit;
+  const uintptr_t base = T.base, limit = T.limit;
   for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
     uintptr_t v = *p;
     if (v - base < limit)
       mark_word_on(w, v);
-    else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit))
+    else if (PARGC_UNLIKELY(v - base < T.blacklist_limit))
       pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
   }
 }
@@ -447,10 +485,10 @@ static inline uint64_t rng_next(uint64_t *s)
 
 static bool try_steal(struct worker *w, struct pargc_range *out)
 {
-  unsigned n = trace_round_threads;
+  unsigned n = T.round_threads;
   unsigned start = (unsigned)(rng_next(&w->rng) % n);
   for (unsigned k = 0; k < n; k++) {
-    struct worker *v = &tracer_workers[(start + k) % n];
+    struct worker *v = &T.workers[(start + k) % n];
     if (v == w || pargc_deque_size_hint(&v->deque) <= 0)
       continue;
     if (pargc_deque_steal(&v->deque, out)) {
@@ -463,10 +501,10 @@ static bool try_steal(struct worker *w, struct pargc_range *out)
 
 static bool work_visible(void)
 {
-  if (atomic_load_explicit(&overflow_count, memory_order_relaxed))
+  if (atomic_load_explicit(&T.overflow_count, memory_order_relaxed))
     return true;
-  for (unsigned k = 0; k < trace_round_threads; k++)
-    if (pargc_deque_size_hint(&tracer_workers[k].deque) > 0)
+  for (unsigned k = 0; k < T.round_threads; k++)
+    if (pargc_deque_size_hint(&T.workers[k].deque) > 0)
       return true;
   return false;
 }
@@ -476,14 +514,14 @@ static bool work_visible(void)
  * TRACE_STOP_PERIOD ranges; the others only read the flag. */
 static PARGC_NOINLINE bool stop_check(struct worker *w, unsigned *countdown)
 {
-  if (atomic_load_explicit(&trace_stopped, memory_order_relaxed))
+  if (atomic_load_explicit(&T.stopped, memory_order_relaxed))
     return true;
   if (w->id != 0 || --*countdown)
     return false;
   *countdown = TRACE_STOP_PERIOD;
-  if (!trace_stop_fn())
+  if (!T.stop_fn())
     return false;
-  atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
+  atomic_store_explicit(&T.stopped, true, memory_order_relaxed);
   return true;
 }
 
@@ -497,28 +535,18 @@ static PARGC_NOINLINE bool stop_check(struct worker *w, unsigned *countdown)
  * cache miss for nearly every object.
  *
  * The depth must cover a memory latency with scans: a 32-byte node is
- * scanned in a few nanoseconds, so 8 entries hid only part of a miss.
- * Measured on fullgc -m 256 -g 1 (trace MB/s, medians of 5 interleaved
- * runs): depth 8: 2143, 16: 3258, 32: 3960, 64: 4209 with the FIFO as an
- * array of structs; with the split arrays below, 32: 4466, 64: 4941,
- * 128: 4766.  64 entries stay well inside L1, as do the lines they
- * prefetch.
+ * scanned in a few nanoseconds, so 8 entries hid only part of a miss;
+ * 64 did best, and stay well inside L1, as do the lines they prefetch.
  *
  * When several GC threads mark a large heap, candidate pointers pass
  * through a second ring on their way to being marked: a word that points
  * into the heap has its page descriptor prefetched and waits CAND_DEPTH
  * candidates before mark_candidate reads that descriptor and the mark
  * word.  With one GC thread those loads mostly hit in cache and the ring
- * only costs (1-4% on fullgc's trees, 10% with its pointer arrays); with
- * two they do not, and the trace waited on them -- once the descriptors
- * and bitmaps of the heap outgrow a core's L2 (pargc_tracer_begin): on
- * this 2-core machine (1 MiB of L2 a core) the ring made fullgc -g 2 15%
- * slower at 16-64 MB live, 1-3% faster at 128 MB, 14% faster at 512 MB.
- * fullgc -m 256 -g 2, trees only (-a 0): 6650-6730 MB/s with the ring
- * against 5370-5540 without (interleaved runs); with the standard arrays
- * 6550 against 6360.  A microbenchmark of
- * the same loop over the same heap without descriptor lookups scaled 1.8x
- * from one thread to two, with them 1.6x, with them prefetched 2.0x.
+ * only costs; with two they do not, and the trace waits on them once the
+ * descriptors and bitmaps of the heap outgrow a core's L2, which is when
+ * pargc_tracer_begin turns the ring on.  (Figures for the depth and the
+ * ring: docs/performance.md.)
  *
  * One body, instantiated for each choice of mark-bit update and of the
  * candidate ring that drain makes, so those choices cost no branch per
@@ -545,10 +573,10 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
   unsigned chead = 0, cn = 0;
   struct pargc_page *const pages = pargc_region.pages;
   const ptrdiff_t own = racy ? own_offset(w) : 0;
-  const bool sharing = trace_round_threads > 1;
-  const uintptr_t base = trace_base, limit = trace_limit;
-  const size_t piece = trace_piece;
-  const bool stoppable = trace_stop_fn != NULL;
+  const bool sharing = T.round_threads > 1;
+  const uintptr_t base = T.base, limit = T.limit;
+  const size_t piece = T.piece;
+  const bool stoppable = T.stop_fn != NULL;
   unsigned stop_countdown = TRACE_STOP_PERIOD;
 /* Calls out of the loop see and change the stack through w->sp. */
 #define SYNC_OUT() (w->sp = sp)
@@ -625,7 +653,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
         struct pargc_range o;
         if (mark_candidate(u, atomic, &pd, own, &o, &objs, &bytes))
           PUSH(o);
-      } else if (PARGC_UNLIKELY(v - base < trace_blacklist_limit)) {
+      } else if (PARGC_UNLIKELY(v - base < T.blacklist_limit)) {
         pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
       }
     }
@@ -670,26 +698,21 @@ static PARGC_NOINLINE void drain_atomic_ring(struct worker *w) { drain_body(w, t
 static PARGC_NOINLINE void drain_racy(struct worker *w) { drain_body(w, false, false, true); }
 static PARGC_NOINLINE void drain_racy_ring(struct worker *w) { drain_body(w, false, true, true); }
 
-/* This trace's mark bits are set by its GC threads only (see
- * pargc_tracer_set_exclusive_marks); reset by pargc_tracer_begin. */
-static bool trace_exclusive_marks;
-/* Use the candidate ring with several GC threads (pargc_tracer_begin). */
-static bool trace_ring;
 
 static void drain(struct worker *w)
 {
-  /* Plain mark-bit updates only when one thread marks: measured 7% of a
-   * one-thread trace, the cost of the locked OR per newly marked object.
+  /* Plain mark-bit updates only when one thread marks: the locked OR per
+   * newly marked object is a cost worth avoiding there.
    * With several, plain stores and own bitmaps in a stopped world
-   * (trace_racy), locked ORs otherwise; the candidate ring on a large
+   * (T.racy), locked ORs otherwise; the candidate ring on a large
    * heap (see drain_body). */
-  if (trace_racy && trace_ring)
+  if (T.racy && T.ring)
     drain_racy_ring(w);
-  else if (trace_racy)
+  else if (T.racy)
     drain_racy(w);
-  else if (trace_round_threads > 1 && trace_ring)
+  else if (T.round_threads > 1 && T.ring)
     drain_atomic_ring(w);
-  else if (trace_exclusive_marks && trace_round_threads == 1)
+  else if (T.exclusive_marks && T.round_threads == 1)
     drain_plain(w);
   else
     drain_atomic(w);
@@ -700,7 +723,9 @@ static void drain(struct worker *w)
  * the pages.  Only head pages carry marks; a large object has one bit. */
 static void merge_own_marks(struct worker *w)
 {
-  size_t npages = trace_limit >> PARGC_PAGE_SHIFT, n = trace_round_threads;
+  /* Only in a racy round (world stopped), once no GC thread marks. */
+  pargc_assert(T.racy && atomic_load(&T.active) == 0);
+  size_t npages = T.limit >> PARGC_PAGE_SHIFT, n = T.round_threads;
   size_t lo = npages * w->id / n, hi = npages * (w->id + 1) / n;
   for (size_t p = lo; p < hi; p++) {
     const struct pargc_page *pg = &pargc_region.pages[p];
@@ -709,7 +734,7 @@ static void merge_own_marks(struct worker *w)
                    : st == PARGC_PAGE_LARGE ? 1 : 0;
     uint64_t *shared = pargc_region.marks[p];
     for (unsigned t = 0; t < n; t++) {
-      uint64_t *own = tracer_workers[t].own_marks[p];
+      uint64_t *own = T.workers[t].own_marks[p];
       for (size_t j = 0; j < words; j++) {
         if (own[j]) {
           _Atomic uint64_t *sw = (_Atomic uint64_t *)&shared[j];
@@ -729,28 +754,35 @@ static void worker_trace(struct worker *w)
   tracer_self = w;
   for (;;) {
     drain(w);
-    /* Idle: leave the active count, then look for work or the end. */
-    atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
+    /* Idle: leave the active count, then look for work or the end.  The
+     * count is within [0, round_threads]: this thread was in it. */
+    int was = atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);
+    pargc_assert(was >= 1 && was <= (int)T.round_threads);
+    (void)was;
     unsigned spins = 0;
     for (;;) {
       /* The collecting thread asks the stop function while it waits for
        * the others too: they may be doing all the marking. */
-      if (PARGC_UNLIKELY(trace_stop_fn != NULL) && w->id == 0 &&
-          !atomic_load_explicit(&trace_stopped, memory_order_relaxed) && trace_stop_fn())
-        atomic_store_explicit(&trace_stopped, true, memory_order_relaxed);
-      if (atomic_load_explicit(&trace_active, memory_order_acquire) == 0) {
-        if (trace_racy)
+      if (PARGC_UNLIKELY(T.stop_fn != NULL) && w->id == 0 &&
+          !atomic_load_explicit(&T.stopped, memory_order_relaxed) && T.stop_fn())
+        atomic_store_explicit(&T.stopped, true, memory_order_relaxed);
+      if (atomic_load_explicit(&T.active, memory_order_acquire) == 0) {
+        if (T.racy)
           merge_own_marks(w);
+        /* Done: drain left nothing on this thread's stack. */
+        pargc_assert(w->sp == 0);
         w->st.busy_ns += pargc_os_now_ns() - t0;
         return;
       }
-      if (!atomic_load_explicit(&trace_stopped, memory_order_relaxed) && work_visible()) {
-        atomic_fetch_add_explicit(&trace_active, 1, memory_order_acq_rel);
+      if (!atomic_load_explicit(&T.stopped, memory_order_relaxed) && work_visible()) {
+        int idle_was = atomic_fetch_add_explicit(&T.active, 1, memory_order_acq_rel);
+        pargc_assert(idle_was >= 0 && idle_was < (int)T.round_threads);
+        (void)idle_was;
         if (try_steal(w, &r) || overflow_take(&r)) {
           push_local(w, r.lo, r.hi);
           break;
         }
-        atomic_fetch_sub_explicit(&trace_active, 1, memory_order_acq_rel);
+        atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);
       }
       if (++spins > 64)
         sched_yield();
@@ -768,38 +800,38 @@ static void *helper_main(void *arg)
    * generation counter is inherited and non-zero). */
   uint64_t seen = w->start_generation;
   for (;;) {
-    pthread_mutex_lock(&job_lock);
-    while (job_generation == seen)
-      pthread_cond_wait(&job_cond, &job_lock);
-    seen = job_generation;
-    pthread_mutex_unlock(&job_lock);
-    if (w->id < trace_round_threads) {
+    pthread_mutex_lock(&T.job_lock);
+    while (T.job_generation == seen)
+      pthread_cond_wait(&T.job_cond, &T.job_lock);
+    seen = T.job_generation;
+    pthread_mutex_unlock(&T.job_lock);
+    if (w->id < T.round_threads) {
       uint64_t cpu0 = pargc_os_thread_cpu_ns();
       worker_trace(w);
-      atomic_fetch_add_explicit(&helpers_cpu_ns, pargc_os_thread_cpu_ns() - cpu0,
+      atomic_fetch_add_explicit(&T.helpers_cpu_ns, pargc_os_thread_cpu_ns() - cpu0,
                                 memory_order_relaxed);
     }
-    atomic_fetch_add_explicit(&job_done, 1, memory_order_acq_rel);
+    atomic_fetch_add_explicit(&T.job_done, 1, memory_order_acq_rel);
   }
   return NULL;
 }
 
 uint64_t pargc_tracer_helpers_cpu_ns(void)
 {
-  return atomic_load_explicit(&helpers_cpu_ns, memory_order_relaxed);
+  return atomic_load_explicit(&T.helpers_cpu_ns, memory_order_relaxed);
 }
 
 void pargc_tracer_prepare(void)
 {
   unsigned n = pargc_tracer_threads();
-  if (!tracer_workers) {
-    tracer_workers = pargc_os_alloc_meta(PARGC_MAX_GC_THREADS * sizeof(struct worker));
-    if (!tracer_workers)
+  if (!T.workers) {
+    T.workers = pargc_os_alloc_meta(PARGC_MAX_GC_THREADS * sizeof(struct worker));
+    if (!T.workers)
       pargc_fatal("out of memory for the GC threads' state");
-    tracer_pid = getpid();
+    T.pid = getpid();
   }
   for (unsigned i = 0; i < n; i++) {
-    struct worker *w = &tracer_workers[i];
+    struct worker *w = &T.workers[i];
     if (!w->deque.buf) {
       /* The private stack has the deque's size: PARGC_DEQUE_SIZE=4 (the
        * overflow stress test) then exercises the spill path as well. */
@@ -816,94 +848,94 @@ void pargc_tracer_prepare(void)
    * touched only where their thread marks.  Without one, marking stays
    * atomic (pargc_tracer_trace). */
   for (unsigned i = 0; n > 1 && i < n; i++)
-    if (!tracer_workers[i].own_marks)
-      tracer_workers[i].own_marks =
-          pargc_os_alloc_meta(pargc_region.max_pages * sizeof *tracer_workers[i].own_marks);
+    if (!T.workers[i].own_marks)
+      T.workers[i].own_marks =
+          pargc_os_alloc_meta(pargc_region.max_pages * sizeof *T.workers[i].own_marks);
   /* Helpers: threads 1..n-1 (the collecting thread is thread 0). */
-  while (tracer_spawned + 1 < n) {
+  while (T.spawned + 1 < n) {
     pthread_t t;
-    struct worker *w = &tracer_workers[tracer_spawned + 1];
-    pthread_mutex_lock(&job_lock);
-    w->start_generation = job_generation;
-    pthread_mutex_unlock(&job_lock);
+    struct worker *w = &T.workers[T.spawned + 1];
+    pthread_mutex_lock(&T.job_lock);
+    w->start_generation = T.job_generation;
+    pthread_mutex_unlock(&T.job_lock);
     if (pargc_threads_spawn_internal(&t, helper_main, w) != 0) {
-      pargc_warn("cannot start GC thread %u; marking with %u", tracer_spawned + 1,
-                 tracer_spawned + 1);
-      tracer_nthreads = tracer_spawned + 1;
+      pargc_warn("cannot start GC thread %u; marking with %u", T.spawned + 1,
+                 T.spawned + 1);
+      T.nthreads = T.spawned + 1;
       break;
     }
-    tracer_spawned++; /* never exits, never joined */
+    T.spawned++; /* never exits, never joined */
   }
 }
 
 void pargc_tracer_after_fork_child(void)
 {
   /* Helper threads do not survive fork; start new ones on demand. */
-  tracer_spawned = 0;
-  tracer_pid = getpid();
-  pthread_mutex_init(&job_lock, NULL);
-  pthread_cond_init(&job_cond, NULL);
-  pthread_mutex_init(&overflow_lock, NULL);
+  T.spawned = 0;
+  T.pid = getpid();
+  pthread_mutex_init(&T.job_lock, NULL);
+  pthread_cond_init(&T.job_cond, NULL);
+  pthread_mutex_init(&T.overflow_lock, NULL);
 }
 
 void pargc_tracer_refresh_bounds(void)
 {
-  trace_base = pargc_region.base;
-  trace_limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
-  trace_blacklist_limit = 2 * trace_limit + ((uintptr_t)64 << 20);
-  if (trace_blacklist_limit > pargc_region.reserve)
-    trace_blacklist_limit = pargc_region.reserve;
+  T.base = pargc_region.base;
+  T.limit = atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT;
+  T.blacklist_limit = 2 * T.limit + ((uintptr_t)64 << 20);
+  if (T.blacklist_limit > pargc_region.reserve)
+    T.blacklist_limit = pargc_region.reserve;
 }
 
 void pargc_tracer_begin(void)
 {
-  trace_base_only = pargc_tracer_base_only();
+  /* Prepared, and no round or verification in progress. */
+  pargc_assert(T.workers != NULL && !T.verifying);
+  pargc_assert(atomic_load(&T.active) == 0);
+  T.base_only = pargc_tracer_base_only();
   pargc_tracer_refresh_bounds();
   pargc_blacklist_clear();
-  trace_used_threads = 0;
-  trace_piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
-  for (unsigned i = 0; i < tracer_nthreads; i++)
-    memset(&tracer_workers[i].st, 0, sizeof tracer_workers[i].st);
-  trace_exclusive_marks = false;
+  T.used_threads = 0;
+  T.piece = (size_t)pargc_opt.mark_piece & ~(size_t)7;
+  for (unsigned i = 0; i < T.nthreads; i++)
+    memset(&T.workers[i].st, 0, sizeof T.workers[i].st);
+  T.exclusive_marks = false;
   /* The candidate ring (drain_body) pays once the descriptors and mark
    * bitmaps of the pages handed out no longer fit in one core's L2. */
-  static size_t l2;
-  if (!l2)
-    l2 = pargc_os_l2_cache_size();
-  size_t meta = (trace_limit >> PARGC_PAGE_SHIFT) *
+  if (!T.l2_size)
+    T.l2_size = pargc_os_l2_cache_size();
+  size_t meta = (T.limit >> PARGC_PAGE_SHIFT) *
                 (sizeof(struct pargc_page) + PARGC_MARK_WORDS * sizeof(uint64_t));
-  trace_ring = meta > l2;
+  T.ring = meta > T.l2_size;
 }
 
 void pargc_tracer_set_exclusive_marks(bool exclusive)
 {
-  trace_exclusive_marks = exclusive;
+  /* Only GC threads set marks only while the world is stopped. */
+  pargc_assert(!exclusive || pargc_world_stopped_by_me);
+  T.exclusive_marks = exclusive;
 }
 
-static bool tracer_eager;
-static bool tracer_verifying; /* PARGC_VERIFY is checking: see Verification */
-static size_t verify_misses;
 static uintptr_t verify_where PARGC_UNSCANNED; /* an address, not a root */
 static void verify_word(uintptr_t where, uintptr_t v);
 static void verify_range(void *lo, void *hi, void *arg);
 
-void pargc_tracer_set_eager(bool on) { tracer_eager = on; }
+void pargc_tracer_set_eager(bool on) { T.eager = on; }
 
-static _Atomic bool tracer_world_running;
 
 void pargc_tracer_set_world_running(bool running)
 {
-  atomic_store_explicit(&tracer_world_running, running, memory_order_relaxed);
+  atomic_store_explicit(&T.world_running, running, memory_order_relaxed);
 }
 
 bool pargc_tracer_world_running(void)
 {
-  return atomic_load_explicit(&tracer_world_running, memory_order_relaxed);
+  return atomic_load_explicit(&T.world_running, memory_order_relaxed);
 }
 
 void pargc_tracer_push_range(void *lo, void *hi)
 {
-  if (PARGC_UNLIKELY(tracer_verifying)) {
+  if (PARGC_UNLIKELY(T.verifying)) {
     verify_range(lo, hi, NULL);
     return;
   }
@@ -911,47 +943,47 @@ void pargc_tracer_push_range(void *lo, void *hi)
   uintptr_t h = (uintptr_t)hi & ~(uintptr_t)7;
   if (l >= h)
     return;
-  if (tracer_eager) {
-    tracer_self = &tracer_workers[0];
-    scan_words_now(&tracer_workers[0], l, h);
+  if (T.eager) {
+    tracer_self = &T.workers[0];
+    scan_words_now(&T.workers[0], l, h);
   } else {
-    push_shared(&tracer_workers[0], (struct pargc_range){l, h});
+    push_shared(&T.workers[0], (struct pargc_range){l, h});
   }
 }
 
 void pargc_tracer_push_special(uintptr_t obj)
 {
-  if (PARGC_UNLIKELY(tracer_verifying)) {
+  if (PARGC_UNLIKELY(T.verifying)) {
     verify_word(verify_where, obj);
     return;
   }
-  push_shared(&tracer_workers[0], (struct pargc_range){obj, 0});
+  push_shared(&T.workers[0], (struct pargc_range){obj, 0});
 }
 
 void pargc_tracer_mark_pointer(uintptr_t p)
 {
-  if (PARGC_UNLIKELY(tracer_verifying)) {
+  if (PARGC_UNLIKELY(T.verifying)) {
     verify_word(verify_where, p);
     return;
   }
-  tracer_self = &tracer_workers[0];
-  if (p - trace_base < trace_limit)
-    mark_word_on(&tracer_workers[0], p);
+  tracer_self = &T.workers[0];
+  if (p - T.base < T.limit)
+    mark_word_on(&T.workers[0], p);
 }
 
 void pargc_tracer_mark_word(uintptr_t p)
 {
-  if (PARGC_UNLIKELY(tracer_verifying)) {
+  if (PARGC_UNLIKELY(T.verifying)) {
     verify_word(verify_where, p);
     return;
   }
-  if (p - trace_base < trace_limit)
+  if (p - T.base < T.limit)
     mark_word_on(tracer_self, p);
 }
 
 void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
 {
-  if (PARGC_UNLIKELY(tracer_verifying)) {
+  if (PARGC_UNLIKELY(T.verifying)) {
     verify_range((void *)lo, (void *)hi, NULL);
     return;
   }
@@ -963,30 +995,28 @@ void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
 
 bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)
 {
-  *lo = trace_base;
-  *hi = trace_base + trace_limit;
-  return trace_limit != 0;
+  *lo = T.base;
+  *hi = T.base + T.limit;
+  return T.limit != 0;
 }
 
 /* Below this much live data (at the previous collection) waking the other
  * GC threads costs more than it saves: a few tens of microseconds against
  * marking a megabyte in well under a millisecond on one core. */
 #define TRACER_PARALLEL_MIN_LIVE ((size_t)1 << 20)
-static unsigned trace_active_threads;
 
-static unsigned trace_expected_threads;
 
 void pargc_tracer_set_expected_live(size_t live_bytes)
 {
-  trace_expected_threads = live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : tracer_nthreads;
-  trace_active_threads = trace_expected_threads;
+  T.expected_threads = live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : T.nthreads;
+  T.active_threads = T.expected_threads;
 }
 
 void pargc_tracer_set_active_threads(unsigned n)
 {
-  if (n > tracer_nthreads)
-    n = tracer_nthreads;
-  trace_active_threads = n ? n : trace_expected_threads;
+  if (n > T.nthreads)
+    n = T.nthreads;
+  T.active_threads = n ? n : T.expected_threads;
 }
 
 void pargc_tracer_trace(void)
@@ -996,47 +1026,59 @@ void pargc_tracer_trace(void)
 
 bool pargc_tracer_trace_until(int (*stop)(void))
 {
-  trace_stop_fn = stop;
-  atomic_store(&trace_stopped, false);
+  T.stop_fn = stop;
+  atomic_store(&T.stopped, false);
   if (stop && stop()) {
-    trace_stop_fn = NULL;
+    T.stop_fn = NULL;
     return false;
   }
-  unsigned n = trace_active_threads ? trace_active_threads : tracer_nthreads;
-  /* The trace ends when trace_active reaches zero, so it counts only
+  unsigned n = T.active_threads ? T.active_threads : T.nthreads;
+  /* The trace ends when T.active reaches zero, so it counts only
    * threads that exist: the configured number may have grown since
    * pargc_tracer_prepare started them (GC_set_markers_count from a
    * thread not yet stopped), and a count that included absent threads
    * never reached zero -- a collection that never ended. */
-  if (n > tracer_spawned + 1)
-    n = tracer_spawned + 1;
-  atomic_store(&trace_active, (int)n);
-  atomic_store(&job_done, 0);
-  trace_round_threads = n;
-  trace_racy = n > 1 && trace_exclusive_marks;
-  for (unsigned i = 0; i < n && trace_racy; i++)
-    trace_racy = tracer_workers[i].own_marks != NULL;
-  if (n > trace_used_threads)
-    trace_used_threads = n;
+  if (n > T.spawned + 1)
+    n = T.spawned + 1;
+  /* One round at a time, on GC threads that exist. */
+  pargc_assert(n >= 1 && n <= PARGC_MAX_GC_THREADS);
+  pargc_assert(atomic_load(&T.active) == 0);
+  if (PARGC_ASSERT_FULL)
+    for (unsigned i = 0; i < n; i++)
+      pargc_deque_validate(&T.workers[i].deque);
+  atomic_store(&T.active, (int)n);
+  atomic_store(&T.job_done, 0);
+  T.round_threads = n;
+  T.racy = n > 1 && T.exclusive_marks;
+  for (unsigned i = 0; i < n && T.racy; i++)
+    T.racy = T.workers[i].own_marks != NULL;
+  if (n > T.used_threads)
+    T.used_threads = n;
   if (n > 1) {
-    pthread_mutex_lock(&job_lock);
-    job_generation++;
-    pthread_cond_broadcast(&job_cond);
-    pthread_mutex_unlock(&job_lock);
+    pthread_mutex_lock(&T.job_lock);
+    T.job_generation++;
+    pthread_cond_broadcast(&T.job_cond);
+    pthread_mutex_unlock(&T.job_lock);
   }
-  worker_trace(&tracer_workers[0]);
+  worker_trace(&T.workers[0]);
   if (n > 1) {
     /* Every helper wakes for every job; wait until all have left it (and
      * merged their share of a racy trace's marks). */
     unsigned spins = 0;
-    while (atomic_load_explicit(&job_done, memory_order_acquire) < tracer_spawned) {
+    while (atomic_load_explicit(&T.job_done, memory_order_acquire) < T.spawned) {
       if (++spins > 64)
         sched_yield();
     }
-    trace_racy = false;
+    T.racy = false;
   }
-  trace_stop_fn = NULL;
-  return !atomic_load(&trace_stopped);
+  /* The round ended: no GC thread is active, and unless it was given
+   * up, every stack, deque and the overflow list is empty. */
+  pargc_assert(atomic_load(&T.active) == 0);
+  for (unsigned i = 0; PARGC_ASSERT_LEVEL && i < n && !atomic_load(&T.stopped); i++)
+    pargc_assert(T.workers[i].sp == 0 && pargc_deque_size_hint(&T.workers[i].deque) == 0);
+  pargc_assert(atomic_load(&T.stopped) || atomic_load(&T.overflow_count) == 0);
+  T.stop_fn = NULL;
+  return !atomic_load(&T.stopped);
 }
 
 /* No GC thread runs now: drop the work they left (the stopping thread
@@ -1044,26 +1086,29 @@ bool pargc_tracer_trace_until(int (*stop)(void))
  * overflow list may still hold ranges). */
 void pargc_tracer_abandon(void)
 {
-  for (unsigned i = 0; i < tracer_nthreads; i++) {
-    struct worker *w = &tracer_workers[i];
+  pargc_assert(atomic_load(&T.active) == 0); /* no GC thread runs */
+  for (unsigned i = 0; i < T.nthreads; i++) {
+    struct worker *w = &T.workers[i];
     struct pargc_range r;
     w->sp = 0;
     while (pargc_deque_take(&w->deque, &r))
       ;
   }
-  pthread_mutex_lock(&overflow_lock);
-  overflow_len = 0;
-  atomic_store(&overflow_count, 0);
-  pthread_mutex_unlock(&overflow_lock);
-  atomic_store(&trace_stopped, false);
+  pthread_mutex_lock(&T.overflow_lock);
+  T.overflow_len = 0;
+  atomic_store(&T.overflow_count, 0);
+  pthread_mutex_unlock(&T.overflow_lock);
+  atomic_store(&T.stopped, false);
 }
 
 void pargc_tracer_finish(struct pargc_trace_stats *out)
 {
+  pargc_assert(atomic_load(&T.active) == 0);
+  pargc_assert(T.used_threads <= PARGC_MAX_GC_THREADS);
   memset(out, 0, sizeof *out);
-  out->threads = trace_used_threads;
-  for (unsigned i = 0; i < trace_used_threads; i++) {
-    const struct pargc_trace_thread_stats *s = &tracer_workers[i].st;
+  out->threads = T.used_threads;
+  for (unsigned i = 0; i < T.used_threads; i++) {
+    const struct pargc_trace_thread_stats *s = &T.workers[i].st;
     out->per_thread[i] = *s;
     out->marked_bytes += s->marked_bytes;
     out->marked_objects += s->marked_objects;
@@ -1083,7 +1128,7 @@ void pargc_tracer_finish(struct pargc_trace_stats *out)
  * entry points below that hooks and kinds call (push_range,
  * push_object_range, mark_word, mark_pointer, push_special) check
  * instead of mark. */
-bool pargc_tracer_verifying(void) { return tracer_verifying; }
+bool pargc_tracer_verifying(void) { return T.verifying; }
 
 static void verify_word(uintptr_t where, uintptr_t v)
 {
@@ -1093,11 +1138,11 @@ static void verify_word(uintptr_t where, uintptr_t v)
   int32_t i = pargc_pagemap_object(v, &pg);
   if (i < 0 || pargc_kind_uncollectable[pg->kind])
     return;
-  if (trace_base_only &&
+  if (T.base_only &&
       !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
     return; /* not a pointer the marker follows */
   if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
-    if (verify_misses++ < 10)
+    if (T.verify_misses++ < 10)
       pargc_warn("PARGC_VERIFY: object %p (size %u, kind %u) reachable from %p (in %p) is not marked",
                  (void *)pargc_page_object_addr(pg, (uint32_t)i), pg->size, pg->kind,
                  (void *)where, (void *)verify_where);
@@ -1124,8 +1169,9 @@ static void verify_object(struct pargc_page *pg, uintptr_t o)
 
 size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg))
 {
-  verify_misses = 0;
-  tracer_verifying = true;
+  pargc_assert(!T.verifying && atomic_load(&T.active) == 0);
+  T.verify_misses = 0;
+  T.verifying = true;
   verify_where = 0;
   each_root(verify_range, NULL);
   /* Every marked (or uncollectable-allocated) object of a scanned kind
@@ -1138,7 +1184,7 @@ size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *),
       if (pargc_mark_test(marks, i))
         verify_object(pg, pargc_page_object_addr(pg, i));
   }
-  tracer_verifying = false;
+  T.verifying = false;
   verify_where = 0;
-  return verify_misses;
+  return T.verify_misses;
 }
