@@ -509,8 +509,7 @@ size_t pargc_heap_cycle_limit(void)
   if (!sized_by_policy())
     return t + t / 2;
   size_t lead = atomic_load_explicit(&pargc_heap.cycle_alloc, memory_order_relaxed);
-  size_t room = t + t / 4;
-  return lead < room - t / 4 ? room - lead : t / 4;
+  return lead < t ? t + t / 4 - lead : t / 4;
 }
 
 /* Past k x max(l) with nothing to steal: collect rather than grow once
