@@ -9,12 +9,13 @@
  * largest heap reached 2.9-3.2x the live data (stop-parallel mode).  Now
  * a worker that runs out of pages of the class takes the builder's
  * partly free ones, and the largest heap is 1.9-2.4x the live data (the
- * rest is the sizing policy's interval, which follows measured rates).  Two builders, each in a child process:
+ * rest is the sizing policy's interval, which follows measured rates).
+ * Two builders, each in a child process:
  *   - the main thread, which then waits in pthread_join (a blocking
  *     section: its context is parked while it waits);
- *   - a thread that exits before the workers start (its context is parked
- *     for reuse).
- * Each checks the workers' trees and that the largest heap after any
+ *   - a thread that exits (its context is parked for reuse), after which
+ *     the main thread replaces the trees itself.
+ * Each checks the trees and that the largest heap after any
  * collection stays within 2.7x the live data, and that pages were
  * adopted (pargc_get_stats).
  */
@@ -22,6 +23,7 @@
 #include <gc.h>
 #include <pargc.h>
 #include "check.h"
+#include "trees.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,11 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-
-struct node {
-  struct node *left, *right;
-  long depth, check;
-};
 
 #define DEPTH 9 /* 1023 nodes a tree */
 #define NODES ((1L << (DEPTH + 1)) - 1)
@@ -43,47 +40,15 @@ struct node {
 /* A 32-byte node takes a 48-byte slot (GC_MALLOC adds a byte). */
 #define LIVE_BYTES ((size_t)SLOTS * NODES * 48)
 
-static struct node **table;
-static _Atomic size_t max_heap;
-static _Atomic int watching;
-
-static struct node *build(int d)
-{
-  struct node *n = GC_MALLOC(sizeof *n);
-  if (!n)
-    abort();
-  n->depth = d;
-  n->check = d * 3 + 1;
-  if (d > 0) {
-    n->left = build(d - 1);
-    n->right = build(d - 1);
-  }
-  return n;
-}
-
-static long walk(const struct node *n)
-{
-  if (!n || n->check != n->depth * 3 + 1)
-    return -1000000;
-  return n->depth > 0 ? 1 + walk(n->left) + walk(n->right) : 1;
-}
-
-static void on_event(GC_EventType e)
-{
-  if (e != GC_EVENT_END || !atomic_load(&watching))
-    return;
-  size_t h = GC_get_heap_size(), m = atomic_load(&max_heap);
-  while (h > m && !atomic_compare_exchange_weak(&max_heap, &m, h))
-    ;
-}
+static struct check_node **table;
 
 /* Replace random trees of slots [base, base + n) until `bytes` were
  * allocated. */
 static void replace(unsigned seed, long base, long n, long bytes)
 {
-  for (long done = 0; done < bytes; done += NODES * (long)sizeof(struct node)) {
+  for (long done = 0; done < bytes; done += NODES * (long)sizeof(struct check_node)) {
     long i = base + (long)(rand_r(&seed) % (unsigned)n);
-    table[i] = build(DEPTH);
+    table[i] = check_tree_build(DEPTH);
   }
 }
 
@@ -98,7 +63,7 @@ static void *build_table(void *arg)
 {
   (void)arg;
   for (long i = 0; i < SLOTS; i++)
-    table[i] = build(DEPTH);
+    table[i] = check_tree_build(DEPTH);
   return NULL;
 }
 
@@ -107,18 +72,19 @@ static void *build_table(void *arg)
  * new thread would take the exited one's context whole). */
 static void run(int builder_exits)
 {
+  atomic_store(&check_tree_watching, 0); /* the build does not count */
   GC_INIT();
-  GC_set_on_collection_event(on_event);
+  GC_set_on_collection_event(check_tree_on_event);
   table = GC_MALLOC(SLOTS * sizeof *table);
   if (builder_exits) {
     pthread_t b;
     pthread_create(&b, NULL, build_table, NULL);
     pthread_join(b, NULL);
-    atomic_store(&watching, 1);
+    atomic_store(&check_tree_watching, 1);
     replace(1, 0, SLOTS, WORKERS * ALLOC_PER_WORKER);
   } else {
     build_table(NULL);
-    atomic_store(&watching, 1);
+    atomic_store(&check_tree_watching, 1);
     pthread_t th[WORKERS];
     for (long t = 0; t < WORKERS; t++)
       pthread_create(&th[t], NULL, worker, (void *)(uintptr_t)t);
@@ -127,10 +93,10 @@ static void run(int builder_exits)
   }
   long bad = 0;
   for (long i = 0; i < SLOTS; i++)
-    bad += walk(table[i]) != NODES;
+    bad += check_tree_count(table[i]) != NODES;
   struct pargc_stats s = {0};
   pargc_get_stats(&s, sizeof s);
-  size_t h = atomic_load(&max_heap);
+  size_t h = atomic_load(&check_tree_max_heap);
   printf("builder %s: largest heap %zu MB, live %zu MB (%.2fx), %llu pages adopted\n",
          builder_exits ? "exited" : "waiting", h >> 20, LIVE_BYTES >> 20,
          (double)h / (double)LIVE_BYTES, (unsigned long long)s.adopted_pages);

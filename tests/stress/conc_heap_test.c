@@ -14,6 +14,7 @@
 #include "config.h"
 #include <gc.h>
 #include "check.h"
+#include "trees.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -24,56 +25,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-struct node {
-  struct node *left, *right;
-  long depth, check;
-};
-
 #define DEPTH 9 /* 1023 nodes of 32 bytes: 32 KiB a tree */
 #define SLOTS 768
 #define THREADS 2
 #define ALLOC_PER_THREAD (300L << 20)
 
-static struct node **table;
-static _Atomic size_t max_heap;
-
-static struct node *build(int d)
-{
-  struct node *n = GC_MALLOC(sizeof *n);
-  n->depth = d;
-  n->check = d * 7 + 1;
-  if (d > 0) {
-    n->left = build(d - 1);
-    n->right = build(d - 1);
-  }
-  return n;
-}
-
-static long walk(const struct node *n)
-{
-  if (!n)
-    return 0;
-  if (n->check != n->depth * 7 + 1)
-    return -1000000;
-  return 1 + walk(n->left) + walk(n->right);
-}
-
-static void on_event(GC_EventType e)
-{
-  if (e != GC_EVENT_END)
-    return;
-  size_t h = GC_get_heap_size(), m = atomic_load(&max_heap);
-  while (h > m && !atomic_compare_exchange_weak(&max_heap, &m, h))
-    ;
-}
+static struct check_node **table;
 
 static void *mutator(void *arg)
 {
   unsigned seed = (unsigned)(uintptr_t)arg * 7919u + 1;
   long per = SLOTS / THREADS, base = (long)(uintptr_t)arg * per;
-  for (long done = 0; done < ALLOC_PER_THREAD; done += 1023 * (long)sizeof(struct node)) {
+  for (long done = 0; done < ALLOC_PER_THREAD; done += 1023 * (long)sizeof(struct check_node)) {
     long i = base + (long)(rand_r(&seed) % (unsigned)per);
-    table[i] = build(DEPTH);
+    table[i] = check_tree_build(DEPTH);
   }
   return NULL;
 }
@@ -82,19 +47,19 @@ static void *mutator(void *arg)
 static size_t run_mode(void)
 {
   GC_INIT();
-  GC_set_on_collection_event(on_event);
+  GC_set_on_collection_event(check_tree_on_event);
   table = GC_MALLOC(SLOTS * sizeof *table);
   for (long i = 0; i < SLOTS; i++)
-    table[i] = build(DEPTH);
+    table[i] = check_tree_build(DEPTH);
   pthread_t th[THREADS];
   for (long t = 0; t < THREADS; t++)
     pthread_create(&th[t], NULL, mutator, (void *)(uintptr_t)t);
   for (long t = 0; t < THREADS; t++)
     pthread_join(th[t], NULL);
   for (long i = 0; i < SLOTS; i++)
-    if (walk(table[i]) != 1023)
+    if (check_tree_count(table[i]) != 1023)
       return 0;
-  return atomic_load(&max_heap);
+  return atomic_load(&check_tree_max_heap);
 }
 
 static size_t child(const char *mode)
