@@ -12,22 +12,10 @@ top=${top_builddir:-.}
 runs=${GUILE_TEST_RUNS:-3}
 
 guile=$(command -v guile-3.0 || command -v guile || true)
-if [ -z "$guile" ]; then
-  echo "SKIP: guile is not installed"
-  exit 77
-fi
-if ! ldd "$guile" 2>/dev/null | grep -q 'libgc\.so\.1'; then
-  echo "SKIP: $guile is not linked with libgc.so.1"
-  exit 77
-fi
-if [ ! -e "$top/libgc-compat/libgc.so.1" ] || [ ! -x "$top/pargc-run" ]; then
-  echo "FAIL: $top/pargc-run or $top/libgc-compat/ not built"
-  exit 1
-fi
-
-tmp=${TMPDIR:-/tmp}/pargc_guile.$$
+. "${top_srcdir:-.}/tests/compat/client.sh"
+client_require "$guile" guile
+client_tmpdir guile
 mkdir -p "$tmp/cache"
-trap 'rm -rf "$tmp"' EXIT INT TERM
 # Compiled once (on the reference run), in a cache of our own.
 export XDG_CACHE_HOME="$tmp/cache"
 passed=0 failed=0

@@ -7,22 +7,10 @@
 # (exit 77) where w3m is not installed or not linked with libgc.so.1.
 set -u
 top=${top_builddir:-.}
+. "${top_srcdir:-.}/tests/compat/client.sh"
 w3m=$(command -v w3m || true)
-if [ -z "$w3m" ]; then
-  echo "SKIP: w3m is not installed"
-  exit 77
-fi
-if ! ldd "$w3m" 2>/dev/null | grep -q 'libgc\.so\.1'; then
-  echo "SKIP: $w3m is not linked with libgc.so.1"
-  exit 77
-fi
-if [ ! -e "$top/libgc-compat/libgc.so.1" ] || [ ! -x "$top/pargc-run" ]; then
-  echo "FAIL: $top/pargc-run or $top/libgc-compat/ not built"
-  exit 1
-fi
-tmp=${TMPDIR:-/tmp}/pargc_w3m.$$
-mkdir -p "$tmp"
-trap 'rm -rf "$tmp"' EXIT INT TERM
+client_require "$w3m" w3m
+client_tmpdir w3m
 
 awk 'BEGIN {
   print "<html><head><title>pargc w3m test</title></head><body>"

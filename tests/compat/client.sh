@@ -1,0 +1,29 @@
+# client.sh: sourced by the tests that run a real Boehm GC client,
+# unchanged, through pargc-run (guile_test.sh, w3m_test.sh).
+#
+#   client_require PATH NAME  skip (exit 77) unless the program at PATH
+#                             (NAME when PATH is empty) is installed and
+#                             linked with libgc.so.1; fail unless pargc-run
+#                             and libgc-compat/ are built in $top
+#   client_tmpdir NAME        make $tmp, removed when the test exits
+
+client_require() {
+  if [ -z "$1" ]; then
+    echo "SKIP: $2 is not installed"
+    exit 77
+  fi
+  if ! ldd "$1" 2>/dev/null | grep -q 'libgc\.so\.1'; then
+    echo "SKIP: $1 is not linked with libgc.so.1"
+    exit 77
+  fi
+  if [ ! -e "$top/libgc-compat/libgc.so.1" ] || [ ! -x "$top/pargc-run" ]; then
+    echo "FAIL: $top/pargc-run or $top/libgc-compat/ not built"
+    exit 1
+  fi
+}
+
+client_tmpdir() {
+  tmp=${TMPDIR:-/tmp}/pargc_$1.$$
+  mkdir -p "$tmp"
+  trap 'rm -rf "$tmp"' EXIT INT TERM
+}
