@@ -4,13 +4,17 @@
 #include "alloc/report.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -330,6 +334,106 @@ void pargc_os_sleep_ns(uint64_t ns)
 {
   struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
   syscall(SYS_nanosleep, &ts, NULL);
+}
+
+void pargc_os_set_thread_name(const char *name)
+{
+  pthread_setname_np(pthread_self(), name);
+}
+
+bool pargc_os_is_main_thread(void)
+{
+  return pargc_os_thread_id() == getpid();
+}
+
+bool pargc_os_thread_is_joinable(void)
+{
+  pthread_attr_t attr;
+  int state = PTHREAD_CREATE_JOINABLE;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    pthread_attr_getdetachstate(&attr, &state);
+    pthread_attr_destroy(&attr);
+  }
+  return state == PTHREAD_CREATE_JOINABLE;
+}
+
+char *pargc_os_thread_pointer(void)
+{
+#if defined(__x86_64__)
+  char *tp;
+  __asm__("mov %%fs:0, %0" : "=r"(tp)); /* the TCB points to itself */
+  return tp;
+#else
+  return (char *)__builtin_thread_pointer();
+#endif
+}
+
+/* ---- loaded objects: dl_iterate_phdr over the ELF program headers ---- */
+
+struct each_object {
+  int (*fn)(const struct pargc_os_object *o, void *arg);
+  void *arg;
+  uintptr_t vdso; /* the vdso's load address (the auxiliary vector's) */
+};
+
+static int each_object_phdr(struct dl_phdr_info *info, size_t size, void *arg)
+{
+  struct each_object *e = arg;
+  (void)size;
+  uintptr_t base = info->dlpi_addr;
+  const char *name = info->dlpi_name ? info->dlpi_name : "";
+  struct pargc_os_object o = {
+      .name = name,
+      .vdso = (e->vdso && base == e->vdso) || strstr(name, "linux-vdso") != NULL,
+  };
+  /* A handful of segments per object; the array lives on this stack
+   * (no malloc: the caller may have stopped the world). */
+  struct pargc_os_segment seg[info->dlpi_phnum ? info->dlpi_phnum : 1];
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (ph->p_type == PT_LOAD) {
+      seg[o.nseg++] = (struct pargc_os_segment){lo, hi, (ph->p_flags & PF_W) != 0};
+    } else if (ph->p_type == PT_GNU_RELRO) {
+      o.relro_lo = lo;
+      o.relro_hi = hi;
+    } else if (ph->p_type == PT_TLS) {
+      o.tls_block = info->dlpi_tls_data;
+      o.tls_size = ph->p_memsz;
+      o.tls_align = ph->p_align ? ph->p_align : 1;
+    }
+  }
+  o.seg = seg;
+  return e->fn(&o, e->arg);
+}
+
+void pargc_os_each_object(int (*fn)(const struct pargc_os_object *o, void *arg), void *arg)
+{
+  struct each_object e = {fn, arg, getauxval(AT_SYSINFO_EHDR)};
+  dl_iterate_phdr(each_object_phdr, &e);
+}
+
+void *pargc_os_next_symbol(const char *name)
+{
+  void *p = dlsym(RTLD_NEXT, name);
+  if (!p)
+    p = dlsym(RTLD_DEFAULT, name);
+  if (!p)
+    pargc_fatal("cannot find the real %s (dlsym: %s)", name, dlerror());
+  return p;
+}
+
+void pargc_os_print_address_map(int out)
+{
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0)
+    if (write(out, buf, (size_t)n) < 0)
+      break;
+  close(fd);
 }
 
 bool pargc_os_mutex_held(pthread_mutex_t *m)

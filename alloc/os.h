@@ -3,8 +3,10 @@
  * #ifdefs and a port replaces os.c: reserving address space, giving
  * pages back, clocks, CPU count, resident set size; for the collector,
  * page protection and the write-fault handler, the kernel's soft-dirty
- * bits, thread ids, signals and stack bounds, and waits that are safe in
- * a signal handler.
+ * bits, thread ids, signals, stack bounds and thread pointers, waits that
+ * are safe in a signal handler, the loaded objects (their data segments
+ * and thread-local storage) and the next definition of a wrapped libc
+ * function.
  *
  * Memory model: pargc reserves one large range of address space at start
  * (readable and writable, MAP_NORESERVE, so nothing is committed until a
@@ -118,6 +120,59 @@ void pargc_os_wait_while(int *addr, int val);
 void pargc_os_wake_all(int *addr);
 void pargc_os_sigsuspend(const sigset_t *mask);
 void pargc_os_sleep_ns(uint64_t ns);
+
+/* Name the calling thread for top, perf and gdb (at most 15 bytes). */
+void pargc_os_set_thread_name(const char *name);
+/* Whether the calling thread is the process's main thread. */
+bool pargc_os_is_main_thread(void);
+/* Whether the calling thread is joinable (not detached); true when the
+ * system does not say. */
+bool pargc_os_thread_is_joinable(void);
+/* The calling thread's thread pointer: the address its static TLS blocks
+ * are laid out from (x86-64: %fs:0; elsewhere the compiler's builtin). */
+char *pargc_os_thread_pointer(void);
+
+/* ---- loaded objects (gc/roots.c's static roots, gc/threads.c's TLS) -- */
+
+/* One loaded segment of an object: [lo, hi) in memory, with its size in
+ * memory (bss included). */
+struct pargc_os_segment {
+  uintptr_t lo, hi;
+  bool writable;
+};
+
+/* One object the dynamic linker has loaded: the program itself, each
+ * shared library, the vdso. */
+struct pargc_os_object {
+  const char *name;  /* its path; "" for the program */
+  bool vdso;         /* the kernel's vdso (no data of the program's) */
+  int nseg;
+  const struct pargc_os_segment *seg; /* its loaded segments */
+  /* The part of the writable segments made read-only once relocated
+   * (ELF's PT_GNU_RELRO); lo == hi when none. */
+  uintptr_t relro_lo, relro_hi;
+  /* Its thread-local storage: the calling thread's block (NULL when the
+   * object has none, or the thread has not had it allocated yet), its
+   * size and alignment (0 when the object has no TLS). */
+  char *tls_block;
+  size_t tls_size, tls_align;
+};
+
+/* fn(object, arg) for every loaded object, in the dynamic linker's order;
+ * a nonzero return stops the walk.  Calls no malloc (safe with the world
+ * stopped), but takes the dynamic linker's list lock. */
+void pargc_os_each_object(int (*fn)(const struct pargc_os_object *o, void *arg), void *arg);
+
+/* The definition of the function `name` that the objects loaded after
+ * pargc's provide (what a wrapper like pargc's `pthread_create` or `read`
+ * calls on to), else the first one in the search order (when pargc is
+ * not first, that is the system's: the program's calls never reached the
+ * wrapper); fatal when there is none. */
+void *pargc_os_next_symbol(const char *name);
+
+/* Write the process's memory mappings, as the system lists them, to fd
+ * (GC_PRINT_ADDRESS_MAP). */
+void pargc_os_print_address_map(int fd);
 
 /* Does the calling thread hold mutex m?  For assertions only
  * (pargc_assert_held): with glibc, which records the owner's thread id

@@ -35,13 +35,11 @@
 #include <gc/gc_mark.h>
 #include <gc/javaxfc.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DATA __attribute__((section(".data")))
@@ -960,14 +958,7 @@ static void print_address_map(void)
   static const char begin[] = "---------- Begin address map ----------\n";
   static const char end[] = "---------- End address map ----------\n";
   ssize_t w = write(out, begin, sizeof begin - 1);
-  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0)
-      w = write(out, buf, (size_t)n);
-    close(fd);
-  }
+  pargc_os_print_address_map(out);
   w = write(out, end, sizeof end - 1);
   (void)w;
 }
@@ -993,7 +984,7 @@ void pargc_misc_install(void)
   /* GC_stackbottom: the main thread's cold end of stack, which a program
    * may set before GC_INIT (Boehm GC then scans from there); else it
    * tells where pargc found it.  GC_parallel: read-only, as in Boehm. */
-  if (syscall(SYS_gettid) == getpid()) {
+  if (pargc_os_is_main_thread()) {
     if (GC_stackbottom)
       pargc_threads_set_stack_base(NULL, GC_stackbottom);
     else

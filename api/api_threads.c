@@ -6,6 +6,7 @@
 #include "gc/tracer.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
+#include "alloc/os.h"
 
 /* GC_THREADS: gc.h declares the thread calls and the GC_pthread_*
  * wrappers only with it; GC_NO_THREAD_REDIRECTS: the wrappers below call
@@ -41,16 +42,10 @@ int GC_thread_is_registered(void)
 
 int GC_get_stack_base(struct GC_stack_base *sb)
 {
-  pthread_attr_t attr;
-  void *addr;
-  size_t size;
-  if (pthread_getattr_np(pthread_self(), &attr) != 0)
+  char *lo, *hi;
+  if (!pargc_os_thread_stack(&lo, &hi))
     return GC_UNIMPLEMENTED;
-  int e = pthread_attr_getstack(&attr, &addr, &size);
-  pthread_attr_destroy(&attr);
-  if (e)
-    return GC_UNIMPLEMENTED;
-  sb->mem_base = (char *)addr + size;
+  sb->mem_base = hi;
   return GC_SUCCESS;
 }
 

@@ -279,7 +279,7 @@ static bool conc_allowed(void)
 static void *conc_main(void *arg)
 {
   (void)arg;
-  pthread_setname_np(pthread_self(), "pargc-conc"); /* for top, perf, gdb */
+  pargc_os_set_thread_name("pargc-conc");
   for (;;) {
     pthread_mutex_lock(&conc_lock);
     while (!conc_requested)

@@ -9,7 +9,6 @@
 #include "alloc/report.h"
 #include "alloc/thread.h"
 
-#include <dlfcn.h>
 #include <gc/gc_config_macros.h> /* GC_API: the wrappers below are exported */
 #include <pthread.h>
 #include <stdlib.h>
@@ -431,18 +430,10 @@ static bool iov_protectable(const struct iovec *iov, int n)
   return false;
 }
 
-static void *resolve(const char *name)
-{
-  void *p = dlsym(RTLD_NEXT, name);
-  if (!p)
-    pargc_fatal("cannot find the real %s (dlsym: %s)", name, dlerror());
-  return p;
-}
-
 #define REAL(ret, name, ...)                                                  \
   static ret (*real_##name)(__VA_ARGS__);                                     \
   if (!real_##name)                                                           \
-    real_##name = (ret(*)(__VA_ARGS__))resolve(#name)
+    real_##name = (ret(*)(__VA_ARGS__))pargc_os_next_symbol(#name)
 
 /* A receiving call goes through a bounce buffer when its destination
  * may be protected:  real(..., bounce_begin(&b, buf, n), ...)  then

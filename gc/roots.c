@@ -1,8 +1,9 @@
 /* roots: static root ranges; see roots.h.
  *
- * At each call the static ranges are found afresh with dl_iterate_phdr:
- * the writable PT_LOAD segments of every loaded object, minus
- *   - its PT_GNU_RELRO part (read-only once relocated: no heap pointers),
+ * At each call the static ranges are found afresh from the loaded objects
+ * (pargc_os_each_object): the writable segments of every loaded object,
+ * minus
+ *   - its RELRO part (read-only once relocated: no heap pointers),
  *   - libpargc.so's own segments, and the pargc_unscanned section when
  *     pargc is linked statically into the program,
  *   - the vdso (not writable anyway),
@@ -11,12 +12,12 @@
  * union is sorted and merged so no word is reported twice.
  *
  * Runs with the world stopped, so it must not call malloc (a stopped
- * thread may hold malloc's lock): the scratch arrays come from mmap.  The
- * user tables are changed only under the registry lock, which the stopper
- * holds, so they are read here without locking.
+ * thread may hold malloc's lock): the scratch arrays are metadata memory
+ * from the OS layer.  The user tables are changed only under the registry
+ * lock, which the stopper holds, so they are read here without locking.
  *
- * Known limit: dl_iterate_phdr takes the loader's list lock.  A thread
- * stopped while holding it (inside dl_iterate_phdr itself, or in the short
+ * Known limit: the walk takes the loader's list lock.  A thread stopped
+ * while holding it (inside dl_iterate_phdr itself, or in the short
  * part of dlopen/dlclose that edits the list) would deadlock the stopper.
  * glibc >= 2.35's unwinder uses _dl_find_object, which takes no lock, so
  * exceptions are not a concern; Boehm GC has the same exposure.
@@ -26,13 +27,11 @@
 #include "gc/threads.h"
 #include "alloc/report.h"
 
-#include <elf.h>
-#include <link.h>
+#include "alloc/os.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
-#include <sys/mman.h>
 
 struct range {
   uintptr_t lo, hi;
@@ -174,7 +173,7 @@ void pargc_roots_clear_exclusions(void)
   set_change_locked(set_clear, &roots_excluded, NULL, NULL);
 }
 
-/* ---- scratch arrays (mmap, usable with the world stopped) ------------- */
+/* ---- scratch arrays (metadata memory, usable with the world stopped) -- */
 
 struct scratch {
   struct range *r;
@@ -187,14 +186,12 @@ static void scratch_push(struct scratch *s, uintptr_t lo, uintptr_t hi)
     return;
   if (s->n == s->cap) {
     size_t cap = s->cap ? 2 * s->cap : 256;
-    void *p = mmap(NULL, cap * sizeof(struct range), PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-      pargc_fatal("mmap of %zu bytes for root ranges failed",
-                  cap * sizeof(struct range));
+    void *p = pargc_os_alloc_meta(cap * sizeof(struct range));
+    if (!p)
+      pargc_fatal("cannot map %zu bytes for root ranges", cap * sizeof(struct range));
     if (s->r) {
       memcpy(p, s->r, s->n * sizeof(struct range));
-      munmap(s->r, s->cap * sizeof(struct range));
+      pargc_os_free_meta(s->r, s->cap * sizeof(struct range));
     }
     s->r = p;
     s->cap = cap;
@@ -257,7 +254,7 @@ static void push_minus(struct scratch *s, uintptr_t lo, uintptr_t hi,
   scratch_push(s, lo, hi);
 }
 
-/* ---- dl_iterate_phdr -------------------------------------------------- */
+/* ---- the loaded objects' data ----------------------------------------- */
 
 int (*pargc_roots_filter)(const char *name, void *start, size_t size);
 const volatile int *pargc_roots_no_dls;
@@ -271,22 +268,21 @@ static bool no_dls(void)
 /* The program's filter (GC_register_has_static_roots_callback) keeps or
  * drops each writable segment whole, as Boehm GC asks it: the object's
  * name ("" for the program itself), the segment's start and size. */
-static bool segment_wanted(const struct dl_phdr_info *info, uintptr_t lo, uintptr_t hi)
+static bool segment_wanted(const struct pargc_os_object *o, uintptr_t lo, uintptr_t hi)
 {
   int (*filter)(const char *, void *, size_t) = pargc_roots_filter;
-  return !filter || filter(info->dlpi_name ? info->dlpi_name : "", (void *)lo, hi - lo);
+  return !filter || filter(o->name, (void *)lo, hi - lo);
 }
 
-struct phdr_scan {
+struct object_scan {
   struct scratch *out;
-  uintptr_t vdso;
   uintptr_t probe; /* pargc_roots_is_scanned_static: the address asked */
   bool found;
 };
 
 /* Push [lo, hi) minus the holes, or, when the scan only looks for one
  * address, note whether it falls inside. */
-static void scan_segment(struct phdr_scan *ps, uintptr_t lo, uintptr_t hi,
+static void scan_segment(struct object_scan *ps, uintptr_t lo, uintptr_t hi,
                          const struct range *holes, int nholes)
 {
   if (!ps->out) {
@@ -301,44 +297,28 @@ static void scan_segment(struct phdr_scan *ps, uintptr_t lo, uintptr_t hi,
   push_minus(ps->out, lo, hi, holes, nholes);
 }
 
-static int roots_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
+static int roots_scan_object(const struct pargc_os_object *o, void *arg)
 {
-  struct phdr_scan *ps = arg;
-  (void)size;
-  uintptr_t base = info->dlpi_addr;
-  if (ps->vdso && base == ps->vdso)
+  struct object_scan *ps = arg;
+  if (o->vdso)
     return 0;
-  if (info->dlpi_name && strstr(info->dlpi_name, "linux-vdso"))
-    return 0;
-  struct range relro = {0, 0};
   bool ours = false;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (ph->p_type == PT_GNU_RELRO) {
-      relro.lo = lo;
-      relro.hi = hi;
-    } else if (ph->p_type == PT_LOAD && (uintptr_t)&roots_probe >= lo &&
-               (uintptr_t)&roots_probe < hi) {
+  for (int i = 0; i < o->nseg; i++)
+    if ((uintptr_t)&roots_probe >= o->seg[i].lo && (uintptr_t)&roots_probe < o->seg[i].hi)
       ours = true;
-    }
-  }
   /* libpargc as a shared object: none of its data is a root.  Linked into
-   * the program itself (dlpi_name is ""), only its unscanned section is
-   * left out, below. */
-  if (ours && info->dlpi_name && info->dlpi_name[0])
+   * the program itself (name ""), only its unscanned section is left
+   * out, below. */
+  if (ours && o->name[0])
     return 0;
-  struct range holes[2] = {relro, {0, 0}};
+  struct range holes[2] = {{o->relro_lo, o->relro_hi}, {0, 0}};
   if (__start_pargc_unscanned && __stop_pargc_unscanned) {
     holes[1].lo = (uintptr_t)__start_pargc_unscanned;
     holes[1].hi = (uintptr_t)__stop_pargc_unscanned;
   }
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
-      continue;
-    uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
-    if (!segment_wanted(info, lo, hi))
+  for (int i = 0; i < o->nseg; i++) {
+    uintptr_t lo = o->seg[i].lo, hi = o->seg[i].hi;
+    if (!o->seg[i].writable || !segment_wanted(o, lo, hi))
       continue;
     if (holes[1].lo > holes[0].lo) {
       scan_segment(ps, lo, hi, holes, 2);
@@ -354,8 +334,8 @@ bool pargc_roots_is_scanned_static(const void *p)
 {
   if (no_dls())
     return false;
-  struct phdr_scan ps = {.out = NULL, .vdso = getauxval(AT_SYSINFO_EHDR), .probe = (uintptr_t)p};
-  dl_iterate_phdr(roots_scan_object, &ps);
+  struct object_scan ps = {.out = NULL, .probe = (uintptr_t)p};
+  pargc_os_each_object(roots_scan_object, &ps);
   if (!ps.found)
     return false;
   pargc_threads_lock();
@@ -384,12 +364,12 @@ void pargc_roots_each_range(pargc_range_fn fn, void *arg)
   static struct scratch stat, all;
   scratch_reset(&stat);
   scratch_reset(&all);
-  struct phdr_scan ps = {.out = &stat, .vdso = getauxval(AT_SYSINFO_EHDR)};
+  struct object_scan ps = {.out = &stat};
   /* GC_no_dls: no loaded object's data, the program's included (with
    * dl_iterate_phdr, Boehm GC finds the program's data the same way):
    * only the ranges given with GC_add_roots. */
   if (!no_dls())
-    dl_iterate_phdr(roots_scan_object, &ps);
+    pargc_os_each_object(roots_scan_object, &ps);
   scratch_sort_merge(&stat);
 
   /* Static ranges minus exclusions: both sorted, one sweep. */

@@ -7,10 +7,8 @@
 #include "alloc/os.h"
 #include "alloc/report.h"
 
-#include <dlfcn.h>
 #include <gc/gc_config_macros.h> /* GC_API: the wrappers below are exported */
 #include <errno.h>
-#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,22 +96,12 @@ PARGC_NOINLINE char *pargc_threads_current_sp(void)
 
 /* ---- real pthread functions ------------------------------------------ */
 
-static void *resolve(const char *name)
-{
-  void *p = dlsym(RTLD_NEXT, name);
-  if (!p)
-    p = dlsym(RTLD_DEFAULT, name);
-  if (!p)
-    pargc_fatal("cannot find the real %s (dlsym: %s)", name, dlerror());
-  return p;
-}
-
 static void threads_resolve_once(void)
 {
-  pargc_real_pthread_create = resolve("pthread_create");
-  real_pthread_join = resolve("pthread_join");
-  real_pthread_detach = resolve("pthread_detach");
-  real_pthread_exit = resolve("pthread_exit");
+  pargc_real_pthread_create = pargc_os_next_symbol("pthread_create");
+  real_pthread_join = pargc_os_next_symbol("pthread_join");
+  real_pthread_detach = pargc_os_next_symbol("pthread_detach");
+  real_pthread_exit = pargc_os_next_symbol("pthread_exit");
 }
 
 static pthread_once_t resolve_once = PTHREAD_ONCE_INIT;
@@ -125,52 +113,36 @@ void pargc_threads_resolve_real(void)
 
 /* ---- static TLS ------------------------------------------------------- */
 
-static char *thread_pointer(void)
-{
-#if defined(__x86_64__)
-  char *tp;
-  __asm__("mov %%fs:0, %0" : "=r"(tp)); /* the TCB points to itself */
-  return tp;
-#else
-  return (char *)__builtin_thread_pointer();
-#endif
-}
-
 struct tls_scan {
   char *tp;
   ptrdiff_t lo, hi;
   bool found;
-  size_t sum;       /* fallback: total of the PT_TLS sizes, aligned */
+  size_t sum;       /* fallback: total of the TLS sizes, aligned */
 };
 
-static int tls_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
+static int tls_scan_object(const struct pargc_os_object *o, void *arg)
 {
   struct tls_scan *s = arg;
-  (void)size;
-  for (int i = 0; i < info->dlpi_phnum; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_TLS)
-      continue;
-    size_t align = ph->p_align ? ph->p_align : 1;
-    s->sum = (s->sum + ph->p_memsz + align - 1) & ~(align - 1);
-    /* dlpi_tls_data is this thread's block of the object, or NULL if it
-     * has none yet.  A block within 1 MiB of the thread pointer is in the
-     * static TLS area (every thread has one at the same offset); one
-     * further away was allocated dynamically (dlopen) and is not ours to
-     * scan. */
-    char *data = info->dlpi_tls_data;
-    if (!data)
-      continue;
-    ptrdiff_t off = data - s->tp;
-    if (off < -(1 << 20) || off > (1 << 20))
-      continue;
-    ptrdiff_t end = off + (ptrdiff_t)ph->p_memsz;
-    if (!s->found || off < s->lo)
-      s->lo = off;
-    if (!s->found || end > s->hi)
-      s->hi = end;
-    s->found = true;
-  }
+  if (!o->tls_size)
+    return 0;
+  size_t align = o->tls_align;
+  s->sum = (s->sum + o->tls_size + align - 1) & ~(align - 1);
+  /* tls_block is this thread's block of the object, or NULL if it has
+   * none yet.  A block within 1 MiB of the thread pointer is in the
+   * static TLS area (every thread has one at the same offset); one
+   * further away was allocated dynamically (dlopen) and is not ours to
+   * scan. */
+  if (!o->tls_block)
+    return 0;
+  ptrdiff_t off = o->tls_block - s->tp;
+  if (off < -(1 << 20) || off > (1 << 20))
+    return 0;
+  ptrdiff_t end = off + (ptrdiff_t)o->tls_size;
+  if (!s->found || off < s->lo)
+    s->lo = off;
+  if (!s->found || end > s->hi)
+    s->hi = end;
+  s->found = true;
   return 0;
 }
 
@@ -180,8 +152,8 @@ static int tls_scan_object(struct dl_phdr_info *info, size_t size, void *arg)
  * thread's own blocks, so the range is exact whatever the variant. */
 static void threads_compute_tls(void)
 {
-  struct tls_scan s = {.tp = thread_pointer()};
-  dl_iterate_phdr(tls_scan_object, &s);
+  struct tls_scan s = {.tp = pargc_os_thread_pointer()};
+  pargc_os_each_object(tls_scan_object, &s);
   if (s.found) {
     tls_off_lo = s.lo & ~(ptrdiff_t)(sizeof(void *) - 1);
     tls_off_hi = s.hi;
@@ -219,7 +191,7 @@ void pargc_threads_describe_self(struct pargc_thread *t, void *stack_base)
     pargc_warn("cannot find the stack of thread %d; scanning from %p",
                (int)t->tid, (void *)t->stack_base);
   }
-  char *tp = thread_pointer();
+  char *tp = pargc_os_thread_pointer();
   t->tls_lo = tp + tls_off_lo;
   t->tls_hi = tp + tls_off_hi;
 }
@@ -444,24 +416,13 @@ void pargc_threads_after_fork_child(void)
 
 /* ---- pthread interposition ------------------------------------------- */
 
-static bool self_is_joinable(void)
-{
-  pthread_attr_t attr;
-  int state = PTHREAD_CREATE_JOINABLE;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    pthread_attr_getdetachstate(&attr, &state);
-    pthread_attr_destroy(&attr);
-  }
-  return state == PTHREAD_CREATE_JOINABLE;
-}
-
 /* Keep `retval` as a root until the thread is joined (see
  * finished_thread).  Called by the exiting thread, still registered. */
 static void threads_remember_result(void *retval)
 {
   /* Kept for a NULL result too: GC_suspend_thread may name the thread
    * until it is joined. */
-  if (!self_is_joinable())
+  if (!pargc_os_thread_is_joinable())
     return;
   struct finished_thread *f = malloc(sizeof *f);
   if (!f)

@@ -795,7 +795,7 @@ static void worker_trace(struct worker *w)
 static void *helper_main(void *arg)
 {
   struct worker *w = arg;
-  pthread_setname_np(pthread_self(), "pargc-mark"); /* for top, perf, gdb */
+  pargc_os_set_thread_name("pargc-mark");
   /* Only jobs posted after the spawn concern this thread (after fork the
    * generation counter is inherited and non-zero). */
   uint64_t seen = w->start_generation;
