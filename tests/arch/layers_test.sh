@@ -21,6 +21,10 @@
 # function pointers it declares itself; see docs/architecture.md).  The
 # objects are read from the convenience library libpargc_core.a.
 #
+# The platform: only alloc/os.c includes the headers that tie pargc to
+# Linux, ELF or GNU extensions (alloc/os.h is the contract a port
+# replaces); the headers are listed in `platform` below.
+#
 # Usage: layers_test.sh [-v]  (-v prints the module graph, one
 # "from -> to" line each, to draw with any graph tool).  Exit 0 when
 # the rules hold, 1 otherwise.
@@ -95,6 +99,20 @@ END {
   exit bad ? 1 : 0
 }' "$tmp"
 status=$?
+
+platform='link\.h|elf\.h|sys/auxv\.h|sys/mman\.h|sys/syscall\.h|sys/prctl\.h|linux/[a-z_/]*\.h'
+for f in alloc/*.[ch] gc/*.[ch] api/*.[ch]; do
+  [ "$f" = alloc/os.c ] && continue
+  if grep -Eq "^[[:space:]]*#[[:space:]]*include[[:space:]]*<($platform)>" "$f"; then
+    echo "platform: $f includes a system-specific header; that belongs in alloc/os.c"
+    status=1
+  fi
+done
+if grep -nE '\b(pthread_[a-z_]*_np|dl_iterate_phdr|syscall)[[:space:]]*\(' \
+     alloc/*.[ch] gc/*.[ch] api/*.[ch] | grep -v '^alloc/os\.c:' | grep -v ':[[:space:]]*/\?\*'; then
+  echo "platform: the calls above belong in alloc/os.c"
+  status=1
+fi
 
 # "member symbol-type name" for every symbol of every object.  A member
 # libpargc_core_la-X.o is compiled from alloc/X.c, gc/X.c or api/X.c.
