@@ -536,7 +536,7 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
   struct pargc_page *r;
   bool remote = false;
   int from = 0;
-  bool collected = false;
+  bool collected = false, helped = false;
   uint64_t seen = atomic_load(&pargc_epoch);
   /* GC_use_entire_heap: free runs anywhere before fresh pages. */
   bool fresh_first = !use_entire_heap();
@@ -564,6 +564,14 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
         ctx->stats.stolen_from_node[from] += n;
       break;
     }
+    /* The spans the last collection emptied may still sit with threads
+     * that have not noticed it (off the CPU, or busy elsewhere): move
+     * those along, once, and look again before growing. */
+    if (!helped) {
+      helped = true;
+      if (pargc_tctx_help_lagging(ctx))
+        continue;
+    }
     if (!fresh_first && (r = take_fresh(n, false))) {
       *src = PARGC_RUN_FRESH;
       break;
@@ -587,7 +595,6 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
       if (pargc_heap_collect_hook(seen))
         return NULL;
     }
-      *src = PARGC_RUN_GROWN;
     return NULL; /* exhausted */
   }
   /* Exactly n pages, FREE (or never used), on no list: the caller's

@@ -89,7 +89,8 @@ struct pargc_tctx *pargc_tctx_new(void)
   pargc_assert(!ctx->live); /* a parked context has no thread */
   ctx->live = true;
   ctx->reuse_next = NULL;
-  atomic_store_explicit(&ctx->park, PARGC_CTX_RUNNING, memory_order_relaxed);
+  atomic_store_explicit(&ctx->lists, PARGC_CTX_IDLE, memory_order_relaxed);
+  ctx->lists_depth = 0;
   ctx->node = pargc_topology_current_node();
   pthread_mutex_unlock(&tctx_lock);
   return ctx;
@@ -180,7 +181,8 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   pargc_assert(ctx->epoch <= epoch);
   if (ctx->epoch == epoch)
     return;
-  ctx->epoch = epoch;
+  /* Read unclaimed by pargc_tctx_help_lagging. */
+  __atomic_store_n(&ctx->epoch, epoch, __ATOMIC_RELAXED);
   /* Every page but the current ones was last allocated from before the
    * collection that just ended: its marks are valid, so it may be swept. */
   unsigned nkinds = pargc_kind_count(); /* kinds in use, not PARGC_MAX_KINDS */
@@ -337,25 +339,83 @@ static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct parg
 
 /* ---- Pages of blocked and exited threads ------------------------------- */
 
+/* The owner's hold on its lists for a slow path; nested holds count. */
+static void lists_enter(struct pargc_tctx *ctx)
+{
+  if (ctx->lists_depth++)
+    return;
+  int want = PARGC_CTX_IDLE;
+  while (!atomic_compare_exchange_weak_explicit(&ctx->lists, &want, PARGC_CTX_BUSY,
+                                                memory_order_acquire, memory_order_relaxed)) {
+    pargc_assert(want == PARGC_CTX_CLAIMED || want == PARGC_CTX_IDLE);
+    want = PARGC_CTX_IDLE;
+    sched_yield(); /* a claim is short */
+  }
+}
+
+static void lists_leave(struct pargc_tctx *ctx)
+{
+  pargc_assert(ctx->lists_depth > 0);
+  if (--ctx->lists_depth == 0)
+    atomic_store_explicit(&ctx->lists, PARGC_CTX_IDLE, memory_order_release);
+}
+
+/* The owner moves its context from `from` to `to`, waiting out claims. */
+static void lists_move(struct pargc_tctx *ctx, int from, int to)
+{
+  int want = from;
+  while (!atomic_compare_exchange_weak_explicit(&ctx->lists, &want, to, memory_order_acq_rel,
+                                                memory_order_relaxed)) {
+    pargc_assert(want == PARGC_CTX_CLAIMED || want == from);
+    want = from;
+    sched_yield();
+  }
+}
+
 void pargc_tctx_park(void)
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
   if (ctx)
-    atomic_store_explicit(&ctx->park, PARGC_CTX_PARKED, memory_order_release);
+    lists_move(ctx, ctx->lists_depth ? PARGC_CTX_BUSY : PARGC_CTX_IDLE, PARGC_CTX_PARKED);
 }
 
 void pargc_tctx_unpark(void)
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
-  if (!ctx)
-    return;
-  int want = PARGC_CTX_PARKED;
-  while (!atomic_compare_exchange_weak_explicit(&ctx->park, &want, PARGC_CTX_RUNNING,
-                                                memory_order_acquire, memory_order_relaxed)) {
-    pargc_assert(want == PARGC_CTX_CLAIMED || want == PARGC_CTX_PARKED);
-    want = PARGC_CTX_PARKED;
-    sched_yield(); /* an adopter moves a few list heads: short */
-  }
+  if (ctx)
+    lists_move(ctx, PARGC_CTX_PARKED, ctx->lists_depth ? PARGC_CTX_BUSY : PARGC_CTX_IDLE);
+}
+
+/* Claim v's lists if its state is one of `ok` (a bit per state); the
+ * state found, to put back with unclaim, or -1.  Under tctx_lock. */
+static int claim(struct pargc_tctx *v, unsigned ok)
+{
+  pargc_assert_held(&tctx_lock);
+  int s = atomic_load_explicit(&v->lists, memory_order_relaxed);
+  if (!(ok & (1u << s)))
+    return -1;
+  if (!atomic_compare_exchange_strong_explicit(&v->lists, &s, PARGC_CTX_CLAIMED,
+                                               memory_order_acquire, memory_order_relaxed))
+    return -1;
+  return s;
+}
+
+static void unclaim(struct pargc_tctx *v, int s)
+{
+  atomic_store_explicit(&v->lists, s, memory_order_release);
+}
+
+/* sweep_one for the owner inside refill: a sweep of a page in hand (on
+ * no list) zeroes its dead objects, the longest part of a refill, so the
+ * owner lets go of its lists meanwhile and another thread may move them
+ * to a new epoch. */
+static bool sweep_in_hand(struct pargc_tctx *ctx, struct pargc_page *pg,
+                          struct pargc_sweep_result *r)
+{
+  lists_leave(ctx);
+  bool kept = sweep_one(ctx, pg, r);
+  lists_enter(ctx);
+  return kept;
 }
 
 /* Move the pages of `from` (a class list of a parked context) onto
@@ -387,13 +447,11 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
     if (!v || v == ctx)
       continue;
     /* Unlocked look first: most contexts are running. */
-    if (v->live && atomic_load_explicit(&v->park, memory_order_relaxed) != PARGC_CTX_PARKED)
+    if (v->live && atomic_load_explicit(&v->lists, memory_order_relaxed) != PARGC_CTX_PARKED)
       continue;
     pthread_mutex_lock(&tctx_lock); /* also keeps fork out of a claim */
-    int want = PARGC_CTX_PARKED;
-    bool claimed = v->live && atomic_compare_exchange_strong_explicit(
-                                  &v->park, &want, PARGC_CTX_CLAIMED,
-                                  memory_order_acquire, memory_order_relaxed);
+    int was = v->live ? claim(v, 1u << PARGC_CTX_PARKED) : -1;
+    bool claimed = was >= 0;
     if (claimed || !v->live) {
       pargc_tctx_adjust_epoch(v);
       struct pargc_class_state *vs = &v->cls[k][c], *cs = &ctx->cls[k][c];
@@ -401,15 +459,38 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
       taken += adopt_list(ctx, &vs->unswept, &cs->unswept, PARGC_LIST_UNSWEPT);
     }
     if (claimed)
-      atomic_store_explicit(&v->park, PARGC_CTX_PARKED, memory_order_release);
+      unclaim(v, was);
     pthread_mutex_unlock(&tctx_lock);
   }
   ctx->stats.adopted_pages += taken;
   return taken > 0;
 }
 
-/* Find free objects for (k, c); false when the heap is exhausted. */
-static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
+bool pargc_tctx_help_lagging(struct pargc_tctx *self)
+{
+  uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
+  uint32_t n = atomic_load(&pargc_tctx_count);
+  bool moved = false;
+  for (uint32_t i = 0; i < n; i++) {
+    struct pargc_tctx *v = pargc_tctx_all[i];
+    /* Unlocked look first: most contexts keep up. */
+    if (!v || v == self || !v->live || __atomic_load_n(&v->epoch, __ATOMIC_RELAXED) == epoch)
+      continue;
+    pthread_mutex_lock(&tctx_lock);
+    int was = v->live ? claim(v, 1u << PARGC_CTX_IDLE | 1u << PARGC_CTX_PARKED) : -1;
+    if (was >= 0) {
+      moved |= v->epoch != atomic_load(&pargc_epoch);
+      pargc_tctx_adjust_epoch(v);
+      unclaim(v, was);
+    }
+    pthread_mutex_unlock(&tctx_lock);
+  }
+  return moved;
+}
+
+/* Find free objects for (k, c); false when the heap is exhausted.  The
+ * owner holds its lists (lists_enter). */
+static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
 {
   pargc_assert(k < pargc_kind_count() && c < PARGC_NCLASSES);
   pargc_assert(ctx->free[k][c] == NULL); /* only an empty list is refilled */
@@ -447,7 +528,7 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     /* Lazy sweep: pages left by the last collection. */
     while ((pg = pargc_list_pop(&cs->unswept))) {
       struct pargc_sweep_result r;
-      if (!sweep_one(ctx, pg, &r))
+      if (!sweep_in_hand(ctx, pg, &r))
         continue;
       if (r.free) {
         make_current(ctx, cs, k, c, pg, r.free, r.nfree);
@@ -479,13 +560,23 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
         atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) +
                 ctx->bytes_pending >= pargc_heap_trigger_threshold()) {
       collected = true;
-      /* ctx->epoch: the collection these lists come from. */
-      if (pargc_heap_collect_hook(ctx->epoch))
+      /* The collection these lists come from (read while they are held). */
+      uint64_t seen = ctx->epoch;
+      lists_leave(ctx);
+      bool done = pargc_heap_collect_hook(seen);
+      lists_enter(ctx);
+      if (done)
         continue;
     }
-    /* A new span, following LPS. */
+    /* A new span, following LPS.  Taking it may collect or help lagging
+     * threads, and formatting it is long: the lists are let go meanwhile
+     * (the span is in hand, on no list). */
     enum pargc_run_source src;
+    lists_leave(ctx);
     struct pargc_page *run = pargc_heap_take_run(ctx, pargc_sizeclasses[c].pages, !collected, &src);
+    size_t n = 0;
+    void **l = run ? pargc_page_format_small(run, k, c, ctx->id, ctx->node, &n) : NULL;
+    lists_enter(ctx);
     if (!run) {
       if (!collected) {
         collected = true; /* the collector ran inside take_run: retry */
@@ -500,11 +591,17 @@ static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
     case PARGC_RUN_STOLEN_LOCAL: ctx->stats.stolen_local_pages += run->pages; break;
     case PARGC_RUN_STOLEN_REMOTE: ctx->stats.stolen_remote_pages += run->pages; break;
     }
-    size_t n;
-    void **l = pargc_page_format_small(run, k, c, ctx->id, ctx->node, &n);
     make_current(ctx, cs, k, c, run, l, n);
     return true;
   }
+}
+
+static bool refill(struct pargc_tctx *ctx, unsigned k, unsigned c)
+{
+  lists_enter(ctx);
+  bool ok = refill_lists(ctx, k, c);
+  lists_leave(ctx);
+  return ok;
 }
 
 /* Out-of-memory path: the collector's retries, then its out-of-memory
@@ -661,6 +758,10 @@ void *pargc_alloc_batch(size_t size, unsigned kind, size_t max)
 
 void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
 {
+  /* The caller's own context, or a parked one under tctx_lock. */
+  bool own = ctx == pargc_tctx_current;
+  if (own)
+    lists_enter(ctx);
   pargc_tctx_adjust_epoch(ctx);
   unsigned nkinds = pargc_kind_count();
   for (unsigned k = 0; k < nkinds; k++) {
@@ -678,6 +779,8 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
       }
     }
   }
+  if (own)
+    lists_leave(ctx);
 }
 
 void pargc_tctx_release_parked(void)
@@ -775,12 +878,14 @@ bool pargc_free_slow(void *p)
     pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
   if (ctx && pg->owner == ctx->id) {
     /* The descriptor (already in cache) says whether this is the current
-     * page of its class: no need to load the class state for that. */
+     * page of its class: no need to load the class state for that.  (A
+     * claim never moves a current page.) */
     if (pg->list == PARGC_LIST_CUR) {
       *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
       ctx->free[kind][pg->sclass] = obj;
       return true;
     }
+    lists_enter(ctx);
     *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
     pg->free = obj;
     if (pg->list == PARGC_LIST_FULL) {
@@ -788,6 +893,7 @@ bool pargc_free_slow(void *p)
       pargc_list_remove(&cs->full, pg);
       pargc_list_push(&cs->avail, pg, PARGC_LIST_AVAIL);
     }
+    lists_leave(ctx);
     return true;
   }
   /* Another thread's page: a lock-free push onto its remote list. */

@@ -12,13 +12,23 @@
  * and a free-page list (runs of pages) that other threads may steal from
  * under `pages_lock`.  No lock is taken on the fast path.
  *
- * Blocked and exited threads: while a thread is in a blocking section
- * (GC_do_blocking, pthread_join, waiting for a concurrent cycle) its
- * context is parked, and a thread that runs out of pages of a class
- * adopts that context's partly free pages of the class (avail and
- * unswept) instead of taking new ones (pargc_tctx_park).  Without it a
- * thread that built a data structure and then waited for workers to
- * replace it kept every page the replaced parts had freed.
+ * Who touches a context's page lists: its owner while in a slow path
+ * (refill, explicit free, sweep), and otherwise another thread that
+ * claims the context (pargc_tctx_park's state machine, `lists`):
+ *   - blocked and exited threads: while a thread is in a blocking section
+ *     (GC_do_blocking, pthread_join, waiting for a concurrent cycle) its
+ *     context is parked, and a thread that runs out of pages of a class
+ *     adopts that context's partly free pages of the class (avail and
+ *     unswept) instead of taking new ones.  Without it a thread that
+ *     built a data structure and then waited for workers to replace it
+ *     kept every page the replaced parts had freed.
+ *   - lagging threads: a thread about to grow the heap first moves every
+ *     context that has not noticed the last collection (descheduled, or
+ *     busy outside the allocator) to the new epoch, which gives the spans
+ *     that collection emptied back as free runs others may steal
+ *     (pargc_tctx_help_lagging).  Without it two threads on a loaded
+ *     machine grew the heap 5x: one allocated while the other, off the
+ *     CPU, held the pages the last collection had freed.
  *
  * Collections and contexts: the collector never writes a context (the
  * owner may be stopped half-way through a fast path).  Instead each
@@ -91,12 +101,19 @@ struct pargc_tctx {
   uint64_t freed_bytes;
   bool live;             /* a thread uses it (false: parked for reuse) */
   struct pargc_tctx *reuse_next;
-  /* PARGC_CTX_RUNNING: only the owner touches the page lists.  PARKED:
-   * the owner is in a blocking section; another thread may claim the
-   * context (CAS to CLAIMED, holding the registry of contexts) to take
-   * pages, and puts it back to PARKED.  The owner leaves the blocking
-   * section by CAS from PARKED to RUNNING, waiting out a claim. */
-  _Atomic int park;
+  /* Who may touch the page lists (cls, free lists excepted):
+   *   IDLE    - the owner is outside the allocator's slow paths; another
+   *             thread may claim the context to move it to a new epoch;
+   *   BUSY    - the owner is in a slow path (lists_depth > 0): only it;
+   *   PARKED  - the owner is in a blocking section: another thread may
+   *             claim the context to adopt pages or move its epoch;
+   *   CLAIMED - another thread, holding the registry of contexts, works
+   *             on the lists and puts back the state it found.
+   * The owner moves IDLE -> BUSY and IDLE or BUSY <-> PARKED by CAS,
+   * waiting out a claim (claims are short: a few list heads, or one
+   * pass over the context's unswept pages); BUSY -> IDLE by a store. */
+  _Atomic int lists;
+  unsigned lists_depth; /* the owner's nested slow paths */
   pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
   struct pargc_page_list free_runs;
   struct pargc_tctx_stats stats;
@@ -237,12 +254,17 @@ bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i);
  * (the sweep rebuilds free lists from the mark bits and ignores this). */
 void pargc_slot_retire(struct pargc_page *pg, void *obj);
 
-enum { PARGC_CTX_RUNNING, PARGC_CTX_PARKED, PARGC_CTX_CLAIMED };
+enum { PARGC_CTX_IDLE, PARGC_CTX_BUSY, PARGC_CTX_PARKED, PARGC_CTX_CLAIMED };
 /* The calling thread enters / leaves a blocking section (gc/stop.c):
  * its context's partly free pages may be adopted meanwhile.  Nothing
- * without a context; unpark waits while another thread holds a claim. */
+ * without a context; both wait while another thread holds a claim. */
 void pargc_tctx_park(void);
 void pargc_tctx_unpark(void);
+/* Move every other context that has not yet noticed the last collection
+ * to the new epoch, so that the spans it emptied become free runs (see
+ * "lagging threads" above); at most once per epoch for `self`.  True if
+ * any context was moved.  Called before growing the heap. */
+bool pargc_tctx_help_lagging(struct pargc_tctx *self);
 
 /* A new context not attached to any thread (thread start; tests). */
 struct pargc_tctx *pargc_tctx_new(void);
