@@ -87,7 +87,7 @@ struct pargc_tctx *pargc_tctx_new(void)
     atomic_store(&pargc_tctx_count, id + 1);
   }
   pargc_assert(!ctx->live); /* a parked context has no thread */
-  ctx->live = true;
+  __atomic_store_n(&ctx->live, true, __ATOMIC_RELAXED); /* peeked at unlocked */
   ctx->reuse_next = NULL;
   atomic_store_explicit(&ctx->lists, PARGC_CTX_IDLE, memory_order_relaxed);
   ctx->lists_depth = 0;
@@ -137,7 +137,7 @@ void pargc_tctx_release(void)
   }
   pthread_mutex_unlock(&ctx->pages_lock);
   pthread_mutex_lock(&tctx_lock);
-  ctx->live = false;
+  __atomic_store_n(&ctx->live, false, __ATOMIC_RELAXED);
   ctx->reuse_next = tctx_reuse;
   tctx_reuse = ctx;
   pthread_mutex_unlock(&tctx_lock);
@@ -447,7 +447,8 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
     if (!v || v == ctx)
       continue;
     /* Unlocked look first: most contexts are running. */
-    if (v->live && atomic_load_explicit(&v->lists, memory_order_relaxed) != PARGC_CTX_PARKED)
+    if (__atomic_load_n(&v->live, __ATOMIC_RELAXED) &&
+        atomic_load_explicit(&v->lists, memory_order_relaxed) != PARGC_CTX_PARKED)
       continue;
     pthread_mutex_lock(&tctx_lock); /* also keeps fork out of a claim */
     int was = v->live ? claim(v, 1u << PARGC_CTX_PARKED) : -1;
@@ -474,15 +475,18 @@ bool pargc_tctx_help_lagging(struct pargc_tctx *self)
   for (uint32_t i = 0; i < n; i++) {
     struct pargc_tctx *v = pargc_tctx_all[i];
     /* Unlocked look first: most contexts keep up. */
-    if (!v || v == self || !v->live || __atomic_load_n(&v->epoch, __ATOMIC_RELAXED) == epoch)
+    if (!v || v == self || __atomic_load_n(&v->epoch, __ATOMIC_RELAXED) == epoch)
       continue;
+    /* A live context is claimed; an exited one is guarded by tctx_lock
+     * alone, as in pargc_tctx_release_parked. */
     pthread_mutex_lock(&tctx_lock);
     int was = v->live ? claim(v, 1u << PARGC_CTX_IDLE | 1u << PARGC_CTX_PARKED) : -1;
-    if (was >= 0) {
+    if (was >= 0 || !v->live) {
       moved |= v->epoch != atomic_load(&pargc_epoch);
       pargc_tctx_adjust_epoch(v);
-      unclaim(v, was);
     }
+    if (was >= 0)
+      unclaim(v, was);
     pthread_mutex_unlock(&tctx_lock);
   }
   return moved;
