@@ -199,6 +199,11 @@ static inline void *mm_alloc(size_t n, unsigned kind)
 
 static PARGC_NOINLINE void mm_bad_free(const char *fn, void *p, const char *why)
 {
+  if (!atomic_load(&mm_ready)) { /* a free before any malloc: read the options */
+    mm_busy++;
+    mm_init();
+    mm_busy--;
+  }
   if (!mm_bad_free_abort)
     return;
   char line[160];
