@@ -173,6 +173,23 @@ if wants malloc; then
   each_impl malloc_wl "pargc bdwgc mimalloc glibc" mixed "" "-w mixed -n $nmix"
   each_impl malloc_wl "pargc bdwgc mimalloc glibc" mid "" "-w mid -t 2 -n $mid"
   if have malloc_wl-glibc; then add mid bench/malloc_wl-glibc memset "" "-w mid-memset -t 2 -n $mid"; fi
+  # libpargc-malloc as the program's malloc: the glibc build (calloc and
+  # free through the PLT) with the library preloaded, and for a like-for-
+  # like reference the same binary with mimalloc preloaded.
+  pm_lib=$builddir/.libs/libpargc-malloc.so
+  mi_lib=$(ls /usr/lib/*/libmimalloc.so.2 /usr/lib/*/libmimalloc.so /usr/local/lib/libmimalloc.so 2>/dev/null | head -n 1 || true)
+  if impl_on pargc && [ -x "$bin/malloc_wl-glibc" ] && [ -e "$pm_lib" ]; then
+    add hot32 bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w hot -n $hot"
+    add mixed bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w mixed -n $nmix"
+    add mid bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w mid -t 2 -n $mid"
+  elif impl_on pargc; then
+    skip_missing pargc-malloc "$pm_lib or bench/malloc_wl-glibc"
+  fi
+  if impl_on mimalloc && [ -x "$bin/malloc_wl-glibc" ] && [ -n "$mi_lib" ]; then
+    add hot32 bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w hot -n $hot"
+    add mixed bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mixed -n $nmix"
+    add mid bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mid -t 2 -n $mid"
+  fi
 fi
 if wants fullgc; then
   for g in $threads_list; do
