@@ -44,6 +44,7 @@
 #include "alloc/report.h"
 #include "alloc/sizeclass.h"
 #include "alloc/thread.h"
+#include "malloc/collect.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -98,6 +99,11 @@ out:
   return NULL;
 }
 
+void *pargc_malloc_boot(size_t n, size_t align)
+{
+  return boot_alloc(n, align);
+}
+
 static size_t boot_size(const void *p)
 {
   return *(const size_t *)((const char *)p - MM_ALIGN);
@@ -107,7 +113,8 @@ static size_t boot_size(const void *p)
 
 /* Set while the calling thread runs allocator code that may call malloc
  * again: such a call is served from the bootstrap arena. */
-static __thread int mm_busy __attribute__((tls_model("initial-exec")));
+__thread int pargc_malloc_busy __attribute__((tls_model("initial-exec")));
+#define mm_busy pargc_malloc_busy
 static _Atomic int mm_ready; /* pargc_alloc_init and the fork handlers done */
 static bool mm_bad_free_abort = true;
 static uint64_t mm_purge_interval_ns;
@@ -138,10 +145,8 @@ static PARGC_NOINLINE void mm_init(void)
   pargc_alloc_init();
   pthread_mutex_lock(&lock);
   if (!atomic_load(&mm_ready)) {
-    if (strcmp(pargc_opt.malloc_mode, "collect") == 0)
-      pargc_warn("PARGC_MALLOC_MODE=collect is not available in this build; "
-                 "free is honoured (docs/malloc.md)");
-    else if (strcmp(pargc_opt.malloc_mode, "free") != 0)
+    if (strcmp(pargc_opt.malloc_mode, "collect") != 0 &&
+        strcmp(pargc_opt.malloc_mode, "free") != 0)
       pargc_warn("PARGC_MALLOC_MODE=%s: unknown mode, using free", pargc_opt.malloc_mode);
     mm_bad_free_abort = strcmp(pargc_opt.malloc_bad_free, "ignore") != 0;
     mm_purge_interval_ns = (uint64_t)pargc_opt.decommit_delay_ms * 500000u;
@@ -162,10 +167,64 @@ static void mm_attach(void)
 
 /* ---- Allocation -------------------------------------------------------- */
 
-static PARGC_NOINLINE void *mm_alloc_slow(size_t n, unsigned kind)
+/* Collect mode: the collector's allocation, as an allocator call. */
+static PARGC_NOINLINE void *mm_collect_alloc(size_t n, size_t align)
+{
+  mm_busy++;
+  void *p = pargc_malloc_collect_alloc(n, align);
+  mm_busy--;
+  return p;
+}
+
+/* Collect mode: the thread's free-mode context, installed only while the
+ * calling thread allocates or frees in free mode's heap for libc, the
+ * loader or libpargc (see collect.h), so that the fast paths never see
+ * it.  Parked at thread exit by mm_side_key's destructor. */
+static __thread struct pargc_tctx *mm_side __attribute__((tls_model("initial-exec")));
+static pthread_key_t mm_side_key;
+
+static void mm_side_exit(void *ctx)
+{
+  if (!ctx || pargc_tctx_current)
+    return;
+  pargc_tctx_current = ctx;
+  mm_side = NULL;
+  pargc_tctx_release();
+}
+
+static void mm_side_enter(void)
+{
+  pargc_tctx_current = mm_side;
+}
+
+static void mm_side_leave(void)
+{
+  if (mm_side != pargc_tctx_current) {
+    mm_side = pargc_tctx_current;
+    pthread_setspecific(mm_side_key, mm_side);
+  }
+  pargc_tctx_current = NULL;
+}
+
+static PARGC_NOINLINE void *mm_side_alloc(size_t n, unsigned kind)
+{
+  mm_busy++;
+  mm_side_enter();
+  void *p = pargc_alloc_slow(n, kind);
+  mm_side_leave();
+  mm_busy--;
+  if (!p)
+    errno = ENOMEM;
+  return p;
+}
+
+static PARGC_NOINLINE void *mm_alloc_slow(size_t n, unsigned kind, const void *caller)
 {
   if (mm_busy)
     return boot_alloc(n, MM_ALIGN);
+  if (PARGC_UNLIKELY(pargc_malloc_collect_on))
+    return pargc_malloc_collect_class(caller) == 0 ? mm_collect_alloc(n, 0)
+                                                   : mm_side_alloc(n, kind);
   mm_busy++;
   if (!pargc_tctx_current)
     mm_attach();
@@ -192,7 +251,7 @@ static inline __attribute__((always_inline)) void *mm_alloc(size_t n, unsigned k
       return p;
     }
   }
-  return mm_alloc_slow(n, kind);
+  return mm_alloc_slow(n, kind, __builtin_return_address(0));
 }
 
 /* ---- Free -------------------------------------------------------------- */
@@ -252,12 +311,21 @@ static PARGC_NOINLINE void mm_free_outside(void *p)
 {
   if (boot_contains(p))
     return;
+  size_t usable;
+  if (pargc_malloc_collect_on && pargc_malloc_collect_owns(p, &usable)) {
+    mm_busy++;
+    pargc_malloc_collect_free(p);
+    mm_busy--;
+    return;
+  }
   mm_bad_free("free", p, "pointer not allocated by pargc-malloc");
 }
 
 static PARGC_NOINLINE void mm_free_slow(void *p)
 {
   mm_busy++;
+  if (pargc_malloc_collect_on)
+    mm_side_enter();
   struct pargc_page *pg = mm_checked_span("free", p);
   if (pg) {
     bool large = atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_LARGE;
@@ -265,6 +333,8 @@ static PARGC_NOINLINE void mm_free_slow(void *p)
     if (large)
       mm_maybe_purge();
   }
+  if (pargc_malloc_collect_on)
+    mm_side_leave();
   mm_busy--;
 }
 
@@ -307,6 +377,13 @@ static inline __attribute__((always_inline)) void mm_free(void *p)
 
 /* ---- Sizes and alignment ----------------------------------------------- */
 
+/* Is p in free mode's heap (allocated or not)? */
+static bool mm_owns(const void *p)
+{
+  return (uintptr_t)p - pargc_region.base <
+         (atomic_load_explicit(&pargc_region.top, memory_order_relaxed) << PARGC_PAGE_SHIFT);
+}
+
 /* Usable bytes of an object in the heap (0 when p is not one). */
 static size_t mm_usable(struct pargc_page *pg)
 {
@@ -319,8 +396,11 @@ static size_t mm_usable(struct pargc_page *pg)
  * heap's page size, an object of a class whose size is a multiple of the
  * alignment is aligned (spans start on a page); large runs start on a
  * page too.  Larger alignments are not supported: NULL, ENOMEM. */
-static void *mm_aligned(size_t align, size_t n)
+static inline __attribute__((always_inline)) void *mm_aligned(size_t align, size_t n)
 {
+  if (PARGC_UNLIKELY(pargc_malloc_collect_on) && !mm_busy &&
+      pargc_malloc_collect_class(__builtin_return_address(0)) == 0)
+    return mm_collect_alloc(n, align);
   if (align <= MM_ALIGN)
     return mm_alloc(n, PARGC_KIND_ATOMIC);
   if (align > PARGC_PAGE_SIZE) {
@@ -410,8 +490,12 @@ MM_API size_t malloc_usable_size(void *p)
     return boot_size(p);
   struct pargc_page *pg;
   int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
-  if (i < 0)
+  if (i < 0) {
+    size_t usable = 0;
+    if (pargc_malloc_collect_on && pargc_malloc_collect_owns(p, &usable))
+      return usable;
     return 0;
+  }
   return mm_usable(pg) - ((uintptr_t)p - pargc_page_object_addr(pg, (uint32_t)i));
 }
 
@@ -426,6 +510,13 @@ MM_API void *realloc(void *p, size_t n)
   size_t old;
   if (boot_contains(p)) {
     old = boot_size(p);
+  } else if (pargc_malloc_collect_on && !mm_owns(p)) {
+    if (!pargc_malloc_collect_owns(p, &old)) {
+      mm_bad_free("realloc", p, "pointer not allocated by pargc-malloc");
+      return NULL;
+    }
+    if (n <= old)
+      return p; /* the collector's objects are not shrunk */
   } else {
     struct pargc_page *pg = mm_checked_span("realloc", p);
     if (!pg)
@@ -533,4 +624,25 @@ MM_API int mallopt(int param, int value)
   (void)param;
   (void)value;
   return 1;
+}
+
+/* Mode collect is entered here, before main: libpargc is loaded and the
+ * collector set up while the program has one thread. */
+__attribute__((constructor)) static void mm_constructor(void)
+{
+  mm_busy++;
+  mm_init();
+  mm_busy--;
+  if (strcmp(pargc_opt.malloc_mode, "collect") != 0)
+    return;
+  /* This thread's context becomes its side context (see mm_side). */
+  pthread_key_create(&mm_side_key, mm_side_exit);
+  mm_side = pargc_tctx_current;
+  pargc_tctx_current = NULL;
+  if (mm_side)
+    pthread_setspecific(mm_side_key, mm_side);
+  if (!pargc_malloc_collect_start()) {
+    pargc_tctx_current = mm_side;
+    mm_side = NULL;
+  }
 }

@@ -17,22 +17,22 @@ fail=0
 ran=0
 
 # compare NAME CMD...: run CMD plainly and under the library in each
-# mode; stdout and the exit status must match, stderr must be empty
-# under the library when it is empty without it.
+# mode of $modes (both unless the caller sets it); stdout and the exit
+# status must match, stderr must be empty under the library when it is
+# empty without it.
 compare() {
   name=$1
   shift
   "$@" > "$tmp/plain.out" 2> "$tmp/plain.err"
   plain_rc=$?
-  for mode in free collect; do
+  for mode in ${modes:-free collect}; do
     LD_PRELOAD=$lib PARGC_MALLOC_MODE=$mode "$@" > "$tmp/pargc.out" 2> "$tmp/pargc.err"
     rc=$?
     if [ $rc -ne $plain_rc ] || ! cmp -s "$tmp/plain.out" "$tmp/pargc.out"; then
       echo "FAIL: $name ($mode): status $rc (plain: $plain_rc) or output differs"
       head -c 2000 "$tmp/pargc.err"
       fail=1
-    elif [ ! -s "$tmp/plain.err" ] && [ -s "$tmp/pargc.err" ] &&
-         ! grep -q 'PARGC_MALLOC_MODE=collect is not available' "$tmp/pargc.err"; then
+    elif [ ! -s "$tmp/plain.err" ] && [ -s "$tmp/pargc.err" ]; then
       echo "FAIL: $name ($mode): wrote to stderr:"
       head -c 2000 "$tmp/pargc.err"
       fail=1
@@ -55,6 +55,10 @@ else
   echo "skip: sort not installed"
 fi
 if have python3; then
+  # Free mode only: Python keeps pointers to malloc'd objects in memory
+  # it maps itself (its object arenas, its frame stacks), which collect
+  # mode does not scan (docs/malloc.md).
+  modes=free
   compare python3 python3 -c '
 import collections, json, threading, os
 d = collections.Counter(str(i * 7919 % 1000) for i in range(200000))
@@ -69,6 +73,7 @@ if pid == 0:
     os._exit(len([bytes(i % 500) for i in range(20000)]) % 7)
 print(len(s), sorted(out), os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 '
+  modes=
 else
   echo "skip: python3 not installed"
 fi
