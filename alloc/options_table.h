@@ -39,7 +39,7 @@
   X(stats_file, "PARGC_STATS_FILE", STR, "", 0, 0,                           \
     "Append one JSON line per collection to this file (for plotting)") \
   X(malloc_mode, "PARGC_MALLOC_MODE", STR, "free", 0, 0,                    \
-    "libpargc-malloc only: free (free is honoured, no collector runs) or collect (see docs/malloc.md)") \
+    "libpargc-malloc only: free (an explicit allocator: free is honoured, no collector runs) or collect (free is a hint; the collector, loaded from libpargc, reclaims the program's unreachable objects); see docs/malloc.md") \
   X(malloc_bad_free, "PARGC_MALLOC_BAD_FREE", STR, "abort", 0, 0,            \
     "libpargc-malloc only: what free and realloc do with a pointer they did not hand out, or one freed already: abort (one line on stderr, then abort) or ignore (leave it alone)") \
   X(verify, "PARGC_VERIFY", BOOL, "0", 0, 0,                                 \

@@ -5,7 +5,10 @@
  * libc, the dynamic linker and libstdc++'s operator new included.  It is
  * an explicit allocator on the allocator layer alone (alloc/): the same
  * BIBOP spans, size classes, per-thread contexts and LPS page sharing as
- * GC_MALLOC, with no collector linked in (docs/malloc.md).
+ * GC_MALLOC, with no collector linked in (docs/malloc.md).  In collect
+ * mode (collect.h) the program's allocations go to libpargc's collector
+ * instead; the fast paths then never run (no thread has a context
+ * installed) and the slow path asks who is calling.
  *
  *  - Every object is of the atomic kind: never scanned, never zeroed on
  *    free.  calloc zeroes small objects itself; large ones are taken as
