@@ -123,14 +123,25 @@ static bool mm_bad_free_abort = true;
 static uint64_t mm_purge_interval_ns;
 static _Atomic uint64_t mm_last_purge_ns;
 
+/* Collect mode's side context of the calling thread (see below). */
+static __thread struct pargc_tctx *mm_side __attribute__((tls_model("initial-exec")));
+
+/* fork: the allocator's locks around it.  In collect mode the forking
+ * thread's side context is installed meanwhile, so that the child keeps
+ * it as its own instead of parking it with the vanished threads' (it
+ * would then serve two threads). */
 static void mm_fork_prepare(void)
 {
   mm_busy++;
   pargc_alloc_fork_prepare();
+  if (pargc_malloc_collect_on)
+    pargc_tctx_current = mm_side;
 }
 
 static void mm_fork_parent(void)
 {
+  if (pargc_malloc_collect_on)
+    pargc_tctx_current = NULL;
   pargc_alloc_fork_parent();
   mm_busy--;
 }
@@ -138,6 +149,8 @@ static void mm_fork_parent(void)
 static void mm_fork_child(void)
 {
   pargc_alloc_fork_child();
+  if (pargc_malloc_collect_on)
+    pargc_tctx_current = NULL;
   mm_busy--;
 }
 
@@ -183,7 +196,6 @@ static PARGC_NOINLINE void *mm_collect_alloc(size_t n, size_t align)
  * calling thread allocates or frees in free mode's heap for libc, the
  * loader or libpargc (see collect.h), so that the fast paths never see
  * it.  Parked at thread exit by mm_side_key's destructor. */
-static __thread struct pargc_tctx *mm_side __attribute__((tls_model("initial-exec")));
 static pthread_key_t mm_side_key;
 
 static void mm_side_exit(void *ctx)
