@@ -35,7 +35,7 @@
  *    and the child rebuilds the lists of the threads it lost
  *    (pargc_alloc_fork_child).
  *  - Memory goes back to the OS as free runs (large objects freed, exited
- *    threads' pages) that stayed idle for PARGC_DECOMMIT_DELAY_MS: a
+ *    threads' pages) that stayed idle for PARGC_MALLOC_PURGE_DELAY_MS: a
  *    freeing thread decommits them at most every half delay, and
  *    malloc_trim does it at once.
  */
@@ -165,6 +165,10 @@ static PARGC_NOINLINE void mm_init(void)
         strcmp(pargc_opt.malloc_mode, "free") != 0)
       pargc_warn("PARGC_MALLOC_MODE=%s: unknown mode, using free", pargc_opt.malloc_mode);
     mm_bad_free_abort = strcmp(pargc_opt.malloc_bad_free, "ignore") != 0;
+    /* The heap's decommit pass reads the collector's delay: a malloc
+     * purges sooner (mimalloc's default is 10 ms too), as no collection
+     * comes to do it. */
+    pargc_opt.decommit_delay_ms = pargc_opt.malloc_purge_delay_ms;
     mm_purge_interval_ns = (uint64_t)pargc_opt.decommit_delay_ms * 500000u;
     pthread_atfork(mm_fork_prepare, mm_fork_parent, mm_fork_child);
     atomic_store(&mm_ready, 1);
@@ -306,8 +310,9 @@ static struct pargc_page *mm_checked_span(const char *fn, void *p)
   return pg;
 }
 
-/* Free runs idle for PARGC_DECOMMIT_DELAY_MS go back to the OS, checked
- * at most every half delay by a thread that frees a large object. */
+/* Free runs idle for PARGC_MALLOC_PURGE_DELAY_MS go back to the OS,
+ * checked at most every half delay by a thread that frees a large
+ * object. */
 static void mm_maybe_purge(void)
 {
   if (!pargc_opt.decommit)
