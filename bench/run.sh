@@ -190,6 +190,19 @@ if wants malloc; then
     add mixed bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mixed -n $nmix"
     add mid bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mid -t 2 -n $mid"
   fi
+  # Real programs, unmodified: time and peak RSS with glibc's malloc,
+  # mimalloc preloaded (labelled mimalloc, the ratios' reference) and
+  # libpargc-malloc preloaded.  Not in tiny mode (seconds each).
+  if [ "$mode" != tiny ]; then
+    cp "$srcdir/bench/malloc_prog.sh" "$bin/malloc_prog.sh"
+    psize=1; [ "$mode" = full ] && psize=3
+    for p in sort sqlite3 python3; do
+      command -v "$p" >/dev/null 2>&1 || { note "malloc: $p not installed (its rows are skipped)"; continue; }
+      if impl_on glibc; then add "prog-$p" bench/malloc_prog.sh glibc "" "-s $psize $p"; fi
+      if impl_on mimalloc && [ -n "$mi_lib" ]; then add "prog-$p" bench/malloc_prog.sh mimalloc "" "-p $mi_lib -s $psize $p"; fi
+      if impl_on pargc && [ -e "$pm_lib" ]; then add "prog-$p" bench/malloc_prog.sh pargc-malloc "" "-p $pm_lib -s $psize $p"; fi
+    done
+  fi
 fi
 if wants fullgc; then
   for g in $threads_list; do
