@@ -38,6 +38,12 @@
     "Boehm GC: never collect (allocation only; the heap grows)") \
   X(stats_file, "PARGC_STATS_FILE", STR, "", 0, 0,                           \
     "Append one JSON line per collection to this file (for plotting)") \
+  X(malloc_mode, "PARGC_MALLOC_MODE", STR, "free", 0, 0,                    \
+    "libpargc-malloc only: free (an explicit allocator: free is honoured, no collector runs) or collect (free is a hint; the collector, loaded from libpargc, reclaims the program's unreachable objects); see docs/malloc.md") \
+  X(malloc_bad_free, "PARGC_MALLOC_BAD_FREE", STR, "abort", 0, 0,            \
+    "libpargc-malloc only: what free and realloc do with a pointer they did not hand out, or one freed already: abort (one line on stderr, then abort) or ignore (leave it alone)") \
+  X(malloc_purge_delay_ms, "PARGC_MALLOC_PURGE_DELAY_MS", INT, "10", 0, 3600000, \
+    "libpargc-malloc only: free runs idle this long go back to the OS when a large object is freed (or at malloc_trim); takes the place of PARGC_DECOMMIT_DELAY_MS there") \
   X(verify, "PARGC_VERIFY", BOOL, "0", 0, 0,                                 \
     "After each mark, check it independently (own root scan, every kind's own scan, sequential) and abort if anything reachable was left unmarked") \
   X(decommit, "PARGC_DECOMMIT", BOOL, "1", 0, 0,                             \

@@ -173,6 +173,36 @@ if wants malloc; then
   each_impl malloc_wl "pargc bdwgc mimalloc glibc" mixed "" "-w mixed -n $nmix"
   each_impl malloc_wl "pargc bdwgc mimalloc glibc" mid "" "-w mid -t 2 -n $mid"
   if have malloc_wl-glibc; then add mid bench/malloc_wl-glibc memset "" "-w mid-memset -t 2 -n $mid"; fi
+  # libpargc-malloc as the program's malloc: the glibc build (calloc and
+  # free through the PLT) with the library preloaded, and for a like-for-
+  # like reference the same binary with mimalloc preloaded.
+  pm_lib=$builddir/.libs/libpargc-malloc.so
+  mi_lib=$(ls /usr/lib/*/libmimalloc.so.2 /usr/lib/*/libmimalloc.so /usr/local/lib/libmimalloc.so 2>/dev/null | head -n 1 || true)
+  if impl_on pargc && [ -x "$bin/malloc_wl-glibc" ] && [ -e "$pm_lib" ]; then
+    add hot32 bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w hot -n $hot"
+    add mixed bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w mixed -n $nmix"
+    add mid bench/malloc_wl-glibc pargc-malloc "LD_PRELOAD=$pm_lib" "-w mid -t 2 -n $mid"
+  elif impl_on pargc; then
+    skip_missing pargc-malloc "$pm_lib or bench/malloc_wl-glibc"
+  fi
+  if impl_on mimalloc && [ -x "$bin/malloc_wl-glibc" ] && [ -n "$mi_lib" ]; then
+    add hot32 bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w hot -n $hot"
+    add mixed bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mixed -n $nmix"
+    add mid bench/malloc_wl-glibc mimalloc-preload "LD_PRELOAD=$mi_lib" "-w mid -t 2 -n $mid"
+  fi
+  # Real programs, unmodified: time and peak RSS with glibc's malloc,
+  # mimalloc preloaded (labelled mimalloc, the ratios' reference) and
+  # libpargc-malloc preloaded.  Not in tiny mode (seconds each).
+  if [ "$mode" != tiny ]; then
+    cp "$srcdir/bench/malloc_prog.sh" "$bin/malloc_prog.sh"
+    psize=1; [ "$mode" = full ] && psize=3
+    for p in sort sqlite3 python3; do
+      command -v "$p" >/dev/null 2>&1 || { note "malloc: $p not installed (its rows are skipped)"; continue; }
+      if impl_on glibc; then add "prog-$p" bench/malloc_prog.sh glibc "" "-s $psize $p"; fi
+      if impl_on mimalloc && [ -n "$mi_lib" ]; then add "prog-$p" bench/malloc_prog.sh mimalloc "" "-p $mi_lib -s $psize $p"; fi
+      if impl_on pargc && [ -e "$pm_lib" ]; then add "prog-$p" bench/malloc_prog.sh pargc-malloc "" "-p $pm_lib -s $psize $p"; fi
+    done
+  fi
 fi
 if wants fullgc; then
   for g in $threads_list; do

@@ -5,7 +5,8 @@
 # The layers, lowest first (docs/architecture.md, "Layers"):
 #   1 alloc/   the heap and the allocator
 #   2 gc/      the collector core
-#   3 api/     the Boehm GC and pargc.h API, and the wiring (api/init.c)
+#   3 api/     the Boehm GC and pargc.h API, and the wiring (api/init.c);
+#     malloc/  libpargc-malloc's C allocation functions (a top layer too)
 # A file may include its own layer's headers, a lower layer's, the public
 # headers (include/) and system headers -- never a higher layer's.
 #
@@ -38,7 +39,7 @@ trap 'rm -f "$tmp" "$tmp.sym"' EXIT INT TERM
 # One "includer included" line per #include of a project file.  A name
 # is looked for as the compiler does (-I include -I top): beside the
 # including file, then in include/, then from the top.
-for f in alloc/*.[ch] gc/*.[ch] api/*.[ch]; do
+for f in alloc/*.[ch] gc/*.[ch] api/*.[ch] malloc/*.[ch]; do
   grep -o '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<][^">]*[">]' "$f" |
     sed 's/.*["<]\(.*\)[">]/\1/' |
     while read -r inc; do
@@ -54,6 +55,7 @@ function layer(p) {
   if (p ~ /^alloc\//) return 1
   if (p ~ /^gc\//) return 2
   if (p ~ /^api\//) return 3
+  if (p ~ /^malloc\//) return 3
   return 0 # include/: below everything
 }
 function module(p) { sub(/\.[ch]$/, "", p); return p }

@@ -1,0 +1,266 @@
+/* collect: PARGC_MALLOC_MODE=collect; see collect.h. */
+#define _GNU_SOURCE
+#include "config.h"
+#include "malloc/collect.h"
+#include "alloc/pagemap.h"
+#include "alloc/report.h"
+#include "alloc/thread.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+bool pargc_malloc_collect_on;
+
+/* The collector's entry points, from libpargc (Boehm GC's API). */
+static struct {
+  void (*init)(void);
+  void *(*malloc)(size_t);
+  void *(*memalign)(size_t, size_t);
+  void *(*base)(void *);
+  size_t (*size)(const void *);
+  void (*push_all)(void *, void *);
+  void (*set_push_other_roots)(void (*)(void));
+  void (*(*get_push_other_roots)(void))(void);
+  int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  int (*pthread_join)(pthread_t, void **);
+  int (*pthread_detach)(pthread_t);
+  void (*pthread_exit)(void *);
+} gc;
+
+/* Text ranges whose allocations stay explicit, in free mode's heap: libc
+ * and the dynamic linker (they keep pointers where no collector looks),
+ * and libpargc itself (it expects malloc'd memory never to be collected
+ * under it, and allocates while registering a thread). */
+#define COLLECT_MAX_TEXT 16
+struct collect_text {
+  uintptr_t lo, hi;
+  bool internal;
+};
+static struct collect_text collect_texts[COLLECT_MAX_TEXT];
+static int collect_ntexts;
+static const char *collect_gc_path;
+
+/* Is `name` (a loaded object's path) libc, the dynamic linker, or the
+ * collector?  1 uncollectable, 2 internal, 0 neither. */
+static int collect_classify(const char *name)
+{
+  const char *b = strrchr(name, '/');
+  b = b ? b + 1 : name;
+  if (strncmp(b, "libc.so", 7) == 0 || strncmp(b, "ld-linux", 8) == 0 ||
+      strncmp(b, "ld64.so", 7) == 0 || strncmp(b, "ld.so", 5) == 0 ||
+      strncmp(b, "libpthread.so", 13) == 0)
+    return 1;
+  if (collect_gc_path && strcmp(name, collect_gc_path) == 0)
+    return 2;
+  return 0;
+}
+
+static int collect_find_text(struct dl_phdr_info *info, size_t sz, void *arg)
+{
+  (void)sz, (void)arg;
+  int c = info->dlpi_name ? collect_classify(info->dlpi_name) : 0;
+  if (!c)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum && collect_ntexts < COLLECT_MAX_TEXT; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+      continue;
+    struct collect_text *t = &collect_texts[collect_ntexts++];
+    t->lo = info->dlpi_addr + ph->p_vaddr;
+    t->hi = t->lo + ph->p_memsz;
+    t->internal = c == 2;
+  }
+  return 0;
+}
+
+int pargc_malloc_collect_class(const void *caller)
+{
+  uintptr_t a = (uintptr_t)caller;
+  for (int i = 0; i < collect_ntexts; i++)
+    if (a - collect_texts[i].lo < collect_texts[i].hi - collect_texts[i].lo)
+      return collect_texts[i].internal ? 2 : 1;
+  return 0;
+}
+
+static void *collect_sym(void *h, const char *name, bool *ok)
+{
+  void *p = dlsym(h, name);
+  if (!p)
+    *ok = false;
+  return p;
+}
+
+/* libpargc: the one beside this library (same directory), else the
+ * loader's search path. */
+static void *collect_open(void)
+{
+  static char path[4096];
+  Dl_info di;
+  if (dladdr((void *)pargc_malloc_collect_start, &di) && di.dli_fname) {
+    const char *slash = strrchr(di.dli_fname, '/');
+    size_t dir = slash ? (size_t)(slash - di.dli_fname) + 1 : 0;
+    if (dir + sizeof "libpargc.so.0" <= sizeof path) {
+      memcpy(path, di.dli_fname, dir);
+      memcpy(path + dir, "libpargc.so.0", sizeof "libpargc.so.0");
+      void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+      if (h)
+        return h;
+    }
+  }
+  return dlopen("libpargc.so.0", RTLD_NOW | RTLD_LOCAL);
+}
+
+/* Free mode's heap -- libc's, the loader's and the collector's own
+ * objects, and what was allocated before the switch -- is scanned as a
+ * root at every collection (the world stopped): they may point at the
+ * program's objects (environ's strings, a stdio buffer set by setvbuf).
+ * Its free objects are scanned too: they only keep garbage longer. */
+static void (*collect_next_push)(void);
+
+static void collect_push_heap(void)
+{
+  uintptr_t lo = pargc_region.base;
+  uintptr_t hi = lo + (atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT);
+  if (hi > lo)
+    gc.push_all((void *)lo, (void *)hi);
+  if (collect_next_push)
+    collect_next_push();
+}
+
+bool pargc_malloc_collect_start(void)
+{
+  void *h = collect_open();
+  if (!h) {
+    pargc_warn("PARGC_MALLOC_MODE=collect: cannot load libpargc.so.0 (%s); free is honoured",
+               dlerror());
+    return false;
+  }
+  bool ok = true;
+  gc.init = (void (*)(void))collect_sym(h, "GC_init", &ok);
+  gc.malloc = (void *(*)(size_t))collect_sym(h, "GC_malloc", &ok);
+  gc.memalign = (void *(*)(size_t, size_t))collect_sym(h, "GC_memalign", &ok);
+  gc.base = (void *(*)(void *))collect_sym(h, "GC_base", &ok);
+  gc.size = (size_t (*)(const void *))collect_sym(h, "GC_size", &ok);
+  gc.push_all = (void (*)(void *, void *))collect_sym(h, "GC_push_all", &ok);
+  gc.set_push_other_roots = (void (*)(void (*)(void)))collect_sym(h, "GC_set_push_other_roots", &ok);
+  gc.get_push_other_roots =
+      (void (*(*)(void))(void))collect_sym(h, "GC_get_push_other_roots", &ok);
+  gc.pthread_create = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+      collect_sym(h, "pthread_create", &ok);
+  gc.pthread_join = (int (*)(pthread_t, void **))collect_sym(h, "pthread_join", &ok);
+  gc.pthread_detach = (int (*)(pthread_t))collect_sym(h, "pthread_detach", &ok);
+  gc.pthread_exit = (void (*)(void *))collect_sym(h, "pthread_exit", &ok);
+  if (!ok) {
+    pargc_warn("PARGC_MALLOC_MODE=collect: libpargc.so.0 lacks an entry point; free is honoured");
+    return false;
+  }
+  Dl_info di;
+  if (dladdr((void *)gc.malloc, &di))
+    collect_gc_path = di.dli_fname;
+  dl_iterate_phdr(collect_find_text, NULL);
+  pargc_malloc_collect_on = true;
+  pargc_malloc_busy++;
+  gc.init();
+  collect_next_push = gc.get_push_other_roots();
+  gc.set_push_other_roots(collect_push_heap);
+  pargc_malloc_busy--;
+  return true;
+}
+
+void *pargc_malloc_collect_alloc(size_t n, size_t align)
+{
+  void *p;
+  /* Larger than any heap pargc can reserve (PARGC_HEAP_RESERVE's
+   * bound): fail here, without the collector's out-of-memory warning. */
+  if (n > ((size_t)1 << 46)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (align > 16)
+    p = gc.memalign(align, n);
+  else
+    p = gc.malloc(n);
+  if (!p)
+    errno = ENOMEM;
+  return p;
+}
+
+bool pargc_malloc_collect_owns(const void *p, size_t *usable)
+{
+  void *b = gc.base((void *)p);
+  if (!b)
+    return false;
+  size_t sz = gc.size(b);
+  size_t off = (size_t)((const char *)p - (const char *)b);
+  /* The last byte is the one Boehm's allocation adds for past-the-end
+   * pointers. */
+  *usable = sz > off + 1 ? sz - off - 1 : 0;
+  return true;
+}
+
+void pargc_malloc_collect_free(void *p)
+{
+  /* The collector frees the object once unreachable: free is a hint
+   * taken no further, the program may still hold pointers to it. */
+  (void)p;
+}
+
+/* ---- Threads -----------------------------------------------------------
+
+ * Exported: with the collector on, every thread starts through
+ * libpargc's pthread_create, which registers it (stack scanned, stopped
+ * for collections); otherwise the C library's, unchanged. */
+
+static void *collect_next(const char *name)
+{
+  return dlsym(RTLD_NEXT, name);
+}
+
+#define COLLECT_API __attribute__((visibility("default")))
+
+COLLECT_API int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                               void *(*fn)(void *), void *arg)
+{
+  if (pargc_malloc_collect_on)
+    return gc.pthread_create(t, attr, fn, arg);
+  static int (*next)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+  if (!next)
+    next = (int (*)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *))
+        collect_next("pthread_create");
+  return next(t, attr, fn, arg);
+}
+
+COLLECT_API int pthread_join(pthread_t t, void **ret)
+{
+  if (pargc_malloc_collect_on)
+    return gc.pthread_join(t, ret);
+  static int (*next)(pthread_t, void **);
+  if (!next)
+    next = (int (*)(pthread_t, void **))collect_next("pthread_join");
+  return next(t, ret);
+}
+
+COLLECT_API int pthread_detach(pthread_t t)
+{
+  if (pargc_malloc_collect_on)
+    return gc.pthread_detach(t);
+  static int (*next)(pthread_t);
+  if (!next)
+    next = (int (*)(pthread_t))collect_next("pthread_detach");
+  return next(t);
+}
+
+COLLECT_API void pthread_exit(void *ret)
+{
+  if (pargc_malloc_collect_on)
+    gc.pthread_exit(ret);
+  static void (*next)(void *);
+  if (!next)
+    next = (void (*)(void *))collect_next("pthread_exit");
+  next(ret);
+  __builtin_unreachable();
+}
