@@ -393,7 +393,8 @@ static int each_object_phdr(struct dl_phdr_info *info, size_t size, void *arg)
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     uintptr_t lo = base + ph->p_vaddr, hi = lo + ph->p_memsz;
     if (ph->p_type == PT_LOAD) {
-      seg[o.nseg++] = (struct pargc_os_segment){lo, hi, (ph->p_flags & PF_W) != 0};
+      seg[o.nseg++] = (struct pargc_os_segment){lo, hi, (ph->p_flags & PF_W) != 0,
+                                                 (ph->p_flags & PF_X) != 0};
     } else if (ph->p_type == PT_GNU_RELRO) {
       o.relro_lo = lo;
       o.relro_hi = hi;

@@ -138,7 +138,7 @@ char *pargc_os_thread_pointer(void);
  * memory (bss included). */
 struct pargc_os_segment {
   uintptr_t lo, hi;
-  bool writable;
+  bool writable, executable;
 };
 
 /* One object the dynamic linker has loaded: the program itself, each

@@ -2,13 +2,13 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "malloc/collect.h"
+#include "alloc/os.h"
 #include "alloc/pagemap.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,19 +59,18 @@ static int collect_classify(const char *name)
   return 0;
 }
 
-static int collect_find_text(struct dl_phdr_info *info, size_t sz, void *arg)
+static int collect_find_text(const struct pargc_os_object *o, void *arg)
 {
-  (void)sz, (void)arg;
-  int c = info->dlpi_name ? collect_classify(info->dlpi_name) : 0;
+  (void)arg;
+  int c = collect_classify(o->name);
   if (!c)
     return 0;
-  for (int i = 0; i < info->dlpi_phnum && collect_ntexts < COLLECT_MAX_TEXT; i++) {
-    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+  for (int i = 0; i < o->nseg && collect_ntexts < COLLECT_MAX_TEXT; i++) {
+    if (!o->seg[i].executable)
       continue;
     struct collect_text *t = &collect_texts[collect_ntexts++];
-    t->lo = info->dlpi_addr + ph->p_vaddr;
-    t->hi = t->lo + ph->p_memsz;
+    t->lo = o->seg[i].lo;
+    t->hi = o->seg[i].hi;
     t->internal = c == 2;
   }
   return 0;
@@ -161,7 +160,7 @@ bool pargc_malloc_collect_start(void)
   Dl_info di;
   if (dladdr((void *)gc.malloc, &di))
     collect_gc_path = di.dli_fname;
-  dl_iterate_phdr(collect_find_text, NULL);
+  pargc_os_each_object(collect_find_text, NULL);
   pargc_malloc_collect_on = true;
   pargc_malloc_busy++;
   gc.init();
@@ -217,7 +216,7 @@ void pargc_malloc_collect_free(void *p)
 
 static void *collect_next(const char *name)
 {
-  return dlsym(RTLD_NEXT, name);
+  return pargc_os_next_symbol(name);
 }
 
 #define COLLECT_API __attribute__((visibility("default")))

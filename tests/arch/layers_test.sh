@@ -103,7 +103,7 @@ END {
 status=$?
 
 platform='link\.h|elf\.h|sys/auxv\.h|sys/mman\.h|sys/syscall\.h|sys/prctl\.h|linux/[a-z_/]*\.h'
-for f in alloc/*.[ch] gc/*.[ch] api/*.[ch]; do
+for f in alloc/*.[ch] gc/*.[ch] api/*.[ch] malloc/*.[ch]; do
   [ "$f" = alloc/os.c ] && continue
   if grep -Eq "^[[:space:]]*#[[:space:]]*include[[:space:]]*<($platform)>" "$f"; then
     echo "platform: $f includes a system-specific header; that belongs in alloc/os.c"
@@ -111,7 +111,7 @@ for f in alloc/*.[ch] gc/*.[ch] api/*.[ch]; do
   fi
 done
 if grep -nE '\b(pthread_[a-z_]*_np|dl_iterate_phdr|syscall)[[:space:]]*\(' \
-     alloc/*.[ch] gc/*.[ch] api/*.[ch] | grep -v '^alloc/os\.c:' | grep -v ':[[:space:]]*/\?\*'; then
+     alloc/*.[ch] gc/*.[ch] api/*.[ch] malloc/*.[ch] | grep -v '^alloc/os\.c:' | grep -v ':[[:space:]]*/\?\*'; then
   echo "platform: the calls above belong in alloc/os.c"
   status=1
 fi
