@@ -210,7 +210,9 @@ static inline bool pargc_free(void *p)
     return pargc_free_slow(p);
   struct pargc_page *pg = &pargc_region.pages[off >> PARGC_PAGE_SHIFT];
   /* A SMALL page of ours stays SMALL and ours while we run: only the
-   * owner releases its spans. */
+   * owner releases its spans, or a thread that claimed the context
+   * (pargc_tctx_help_lagging), and that one only spans in which the last
+   * collection marked nothing -- objects the program cannot free. */
   if (PARGC_UNLIKELY(atomic_load_explicit(&pg->state, memory_order_relaxed) != PARGC_PAGE_SMALL ||
                      pg->owner != ctx->id || pg->list == PARGC_LIST_FULL))
     return pargc_free_slow(p);

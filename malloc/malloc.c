@@ -20,8 +20,8 @@
  *    page's own list, after the object-start and double-free checks.
  *    Another thread's object goes onto its page's lock-free remote list
  *    (pargc_free_slow), which the owner drains when its list runs dry.
- *  - Bootstrap.  The allocator's own set-up (hwloc's topology discovery,
- *    pthread keys, pthread_atfork) and a new thread's context creation
+ *  - Bootstrap.  The allocator's own set-up (topology discovery, pthread
+ *    keys, pthread_atfork) and a new thread's context creation
  *    call malloc.  A thread-local flag, `mm_busy`, is set around every
  *    call into the allocator's slow paths; a malloc that finds it set is
  *    served from a static arena (`boot`), whose objects free ignores and
