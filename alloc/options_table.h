@@ -48,6 +48,10 @@
     "Entries in each GC thread's private mark stack and in its deque; on overflow work moves to a shared overflow list, never lost") \
   X(mark_piece, "PARGC_MARK_PIECE", SIZE, "32K", 256, 16 << 20,              \
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
+  X(snapshot, "PARGC_SNAPSHOT", STR, "", 0, 0,                               \
+    "Write a heap snapshot (live objects, pointer edges, roots, memory nodes; docs/snapshot.md) for pargc-predict to this file: once, at collection PARGC_SNAPSHOT_EVERY; with %n in the name (the collection number), at every PARGC_SNAPSHOT_EVERY-th collection; %p is the process id") \
+  X(snapshot_every, "PARGC_SNAPSHOT_EVERY", INT, "1", 1, 1000000000,         \
+    "Which collections PARGC_SNAPSHOT writes: with %n in its name every this many, else the one with this number") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \
     "hwloc topology to use instead of the machine's: a synthetic description (e.g. \"pack:2 core:2 pu:1\") or an XML file; for tests") \
   X(mode, "PARGC_MODE", STR, "stop", 0, 0,                                  \

@@ -8,6 +8,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
+#include "gc/snapshot.h"
 #include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
@@ -243,6 +244,9 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
       pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
                   misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
   }
+  /* PARGC_SNAPSHOT: the marks are final, the after-mark hooks have not
+   * marked anything yet, so the snapshot's live bytes are ts'. */
+  pargc_snapshot_collection(atomic_load(&pargc_gc_no) + 1);
   pargc_collect_event(PARGC_EV_MARK_END);
   for (int i = 0; i < after_mark_count; i++)
     after_mark_hooks[i]();
