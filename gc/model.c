@@ -652,15 +652,27 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
      * latency. */
     double lat_misses = (double)b->q1 + (m->llc_shared ? 0 : (double)extra);
     double mem_misses = lat_misses + (double)b->s1;
-    double think = mem_misses > 0 ? cpu * p / mem_misses : 0;
-    double wait = mem_misses > 0 ? mva_wait(m, f, nodes, p, think, lat * lat_misses / mem_misses)
-                                 : 0;
+    double par0 = cpu > 0 ? b->t1_ns / cpu : 1;
+    unsigned busy = par0 >= p ? p : par0 <= 1 ? 1 : (unsigned)(par0 + 0.5);
+    double think = mem_misses > 0 ? cpu * busy / mem_misses : 0;
+    double wait = mem_misses > 0
+                      ? mva_wait(m, f, nodes, busy, think, lat * lat_misses / mem_misses)
+                      : 0;
     out->mp_ns = lat + m->so_ns + wait;
     out->cpu_ns = cpu;
-    out->miss_ns = (lat_misses * lat + mem_misses * m->so_ns) / p;
+    /* The thesis divides the misses by P: they are spread over the
+     * threads as the work is.  Where the work was not spread (a narrow
+     * graph), neither are they: divide by the parallelism the simulated
+     * mark reached, T1 / TP, at most P. */
+    double par = cpu > 0 ? (b->t1_ns) / cpu : 1;
+    if (par > p)
+      par = p;
+    if (par < 1)
+      par = 1;
+    out->miss_ns = (lat_misses * lat + mem_misses * m->so_ns) / par;
     if (m->llc_shared)
-      out->miss_ns += (double)extra * m->llc_hit_ns / p;
-    out->contention_ns = mem_misses * wait / p;
+      out->miss_ns += (double)extra * m->llc_hit_ns / par;
+    out->contention_ns = mem_misses * wait / par;
     out->predicted_ns = out->cpu_ns + out->miss_ns + out->contention_ns;
     out->steals = steals;
     out->extra_misses = extra;
@@ -701,7 +713,7 @@ unsigned pargc_model_online_threads(uint64_t live_bytes, uint64_t mark_ns, unsig
   unsigned cap = max;
   if (threads > 1) {
     double shown = 1.0 / max_share;
-    cap = shown < 0.75 * threads ? (unsigned)ceil(shown) : 2 * threads;
+    cap = shown < 0.75 * threads ? (unsigned)floor(shown + 0.25) : 2 * threads;
     if (cap < 1)
       cap = 1;
     if (cap > max)

@@ -37,10 +37,15 @@
  *                alternate computing (TP / (QP / P) per miss) and one miss
  *                to node k with the frequency the pseudo-mark recorded;
  *                SO is each node's occupancy per line.
- *   TPM          TP + (QP MP + S1 (SO + queueing)) / P (the thesis'
+ *   TPM          TP + (QP MP + S1 (SO + queueing)) / P' (the thesis'
  *                corrected formula, with streamed misses), reported as
- *                cpu (TP), miss (QP 2 SL + (QP + S1) SO, over P) and
- *                contention ((QP + S1) x queueing / P).
+ *                cpu (TP), miss (QP 2 SL + (QP + S1) SO, over P') and
+ *                contention ((QP + S1) x queueing / P').  P' is the
+ *                parallelism the simulated mark reached, T1 / TP (at most
+ *                P): the thesis divides by P, which assumes the misses
+ *                spread over the threads; on a narrow graph they do not.
+ *                The queueing network has P' customers for the same
+ *                reason.
  *
  * Everything here is arithmetic on the snapshot and a machine
  * description; measuring the machine is the pargc-predict program's job.

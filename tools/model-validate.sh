@@ -1,0 +1,69 @@
+#!/bin/sh
+# model-validate.sh: the performance model's predictions against measured
+# collections (docs/performance.md, "The performance model").
+#
+#   tools/model-validate.sh BUILD_DIR MACHINE_FILE [REPS] [THREADS...]
+#
+# For each workload -- model-heaps trees, chain and arrays, and GCBench --
+# and each GC thread count (default 1 2), runs the program REPS times
+# (default 5, thread counts interleaved) with PARGC_STATS_FILE and a
+# snapshot of every collection; each collection's mark time (mark_us) is
+# compared with pargc-predict's prediction for its snapshot and the GC
+# threads that collection used.  Per workload and thread count it prints
+# the medians over the runs of the summed measured and predicted mark
+# times, and the error of the prediction.
+set -eu
+build=$1
+machine=$2
+reps=${3:-5}
+shift 3 2>/dev/null || shift $#
+threads=${*:-1 2}
+predict=$build/tools/pargc-predict
+tmp=$(mktemp -d /tmp/pargc-validate.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+workloads="trees:$build/tools/model-heaps trees 48 5
+chain:$build/tools/model-heaps chain 16 5
+arrays:$build/tools/model-heaps arrays 48 5
+gcbench:$build/examples/gcbench -n 18"
+
+# One run: measured and predicted sums (ms) of its collections' marks.
+run_one() { # name command p
+  name=$1 cmd=$2 p=$3
+  d=$tmp/run
+  rm -rf "$d" && mkdir -p "$d"
+  PARGC_GC_THREADS=$p PARGC_STATS_FILE=$d/stats.json PARGC_SNAPSHOT=$d/%n.snap \
+    $cmd > /dev/null 2>&1
+  meas=0 pred=0
+  # gc_no, gc_threads, mark_us of every collection.
+  sed -n 's/.*"gc_no":\([0-9]*\),"gc_threads":\([0-9]*\),.*"mark_us":\([0-9]*\),.*/\1 \2 \3/p' \
+    "$d/stats.json" > "$d/marks"
+  while read -r no used us; do
+    [ -f "$d/$no.snap" ] || continue
+    ms=$("$predict" "$d/$no.snap" --machine "$machine" --threads "$used" |
+         sed -n 's/^threads=[0-9]* predicted_ms=\([0-9.]*\).*/\1/p')
+    meas=$(echo "$meas + $us / 1000" | bc -l)
+    pred=$(echo "$pred + $ms" | bc -l)
+  done < "$d/marks"
+  echo "$meas $pred"
+}
+
+median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+
+printf '%-8s %7s %12s %12s %8s\n' workload threads measured_ms predicted_ms error
+echo "$workloads" | while IFS=: read -r name cmd; do
+  for p in $threads; do : > "$tmp/$name.$p"; done
+  r=0
+  while [ $r -lt "$reps" ]; do
+    for p in $threads; do
+      run_one "$name" "$cmd" "$p" >> "$tmp/$name.$p"
+    done
+    r=$((r + 1))
+  done
+  for p in $threads; do
+    m=$(cut -d' ' -f1 "$tmp/$name.$p" | median)
+    q=$(cut -d' ' -f2 "$tmp/$name.$p" | median)
+    e=$(echo "($q - $m) * 100 / $m" | bc -l)
+    printf '%-8s %7s %12.2f %12.2f %+7.1f%%\n' "$name" "$p" "$m" "$q" "$e"
+  done
+done
