@@ -8,7 +8,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
-#include "gc/snapshot.h"
+#include "gc/snapshot_write.h"
 #include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"

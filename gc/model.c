@@ -20,6 +20,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
   m->llc_shared = true;
   m->cpus = 1;
   m->nodes = 1;
+  m->avail_cpus = 1;
   uint64_t bytes[3];
   unsigned ways[3], line[3];
   bool shared;
@@ -37,6 +38,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
     m->cpus = (unsigned)pus;
     m->nodes = (unsigned)nodes;
   }
+  m->avail_cpus = m->cpus;
   /* Costs before calibration: measured on the development machine
    * (docs/performance.md, "The performance model"). */
   m->obj_ns = 6.0;
@@ -56,7 +58,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
 /* The keys of the file form, each a double or integer field. */
 #define MACHINE_DOUBLES(X)                                                   \
   X(obj_ns) X(word_ns) X(ptr_ns) X(llc_hit_ns) X(tlb_ns) X(sl_ns) X(sl_remote_ns) X(so_ns) \
-  X(steal_ns) X(probe_ns) X(wake_ns)
+  X(steal_ns) X(probe_ns) X(wake_ns) X(avail_cpus)
 
 void pargc_machine_write(const struct pargc_machine *m, FILE *out)
 {
@@ -550,9 +552,12 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
   uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
   if (!dq || !clock || !marked)
     goto done;
+  /* More threads than the CPUs they get share them: each runs slower. */
+  double slow = m->avail_cpus > 0 && p > m->avail_cpus ? p / m->avail_cpus : 1;
+  double steal_ns = m->steal_ns * slow, probe_ns = m->probe_ns * slow;
   /* The collecting thread scans the roots and holds the first tasks;
    * helpers join once woken. */
-  clock[0] = b->root_ns;
+  clock[0] = b->root_ns * slow;
   for (unsigned w = 1; w < p; w++)
     clock[w] = m->wake_ns;
   for (size_t r = b->nroots; r-- > 0;) {
@@ -583,14 +588,14 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
       if (vd->tail > vd->head && vd->when[vd->head] <= clock[w]) {
         struct task t = vd->t[vd->head++];
         queued--;
-        clock[w] += m->steal_ns;
+        clock[w] += steal_ns;
         steals++;
         stolen_hits += (double)b->hit_lines[t.obj] / (double)obj_pieces(s, m, t.obj);
         if (!wd_push(d, t, clock[w]))
           goto done;
         queued++;
       } else {
-        clock[w] += m->probe_ns;
+        clock[w] += probe_ns;
       }
       continue;
     }
@@ -598,7 +603,7 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
     queued--;
     uint32_t o = t.obj;
     uint64_t pieces = obj_pieces(s, m, o);
-    double cost = b->cost_ns[o] / (double)pieces;
+    double cost = b->cost_ns[o] / (double)pieces * slow;
     double end = clock[w] + cost;
     if (t.piece + 1 < pieces) {
       if (!wd_push(d, (struct task){o, t.piece + 1}, end))
@@ -690,40 +695,45 @@ done:
 
 /* ---- The online form ------------------------------------------------------ */
 
-unsigned pargc_model_online_threads(uint64_t live_bytes, uint64_t mark_ns, unsigned threads,
-                                    double max_share, unsigned max, double wake_ns)
+void pargc_model_online_observe(struct pargc_model_online *o, uint64_t mark_ns, unsigned threads,
+                                double max_share, double wake_ns)
 {
-  (void)live_bytes;
-  if (max <= 1 || !mark_ns)
-    return 1;
-  if (threads < 1)
-    threads = 1;
-  if (threads == 1 || max_share <= 0 || max_share > 1)
-    max_share = threads == 1 ? 1.0 : 1.0 / threads;
-  /* The busiest thread did max_share of the work in the whole time (the
-   * helpers' start-up aside), so the sequential work is that time over
-   * its share. */
-  double spent = (double)mark_ns - (threads > 1 ? wake_ns : 0);
+  if (!mark_ns)
+    return;
+  if (threads <= 1) {
+    o->t1_ns = (double)mark_ns;
+    /* What several threads showed goes stale: a narrow heap may have
+     * widened.  Each collection on one thread lets the bound grow a
+     * little, so after a few the choice tries more threads again (and
+     * drops back if the graph is still narrow). */
+    if (o->shown > 0)
+      o->shown += 0.25;
+    return;
+  }
+  if (max_share <= 0 || max_share > 1)
+    max_share = 1.0 / threads;
+  double spent = (double)mark_ns - wake_ns;
   if (spent < (double)mark_ns / 2)
     spent = (double)mark_ns / 2;
-  double t1 = spent / max_share;
-  /* The parallelism the work showed: with a poor balance (the largest
-   * share well above 1/threads) the graph was too narrow for them, and
-   * more would idle too; with a good one, up to twice as many may help. */
+  o->t1_ns = spent / max_share;
+  double shown = 1.0 / max_share;
+  o->shown = shown < 0.75 * threads ? shown : 2.0 * threads;
+}
+
+unsigned pargc_model_online_threads(const struct pargc_model_online *o, unsigned max,
+                                    double wake_ns)
+{
+  if (max <= 1 || o->t1_ns <= 0)
+    return 1;
   unsigned cap = max;
-  if (threads > 1) {
-    double shown = 1.0 / max_share;
-    cap = shown < 0.75 * threads ? (unsigned)floor(shown + 0.25) : 2 * threads;
-    if (cap < 1)
-      cap = 1;
-    if (cap > max)
-      cap = max;
+  if (o->shown > 0) {
+    unsigned c = (unsigned)floor(o->shown + 0.25);
+    cap = c < 1 ? 1 : c < max ? c : max;
   }
-  /* T(P) = T1 / P + wake (P - 1) for P > 1; a gain of 3% at least. */
   unsigned best = 1;
-  double best_t = t1;
+  double best_t = o->t1_ns;
   for (unsigned q = 2; q <= cap; q++) {
-    double t = t1 / q + wake_ns * (q - 1);
+    double t = o->t1_ns / q + wake_ns * (q - 1);
     if (t < best_t * 0.97) {
       best_t = t;
       best = q;

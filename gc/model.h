@@ -24,7 +24,9 @@
  *   TP           the makespan of a simulated work-stealing mark on P
  *                threads (private stacks, the oldest entry stolen from a
  *                random victim, a cost per steal and for waking the
- *                helpers) -- never less than the critical path, the
+ *                helpers; P threads on fewer available CPUs run
+ *                P / available times slower) -- never less than the
+ *                critical path, the
  *                costliest chain of the discovery tree (a long list
  *                cannot be marked in parallel).
  *   QP           Q1 + steals x the average live lines of a stolen task
@@ -76,7 +78,9 @@ struct pargc_cache_level {
 struct pargc_machine {
   struct pargc_cache_level l1, l2, llc, tlb;
   bool llc_shared;       /* one last-level cache for all the GC threads */
-  unsigned cpus;         /* hardware threads available to GC threads */
+  unsigned cpus;         /* hardware threads */
+  double avail_cpus;     /* CPUs the GC threads get (a busy machine gives
+                            fewer): P threads on fewer time-share them */
   unsigned nodes;        /* memory nodes */
   /* CPU costs, nanoseconds (calibrated on real collections). */
   double obj_ns;         /* per marked object */
@@ -140,14 +144,27 @@ void pargc_model_release(struct pargc_model_base *b);
 void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_machine *m,
                          unsigned p, uint64_t seed, struct pargc_model_result *out);
 
-/* The cheap online form, for PARGC_GC_THREADS=auto: from one
- * collection's figures -- live bytes, marked objects, mark time with
- * `threads` GC threads, and how evenly they shared the work (the largest
- * share of marked bytes, 1/threads .. 1) -- the number of GC threads
- * (1 .. max) that minimises T1 / P + wake (P - 1), with T1 the
- * collection's sequential cost inferred from its time and balance, and
- * P kept under the parallelism the balance showed when it was poor. */
-unsigned pargc_model_online_threads(uint64_t live_bytes, uint64_t mark_ns, unsigned threads,
-                                    double max_share, unsigned max, double wake_ns);
+/* The cheap online form, for PARGC_GC_THREADS=auto (gc/tracer.c): what
+ * one collection showed -- its mark time on `threads` GC threads and how
+ * evenly they shared the work (the largest share of marked bytes,
+ * 1/threads .. 1) -- gives the sequential work T1 (the busiest thread
+ * did max_share of it in the whole time) and, when several threads
+ * marked, the parallelism the graph allowed (1 / max_share when the
+ * balance was poor: the graph was too narrow; twice the threads when it
+ * was good).  The next collection, whose heap is assumed alike, takes
+ * the P <= min(max, that parallelism) minimising T1 / P + wake (P - 1)
+ * -- the model's TP with start-up cost, its misses spread with the
+ * work -- and one thread unless more gain 3% at least, so a small heap
+ * never marks slower than on one thread.  Each collection on one thread
+ * raises the parallelism bound by a quarter, so a heap once found
+ * narrow is tried on more threads again a few collections later. */
+struct pargc_model_online {
+  double t1_ns;     /* sequential work of the last collection seen */
+  double shown;     /* parallelism seen on several threads (0: none yet) */
+};
+void pargc_model_online_observe(struct pargc_model_online *o, uint64_t mark_ns, unsigned threads,
+                                double max_share, double wake_ns);
+unsigned pargc_model_online_threads(const struct pargc_model_online *o, unsigned max,
+                                    double wake_ns);
 
 #endif

@@ -1,397 +1,404 @@
-/* snapshot: write and read heap snapshots; see snapshot.h and
- * docs/snapshot.md for the format. */
+/* snapshot: load a heap snapshot, and build or save one in memory
+ * (tests, the calibration's synthetic heaps); see snapshot.h and
+ * docs/snapshot.md.  Runs outside collections: plain malloc and stdio. */
 #include "config.h"
 #include "gc/snapshot.h"
-#include "gc/collect.h"
-#include "gc/threads.h"
-#include "gc/tracer.h"
-#include "alloc/options.h"
-#include "alloc/os.h"
-#include "alloc/page.h"
-#include "alloc/pagemap.h"
-#include "alloc/report.h"
-#include "alloc/topology.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
-/* ---- The encoding ------------------------------------------------------
- *
- * Unsigned numbers are LEB128 varints (7 bits a byte, low first); signed
- * ones are zigzag-mapped first, so a small delta either way is one byte.
- * The body is checksummed with 64-bit FNV-1a and the header, written
- * last, carries the counts and the checksum. */
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
 #define FNV_PRIME 0x100000001b3ull
-#define OUT_BUF_BYTES ((size_t)1 << 20)
 
-struct out {
-  int fd;
-  uint8_t *buf;
-  size_t len;
-  uint64_t sum;
-  bool failed;
+
+struct in {
+  const uint8_t *p, *end;
+  bool bad;
 };
 
-static void out_flush(struct out *o)
+static uint64_t in_uv(struct in *in)
 {
-  size_t done = 0;
-  while (done < o->len && !o->failed) {
-    ssize_t w = write(o->fd, o->buf + done, o->len - done);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      o->failed = true;
-    else
-      done += (size_t)w;
-  }
-  o->len = 0;
-}
-
-static inline void out_byte(struct out *o, uint8_t b)
-{
-  if (o->len == OUT_BUF_BYTES)
-    out_flush(o);
-  o->buf[o->len++] = b;
-  o->sum = (o->sum ^ b) * FNV_PRIME;
-}
-
-static inline void out_uv(struct out *o, uint64_t v)
-{
-  while (v >= 0x80) {
-    out_byte(o, (uint8_t)(v | 0x80));
-    v >>= 7;
-  }
-  out_byte(o, (uint8_t)v);
-}
-
-static inline void out_sv(struct out *o, int64_t v)
-{
-  out_uv(o, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
-}
-
-/* The fixed header, little-endian (the only byte order pargc runs on is
- * checked at load). */
-struct header {
-  char magic[8];
-  uint32_t version, header_bytes;
-  uint64_t gc_no, live_bytes, objects, edges, roots, root_words, page_size;
-  uint32_t spans, nodes;
-  uint64_t body_bytes, checksum;
-};
-_Static_assert(sizeof(struct header) == PARGC_SNAPSHOT_HEADER_BYTES, "header layout");
-
-static bool out_open(struct out *o, const char *path)
-{
-  memset(o, 0, sizeof *o);
-  o->sum = FNV_OFFSET;
-  o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (o->fd < 0)
-    return false;
-  o->buf = pargc_os_alloc_meta(OUT_BUF_BYTES);
-  if (!o->buf) {
-    close(o->fd);
-    errno = ENOMEM;
-    return false;
-  }
-  /* Room for the header, written last. */
-  struct header zero;
-  memset(&zero, 0, sizeof zero);
-  if (write(o->fd, &zero, sizeof zero) != (ssize_t)sizeof zero)
-    o->failed = true;
-  return true;
-}
-
-static bool out_close(struct out *o, struct header *h)
-{
-  out_flush(o);
-  memcpy(h->magic, PARGC_SNAPSHOT_MAGIC, 8);
-  h->version = PARGC_SNAPSHOT_VERSION;
-  h->header_bytes = PARGC_SNAPSHOT_HEADER_BYTES;
-  h->checksum = o->sum;
-  off_t end = lseek(o->fd, 0, SEEK_CUR);
-  h->body_bytes = end > 0 ? (uint64_t)end - sizeof *h : 0;
-  if (pwrite(o->fd, h, sizeof *h, 0) != (ssize_t)sizeof *h)
-    o->failed = true;
-  int saved = errno;
-  if (close(o->fd) != 0)
-    o->failed = true;
-  pargc_os_free_meta(o->buf, OUT_BUF_BYTES);
-  errno = saved;
-  return !o->failed;
-}
-
-/* ---- Writing the live heap -------------------------------------------
- *
- * Two passes over the page table with the world stopped.  The first
- * numbers the marked objects: `rank` holds, for every mark word of every
- * head page, the id of the first object that word marks, so an object's
- * id is rank[page][word] + popcount of the bits below it -- O(1) per
- * edge.  The second writes the spans, then each marked object's edges
- * (its words scanned as the marker scans them, kept when they resolve to
- * a marked collectable object), then the roots. */
-
-struct writer {
-  uint32_t (*rank)[PARGC_MARK_WORDS];
-  size_t rank_pages;
-  bool base_only;
-  uint64_t edges, roots, root_words, objects, live_bytes;
-  int64_t prev_root;
-  struct out out;
-};
-
-static bool snap_collectable(const struct pargc_page *pg)
-{
-  return !pargc_kind_uncollectable[pg->kind];
-}
-
-/* The id of the marked collectable object v points into, or -1. */
-static int64_t writer_resolve(const struct writer *w, uintptr_t v)
-{
-  struct pargc_page *pg;
-  int32_t i = pargc_pagemap_object(v, &pg);
-  if (i < 0 || !snap_collectable(pg))
-    return -1;
-  if (w->base_only &&
-      !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
-    return -1;
-  const uint64_t *marks = pargc_page_marks(pg);
-  if (!pargc_mark_test(marks, (uint32_t)i))
-    return -1;
-  size_t idx = pargc_page_index(pg);
-  unsigned wd = (unsigned)i >> 6;
-  uint64_t below = marks[wd] & (((uint64_t)1 << (i & 63)) - 1);
-  return (int64_t)w->rank[idx][wd] + __builtin_popcountll(below);
-}
-
-static void writer_root_range(void *lo, void *hi, void *arg)
-{
-  struct writer *w = arg;
-  uintptr_t a = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
-  for (const uintptr_t *p = (const uintptr_t *)a; (uintptr_t)(p + 1) <= (uintptr_t)hi; p++) {
-    w->root_words++;
-    int64_t id = writer_resolve(w, *p);
-    if (id < 0)
-      continue;
-    out_sv(&w->out, id - w->prev_root);
-    w->prev_root = id;
-    w->roots++;
-  }
-}
-
-bool pargc_snapshot_write(const char *path, uint64_t gc_no)
-{
-  struct writer w;
-  memset(&w, 0, sizeof w);
-  w.base_only = pargc_tracer_base_only();
-  w.rank_pages = atomic_load(&pargc_region.top);
-  size_t rank_bytes = (w.rank_pages ? w.rank_pages : 1) * sizeof *w.rank;
-  w.rank = pargc_os_alloc_meta(rank_bytes);
-  if (!w.rank) {
-    errno = ENOMEM;
-    return false;
-  }
-  /* Pass 1: number the marked objects. */
-  uint64_t next = 0;
-  uint32_t spans = 0;
-  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (!snap_collectable(pg))
-      continue;
-    const uint64_t *marks = pargc_page_marks(pg);
-    size_t idx = pargc_page_index(pg);
-    uint64_t before = next;
-    for (unsigned wd = 0; wd < (pg->nobjs + 63u) / 64; wd++) {
-      w.rank[idx][wd] = (uint32_t)next;
-      next += (uint64_t)__builtin_popcountll(marks[wd]);
+  uint64_t v = 0;
+  for (unsigned shift = 0; shift < 64; shift += 7) {
+    if (in->p >= in->end) {
+      in->bad = true;
+      return 0;
     }
-    if (next != before)
-      spans++;
+    uint8_t b = *in->p++;
+    v |= (uint64_t)(b & 0x7f) << shift;
+    if (!(b & 0x80))
+      return v;
   }
-  if (next >= UINT32_MAX) {
-    pargc_os_free_meta(w.rank, rank_bytes);
-    errno = EFBIG;
-    return false;
+  in->bad = true;
+  return 0;
+}
+
+static int64_t in_sv(struct in *in)
+{
+  uint64_t u = in_uv(in);
+  return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static uint8_t in_byte(struct in *in)
+{
+  if (in->p >= in->end) {
+    in->bad = true;
+    return 0;
   }
-  if (!out_open(&w.out, path)) {
-    int saved = errno;
-    pargc_os_free_meta(w.rank, rank_bytes);
-    errno = saved;
-    return false;
+  return *in->p++;
+}
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+  if (!err || !len)
+    return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, len, fmt, ap);
+  va_end(ap);
+}
+
+void pargc_snapshot_free(struct pargc_snapshot *s)
+{
+  if (!s)
+    return;
+  free(s->addr);
+  free(s->size);
+  free(s->kind);
+  free(s->flags);
+  free(s->node);
+  free(s->edge_start);
+  free(s->edge);
+  free(s->root);
+  free(s);
+}
+
+static bool snapshot_alloc(struct pargc_snapshot *s, size_t n, size_t nedges, size_t nroots)
+{
+  s->n = n;
+  s->nedges = nedges;
+  s->nroots = nroots;
+  s->addr = calloc(n + 1, sizeof *s->addr);
+  s->size = calloc(n + 1, sizeof *s->size);
+  s->kind = calloc(n + 1, 1);
+  s->flags = calloc(n + 1, 1);
+  s->node = calloc(n + 1, sizeof *s->node);
+  s->edge_start = calloc(n + 1, sizeof *s->edge_start);
+  s->edge = calloc(nedges + 1, sizeof *s->edge);
+  s->root = calloc(nroots + 1, sizeof *s->root);
+  s->edge_cap = nedges + 1;
+  s->root_cap = nroots + 1;
+  return s->addr && s->size && s->kind && s->flags && s->node && s->edge_start && s->edge &&
+         s->root;
+}
+
+struct pargc_snapshot *pargc_snapshot_load(const char *path, char *err, size_t errlen)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    set_err(err, errlen, "%s: %s", path, strerror(errno));
+    return NULL;
   }
-  /* Pass 2a: spans and their live objects. */
-  uintptr_t prev_addr = pargc_region.base;
-  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (!snap_collectable(pg))
-      continue;
-    const uint64_t *marks = pargc_page_marks(pg);
-    uint32_t live = 0;
-    for (unsigned wd = 0; wd < (pg->nobjs + 63u) / 64; wd++)
-      live += (uint32_t)__builtin_popcountll(marks[wd]);
-    if (!live)
-      continue;
-    uintptr_t addr = pargc_page_addr(pg);
-    bool large = atomic_load(&pg->state) == PARGC_PAGE_LARGE;
-    out_uv(&w.out, addr - prev_addr);
-    prev_addr = addr;
-    out_uv(&w.out, pg->size);
-    out_uv(&w.out, pg->pages);
-    out_byte(&w.out, pg->kind);
-    out_byte(&w.out, (uint8_t)((pargc_kind_scanned[pg->kind] ? PARGC_SNAP_SCANNED : 0) |
-                               (large ? PARGC_SNAP_LARGE : 0)));
-    out_uv(&w.out, pg->node);
-    out_uv(&w.out, live);
-    int64_t prev_i = -1;
-    for (uint32_t i = 0; i < pg->nobjs; i++)
-      if (pargc_mark_test(marks, i)) {
-        out_uv(&w.out, (uint64_t)((int64_t)i - prev_i - 1));
-        prev_i = i;
-        w.objects++;
-        w.live_bytes += pg->size;
+  struct pargc_snapshot_header h;
+  if (fread(&h, sizeof h, 1, f) != 1 || memcmp(h.magic, PARGC_SNAPSHOT_MAGIC, 8) != 0) {
+    set_err(err, errlen, "%s: not a pargc heap snapshot", path);
+    fclose(f);
+    return NULL;
+  }
+  if (h.version != PARGC_SNAPSHOT_VERSION || h.header_bytes != sizeof h) {
+    set_err(err, errlen, "%s: snapshot format version %u, this program reads version %u", path,
+            h.version, PARGC_SNAPSHOT_VERSION);
+    fclose(f);
+    return NULL;
+  }
+  if (h.objects >= UINT32_MAX || h.body_bytes > ((uint64_t)1 << 40)) {
+    set_err(err, errlen, "%s: corrupt header", path);
+    fclose(f);
+    return NULL;
+  }
+  uint8_t *body = malloc(h.body_bytes + 1);
+  if (!body || fread(body, 1, h.body_bytes, f) != h.body_bytes) {
+    set_err(err, errlen, "%s: truncated (%llu body bytes expected)", path,
+            (unsigned long long)h.body_bytes);
+    free(body);
+    fclose(f);
+    return NULL;
+  }
+  fclose(f);
+  uint64_t sum = FNV_OFFSET;
+  for (uint64_t i = 0; i < h.body_bytes; i++)
+    sum = (sum ^ body[i]) * FNV_PRIME;
+  if (sum != h.checksum) {
+    set_err(err, errlen, "%s: checksum mismatch (corrupt file)", path);
+    free(body);
+    return NULL;
+  }
+  struct pargc_snapshot *s = calloc(1, sizeof *s);
+  if (!s || !snapshot_alloc(s, h.objects, h.edges, h.roots)) {
+    set_err(err, errlen, "%s: out of memory", path);
+    pargc_snapshot_free(s);
+    free(body);
+    return NULL;
+  }
+  s->version = h.version;
+  s->gc_no = h.gc_no;
+  s->live_bytes = h.live_bytes;
+  s->root_words = h.root_words;
+  s->page_size = h.page_size;
+  s->nodes = h.nodes ? h.nodes : 1;
+  s->spans = h.spans;
+  struct in in = {body, body + h.body_bytes, false};
+  /* Spans and their objects. */
+  size_t id = 0;
+  uint64_t span_addr = 0, live = 0;
+  for (uint32_t sp = 0; sp < h.spans && !in.bad; sp++) {
+    span_addr += in_uv(&in);
+    uint64_t size = in_uv(&in);
+    (void)in_uv(&in); /* pages */
+    uint8_t kind = in_byte(&in), flags = in_byte(&in);
+    uint64_t node = in_uv(&in), count = in_uv(&in);
+    int64_t i = -1;
+    for (uint64_t k = 0; k < count && !in.bad; k++) {
+      i += (int64_t)in_uv(&in) + 1;
+      if (id >= s->n || size > UINT32_MAX) {
+        in.bad = true;
+        break;
       }
-  }
-  /* Pass 2b: each object's edges, in id order.  Descriptor-scanned kinds
-   * are scanned conservatively here: an approximation that can only add
-   * edges to objects that are live anyway. */
-  uint64_t id = 0;
-  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (!snap_collectable(pg))
-      continue;
-    const uint64_t *marks = pargc_page_marks(pg);
-    bool scanned = pargc_kind_scanned[pg->kind];
-    for (uint32_t i = 0; i < pg->nobjs; i++) {
-      if (!pargc_mark_test(marks, i))
-        continue;
-      const uintptr_t *p = (const uintptr_t *)pargc_page_object_addr(pg, i);
-      size_t words = scanned ? pg->size / sizeof(uintptr_t) : 0;
-      uint64_t count = 0;
-      for (size_t k = 0; k < words; k++)
-        count += writer_resolve(&w, p[k]) >= 0;
-      out_uv(&w.out, count);
-      for (size_t k = 0; k < words && count; k++) {
-        int64_t t = writer_resolve(&w, p[k]);
-        if (t >= 0)
-          out_sv(&w.out, t - (int64_t)id);
-      }
-      w.edges += count;
+      s->addr[id] = span_addr + (uint64_t)i * size;
+      s->size[id] = (uint32_t)size;
+      s->kind[id] = kind;
+      s->flags[id] = flags;
+      s->node[id] = (uint16_t)node;
+      live += size;
       id++;
     }
   }
-  /* Pass 2c: roots -- every root range the collector scans, and the
-   * contents of allocated uncollectable objects.  Objects a root hook
-   * marked (finalizer data, GC_push_other_roots) have no root edge here;
-   * the reader's pseudo-mark treats live objects it did not reach as
-   * roots of their own. */
-  pargc_collect_each_root(writer_root_range, &w);
-  for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
-    if (snap_collectable(pg) || !pargc_kind_scanned[pg->kind])
-      continue;
-    const uint64_t *marks = pargc_page_marks(pg);
-    for (uint32_t i = 0; i < pg->nobjs; i++)
-      if (pargc_mark_test(marks, i)) {
-        uintptr_t o = pargc_page_object_addr(pg, i);
-        writer_root_range((void *)o, (void *)(o + pg->size), &w);
+  if (id != s->n || live != h.live_bytes)
+    in.bad = true;
+  /* Edges. */
+  size_t e = 0;
+  for (size_t o = 0; o < s->n && !in.bad; o++) {
+    s->edge_start[o] = e;
+    uint64_t count = in_uv(&in);
+    for (uint64_t k = 0; k < count && !in.bad; k++) {
+      int64_t t = (int64_t)o + in_sv(&in);
+      if (e >= s->nedges || t < 0 || (uint64_t)t >= s->n) {
+        in.bad = true;
+        break;
       }
-  }
-  pargc_os_free_meta(w.rank, rank_bytes);
-  struct header h;
-  memset(&h, 0, sizeof h);
-  h.gc_no = gc_no;
-  h.live_bytes = w.live_bytes;
-  h.objects = w.objects;
-  h.edges = w.edges;
-  h.roots = w.roots;
-  h.root_words = w.root_words;
-  h.page_size = PARGC_PAGE_SIZE;
-  h.spans = spans;
-  h.nodes = (uint32_t)pargc_topology_nodes();
-  return out_close(&w.out, &h);
-}
-
-/* ---- When to write ---------------------------------------------------- */
-
-#define SNAPSHOT_PATH_MAX 4096
-static char request_path[SNAPSHOT_PATH_MAX];
-static bool requested;
-static bool once_done; /* PARGC_SNAPSHOT without %n: written already */
-
-void pargc_snapshot_request(const char *path)
-{
-  requested = path != NULL;
-  if (path) {
-    strncpy(request_path, path, sizeof request_path - 1);
-    request_path[sizeof request_path - 1] = 0;
-  }
-}
-
-/* Append the decimal digits of v (no stdio: the world is stopped). */
-static size_t put_decimal(char *dst, size_t room, uint64_t v)
-{
-  char tmp[24];
-  size_t n = 0;
-  do {
-    tmp[n++] = (char)('0' + v % 10);
-    v /= 10;
-  } while (v);
-  size_t k = 0;
-  for (; k < n && k < room; k++)
-    dst[k] = tmp[n - 1 - k];
-  return k;
-}
-
-/* Expand %n (collection number), %p (process id) and %%; false when the
- * result does not fit. */
-static bool expand_path(const char *pattern, uint64_t gc_no, char *out, size_t cap)
-{
-  size_t len = 0;
-  for (const char *c = pattern; *c; c++) {
-    if (len + 24 >= cap)
-      return false;
-    if (c[0] == '%' && c[1] == 'n') {
-      len += put_decimal(out + len, cap - len, gc_no);
-      c++;
-    } else if (c[0] == '%' && c[1] == 'p') {
-      len += put_decimal(out + len, cap - len, (uint64_t)getpid());
-      c++;
-    } else if (c[0] == '%' && c[1] == '%') {
-      out[len++] = '%';
-      c++;
-    } else {
-      out[len++] = *c;
+      s->edge[e++] = (uint32_t)t;
     }
   }
-  out[len] = 0;
+  s->edge_start[s->n] = e;
+  if (e != s->nedges)
+    in.bad = true;
+  /* Roots. */
+  int64_t prev = 0;
+  for (size_t r = 0; r < s->nroots && !in.bad; r++) {
+    prev += in_sv(&in);
+    if (prev < 0 || (uint64_t)prev >= s->n) {
+      in.bad = true;
+      break;
+    }
+    s->root[r] = (uint32_t)prev;
+  }
+  free(body);
+  if (in.bad) {
+    set_err(err, errlen, "%s: corrupt body (counts do not match the header)", path);
+    pargc_snapshot_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* ---- In memory ---------------------------------------------------------- */
+
+struct pargc_snapshot *pargc_snapshot_new(size_t n, const uint32_t *size, const uint8_t *flags)
+{
+  struct pargc_snapshot *s = calloc(1, sizeof *s);
+  if (!s || !snapshot_alloc(s, n, 0, 0)) {
+    pargc_snapshot_free(s);
+    return NULL;
+  }
+  s->version = PARGC_SNAPSHOT_VERSION;
+  s->page_size = 65536;
+  s->nodes = 1;
+  uint64_t a = (uint64_t)1 << 30;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t sz = size[i] < 16 ? 16 : (size[i] + 15) & ~15u;
+    s->addr[i] = a;
+    s->size[i] = sz;
+    s->flags[i] = flags ? flags[i] : PARGC_SNAP_SCANNED;
+    s->live_bytes += sz;
+    a += sz;
+  }
+  /* edge_start[i] counts edges added so far for objects <= i: see
+   * add_edge. */
+  return s;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+  if (need <= *cap)
+    return true;
+  size_t c = *cap ? *cap * 2 : 1024;
+  while (c < need)
+    c *= 2;
+  void *np = realloc(*p, c * elem);
+  if (!np)
+    return false;
+  *p = np;
+  *cap = c;
   return true;
 }
 
-bool pargc_snapshot_collection(uint64_t gc_no)
+/* Until seal, edge_start[i] counts object i's edges (edges arrive in
+ * nondecreasing `from` order); seal turns the counts into offsets. */
+void pargc_snapshot_add_edge(struct pargc_snapshot *s, uint32_t from, uint32_t to)
 {
-  const char *pattern = NULL;
-  if (requested) {
-    pattern = request_path;
-    requested = false;
-  } else if (pargc_opt.snapshot && pargc_opt.snapshot[0]) {
-    uint64_t every = pargc_opt.snapshot_every > 0 ? (uint64_t)pargc_opt.snapshot_every : 1;
-    bool periodic = strstr(pargc_opt.snapshot, "%n") != NULL;
-    if (periodic ? gc_no % every != 0 : (once_done || gc_no < every))
-      return false;
-    once_done = !periodic;
-    pattern = pargc_opt.snapshot;
-  } else {
+  void *p = s->edge;
+  if (!grow(&p, &s->edge_cap, s->nedges + 1, sizeof *s->edge))
+    abort();
+  s->edge = p;
+  s->edge[s->nedges++] = to;
+  s->edge_start[from] += 1;
+}
+
+void pargc_snapshot_add_root(struct pargc_snapshot *s, uint32_t to)
+{
+  void *p = s->root;
+  if (!grow(&p, &s->root_cap, s->nroots + 1, sizeof *s->root))
+    abort();
+  s->root = p;
+  s->root[s->nroots++] = to;
+}
+
+void pargc_snapshot_seal(struct pargc_snapshot *s)
+{
+  /* Counts to prefix sums: edge_start[i] becomes the first edge of i. */
+  uint64_t acc = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    uint64_t c = s->edge_start[i];
+    s->edge_start[i] = acc;
+    acc += c;
+  }
+  s->edge_start[s->n] = acc;
+  uint64_t spans = 0;
+  for (size_t i = 0; i < s->n; i++)
+    spans += i == 0 || s->node[i] != s->node[i - 1] || s->size[i] != s->size[i - 1] ||
+             s->flags[i] != s->flags[i - 1];
+  s->spans = (uint32_t)spans;
+}
+
+/* ---- Saving ----------------------------------------------------------- */
+
+struct sbuf {
+  uint8_t *b;
+  size_t len, cap;
+  bool oom;
+};
+
+static void sb_byte(struct sbuf *sb, uint8_t v)
+{
+  if (sb->len == sb->cap) {
+    size_t c = sb->cap ? sb->cap * 2 : 4096;
+    uint8_t *nb = realloc(sb->b, c);
+    if (!nb) {
+      sb->oom = true;
+      return;
+    }
+    sb->b = nb;
+    sb->cap = c;
+  }
+  sb->b[sb->len++] = v;
+}
+
+static void sb_uv(struct sbuf *sb, uint64_t v)
+{
+  while (v >= 0x80) {
+    sb_byte(sb, (uint8_t)(v | 0x80));
+    v >>= 7;
+  }
+  sb_byte(sb, (uint8_t)v);
+}
+
+static void sb_sv(struct sbuf *sb, int64_t v)
+{
+  sb_uv(sb, ((uint64_t)v << 1) ^ (uint64_t)(v >> 63));
+}
+
+bool pargc_snapshot_save(const struct pargc_snapshot *s, const char *path)
+{
+  struct sbuf sb = {0};
+  /* Spans: maximal runs of objects of one size, kind, flags and node
+   * whose addresses are whole multiples of the size from the run's
+   * first (at most 65536 per run). */
+  uint32_t spans = 0;
+  uint64_t prev_addr = 0;
+  for (size_t i = 0; i < s->n;) {
+    size_t j = i + 1;
+    while (j < s->n && j - i < 65536 && s->size[j] == s->size[i] && s->kind[j] == s->kind[i] &&
+           s->flags[j] == s->flags[i] && s->node[j] == s->node[i] &&
+           s->addr[j] > s->addr[j - 1] && (s->addr[j] - s->addr[i]) % s->size[i] == 0 &&
+           (s->addr[j] - s->addr[i]) / s->size[i] < 65536)
+      j++;
+    sb_uv(&sb, s->addr[i] - prev_addr);
+    prev_addr = s->addr[i];
+    sb_uv(&sb, s->size[i]);
+    sb_uv(&sb, 1);
+    sb_byte(&sb, s->kind[i]);
+    sb_byte(&sb, s->flags[i]);
+    sb_uv(&sb, s->node[i]);
+    sb_uv(&sb, j - i);
+    int64_t prev_k = -1;
+    for (size_t k = i; k < j; k++) {
+      int64_t idx = (int64_t)((s->addr[k] - s->addr[i]) / s->size[i]);
+      sb_uv(&sb, (uint64_t)(idx - prev_k - 1));
+      prev_k = idx;
+    }
+    spans++;
+    i = j;
+  }
+  for (size_t o = 0; o < s->n; o++) {
+    sb_uv(&sb, s->edge_start[o + 1] - s->edge_start[o]);
+    for (uint64_t e = s->edge_start[o]; e < s->edge_start[o + 1]; e++)
+      sb_sv(&sb, (int64_t)s->edge[e] - (int64_t)o);
+  }
+  int64_t prev = 0;
+  for (size_t r = 0; r < s->nroots; r++) {
+    sb_sv(&sb, (int64_t)s->root[r] - prev);
+    prev = s->root[r];
+  }
+  if (sb.oom) {
+    free(sb.b);
     return false;
   }
-  char path[SNAPSHOT_PATH_MAX];
-  if (!expand_path(pattern, gc_no, path, sizeof path)) {
-    pargc_warn("PARGC_SNAPSHOT: the file name is too long; no snapshot written");
-    return false;
-  }
-  if (!pargc_snapshot_write(path, gc_no)) {
-    pargc_warn("PARGC_SNAPSHOT: cannot write %s (errno %d)", path, errno);
-    return false;
-  }
-  return true;
+  struct pargc_snapshot_header h;
+  memset(&h, 0, sizeof h);
+  memcpy(h.magic, PARGC_SNAPSHOT_MAGIC, 8);
+  h.version = PARGC_SNAPSHOT_VERSION;
+  h.header_bytes = sizeof h;
+  h.gc_no = s->gc_no;
+  h.live_bytes = s->live_bytes;
+  h.objects = s->n;
+  h.edges = s->nedges;
+  h.roots = s->nroots;
+  h.root_words = s->root_words;
+  h.page_size = s->page_size;
+  h.spans = spans;
+  h.nodes = s->nodes;
+  h.body_bytes = sb.len;
+  uint64_t sum = FNV_OFFSET;
+  for (size_t i = 0; i < sb.len; i++)
+    sum = (sum ^ sb.b[i]) * FNV_PRIME;
+  h.checksum = sum;
+  FILE *f = fopen(path, "wb");
+  bool ok = f && fwrite(&h, sizeof h, 1, f) == 1 && fwrite(sb.b, 1, sb.len, f) == sb.len;
+  if (f && fclose(f) != 0)
+    ok = false;
+  free(sb.b);
+  return ok;
 }

@@ -9,16 +9,10 @@
  * where the lines it touches live.  The format is versioned, and
  * described byte by byte in docs/snapshot.md.
  *
- * Writing: PARGC_SNAPSHOT=FILE (see docs/environment.md) or
- * pargc_snapshot_request.  The collector calls pargc_snapshot_collection
- * once the mark is complete (gc/collect.c, end phase, world stopped,
- * before the after-mark hooks), so the snapshot's live bytes are the
- * collection's `live_bytes` statistic.  The writer runs in the stopped
- * world: it takes no lock a mutator may hold -- scratch memory comes
- * from pargc_os_alloc_meta, the file is written with open/write.
- *
- * Reading: pargc_snapshot_load / pargc_snapshot_free, plain malloc,
- * for programs and tests (never inside a collection).
+ * This module is the format's reading side and needs nothing of the
+ * collector: pargc_snapshot_load / pargc_snapshot_free and an in-memory
+ * builder, plain malloc, for programs and tests (never inside a
+ * collection).  Writing the live heap is gc/snapshot_write.h.
  *
  * Invariants of a loaded snapshot:
  *  - objects are in address order; object ids are indices 0..n-1;
@@ -40,6 +34,18 @@
 #define PARGC_SNAPSHOT_MAGIC "PARGCSNP"
 #define PARGC_SNAPSHOT_VERSION 1u
 #define PARGC_SNAPSHOT_HEADER_BYTES 96u
+
+/* The fixed header at the start of the file (docs/snapshot.md),
+ * little-endian; the writer fills it last. */
+struct pargc_snapshot_header {
+  char magic[8];
+  uint32_t version, header_bytes;
+  uint64_t gc_no, live_bytes, objects, edges, roots, root_words, page_size;
+  uint32_t spans, nodes;
+  uint64_t body_bytes, checksum; /* body length, its 64-bit FNV-1a */
+};
+_Static_assert(sizeof(struct pargc_snapshot_header) == PARGC_SNAPSHOT_HEADER_BYTES,
+               "the header's layout is the format's");
 
 /* Flags of an object in a loaded snapshot. */
 enum {
@@ -67,22 +73,6 @@ struct pargc_snapshot {
   uint32_t *root;        /* [nroots] */
   size_t edge_cap, root_cap; /* while built in memory */
 };
-
-/* Ask the next collection to write a snapshot to `path` (copied; "%n"
- * becomes the collection number, "%p" the process id).  Overrides
- * PARGC_SNAPSHOT for that one collection.  NULL cancels a request. */
-void pargc_snapshot_request(const char *path);
-
-/* The collector's hook: world stopped, marks complete, collection lock
- * held.  `gc_no` is the number this collection will have.  Writes a
- * snapshot when PARGC_SNAPSHOT or a request says so; cheap otherwise.
- * Returns true when one was written. */
-bool pargc_snapshot_collection(uint64_t gc_no);
-
-/* Write a snapshot of the current marks to `path` now (world stopped,
- * marks complete).  false, with errno set, when the file cannot be
- * written. */
-bool pargc_snapshot_write(const char *path, uint64_t gc_no);
 
 /* Load a snapshot; NULL with a one-line reason in err (when not NULL)
  * if the file is missing, truncated, of another version or corrupt. */

@@ -11,7 +11,8 @@
 # compared with pargc-predict's prediction for its snapshot and the GC
 # threads that collection used.  Per workload and thread count it prints
 # the medians over the runs of the summed measured and predicted mark
-# times, and the error of the prediction.
+# times, the error of the prediction, and the range of the measured sums
+# (how noisy the machine was).
 set -eu
 build=$1
 machine=$2
@@ -50,7 +51,7 @@ run_one() { # name command p
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-printf '%-8s %7s %12s %12s %8s\n' workload threads measured_ms predicted_ms error
+printf '%-8s %7s %12s %12s %8s %20s\n' workload threads measured_ms predicted_ms error measured_min..max
 echo "$workloads" | while IFS=: read -r name cmd; do
   for p in $threads; do : > "$tmp/$name.$p"; done
   r=0
@@ -64,6 +65,8 @@ echo "$workloads" | while IFS=: read -r name cmd; do
     m=$(cut -d' ' -f1 "$tmp/$name.$p" | median)
     q=$(cut -d' ' -f2 "$tmp/$name.$p" | median)
     e=$(echo "($q - $m) * 100 / $m" | bc -l)
-    printf '%-8s %7s %12.2f %12.2f %+7.1f%%\n' "$name" "$p" "$m" "$q" "$e"
+    lo=$(cut -d' ' -f1 "$tmp/$name.$p" | sort -n | head -1)
+    hi=$(cut -d' ' -f1 "$tmp/$name.$p" | sort -n | tail -1)
+    printf '%-8s %7s %12.2f %12.2f %+7.1f%% %9.1f..%-9.1f\n' "$name" "$p" "$m" "$q" "$e" "$lo" "$hi"
   done
 done

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "gc/model.h"
 #include "gc/snapshot.h"
+#include "gc/snapshot_write.h"
 #include <gc.h>
 #include <pargc.h>
 
@@ -428,17 +429,20 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
   m->word_ns = coef[1];
   m->ptr_ns = coef[2];
   m->llc_hit_ns = coef[3];
-  /* The helpers' start-up: what the tree took on `helpers` threads beyond
-   * its share of the work (T1 / helpers), within 5 us .. 5 ms; on a busy machine
-   * this includes waiting for a CPU. */
+  /* The CPUs the GC threads get: what the tree took on `helpers`
+   * threads against what the model predicts with all of them free.  On
+   * an idle machine that is about `cpus`; on a busy one, fewer. */
   if (helpers > 1) {
     const struct calib_point *t = &pts[0];
     double t1 = m->obj_ns * t->x[0] + m->word_ns * t->x[1] + m->ptr_ns * t->x[2] +
                 m->llc_hit_ns * t->x[3] + t->fixed_ns;
-    double wake = t->many_ns - t1 / helpers;
-    m->wake_ns = wake < 5000 ? 5000 : wake > 5e6 ? 5e6 : wake;
+    double ideal = t1 / helpers + m->wake_ns;
+    double avail = t->many_ns > ideal ? helpers * ideal / t->many_ns : helpers;
+    if (t->many_ns > 0 && t->one_ns > 0 && t->many_ns > t->one_ns)
+      avail = 1; /* no gain at all */
+    m->avail_cpus = avail < 1 ? 1 : avail > m->cpus ? m->cpus : avail;
     if (verbose)
-      fprintf(stderr, "start-up of %u GC threads: %.1f us\n", helpers, m->wake_ns / 1e3);
+      fprintf(stderr, "CPUs available to %u GC threads: %.2f\n", helpers, m->avail_cpus);
   }
   return 0;
 }

@@ -257,22 +257,37 @@ static void test_machine_file(void)
   unlink(path);
 }
 
+static unsigned online(uint64_t mark_ns, unsigned threads, double share, unsigned max)
+{
+  struct pargc_model_online o = {0, 0};
+  pargc_model_online_observe(&o, mark_ns, threads, share, 30000);
+  return pargc_model_online_threads(&o, max, 30000);
+}
+
 static void test_online(void)
 {
   /* 50 us of marking: helpers that take 30 us to start cannot pay. */
-  CHECK_EQ(pargc_model_online_threads(1 << 20, 50000, 1, 1.0, 8, 30000), 1);
-  /* 100 ms on one thread: many threads pay, but the first choice after
-   * one thread is at most twice... the cap only applies with a balance
-   * seen; from one thread the model is free up to the configured. */
-  unsigned p = pargc_model_online_threads(100 << 20, 100000000, 1, 1.0, 8, 30000);
-  CHECK(p == 8);
-  /* Balanced on 2: up to 4 next. */
-  CHECK_EQ(pargc_model_online_threads(100 << 20, 50000000, 2, 0.5, 16, 30000), 4);
-  /* Narrow: on 4 threads one did 97% of the work -- back to one. */
-  CHECK_EQ(pargc_model_online_threads(100 << 20, 100000000, 4, 0.97, 16, 30000), 1);
+  CHECK_EQ(online(50000, 1, 1.0, 8), 1);
+  /* 100 ms seen on one thread, nothing known of the graph: all 8. */
+  CHECK_EQ(online(100000000, 1, 1.0, 8), 8);
+  /* Balanced on 2: up to twice as many next. */
+  CHECK_EQ(online(50000000, 2, 0.5, 16), 4);
+  /* Narrow: on 4 threads one did 97% of the work -- back to one, and
+   * one stays the choice after a collection on one thread. */
+  struct pargc_model_online o = {0, 0};
+  pargc_model_online_observe(&o, 100000000, 4, 0.97, 30000);
+  CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 1);
+  pargc_model_online_observe(&o, 100000000, 1, 1.0, 30000);
+  CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 1);
+  /* ... but not for ever: a few collections later, two are tried. */
+  for (int i = 0; i < 3; i++)
+    pargc_model_online_observe(&o, 100000000, 1, 1.0, 30000);
+  CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 2);
+  /* Half-narrow: a share of 0.5 on 4 threads allows 2. */
+  CHECK_EQ(online(100000000, 4, 0.5, 16), 2);
   /* Never more than allowed, never zero. */
-  CHECK_EQ(pargc_model_online_threads(100 << 20, 100000000, 1, 1.0, 1, 30000), 1);
-  CHECK_EQ(pargc_model_online_threads(0, 0, 1, 1.0, 8, 30000), 1);
+  CHECK_EQ(online(100000000, 1, 1.0, 1), 1);
+  CHECK_EQ(online(0, 1, 1.0, 8), 1);
 }
 
 int main(void)

@@ -4,6 +4,7 @@
  * live bytes and edges match what the collection marked. */
 #include "config.h"
 #include "gc/snapshot.h"
+#include "gc/snapshot_write.h"
 #include <gc.h>
 #include "check.h"
 
