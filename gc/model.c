@@ -58,7 +58,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
 /* The keys of the file form, each a double or integer field. */
 #define MACHINE_DOUBLES(X)                                                   \
   X(obj_ns) X(word_ns) X(ptr_ns) X(llc_hit_ns) X(tlb_ns) X(sl_ns) X(sl_remote_ns) X(so_ns) \
-  X(steal_ns) X(probe_ns) X(wake_ns) X(avail_cpus)
+  X(steal_ns) X(probe_ns) X(wake_ns) X(avail_cpus) X(fixed_ns)
 
 void pargc_machine_write(const struct pargc_machine *m, FILE *out)
 {
@@ -406,7 +406,7 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
   }
   b->nroots = nroots;
   b->objects = norder;
-  b->root_ns = m->word_ns * (double)s->root_words;
+  b->root_ns = m->word_ns * (double)s->root_words + m->fixed_ns;
   b->t1_ns = b->root_ns;
   for (size_t o = 0; o < n; o++)
     b->t1_ns += b->cost_ns[o];

@@ -88,6 +88,8 @@ struct pargc_machine {
   double ptr_ns;         /* per word that points to a live object */
   double llc_hit_ns;     /* per L2 miss that hits the last level */
   double tlb_ns;         /* per TLB miss */
+  double fixed_ns;       /* per collection, whatever its heap (starting
+                            the mark, the bitmaps' first touch) */
   /* Memory (thesis: SL one-way latency, SO node occupancy). */
   double sl_ns, sl_remote_ns, so_ns;
   /* Parallel overheads. */
@@ -115,7 +117,7 @@ struct pargc_model_base {
   double *cost_ns;      /* per object: its CPU cost in the pseudo-mark */
   uint16_t *hit_lines;  /* per object: its lines found in cache (L2) */
   double t1_ns;         /* sum of cost_ns plus the root words */
-  double root_ns;       /* scanning the root words */
+  double root_ns;       /* scanning the root words, and fixed_ns */
   double critical_ns;   /* the costliest chain */
   uint64_t q1;          /* misses to memory that wait for it */
   uint64_t s1;          /* misses to memory streamed (an object's later lines) */

@@ -252,13 +252,15 @@ static double mark_time_ns(int reps)
 
 /* Least squares with the coefficients kept non-negative: solve the
  * normal equations over the free columns, drop the most negative one,
- * repeat (k <= 4 columns, a handful of rows). */
-static void nnls(int rows, int k, const double x[][4], const double *y, double *coef)
+ * repeat (k <= NCOEF columns, a handful of rows). */
+#define NCOEF 5
+
+static void nnls(int rows, int k, const double x[][NCOEF], const double *y, double *coef)
 {
-  bool use[4] = {true, true, true, true};
+  bool use[NCOEF] = {true, true, true, true, true};
   for (int iter = 0; iter <= k; iter++) {
-    double a[4][5] = {{0}};
-    int idx[4], m = 0;
+    double a[NCOEF][NCOEF + 1] = {{0}};
+    int idx[NCOEF], m = 0;
     for (int j = 0; j < k; j++)
       if (use[j])
         idx[m++] = j;
@@ -308,7 +310,8 @@ static void nnls(int rows, int k, const double x[][4], const double *y, double *
 /* What one calibration heap gave: the model's counts and the measured
  * mark times with one GC thread and with `helpers`. */
 struct calib_point {
-  double x[4];      /* objects, words, pointers, L2 misses hitting the LLC */
+  double x[5];      /* objects, words, pointers, L2 misses hitting the
+                       LLC, 1 (the collection) */
   double fixed_ns;  /* TLB and memory misses at the machine's costs */
   double one_ns, many_ns;
   bool ok;
@@ -355,6 +358,7 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
       pt.x[1] = (double)(b.scanned_words + s->root_words);
       pt.x[2] = (double)b.pointer_words;
       pt.x[3] = (double)(b.l2_misses - b.q1 - b.s1);
+      pt.x[4] = 1;
       pt.fixed_ns = (double)b.tlb_misses * m->tlb_ns + (double)b.q1 * (2 * m->sl_ns + m->so_ns) +
                     (double)b.s1 * m->so_ns;
       pt.ok = true;
@@ -409,33 +413,38 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
    * non-negative least-squares fit of the times to the counts. */
   double scale = quick ? 4 : 16;
   unsigned helpers = m->cpus > 1 ? 2 : 1;
-  struct calib_point pts[CALIB_SHAPES];
-  double x[CALIB_SHAPES][4], y[CALIB_SHAPES];
-  for (int shape = 0; shape < CALIB_SHAPES; shape++) {
-    pts[shape] = calibrate_shape(m, shape, scale, shape == 0 ? helpers : 1, quick ? 5 : 9,
-                                 verbose);
-    if (!pts[shape].ok) {
+  /* Each shape at two sizes, so that a cost per collection stands apart
+   * from the costs per object, word, pointer and miss. */
+  enum { POINTS = 2 * CALIB_SHAPES };
+  struct calib_point pts[POINTS];
+  double x[POINTS][NCOEF], y[POINTS];
+  for (int i = 0; i < POINTS; i++) {
+    int shape = i % CALIB_SHAPES;
+    double sc = i < CALIB_SHAPES ? scale : scale / 4;
+    pts[i] = calibrate_shape(m, shape, sc, i == 0 ? helpers : 1, quick ? 5 : 9, verbose);
+    if (!pts[i].ok) {
       fprintf(stderr, "pargc-predict: calibration heap %d failed\n", shape);
       return 1;
     }
-    memcpy(x[shape], pts[shape].x, sizeof x[shape]);
-    y[shape] = pts[shape].one_ns - pts[shape].fixed_ns;
-    if (y[shape] < 0)
-      y[shape] = 0;
+    memcpy(x[i], pts[i].x, sizeof x[i]);
+    y[i] = pts[i].one_ns - pts[i].fixed_ns;
+    if (y[i] < 0)
+      y[i] = 0;
   }
-  double coef[4];
-  nnls(CALIB_SHAPES, 4, x, y, coef);
+  double coef[NCOEF];
+  nnls(POINTS, NCOEF, x, y, coef);
   m->obj_ns = coef[0];
   m->word_ns = coef[1];
   m->ptr_ns = coef[2];
   m->llc_hit_ns = coef[3];
+  m->fixed_ns = coef[4];
   /* The CPUs the GC threads get: what the tree took on `helpers`
    * threads against what the model predicts with all of them free.  On
    * an idle machine that is about `cpus`; on a busy one, fewer. */
   if (helpers > 1) {
     const struct calib_point *t = &pts[0];
     double t1 = m->obj_ns * t->x[0] + m->word_ns * t->x[1] + m->ptr_ns * t->x[2] +
-                m->llc_hit_ns * t->x[3] + t->fixed_ns;
+                m->llc_hit_ns * t->x[3] + m->fixed_ns + t->fixed_ns;
     double ideal = t1 / helpers + m->wake_ns;
     double avail = t->many_ns > ideal ? helpers * ideal / t->many_ns : helpers;
     if (t->many_ns > 0 && t->one_ns > 0 && t->many_ns > t->one_ns)
