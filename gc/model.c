@@ -534,8 +534,10 @@ static double mva_wait(const struct pargc_machine *m, const double *f, unsigned 
   return wait;
 }
 
-void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_machine *m,
-                         unsigned p, uint64_t seed, struct pargc_model_result *out)
+/* The prediction with every cost of the mark `slow` times higher (the
+ * GC threads time-share fewer CPUs). */
+static void predict_at(const struct pargc_model_base *b, const struct pargc_machine *m,
+                       unsigned p, uint64_t seed, double slow, struct pargc_model_result *out)
 {
   const struct pargc_snapshot *s = b->s;
   memset(out, 0, sizeof *out);
@@ -552,8 +554,6 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
   uint64_t rng = seed * 0x9e3779b97f4a7c15ull + 0x2545f4914f6cdd1dull;
   if (!dq || !clock || !marked)
     goto done;
-  /* More threads than the CPUs they get share them: each runs slower. */
-  double slow = m->avail_cpus > 0 && p > m->avail_cpus ? p / m->avail_cpus : 1;
   double steal_ns = m->steal_ns * slow, probe_ns = m->probe_ns * slow;
   /* The collecting thread scans the roots and holds the first tasks;
    * helpers join once woken. */
@@ -691,6 +691,22 @@ done:
   free(dq);
   free(clock);
   free(marked);
+}
+
+void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_machine *m,
+                         unsigned p, uint64_t seed, struct pargc_model_result *out)
+{
+  predict_at(b, m, p, seed, 1, out);
+  /* More busy threads than the CPUs they get share them, each running
+   * that much slower.  Busy: the parallelism the mark reached with
+   * every thread on a CPU of its own (a chain keeps one thread busy,
+   * whatever P; idle ones yield). */
+  if (m->avail_cpus > 0 && p > m->avail_cpus && out->cpu_ns > 0) {
+    double par = b->t1_ns / out->cpu_ns;
+    par = par > p ? p : par < 1 ? 1 : par;
+    if (par > m->avail_cpus)
+      predict_at(b, m, p, seed, par / m->avail_cpus, out);
+  }
 }
 
 /* ---- The online form ------------------------------------------------------ */

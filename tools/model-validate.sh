@@ -2,7 +2,7 @@
 # model-validate.sh: the performance model's predictions against measured
 # collections (docs/performance.md, "The performance model").
 #
-#   tools/model-validate.sh BUILD_DIR MACHINE_FILE [REPS] [THREADS...]
+#   tools/model-validate.sh BUILD_DIR MACHINE_FILE|fresh [REPS] [THREADS...]
 #
 # For each workload -- model-heaps trees, chain and arrays, and GCBench --
 # and each GC thread count (default 1 2), runs the program REPS times
@@ -12,7 +12,10 @@
 # threads that collection used.  Per workload and thread count it prints
 # the medians over the runs of the summed measured and predicted mark
 # times, the error of the prediction, and the range of the measured sums
-# (how noisy the machine was).
+# (how noisy the machine was).  With `fresh` instead of a machine file,
+# every round of runs first measures the machine again
+# (pargc-predict --calibrate --quick), so that a machine whose load from
+# other processes changes is predicted as it is at the time.
 set -eu
 build=$1
 machine=$2
@@ -56,6 +59,11 @@ echo "$workloads" | while IFS=: read -r name cmd; do
   for p in $threads; do : > "$tmp/$name.$p"; done
   r=0
   while [ $r -lt "$reps" ]; do
+    if [ "$machine" = fresh ] || [ -n "${fresh:-}" ]; then
+      fresh=1
+      machine=$tmp/machine
+      "$predict" --calibrate --quick -o "$machine" 2> /dev/null
+    fi
     for p in $threads; do
       run_one "$name" "$cmd" "$p" >> "$tmp/$name.$p"
     done

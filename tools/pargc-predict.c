@@ -1,7 +1,13 @@
 /* pargc-predict: how long would this collection take on P GC threads?
  *
  *   pargc-predict SNAPSHOT [--threads 1,2,4,...] [--machine FILE] [--seed N]
+ *   pargc-predict [options] --run PROGRAM [ARGS...]
  *   pargc-predict --calibrate [--quick] [-o FILE]
+ *
+ * --run runs PROGRAM with a snapshot of every collection
+ * (PARGC_SNAPSHOT_EVERY, when set, thins them), keeps the one with the
+ * most live data, and predicts for it: "how many GC threads should my
+ * program use" in one command.
  *
  * SNAPSHOT is a heap snapshot written by a program run with
  * PARGC_SNAPSHOT=FILE (docs/snapshot.md).  For each P the program prints
@@ -474,9 +480,72 @@ static int parse_threads(const char *s, unsigned *out, int max)
   return n;
 }
 
+/* --run: run the program with PARGC_SNAPSHOT=DIR/%n.snap, then keep the
+ * snapshot of the collection with the most live data.  Returns its path
+ * (in `out`) or false. */
+static bool run_program(char **argv, char *out, size_t cap)
+{
+  char dir[] = "/tmp/pargc-predict-XXXXXX";
+  if (!mkdtemp(dir)) {
+    perror("pargc-predict: mkdtemp");
+    return false;
+  }
+  char pattern[128];
+  snprintf(pattern, sizeof pattern, "%s/%%n.snap", dir);
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid < 0)
+    return false;
+  if (pid == 0) {
+    setenv("PARGC_SNAPSHOT", pattern, 1);
+    execvp(argv[0], argv);
+    fprintf(stderr, "pargc-predict: cannot run %s\n", argv[0]);
+    _exit(127);
+  }
+  int status;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    fprintf(stderr, "pargc-predict: %s exited with status %d; using its snapshots anyway\n",
+            argv[0], WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+  /* The snapshots are numbered 1.. by collection; read each header. */
+  uint64_t best_live = 0;
+  unsigned long best = 0;
+  char path[192];
+  for (unsigned long n = 1, missing = 0; missing < 1000; n++) {
+    snprintf(path, sizeof path, "%s/%lu.snap", dir, n);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+      missing++;
+      continue;
+    }
+    missing = 0;
+    struct pargc_snapshot_header h;
+    if (fread(&h, sizeof h, 1, f) == 1 && h.live_bytes >= best_live) {
+      best_live = h.live_bytes;
+      best = n;
+    }
+    fclose(f);
+  }
+  for (unsigned long n = 1, missing = 0; missing < 1000; n++) {
+    snprintf(path, sizeof path, "%s/%lu.snap", dir, n);
+    if (n != best && unlink(path) != 0)
+      missing++;
+    else
+      missing = 0;
+  }
+  if (!best) {
+    fprintf(stderr, "pargc-predict: %s ran no collection\n", argv[0]);
+    rmdir(dir);
+    return false;
+  }
+  snprintf(out, cap, "%s/%lu.snap", dir, best);
+  return true;
+}
+
 static void usage(FILE *f)
 {
   fputs("usage: pargc-predict SNAPSHOT [--threads 1,2,4,...] [--machine FILE] [--seed N]\n"
+        "       pargc-predict [--threads ...] [--machine FILE] --run PROGRAM [ARGS...]\n"
         "       pargc-predict --calibrate [--quick] [-o FILE]\n"
         "Predicts a collection's mark time on P GC threads from a heap snapshot\n"
         "(PARGC_SNAPSHOT=FILE); see docs/tuning.md.\n",
@@ -487,6 +556,7 @@ int main(int argc, char **argv)
 {
   const char *snap = NULL, *machine = NULL, *outfile = NULL, *threads = NULL;
   bool do_calibrate = false, quick = false, verbose = false;
+  char **run = NULL;
   uint64_t seed = 1;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -502,7 +572,10 @@ int main(int argc, char **argv)
       machine = argv[++i];
     else if (!strcmp(a, "-o") && i + 1 < argc)
       outfile = argv[++i];
-    else if (!strcmp(a, "--seed") && i + 1 < argc)
+    else if (!strcmp(a, "--run") && i + 1 < argc) {
+      run = argv + i + 1;
+      break;
+    } else if (!strcmp(a, "--seed") && i + 1 < argc)
       seed = strtoull(argv[++i], NULL, 10);
     else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
@@ -527,6 +600,12 @@ int main(int argc, char **argv)
     if (outfile)
       fclose(out);
     return 0;
+  }
+  char run_snap[256];
+  if (run) {
+    if (snap || !run_program(run, run_snap, sizeof run_snap))
+      return 1;
+    snap = run_snap;
   }
   if (!snap) {
     usage(stderr);
@@ -590,8 +669,13 @@ int main(int argc, char **argv)
     if (i == 0 || r.predicted_ns < best.predicted_ns * 0.97)
       best = r;
   }
-  const char *why = "more threads stop paying for their start-up and steals";
-  if (best.critical_ns > 0.8 * best.cpu_ns)
+  unsigned most = 0;
+  for (int i = 0; i < nlist; i++)
+    most = list[i] > most ? list[i] : most;
+  const char *why = best.threads == most
+                        ? "nothing yet: it gains up to the most threads asked about"
+                        : "more threads stop paying for their start-up and steals";
+  if (best.critical_ns > 0.8 * best.cpu_ns && best.threads < most)
     why = "the object graph is too narrow (its critical path)";
   else if (best.contention_ns > 0.25 * best.predicted_ns)
     why = "contention at the memory nodes";
@@ -603,5 +687,13 @@ int main(int argc, char **argv)
   printf(" (limited by %s)\n", why);
   pargc_model_release(&b);
   pargc_snapshot_free(s);
+  if (run) { /* the kept snapshot and its folder */
+    unlink(run_snap);
+    char *slash = strrchr(run_snap, '/');
+    if (slash) {
+      *slash = 0;
+      rmdir(run_snap);
+    }
+  }
   return 0;
 }
