@@ -23,6 +23,8 @@
  * thread (and the helpers' start-up with all of them), and writes the
  * description to FILE (default: standard output).
  *
+ * -v prints what the calibration measured on standard error.
+ *
  * Exit status: 0, or 1 with a one-line reason on standard error.
  */
 #include "config.h"
@@ -548,7 +550,13 @@ static void usage(FILE *f)
         "       pargc-predict [--threads ...] [--machine FILE] --run PROGRAM [ARGS...]\n"
         "       pargc-predict --calibrate [--quick] [-o FILE]\n"
         "Predicts a collection's mark time on P GC threads from a heap snapshot\n"
-        "(PARGC_SNAPSHOT=FILE); see docs/tuning.md.\n",
+        "(PARGC_SNAPSHOT=FILE), or from the largest collection of a run of PROGRAM.\n"
+        "  --threads LIST  thread counts to predict (default: 1, 2, 4, ... the CPUs)\n"
+        "  --machine FILE  the machine as --calibrate wrote it (default: measure now)\n"
+        "  --seed N        the stealing simulation's seed (default 1)\n"
+        "  --calibrate     measure this machine; --quick: in about a second\n"
+        "  -v              say what the calibration measured, on stderr\n"
+        "See docs/tuning.md, \"How many GC threads?\".\n",
         f);
 }
 
