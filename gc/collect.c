@@ -326,6 +326,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   pargc_collect_phase_preclear();
   uint64_t t0 = pargc_os_now_ns(), cpu0 = pargc_os_process_cpu_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
+  uint64_t cpu_mark0 = pargc_os_process_cpu_ns();
 
   pargc_collect_event(PARGC_EV_MARK_START);
   atomic_store(&pargc_heap.cycle_alloc, 0); /* nothing allocated black here */
@@ -340,6 +341,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
     return false;
   }
   uint64_t t_marked = pargc_os_now_ns();
+  s.mark_cpu_us = (pargc_os_process_cpu_ns() - cpu_mark0) / 1000;
   pargc_collect_phase_end(&s);
   uint64_t t1 = pargc_collect_start_world();
 

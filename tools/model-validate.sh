@@ -11,8 +11,10 @@
 # compared with pargc-predict's prediction for its snapshot and the GC
 # threads that collection used.  Per workload and thread count it prints
 # the medians over the runs of the summed measured and predicted mark
-# times, the error of the prediction, and the range of the measured sums
-# (how noisy the machine was).  With `fresh` instead of a machine file,
+# times, the error of the prediction, the range of the measured sums
+# (how noisy the machine was), and the median CPU time of the marks
+# (mark_cpu_us: with one GC thread, the mark's time without what other
+# processes took from it) with the prediction's error against it.  With `fresh` instead of a machine file,
 # every round of runs first measures the machine again
 # (pargc-predict --calibrate --quick), so that a machine whose load from
 # other processes changes is predicted as it is at the time.
@@ -38,23 +40,25 @@ run_one() { # name command p
   rm -rf "$d" && mkdir -p "$d"
   PARGC_GC_THREADS=$p PARGC_STATS_FILE=$d/stats.json PARGC_SNAPSHOT=$d/%n.snap \
     $cmd > /dev/null 2>&1
-  meas=0 pred=0
-  # gc_no, gc_threads, mark_us of every collection.
-  sed -n 's/.*"gc_no":\([0-9]*\),"gc_threads":\([0-9]*\),.*"mark_us":\([0-9]*\),.*/\1 \2 \3/p' \
+  meas=0 pred=0 cpu=0
+  # gc_no, gc_threads, mark_us, mark_cpu_us of every collection.
+  sed -n 's/.*"gc_no":\([0-9]*\),"gc_threads":\([0-9]*\),.*"mark_us":\([0-9]*\),.*"mark_cpu_us":\([0-9]*\).*/\1 \2 \3 \4/p' \
     "$d/stats.json" > "$d/marks"
-  while read -r no used us; do
+  while read -r no used us cus; do
     [ -f "$d/$no.snap" ] || continue
     ms=$("$predict" "$d/$no.snap" --machine "$machine" --threads "$used" |
          sed -n 's/^threads=[0-9]* predicted_ms=\([0-9.]*\).*/\1/p')
     meas=$(echo "$meas + $us / 1000" | bc -l)
+    cpu=$(echo "$cpu + $cus / 1000" | bc -l)
     pred=$(echo "$pred + $ms" | bc -l)
   done < "$d/marks"
-  echo "$meas $pred"
+  echo "$meas $pred $cpu"
 }
 
 median() { sort -n | awk '{v[NR]=$1} END {if (NR%2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 
-printf '%-8s %7s %12s %12s %8s %20s\n' workload threads measured_ms predicted_ms error measured_min..max
+printf '%-8s %7s %12s %12s %8s %20s %8s %9s\n' workload threads measured_ms predicted_ms error \
+  measured_min..max cpu_ms cpu_error
 echo "$workloads" | while IFS=: read -r name cmd; do
   for p in $threads; do : > "$tmp/$name.$p"; done
   r=0
@@ -75,6 +79,9 @@ echo "$workloads" | while IFS=: read -r name cmd; do
     e=$(echo "($q - $m) * 100 / $m" | bc -l)
     lo=$(cut -d' ' -f1 "$tmp/$name.$p" | sort -n | head -1)
     hi=$(cut -d' ' -f1 "$tmp/$name.$p" | sort -n | tail -1)
-    printf '%-8s %7s %12.2f %12.2f %+7.1f%% %9.1f..%-9.1f\n' "$name" "$p" "$m" "$q" "$e" "$lo" "$hi"
+    c=$(cut -d' ' -f3 "$tmp/$name.$p" | median)
+    ce=$(echo "($q - $c) * 100 / $c" | bc -l)
+    printf '%-8s %7s %12.2f %12.2f %+7.1f%% %9.1f..%-9.1f %8.2f %+8.1f%%\n' \
+      "$name" "$p" "$m" "$q" "$e" "$lo" "$hi" "$c" "$ce"
   done
 done
