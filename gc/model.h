@@ -24,9 +24,9 @@
  *   TP           the makespan of a simulated work-stealing mark on P
  *                threads (private stacks, the oldest entry stolen from a
  *                random victim, a cost per steal and for waking the
- *                helpers; P threads on fewer available CPUs run
- *                P / available times slower) -- never less than the
- *                critical path, the
+ *                helpers; when the busy threads outnumber the CPUs the
+ *                machine gives them, avail_cpus, each runs that much
+ *                slower) -- never less than the critical path, the
  *                costliest chain of the discovery tree (a long list
  *                cannot be marked in parallel).
  *   QP           Q1 + steals x the average live lines of a stolen task
@@ -35,8 +35,8 @@
  *                a last-level cache shared by the GC threads those extra
  *                misses hit it and cost its latency, not memory's.
  *   MP           2 SL + SO + the queueing delay at the memory nodes, by
- *                exact mean-value analysis of a closed network: P threads
- *                alternate computing (TP / (QP / P) per miss) and one miss
+ *                exact mean-value analysis of a closed network: P' threads
+ *                alternate computing (TP / (QP / P') per miss) and one miss
  *                to node k with the frequency the pseudo-mark recorded;
  *                SO is each node's occupancy per line.
  *   TPM          TP + (QP MP + S1 (SO + queueing)) / P' (the thesis'
