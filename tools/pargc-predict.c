@@ -28,6 +28,7 @@
  * Exit status: 0, or 1 with a one-line reason on standard error.
  */
 #include "config.h"
+#include "alloc/options.h"
 #include "gc/model.h"
 #include "gc/snapshot.h"
 #include "gc/snapshot_write.h"
@@ -242,20 +243,46 @@ static __attribute__((noinline)) void build_heap(int shape, double scale)
   }
 }
 
-/* Median mark time of `reps` collections, nanoseconds. */
-static double mark_time_ns(int reps)
+/* The collector's figures for the calibration's collections: the
+ * child's PARGC_STATS_FILE. */
+static char calib_stats[64];
+
+/* mark_us or mark_cpu_us (`field`) of the last collection in the
+ * stats file, in nanoseconds; -1 if there is none. */
+static double last_stat_ns(const char *field)
 {
-  double v[16];
+  FILE *f = fopen(calib_stats, "r");
+  if (!f)
+    return -1;
+  char line[8192], key[64];
+  snprintf(key, sizeof key, "\"%s\":", field);
+  double v = -1;
+  while (fgets(line, sizeof line, f)) {
+    const char *k = strstr(line, key);
+    unsigned long long us;
+    if (k && sscanf(k + strlen(key), "%llu", &us) == 1)
+      v = (double)us * 1000.0;
+  }
+  fclose(f);
+  return v;
+}
+
+/* Median mark times of `reps` collections, nanoseconds: CPU and wall.
+ * The CPU time of one-thread marks is what the costs are fitted to
+ * (what other processes take from the mark on a shared machine is no
+ * cost of the heap); the wall times tell what several threads gained. */
+static void mark_times_ns(int reps, double *cpu, double *wall)
+{
+  double c[16], w[16];
   if (reps > 16)
     reps = 16;
   for (int r = 0; r < reps; r++) {
-    struct pargc_stats a, b;
-    pargc_get_stats(&a, sizeof a);
     GC_gcollect();
-    pargc_get_stats(&b, sizeof b);
-    v[r] = (double)(b.mark_total_us - a.mark_total_us) * 1000.0;
+    c[r] = last_stat_ns("mark_cpu_us");
+    w[r] = last_stat_ns("mark_us");
   }
-  return median(v, reps);
+  *cpu = median(c, reps);
+  *wall = median(w, reps);
 }
 
 /* Least squares with the coefficients kept non-negative: solve the
@@ -321,7 +348,7 @@ struct calib_point {
   double x[5];      /* objects, words, pointers, L2 misses hitting the
                        LLC, 1 (the collection) */
   double fixed_ns;  /* TLB and memory misses at the machine's costs */
-  double one_ns, many_ns;
+  double one_ns, one_wall_ns, many_ns; /* one thread: CPU, wall; several: wall */
   bool ok;
 };
 
@@ -344,7 +371,12 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
   }
   if (pid == 0) {
     close(fd[0]);
+    snprintf(calib_stats, sizeof calib_stats, "/tmp/pargc-calibrate-%d.json", (int)getpid());
     GC_INIT();
+    /* The options were read when the program started (PARGC_STATS_FILE
+     * from the environment then): point the statistics at this child's
+     * file directly. */
+    pargc_opt.stats_file = calib_stats;
     pargc_set_gc_threads(1);
     build_heap(shape, scale);
     wipe_stack();
@@ -357,10 +389,11 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
     unlink(path);
     struct pargc_model_base b;
     if (s && pargc_model_prepare(&b, s, m)) {
-      pt.one_ns = mark_time_ns(reps);
+      mark_times_ns(reps, &pt.one_ns, &pt.one_wall_ns);
       if (helpers > 1) {
         pargc_set_gc_threads(helpers);
-        pt.many_ns = mark_time_ns(reps);
+        double cpu_many;
+        mark_times_ns(reps, &cpu_many, &pt.many_ns);
       }
       pt.x[0] = (double)b.objects;
       pt.x[1] = (double)(b.scanned_words + s->root_words);
@@ -373,13 +406,14 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
       if (verbose)
         fprintf(stderr,
                 "heap %d: %zu objects, %.0f words, %.0f pointers, %.0f L2 misses, %llu memory "
-                "(+%llu streamed) misses: %.3f ms on 1 GC thread, %.3f ms on %u\n",
+                "(+%llu streamed) misses: %.3f ms CPU (%.3f ms) on 1 GC thread, %.3f ms on %u\n",
                 shape, s->n, pt.x[1], pt.x[2], pt.x[3], (unsigned long long)b.q1,
                 (unsigned long long)b.s1,
-                pt.one_ns / 1e6, pt.many_ns / 1e6, helpers);
+                pt.one_ns / 1e6, pt.one_wall_ns / 1e6, pt.many_ns / 1e6, helpers);
     } else {
       fprintf(stderr, "pargc-predict: calibration snapshot: %s\n", s ? "out of memory" : err);
     }
+    unlink(calib_stats);
     ssize_t w = write(fd[1], &pt, sizeof pt);
     _exit(w == (ssize_t)sizeof pt ? 0 : 1);
   }
@@ -455,7 +489,7 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
                 m->llc_hit_ns * t->x[3] + m->fixed_ns + t->fixed_ns;
     double ideal = t1 / helpers + m->wake_ns;
     double avail = t->many_ns > ideal ? helpers * ideal / t->many_ns : helpers;
-    if (t->many_ns > 0 && t->one_ns > 0 && t->many_ns > t->one_ns)
+    if (t->many_ns > 0 && t->one_wall_ns > 0 && t->many_ns > t->one_wall_ns)
       avail = 1; /* no gain at all */
     m->avail_cpus = avail < 1 ? 1 : avail > m->cpus ? m->cpus : avail;
     if (verbose)
