@@ -325,8 +325,11 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       }
       stack[sp++] = (struct task){o, t.piece + 1};
     }
+    /* A pointer-free object costs its pointer only (the mark bit, the
+     * byte count): the marker never takes it from a stack. */
     bool scanned = s->flags[o] & PARGC_SNAP_SCANNED;
-    double cost = t.piece == 0 ? m->obj_ns : 0;
+    double cost = t.piece == 0 && scanned ? m->obj_ns : 0;
+    b->scanned_objects += t.piece == 0 && scanned;
     uint64_t hits = 0;
     if (scanned) {
       uint64_t words = (hi - lo) / 8;

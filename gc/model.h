@@ -83,7 +83,7 @@ struct pargc_machine {
                             fewer): P threads on fewer time-share them */
   unsigned nodes;        /* memory nodes */
   /* CPU costs, nanoseconds (calibrated on real collections). */
-  double obj_ns;         /* per marked object */
+  double obj_ns;         /* per marked object that is scanned */
   double word_ns;        /* per word scanned (objects and roots) */
   double ptr_ns;         /* per word that points to a live object */
   double llc_hit_ns;     /* per L2 miss that hits the last level */
@@ -123,7 +123,7 @@ struct pargc_model_base {
   uint64_t s1;          /* misses to memory streamed (an object's later lines) */
   uint64_t l1_misses, l2_misses, tlb_misses, accesses;
   uint64_t node_misses[PARGC_MODEL_MAX_NODES];
-  uint64_t scanned_words, pointer_words, objects;
+  uint64_t scanned_words, pointer_words, objects, scanned_objects;
 };
 
 struct pargc_model_result {

@@ -395,7 +395,7 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
         double cpu_many;
         mark_times_ns(reps, &cpu_many, &pt.many_ns);
       }
-      pt.x[0] = (double)b.objects;
+      pt.x[0] = (double)b.scanned_objects;
       pt.x[1] = (double)(b.scanned_words + s->root_words);
       pt.x[2] = (double)b.pointer_words;
       pt.x[3] = (double)(b.l2_misses - b.q1 - b.s1);
