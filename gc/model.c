@@ -414,9 +414,10 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
   for (size_t o = 0; o < n; o++)
     b->t1_ns += b->cost_ns[o];
 
-  /* Critical path over the discovery tree: an object's chain is its own
-   * cost, or the cost of its pieces up to the one that found a child
-   * plus that child's chain (processed children first: reverse order). */
+  /* Critical path over the discovery tree: an object's chain is the
+   * cost of one of its pieces (the rest of a large object can be taken
+   * by other threads as soon as a piece starts), plus the chain of a
+   * child that piece found; children first: reverse order. */
   {
     double *best = malloc((n + 1) * sizeof *best);
     if (!best) {
@@ -424,7 +425,7 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       goto out;
     }
     for (size_t o = 0; o < n; o++)
-      best[o] = b->cost_ns[o];
+      best[o] = b->cost_ns[o] / (double)obj_pieces(s, m, (uint32_t)o);
     double cp = 0;
     for (size_t k = norder; k-- > 0;) {
       uint32_t c = b->order[k];
@@ -433,8 +434,7 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
         cp = best[c] > cp ? best[c] : cp;
         continue;
       }
-      double unit = b->cost_ns[p] / (double)obj_pieces(s, m, p);
-      double via = (double)(piece_of[c] + 1) * unit + best[c];
+      double via = b->cost_ns[p] / (double)obj_pieces(s, m, p) + best[c];
       if (via > best[p])
         best[p] = via;
     }
@@ -568,7 +568,9 @@ static void predict_at(const struct pargc_model_base *b, const struct pargc_mach
     if (marked[o])
       continue;
     marked[o] = 1;
-    if (!wd_push(&dq[0], (struct task){o, 0}, 0))
+    /* Visible to thieves once the collecting thread has pushed them:
+     * after the roots' scan and the collection's fixed work. */
+    if (!wd_push(&dq[0], (struct task){o, 0}, clock[0]))
       goto done;
     queued++;
   }
@@ -608,8 +610,10 @@ static void predict_at(const struct pargc_model_base *b, const struct pargc_mach
     uint64_t pieces = obj_pieces(s, m, o);
     double cost = b->cost_ns[o] / (double)pieces * slow;
     double end = clock[w] + cost;
+    /* The rest of a large object goes back before the piece is scanned
+     * (tracer.c), so a thief may take it at once. */
     if (t.piece + 1 < pieces) {
-      if (!wd_push(d, (struct task){o, t.piece + 1}, end))
+      if (!wd_push(d, (struct task){o, t.piece + 1}, clock[w]))
         goto done;
       queued++;
     }

@@ -211,6 +211,29 @@ static void test_two_nodes(void)
   pargc_snapshot_free(two);
 }
 
+/* Nothing can be stolen before the collecting thread has scanned the
+ * roots: with a large fixed cost per collection, no P beats the
+ * critical path, which starts with it. */
+static void test_fixed_cost_is_sequential(void)
+{
+  struct pargc_machine m;
+  test_machine(&m);
+  m.fixed_ns = 5e6;
+  struct pargc_snapshot *s = forest(64, 255, 64);
+  struct pargc_model_base b;
+  CHECK(pargc_model_prepare(&b, s, &m));
+  CHECK(b.critical_ns >= 5e6);
+  unsigned ps[] = {1, 2, 8};
+  for (size_t i = 0; i < 3; i++) {
+    struct pargc_model_result r;
+    pargc_model_predict(&b, &m, ps[i], 7, &r);
+    CHECK(r.cpu_ns >= b.critical_ns);
+    CHECK(r.cpu_ns >= 5e6 + (b.t1_ns - 5e6) / ps[i]);
+  }
+  pargc_model_release(&b);
+  pargc_snapshot_free(s);
+}
+
 static void test_unreached_objects_count(void)
 {
   /* Objects that no recorded root reaches (a root hook marked them) are
@@ -295,6 +318,7 @@ int main(void)
   test_chain();
   test_forest();
   test_two_nodes();
+  test_fixed_cost_is_sequential();
   test_unreached_objects_count();
   test_machine_file();
   test_online();
