@@ -102,7 +102,10 @@ static bool option_parse(const struct option_desc *o, const char *text)
   case OPT_BOOL:
     return parse_bool(text, (bool *)o->field);
   case OPT_INT:
-    if (!parse_int(text, &v) || v < o->lo || v > o->hi)
+    /* An integer option whose minimum is -1 takes "auto" for it. */
+    if (o->lo == -1 && strcasecmp(text, "auto") == 0)
+      v = -1;
+    else if (!parse_int(text, &v) || v < o->lo || v > o->hi)
       return false;
     *(int64_t *)o->field = v;
     return true;
@@ -126,8 +129,9 @@ static void option_warn_bad(const struct option_desc *o, const char *text)
                o->env, text, o->def);
     break;
   case OPT_INT:
-    pargc_warn("%s=\"%s\" is not an integer in %lld..%lld; keeping %s", o->env,
-               text, (long long)o->lo, (long long)o->hi, o->def);
+    pargc_warn("%s=\"%s\" is not %san integer in %lld..%lld; keeping %s", o->env, text,
+               o->lo == -1 ? "\"auto\" or " : "", (long long)(o->lo == -1 ? 0 : o->lo),
+               (long long)o->hi, o->def);
     break;
   case OPT_SIZE:
     pargc_warn("%s=\"%s\" is not a size in %lld..%lld bytes (K/M/G/T suffixes allowed); keeping %s",
@@ -203,6 +207,11 @@ static void write_range(FILE *out, const struct option_desc *o)
   case OPT_BOOL: fputs("0 / 1", out); break;
   case OPT_STR: fputs("text", out); break;
   case OPT_INT:
+    if (o->lo == -1) {
+      fprintf(out, "auto, 0 .. %lld", (long long)o->hi);
+      break;
+    }
+    /* fall through */
   case OPT_SIZE:
     fprintf(out, "%lld .. %lld", (long long)o->lo, (long long)o->hi);
     break;

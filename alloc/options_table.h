@@ -4,7 +4,8 @@
  *   X(field, "ENVIRONMENT_VARIABLE", TYPE, "default", min, max, "one-line doc")
  * TYPE is BOOL, INT, SIZE (bytes; accepts K/M/G/T suffixes) or STR.  The
  * default is written as a user would write it and parsed by the same code.
- * min and max bound INT and SIZE values (ignored for BOOL and STR).
+ * min and max bound INT and SIZE values (ignored for BOOL and STR); an
+ * INT whose min is -1 also takes the word "auto", stored as -1.
  *
  * This table generates the settings struct (options.h), the parser
  * (options.c) and docs/environment.md (`make env-doc`); the unit test
@@ -14,8 +15,8 @@
 #define PARGC_OPTIONS(X)                                                     \
   X(k, "PARGC_K", INT, "0", 0, 4096,                                         \
     "LPS consumption constant: fresh OS pages are taken while the heap stays under k x max(l), max(l) being the live data plus one collection interval; beyond that, free pages are stolen from other threads. 0: 1 on a machine with one NUMA node, 2 with several. Clamped to the number of threads (see docs/tuning.md)") \
-  X(gc_threads, "PARGC_GC_THREADS", INT, "0", 0, 1024,                       \
-    "Number of threads that mark in parallel; 0 means GC_MARKERS, else GC_NPROCS, else the online CPUs") \
+  X(gc_threads, "PARGC_GC_THREADS", INT, "0", -1, 1024,                      \
+    "Number of threads that mark in parallel; 0 means GC_MARKERS, else GC_NPROCS, else the online CPUs. auto: each collection chooses up to that many from the live data and the balance the last one showed, with the performance model's online form (docs/tuning.md)") \
   X(gc_markers, "GC_MARKERS", INT, "0", 0, 1024,                             \
     "Boehm GC: number of marker threads (same as PARGC_GC_THREADS when that is unset)") \
   X(gc_nprocs, "GC_NPROCS", INT, "0", 0, 1024,                               \
@@ -54,6 +55,10 @@
     "Entries in each GC thread's private mark stack and in its deque; on overflow work moves to a shared overflow list, never lost") \
   X(mark_piece, "PARGC_MARK_PIECE", SIZE, "32K", 256, 16 << 20,              \
     "Objects larger than this are scanned in pieces of this size that other GC threads can steal") \
+  X(snapshot, "PARGC_SNAPSHOT", STR, "", 0, 0,                               \
+    "Write a heap snapshot (live objects, pointer edges, roots, memory nodes; docs/snapshot.md) for pargc-predict to this file: once, at collection PARGC_SNAPSHOT_EVERY; with %n in the name (the collection number), at every PARGC_SNAPSHOT_EVERY-th collection; %p is the process id") \
+  X(snapshot_every, "PARGC_SNAPSHOT_EVERY", INT, "1", 1, 1000000000,         \
+    "Which collections PARGC_SNAPSHOT writes: with %n in its name every this many, else the one with this number") \
   X(topology, "PARGC_TOPOLOGY", STR, "", 0, 0,                               \
     "hwloc topology to use instead of the machine's: a synthetic description (e.g. \"pack:2 core:2 pu:1\") or an XML file; for tests") \
   X(mode, "PARGC_MODE", STR, "stop", 0, 0,                                  \

@@ -99,3 +99,32 @@ int pargc_topology_current_node(void)
 {
   return pargc_topology_node_of_cpu(sched_getcpu());
 }
+
+int pargc_topology_caches(const char *spec, uint64_t bytes[3], unsigned ways[3], unsigned line[3],
+                          bool *l3_shared, int *nodes)
+{
+  for (int i = 0; i < 3; i++)
+    bytes[i] = 0, ways[i] = 0, line[i] = 0;
+  *l3_shared = false;
+  *nodes = 1;
+  hwloc_topology_t t;
+  if (!topology_load(&t, spec))
+    return 0;
+  int npus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+  int nn = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+  *nodes = nn > 0 ? nn : 1;
+  hwloc_obj_t pu = hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, 0);
+  for (hwloc_obj_t o = pu ? pu->parent : NULL; o; o = o->parent) {
+    int level = o->type == HWLOC_OBJ_L1CACHE ? 1 : o->type == HWLOC_OBJ_L2CACHE ? 2
+              : o->type == HWLOC_OBJ_L3CACHE ? 3 : 0;
+    if (!level || !o->attr)
+      continue;
+    bytes[level - 1] = o->attr->cache.size;
+    ways[level - 1] = o->attr->cache.associativity > 0 ? (unsigned)o->attr->cache.associativity : 0;
+    line[level - 1] = o->attr->cache.linesize;
+    if (level == 3)
+      *l3_shared = hwloc_get_nbobjs_inside_cpuset_by_type(t, o->cpuset, HWLOC_OBJ_PU) >= npus;
+  }
+  hwloc_topology_destroy(t);
+  return npus > 0 ? npus : 1;
+}

@@ -13,6 +13,9 @@
 #error "alloc/topology.h is internal to pargc"
 #endif
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #define PARGC_MAX_NODES 64
 
 /* Load the topology (spec: "" for the machine, else synthetic or XML).
@@ -22,5 +25,14 @@ int pargc_topology_nodes(void);
 int pargc_topology_node_of_cpu(int cpu);
 /* Node of the CPU the calling thread runs on now. */
 int pargc_topology_current_node(void);
+
+/* The data caches above the first processing unit, levels 1..3, for the
+ * performance model (gc/model.h): bytes, associativity and line size
+ * (0 where hwloc does not know), and whether the level-3 cache is
+ * shared by every PU.  Loads the topology (spec as for init) each call:
+ * a few milliseconds, so never on a collection's path.  Returns the
+ * number of PUs, 0 if hwloc could not load it. */
+int pargc_topology_caches(const char *spec, uint64_t bytes[3], unsigned ways[3], unsigned line[3],
+                          bool *l3_shared, int *nodes);
 
 #endif

@@ -8,6 +8,7 @@
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
 #include "gc/tracer.h"
+#include "gc/snapshot_write.h"
 #include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
@@ -243,6 +244,9 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
       pargc_fatal("PARGC_VERIFY: %zu reachable objects were left unmarked by collection %llu",
                   misses, (unsigned long long)atomic_load(&pargc_gc_no) + 1);
   }
+  /* PARGC_SNAPSHOT: the marks are final, the after-mark hooks have not
+   * marked anything yet, so the snapshot's live bytes are ts'. */
+  pargc_snapshot_collection(atomic_load(&pargc_gc_no) + 1);
   pargc_collect_event(PARGC_EV_MARK_END);
   for (int i = 0; i < after_mark_count; i++)
     after_mark_hooks[i]();
@@ -322,6 +326,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   pargc_collect_phase_preclear();
   uint64_t t0 = pargc_os_now_ns(), cpu0 = pargc_os_process_cpu_ns();
   uint64_t t_stopped = pargc_collect_stop_world();
+  uint64_t cpu_mark0 = pargc_os_process_cpu_ns();
 
   pargc_collect_event(PARGC_EV_MARK_START);
   atomic_store(&pargc_heap.cycle_alloc, 0); /* nothing allocated black here */
@@ -336,6 +341,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
     return false;
   }
   uint64_t t_marked = pargc_os_now_ns();
+  s.mark_cpu_us = (pargc_os_process_cpu_ns() - cpu_mark0) / 1000;
   pargc_collect_phase_end(&s);
   uint64_t t1 = pargc_collect_start_world();
 

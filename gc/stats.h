@@ -36,7 +36,8 @@
   X(preclean_rounds, "", "concurrent: passes over dirty pages while the program ran") \
   X(precleaned_pages, "", "concurrent: dirty pages rescanned while the program ran") \
   X(rescanned_pages, "", "concurrent: dirty pages rescanned in the final stop") \
-  X(barrier_faults, "", "concurrent: write faults taken by the page-protection barrier")
+  X(barrier_faults, "", "concurrent: write faults taken by the page-protection barrier") \
+  X(mark_cpu_us, "us", "stop-parallel: CPU time the process spent in the mark (its GC threads: the program's are stopped); under mark_us x gc_threads when other processes held the CPUs")
 
 struct pargc_collection_stats {
 #define PARGC_STATS_FIELD(f, unit, doc) uint64_t f;

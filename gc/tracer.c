@@ -3,6 +3,7 @@
 #include "gc/tracer.h"
 #include "gc/roots.h"
 #include "gc/deque.h"
+#include "gc/model.h"
 #include "gc/threads.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
@@ -100,6 +101,10 @@ struct tracer {
   bool ring;                /* use the candidate ring (drain_body) */
   unsigned used_threads;    /* the most GC threads any round used */
   unsigned expected_threads; /* by the live data (set_expected_live) */
+  /* PARGC_GC_THREADS=auto [once]: choose each collection's threads from
+   * what the last one showed (model.h, the online form). */
+  bool auto_threads;
+  struct pargc_model_online online;
   unsigned active_threads;  /* asked for by the collector; 0: all */
   bool eager;               /* mark roots as they are pushed (first stop) */
   _Atomic bool world_running; /* marking beside the program */
@@ -133,6 +138,10 @@ unsigned pargc_tracer_threads(void)
 {
   if (!T.nthreads) {
     int64_t n = pargc_opt.gc_threads;
+    if (n < 0) { /* auto: up to the number the rest of the rules give */
+      T.auto_threads = true;
+      n = 0;
+    }
     if (!n)
       n = pargc_opt.gc_markers;
     if (!n)
@@ -1006,9 +1015,16 @@ bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)
 #define TRACER_PARALLEL_MIN_LIVE ((size_t)1 << 20)
 
 
+/* PARGC_GC_THREADS=auto: what starting the helpers for a round costs,
+ * the online form's `wake` (docs/performance.md, "The performance
+ * model"). */
+#define TRACER_AUTO_WAKE_NS 30000.0
+
 void pargc_tracer_set_expected_live(size_t live_bytes)
 {
   T.expected_threads = live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : T.nthreads;
+  if (T.auto_threads && T.expected_threads > 1)
+    T.expected_threads = pargc_model_online_threads(&T.online, T.nthreads, TRACER_AUTO_WAKE_NS);
   T.active_threads = T.expected_threads;
 }
 
@@ -1114,6 +1130,18 @@ void pargc_tracer_finish(struct pargc_trace_stats *out)
     out->marked_objects += s->marked_objects;
     out->steals += s->steals;
     out->overflows += s->overflows;
+  }
+  if (T.auto_threads && out->marked_bytes) {
+    /* What this trace showed, for the next one's choice. */
+    uint64_t busiest = 0, most = 0;
+    for (unsigned i = 0; i < out->threads; i++) {
+      if (out->per_thread[i].busy_ns > busiest)
+        busiest = out->per_thread[i].busy_ns;
+      if (out->per_thread[i].marked_bytes > most)
+        most = out->per_thread[i].marked_bytes;
+    }
+    pargc_model_online_observe(&T.online, busiest, out->threads,
+                               (double)most / (double)out->marked_bytes, TRACER_AUTO_WAKE_NS);
   }
 }
 

@@ -52,7 +52,9 @@ struct pargc_trace_stats {
 };
 
 /* Number of GC threads: PARGC_GC_THREADS, else GC_MARKERS, else
- * GC_NPROCS, else the online CPUs (at most PARGC_MAX_GC_THREADS). */
+ * GC_NPROCS, else the online CPUs (at most PARGC_MAX_GC_THREADS).
+ * PARGC_GC_THREADS=auto takes the number the other rules give as the
+ * most, and lets set_expected_live choose each collection's. */
 unsigned pargc_tracer_threads(void);
 /* CPU time the helper GC threads (all but the thread that calls the
  * trace) have spent tracing, ever: a concurrent cycle's cost is the
@@ -66,7 +68,10 @@ void pargc_tracer_set_threads(unsigned n);
 void pargc_tracer_prepare(void);
 void pargc_tracer_begin(void);
 /* Live bytes the collector expects (the previous collection's): below
- * 1 MiB the trace runs on the calling thread alone. */
+ * 1 MiB the trace runs on the calling thread alone.  With
+ * PARGC_GC_THREADS=auto, above it, the performance model's online form
+ * (gc/model.h) chooses from what the last trace showed: its time and
+ * how evenly its threads shared the work. */
 void pargc_tracer_set_expected_live(size_t live_bytes);
 /* GC threads taking part in the following traces (at most the
  * configured number; 0 goes back to what set_expected_live chose). */

@@ -79,6 +79,23 @@ static void test_bad_values(void)
   CHECK(strstr(warnings, "PARGC_HEAP_RESERVE=\"1K\""));
 }
 
+/* An integer whose minimum is -1 takes "auto" (stored as -1); others
+ * refuse it. */
+static void test_auto(void)
+{
+  char *env[] = {"PARGC_GC_THREADS=Auto", "PARGC_K=auto", NULL};
+  load(env);
+  CHECK_EQ(pargc_opt.gc_threads, -1);
+  CHECK(pargc_opt.given.gc_threads);
+  CHECK_EQ(pargc_opt.k, 0);
+  CHECK(strstr(warnings, "PARGC_K=\"auto\"") != NULL);
+  CHECK(strstr(warnings, "PARGC_GC_THREADS") == NULL);
+  char *bad[] = {"PARGC_GC_THREADS=lots", NULL};
+  load(bad);
+  CHECK_EQ(pargc_opt.gc_threads, 0);
+  CHECK(strstr(warnings, "\"auto\" or an integer in 0..1024") != NULL);
+}
+
 static void test_unknown(void)
 {
   char *env[] = {"PARGC_KAY=3", "UNRELATED=1", NULL};
@@ -126,6 +143,7 @@ int main(int argc, char **argv)
   test_defaults();
   test_values();
   test_bad_values();
+  test_auto();
   test_unknown();
   test_doc_matches_table();
   return CHECK_SUMMARY();
