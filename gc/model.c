@@ -239,6 +239,20 @@ struct task {
   uint32_t obj, piece;
 };
 
+/* Push t on a growable stack; false when out of memory. */
+static bool task_push(struct task **stack, size_t *sp, size_t *cap, struct task t)
+{
+  if (*sp == *cap) {
+    struct task *ns = realloc(*stack, 2 * *cap * sizeof **stack);
+    if (!ns)
+      return false;
+    *stack = ns;
+    *cap *= 2;
+  }
+  (*stack)[(*sp)++] = t;
+  return true;
+}
+
 bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot *s,
                          const struct pargc_machine *m)
 {
@@ -314,16 +328,10 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
     uint64_t lo = s->addr[o] + (uint64_t)t.piece * (m->piece_bytes ? m->piece_bytes : 32768);
     uint64_t hi = t.piece + 1 < pieces ? lo + m->piece_bytes : s->addr[o] + s->size[o];
     if (t.piece + 1 < pieces) {
-      if (sp == stack_cap) {
-        stack_cap *= 2;
-        struct task *ns = realloc(stack, stack_cap * sizeof *stack);
-        if (!ns) {
-          ok = false;
-          goto out;
-        }
-        stack = ns;
+      if (!task_push(&stack, &sp, &stack_cap, (struct task){o, t.piece + 1})) {
+        ok = false;
+        goto out;
       }
-      stack[sp++] = (struct task){o, t.piece + 1};
     }
     /* A pointer-free object costs its pointer only (the mark bit, the
      * byte count): the marker never takes it from a stack. */
@@ -394,16 +402,10 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       b->parent[c] = o;
       piece_of[c] = t.piece;
       b->order[norder++] = c;
-      if (sp == stack_cap) {
-        stack_cap *= 2;
-        struct task *ns = realloc(stack, stack_cap * sizeof *stack);
-        if (!ns) {
-          ok = false;
-          goto out;
-        }
-        stack = ns;
+      if (!task_push(&stack, &sp, &stack_cap, (struct task){c, 0})) {
+        ok = false;
+        goto out;
       }
-      stack[sp++] = (struct task){c, 0};
     }
     b->cost_ns[o] += cost;
   }
