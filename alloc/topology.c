@@ -10,9 +10,6 @@
 #include <string.h>
 
 /* cpu -> node for the real machine's CPUs, filled once. */
-static int topology_nnodes = 1;
-static int topology_ncpus;
-static int *topology_cpu_node;
 
 static bool topology_load(hwloc_topology_t *t, const char *spec)
 {
@@ -76,29 +73,9 @@ void pargc_topology_init(const char *spec)
     }
     hwloc_topology_destroy(t);
   }
-  int *old = topology_cpu_node;
-  topology_cpu_node = map;
-  topology_ncpus = ncpus;
-  topology_nnodes = nnodes;
-  free(old);
+  pargc_topology_set_map(map, ncpus, nnodes);
 }
 
-int pargc_topology_nodes(void)
-{
-  return topology_nnodes;
-}
-
-int pargc_topology_node_of_cpu(int cpu)
-{
-  if (cpu < 0 || cpu >= topology_ncpus || !topology_cpu_node)
-    return 0;
-  return topology_cpu_node[cpu];
-}
-
-int pargc_topology_current_node(void)
-{
-  return pargc_topology_node_of_cpu(sched_getcpu());
-}
 
 int pargc_topology_caches(const char *spec, uint64_t bytes[3], unsigned ways[3], unsigned line[3],
                           bool *l3_shared, int *nodes)

@@ -25,6 +25,10 @@ int pargc_topology_nodes(void);
 int pargc_topology_node_of_cpu(int cpu);
 /* Node of the CPU the calling thread runs on now. */
 int pargc_topology_current_node(void);
+/* For the discovery back ends (topology.c with hwloc, topology_sysfs.c
+ * for libpargc-malloc): install map[cpu] = node for ncpus CPUs (malloc'd,
+ * owned from now on; the previous map is freed) over nnodes nodes. */
+void pargc_topology_set_map(int *map, int ncpus, int nnodes);
 
 /* The data caches above the first processing unit, levels 1..3, for the
  * performance model (gc/model.h): bytes, associativity and line size

@@ -17,9 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int sysfs_nnodes = 1;
-static int sysfs_ncpus;
-static int *sysfs_cpu_node;
 
 /* Mark the CPUs of `list` ("0-3,8,10-11") as being on `node`. */
 static void sysfs_read_cpulist(FILE *f, int node, int *map, int ncpus)
@@ -66,26 +63,6 @@ void pargc_topology_init(const char *spec)
     if (nnodes < 1)
       nnodes = 1;
   }
-  int *old = sysfs_cpu_node;
-  sysfs_cpu_node = map;
-  sysfs_ncpus = ncpus;
-  sysfs_nnodes = nnodes;
-  free(old);
+  pargc_topology_set_map(map, ncpus, nnodes);
 }
 
-int pargc_topology_nodes(void)
-{
-  return sysfs_nnodes;
-}
-
-int pargc_topology_node_of_cpu(int cpu)
-{
-  if (cpu < 0 || cpu >= sysfs_ncpus || !sysfs_cpu_node)
-    return 0;
-  return sysfs_cpu_node[cpu];
-}
-
-int pargc_topology_current_node(void)
-{
-  return pargc_topology_node_of_cpu(sched_getcpu());
-}
