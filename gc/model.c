@@ -253,6 +253,26 @@ static bool task_push(struct task **stack, size_t *sp, size_t *cap, struct task 
   return true;
 }
 
+/* One access of the pseudo-mark through the cache hierarchy: counted in
+ * b, its TLB and last-level-hit costs added to *cost; the level that
+ * served it (misses to memory are the caller's to attribute). */
+static int count_access(struct hier *h, struct pargc_model_base *b,
+                        const struct pargc_machine *m, uint64_t addr, double *cost)
+{
+  bool tlbm;
+  int lv = hier_access(h, addr, &tlbm);
+  b->accesses++;
+  b->tlb_misses += tlbm;
+  *cost += tlbm ? m->tlb_ns : 0;
+  if (lv >= HIT_L2)
+    b->l1_misses++;
+  if (lv >= HIT_LLC) {
+    b->l2_misses++;
+    *cost += lv == HIT_LLC ? m->llc_hit_ns : 0;
+  }
+  return lv;
+}
+
 bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot *s,
                          const struct pargc_machine *m)
 {
@@ -344,19 +364,9 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       b->scanned_words += words;
       cost += m->word_ns * (double)words;
       for (uint64_t a = lo & ~(uint64_t)(line - 1); a < hi; a += line) {
-        bool tlbm;
-        int lv = hier_access(&h, a, &tlbm);
-        b->accesses++;
-        b->tlb_misses += tlbm;
-        cost += tlbm ? m->tlb_ns : 0;
+        int lv = count_access(&h, b, m, a, &cost);
         if (lv == HIT_L1 || lv == HIT_L2)
           hits++;
-        if (lv >= HIT_L2)
-          b->l1_misses++;
-        if (lv >= HIT_LLC) {
-          b->l2_misses++;
-          cost += lv == HIT_LLC ? m->llc_hit_ns : 0;
-        }
         if (lv == MISS_MEM) {
           /* The first line of a range waits for memory; the lines after
            * it are streamed (the hardware prefetcher fetches ahead), so
@@ -380,17 +390,7 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       cost += m->ptr_ns;
       uint64_t meta[2] = {desc_addr(s->addr[c]), mark_addr(s->addr[c], s->size[c])};
       for (int k = 0; k < 2; k++) {
-        bool tlbm;
-        int lv = hier_access(&h, meta[k], &tlbm);
-        b->accesses++;
-        b->tlb_misses += tlbm;
-        cost += tlbm ? m->tlb_ns : 0;
-        if (lv >= HIT_L2)
-          b->l1_misses++;
-        if (lv >= HIT_LLC) {
-          b->l2_misses++;
-          cost += lv == HIT_LLC ? m->llc_hit_ns : 0;
-        }
+        int lv = count_access(&h, b, m, meta[k], &cost);
         if (lv == MISS_MEM) {
           b->q1++;
           b->node_misses[s->node[c] % PARGC_MODEL_MAX_NODES]++;
