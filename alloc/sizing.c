@@ -36,3 +36,13 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, size_t floor, 
     return floor;
   return (size_t)e;
 }
+
+size_t pargc_sizing_growth_cap(size_t live, unsigned pct, size_t cap)
+{
+  if (!pct || !live)
+    return cap;
+  size_t growth = (size_t)((double)live * (double)pct / 100.0);
+  if (growth < 1)
+    growth = 1;
+  return !cap || growth < cap ? growth : cap;
+}

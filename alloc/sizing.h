@@ -42,6 +42,15 @@ struct pargc_sizing {
 void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
                          uint64_t mutator_ns, uint64_t gc_ns);
 
+/* The cap for pargc_sizing_extra: `cap` (0: none) lowered to `pct`
+ * percent of `live` when pct > 0 (PARGC_HEAP_MAX_GROWTH).  MemBalancer
+ * counts a collection's fixed costs -- stopping the threads, scanning
+ * the roots -- as if they grew with the live data, so a small heap gets
+ * an interval of several times its live data (an 8 MB heap for 2 MB live
+ * where Boehm GC keeps 5 MB); collections of a small heap are cheap in
+ * absolute terms, and bounding E by the live data costs little time. */
+size_t pargc_sizing_growth_cap(size_t live, unsigned pct, size_t cap);
+
 /* E = sqrt(c x live x g / s), clamped to [floor, cap] (cap 0: none).
  * Unknown rates (before two collections) give the floor. */
 size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, size_t floor, size_t cap);

@@ -1,5 +1,6 @@
 /* Unit test for alloc/sizing: the MemBalancer interval from fixed
- * measurements, its floor and cap, and the smoothing of the rates. */
+ * measurements, its floor and cap, the bound by the live data
+ * (PARGC_HEAP_MAX_GROWTH), and the smoothing of the rates. */
 #include "config.h"
 #include "alloc/sizing.h"
 #include "check.h"
@@ -34,6 +35,29 @@ static void test_bounds(void)
   CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 1 * MB, 0), 1 * MB);
 }
 
+static void test_growth_cap(void)
+{
+  /* 2 MB live, a collector slow per live byte (fixed costs): E would be
+   * sqrt(16M x 2M x 4) = 11.3 MB; at most 100% of live: 2 MB. */
+  struct pargc_sizing s = {.alloc_rate = 2e9, .gc_speed = 5e8, .live = 2.0 * MB};
+  size_t cap = pargc_sizing_growth_cap(2 * MB, 100, 0);
+  CHECK_EQ(cap, 2 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 1 * MB, cap), 2 * MB);
+  /* The floor still wins over the bound for a tiny heap. */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 1 * MB, pargc_sizing_growth_cap(256 << 10, 100, 0)),
+           1 * MB);
+  /* A large heap: the square root is under the bound, which then does
+   * nothing (64 MB live: E = 32 MB at c = 8 MB, g/s = 2). */
+  s.alloc_rate = 1e9;
+  s.live = 64.0 * MB;
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, pargc_sizing_growth_cap(64 * MB, 100, 0)), 32 * MB);
+  /* The smaller of the two caps; 0 percent: no bound; 250 percent. */
+  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 100, 10 * MB), 10 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 10 * MB), 10 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 0), 0);
+  CHECK_EQ(pargc_sizing_growth_cap(4 * MB, 250, 0), 10 * MB);
+}
+
 static void test_update(void)
 {
   struct pargc_sizing s = {0};
@@ -59,6 +83,7 @@ int main(void)
 {
   test_formula();
   test_bounds();
+  test_growth_cap();
   test_update();
   return CHECK_SUMMARY();
 }
