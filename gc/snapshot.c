@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 
 
 struct in {
@@ -128,9 +126,9 @@ struct pargc_snapshot *pargc_snapshot_load(const char *path, char *err, size_t e
     return NULL;
   }
   fclose(f);
-  uint64_t sum = FNV_OFFSET;
+  uint64_t sum = PARGC_SNAPSHOT_SUM0;
   for (uint64_t i = 0; i < h.body_bytes; i++)
-    sum = (sum ^ body[i]) * FNV_PRIME;
+    sum = pargc_snapshot_sum_byte(sum, body[i]);
   if (sum != h.checksum) {
     set_err(err, errlen, "%s: checksum mismatch (corrupt file)", path);
     free(body);
@@ -391,9 +389,9 @@ bool pargc_snapshot_save(const struct pargc_snapshot *s, const char *path)
   h.spans = spans;
   h.nodes = s->nodes;
   h.body_bytes = sb.len;
-  uint64_t sum = FNV_OFFSET;
+  uint64_t sum = PARGC_SNAPSHOT_SUM0;
   for (size_t i = 0; i < sb.len; i++)
-    sum = (sum ^ sb.b[i]) * FNV_PRIME;
+    sum = pargc_snapshot_sum_byte(sum, sb.b[i]);
   h.checksum = sum;
   FILE *f = fopen(path, "wb");
   bool ok = f && fwrite(&h, sizeof h, 1, f) == 1 && fwrite(sb.b, 1, sb.len, f) == sb.len;

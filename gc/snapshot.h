@@ -90,4 +90,12 @@ void pargc_snapshot_seal(struct pargc_snapshot *s);
 /* Write an in-memory snapshot in the file format (tests). */
 bool pargc_snapshot_save(const struct pargc_snapshot *s, const char *path);
 
+/* The body's checksum, 64-bit FNV-1a: start from PARGC_SNAPSHOT_SUM0 and
+ * fold every byte in order with pargc_snapshot_sum_byte. */
+#define PARGC_SNAPSHOT_SUM0 0xcbf29ce484222325ull
+static inline uint64_t pargc_snapshot_sum_byte(uint64_t sum, uint8_t b)
+{
+  return (sum ^ b) * 0x100000001b3ull;
+}
+
 #endif

@@ -27,8 +27,6 @@
  * The body is checksummed with 64-bit FNV-1a and the header, written
  * last, carries the counts and the checksum. */
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
 #define OUT_BUF_BYTES ((size_t)1 << 20)
 
 struct out {
@@ -59,7 +57,7 @@ static inline void out_byte(struct out *o, uint8_t b)
   if (o->len == OUT_BUF_BYTES)
     out_flush(o);
   o->buf[o->len++] = b;
-  o->sum = (o->sum ^ b) * FNV_PRIME;
+  o->sum = pargc_snapshot_sum_byte(o->sum, b);
 }
 
 static inline void out_uv(struct out *o, uint64_t v)
@@ -80,7 +78,7 @@ static inline void out_sv(struct out *o, int64_t v)
 static bool out_open(struct out *o, const char *path)
 {
   memset(o, 0, sizeof *o);
-  o->sum = FNV_OFFSET;
+  o->sum = PARGC_SNAPSHOT_SUM0;
   o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (o->fd < 0)
     return false;
