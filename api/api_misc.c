@@ -329,11 +329,13 @@ void GC_push_conditional(void *bottom, void *top, int all)
   (void)all;
   pargc_tracer_push_range(bottom, top);
 }
+/* Boehm GC scans an eager range as it scans stacks: a word pointing into
+ * an object's middle keeps it whatever GC_all_interior_pointers says. */
 void GC_push_all_eager(void *bottom, void *top)
 {
   uintptr_t lo = ((uintptr_t)bottom + 7) & ~(uintptr_t)7, hi = (uintptr_t)top & ~(uintptr_t)7;
   for (uintptr_t p = lo; p < hi; p += 8)
-    pargc_tracer_mark_pointer(*(uintptr_t *)p);
+    pargc_tracer_mark_stack_pointer(*(uintptr_t *)p);
 }
 
 /* Incremental mode is pargc's mostly-concurrent mode (gc/concurrent.h). */

@@ -88,10 +88,16 @@ static void push_range(void *lo, void *hi, void *arg)
   pargc_tracer_push_range(lo, hi);
 }
 
-void pargc_collect_each_root(pargc_range_fn fn, void *arg)
+static void push_stack_range(void *lo, void *hi, void *arg)
+{
+  (void)arg;
+  pargc_tracer_push_stack_range(lo, hi);
+}
+
+void pargc_collect_each_root(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg)
 {
   pargc_roots_each_range(fn, arg);
-  pargc_threads_each_root_range(fn, arg);
+  pargc_threads_each_root_range(fn, stack_fn, arg);
 }
 
 /* Verification scans the roots itself rather than trusting the mark's
@@ -100,9 +106,9 @@ void pargc_collect_each_root(pargc_range_fn fn, void *arg)
  * collect_locked), what the root hooks push (the tracer checks instead
  * of marking while it verifies), and the allocated uncollectable
  * objects. */
-static void each_root_with_uncollectable(pargc_range_fn fn, void *arg)
+static void each_root_with_uncollectable(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg)
 {
-  pargc_collect_each_root(fn, arg);
+  pargc_collect_each_root(fn, stack_fn, arg);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
@@ -227,7 +233,7 @@ void pargc_collect_phase_roots(void)
 {
   pargc_assert(pargc_world_stopped_by_me);
   pargc_assert_held(&pargc_collect_lock);
-  pargc_collect_each_root(push_range, NULL);
+  pargc_collect_each_root(push_range, push_stack_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();
 }

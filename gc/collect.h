@@ -108,8 +108,9 @@ bool pargc_collect_is_disabled(void);
 
 extern _Atomic uint64_t pargc_gc_no;
 
-/* Call fn(lo, hi, arg) for every root range (static, user, threads). */
-void pargc_collect_each_root(pargc_range_fn fn, void *arg);
+/* Call fn(lo, hi, arg) for every root range (static, user, threads'
+ * TLS), stack_fn for threads' stacks and registers (pargc_threads_each_root_range). */
+void pargc_collect_each_root(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg);
 
 /* Hooks run after marking, before the sweep, world stopped (step 5). */
 #define PARGC_MAX_AFTER_MARK_HOOKS 8

@@ -139,14 +139,16 @@ static bool snap_collectable(const struct pargc_page *pg)
   return !pargc_kind_uncollectable[pg->kind];
 }
 
-/* The id of the marked collectable object v points into, or -1. */
-static int64_t writer_resolve(const struct writer *w, uintptr_t v)
+/* The id of the marked collectable object v points into, or -1.
+ * `stack`: v is a word of a stack or registers, which the marker follows
+ * into an object's middle whatever the interior pointer setting. */
+static int64_t writer_resolve(const struct writer *w, uintptr_t v, bool stack)
 {
   struct pargc_page *pg;
   int32_t i = pargc_pagemap_object(v, &pg);
   if (i < 0 || !snap_collectable(pg))
     return -1;
-  if (w->base_only &&
+  if (w->base_only && !stack &&
       !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
     return -1;
   const uint64_t *marks = pargc_page_marks(pg);
@@ -158,13 +160,12 @@ static int64_t writer_resolve(const struct writer *w, uintptr_t v)
   return (int64_t)w->rank[idx][wd] + __builtin_popcountll(below);
 }
 
-static void writer_root_range(void *lo, void *hi, void *arg)
+static void writer_roots(struct writer *w, void *lo, void *hi, bool stack)
 {
-  struct writer *w = arg;
   uintptr_t a = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
   for (const uintptr_t *p = (const uintptr_t *)a; (uintptr_t)(p + 1) <= (uintptr_t)hi; p++) {
     w->root_words++;
-    int64_t id = writer_resolve(w, *p);
+    int64_t id = writer_resolve(w, *p, stack);
     if (id < 0)
       continue;
     out_sv(&w->out, id - w->prev_root);
@@ -172,6 +173,9 @@ static void writer_root_range(void *lo, void *hi, void *arg)
     w->roots++;
   }
 }
+
+static void writer_root_range(void *lo, void *hi, void *arg) { writer_roots(arg, lo, hi, false); }
+static void writer_stack_range(void *lo, void *hi, void *arg) { writer_roots(arg, lo, hi, true); }
 
 bool pargc_snapshot_write(const char *path, uint64_t gc_no)
 {
@@ -259,10 +263,10 @@ bool pargc_snapshot_write(const char *path, uint64_t gc_no)
       size_t words = scanned ? pg->size / sizeof(uintptr_t) : 0;
       uint64_t count = 0;
       for (size_t k = 0; k < words; k++)
-        count += writer_resolve(&w, p[k]) >= 0;
+        count += writer_resolve(&w, p[k], false) >= 0;
       out_uv(&w.out, count);
       for (size_t k = 0; k < words && count; k++) {
-        int64_t t = writer_resolve(&w, p[k]);
+        int64_t t = writer_resolve(&w, p[k], false);
         if (t >= 0)
           out_sv(&w.out, t - (int64_t)id);
       }
@@ -275,7 +279,7 @@ bool pargc_snapshot_write(const char *path, uint64_t gc_no)
    * marked (finalizer data, GC_push_other_roots) have no root edge here;
    * the reader's pseudo-mark treats live objects it did not reach as
    * roots of their own. */
-  pargc_collect_each_root(writer_root_range, &w);
+  pargc_collect_each_root(writer_root_range, writer_stack_range, &w);
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     if (snap_collectable(pg) || !pargc_kind_scanned[pg->kind])
       continue;

@@ -613,7 +613,8 @@ void pargc_threads_set_self_scan_start(void *sp)
   stop_self_scan_start = sp;
 }
 
-PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
+PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, pargc_range_fn stack_fn,
+                                                  void *arg)
 {
   /* The caller's callee-saved registers: __builtin_unwind_init makes this
    * function save all of them in its frame, and the jmp_buf holds them
@@ -629,17 +630,17 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, void *arg)
       continue;
     if (t == me) {
       char *start = stop_self_scan_start ? stop_self_scan_start : sp;
-      report_stopped_stack(fn, arg, t, start, self_alt_stack_top(t, start));
+      report_stopped_stack(stack_fn, arg, t, start, self_alt_stack_top(t, start));
     } else if (t == stop_owner) {
-      fn(&t->regs, &t->regs + 1, arg);
-      report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
+      stack_fn(&t->regs, &t->regs + 1, arg);
+      report_stopped_stack(stack_fn, arg, t, t->stop_sp, t->stop_alt_hi);
     } else if (__atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE) ||
                (t->signalled &&
                 __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch)) {
-      fn(&t->regs, &t->regs + 1, arg);
-      report_stopped_stack(fn, arg, t, t->stop_sp, t->stop_alt_hi);
+      stack_fn(&t->regs, &t->regs + 1, arg);
+      report_stopped_stack(stack_fn, arg, t, t->stop_sp, t->stop_alt_hi);
     } else if (t->blocked) {
-      report_stack(fn, arg, t, t->blocked_sp);
+      report_stack(stack_fn, arg, t, t->blocked_sp);
     } else {
       pargc_fatal("root ranges asked for while thread %d runs "
                   "(is the world stopped?)", (int)t->tid);

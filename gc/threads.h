@@ -65,7 +65,11 @@ bool pargc_threads_world_stopped(void);
  * frame; the stopper's, when another thread asks, from where it called
  * pargc_threads_stop_world, with the registers it had then. */
 typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
-void pargc_threads_each_root_range(pargc_range_fn fn, void *arg);
+/* Stacks and registers go to stack_fn, the rest to fn: a word there that
+ * points into an object's middle keeps the object even with interior
+ * pointers off, as in Boehm GC -- compiled code keeps such pointers all
+ * the time (a loop's cursor into an array). */
+void pargc_threads_each_root_range(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg);
 
 /* The collector calls this on entry, from a frame that stays live for the
  * whole collection and holds the caller's registers (setjmp): the calling

@@ -379,10 +379,12 @@ bool pargc_tracer_base_only(void)
 
 /* v is inside [base, base + limit): find its object, if there is one and
  * it is collectable -- its span's head in *pgp, its index in *ip.  A word
- * that hits a page not in use black-lists the page. */
+ * that hits a page not in use black-lists the page.  `interior`: v is a
+ * word of a stack or of saved registers, which keeps the object it points
+ * into even with interior pointers off (see pargc_tracer_push_stack_range). */
 static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
                                                                     struct pargc_page **pgp,
-                                                                    uint32_t *ip)
+                                                                    uint32_t *ip, bool interior)
 {
   struct pargc_page *pg = &pargc_region.pages[(v - T.base) >> PARGC_PAGE_SHIFT];
   uint8_t st = atomic_load_explicit(&pg->state, memory_order_relaxed);
@@ -406,7 +408,7 @@ static inline __attribute__((always_inline)) bool candidate_resolve(uintptr_t v,
   }
   if (PARGC_UNLIKELY(pargc_kind_uncollectable[pg->kind]))
     return false; /* scanned as roots at the start of every collection */
-  if (PARGC_UNLIKELY(T.base_only) &&
+  if (!interior && PARGC_UNLIKELY(T.base_only) &&
       !pargc_tracer_valid_displacement(off - (uintptr_t)i * pg->size))
     return false;
   *pgp = pg;
@@ -457,7 +459,8 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
 {
   struct pargc_page *pg;
   uint32_t i;
-  return candidate_resolve(v, &pg, &i) && candidate_mark(pg, i, atomic, pd, own, out, objs, bytes);
+  return candidate_resolve(v, &pg, &i, false) &&
+         candidate_mark(pg, i, atomic, pd, own, out, objs, bytes);
 }
 
 /* Mark one word from outside the mark loop (hooks, the collector). */
@@ -470,14 +473,32 @@ static void mark_word_on(struct worker *w, uintptr_t v)
     push_local(w, r.lo, r.hi);
 }
 
+/* A word of a stack or of saved registers: as mark_word_on, and a word
+ * pointing into an object's middle keeps it even with interior pointers
+ * off. */
+static void mark_stack_word_on(struct worker *w, uintptr_t v)
+{
+  pargc_assert(v - T.base < T.limit);
+  struct pargc_page *pg;
+  uint32_t i;
+  struct pargc_range r;
+  if (candidate_resolve(v, &pg, &i, true) &&
+      candidate_mark(pg, i, true, NULL, T.racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
+                     &w->st.marked_bytes))
+    push_local(w, r.lo, r.hi);
+}
+
 /* Every word of [lo, hi) is a candidate pointer, marked now (the eager
- * roots of a concurrent collection's first stop). */
-static void scan_words_now(struct worker *w, uintptr_t lo, uintptr_t hi)
+ * roots of a concurrent collection's first stop; stacks when interior
+ * pointers are off).  `stack`: the words are a stack's or registers'. */
+static void scan_words_now(struct worker *w, uintptr_t lo, uintptr_t hi, bool stack)
 {
   const uintptr_t base = T.base, limit = T.limit;
   for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
     uintptr_t v = *p;
-    if (v - base < limit)
+    if (v - base < limit && stack)
+      mark_stack_word_on(w, v);
+    else if (v - base < limit)
       mark_word_on(w, v);
     else if (PARGC_UNLIKELY(v - base < T.blacklist_limit))
       pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
@@ -926,8 +947,9 @@ void pargc_tracer_set_exclusive_marks(bool exclusive)
 }
 
 static uintptr_t verify_where PARGC_UNSCANNED; /* an address, not a root */
-static void verify_word(uintptr_t where, uintptr_t v);
+static void verify_word(uintptr_t where, uintptr_t v, bool stack);
 static void verify_range(void *lo, void *hi, void *arg);
+static void verify_stack_range(void *lo, void *hi, void *arg);
 
 void pargc_tracer_set_eager(bool on) { T.eager = on; }
 
@@ -954,16 +976,37 @@ void pargc_tracer_push_range(void *lo, void *hi)
     return;
   if (T.eager) {
     tracer_self = &T.workers[0];
-    scan_words_now(&T.workers[0], l, h);
+    scan_words_now(&T.workers[0], l, h, false);
   } else {
     push_shared(&T.workers[0], (struct pargc_range){l, h});
   }
 }
 
+void pargc_tracer_push_stack_range(void *lo, void *hi)
+{
+  if (PARGC_UNLIKELY(T.verifying)) {
+    verify_stack_range(lo, hi, NULL);
+    return;
+  }
+  if (PARGC_LIKELY(!T.base_only)) {
+    pargc_tracer_push_range(lo, hi); /* every word may be an interior pointer anyway */
+    return;
+  }
+  /* Interior pointers off: the mark loop would drop a word pointing into
+   * an object's middle, so the words are resolved now, as Boehm GC pushes
+   * stacks eagerly. */
+  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7;
+  uintptr_t h = (uintptr_t)hi & ~(uintptr_t)7;
+  if (l >= h)
+    return;
+  tracer_self = &T.workers[0];
+  scan_words_now(&T.workers[0], l, h, true);
+}
+
 void pargc_tracer_push_special(uintptr_t obj)
 {
   if (PARGC_UNLIKELY(T.verifying)) {
-    verify_word(verify_where, obj);
+    verify_word(verify_where, obj, false);
     return;
   }
   push_shared(&T.workers[0], (struct pargc_range){obj, 0});
@@ -972,7 +1015,7 @@ void pargc_tracer_push_special(uintptr_t obj)
 void pargc_tracer_mark_pointer(uintptr_t p)
 {
   if (PARGC_UNLIKELY(T.verifying)) {
-    verify_word(verify_where, p);
+    verify_word(verify_where, p, false);
     return;
   }
   tracer_self = &T.workers[0];
@@ -980,10 +1023,21 @@ void pargc_tracer_mark_pointer(uintptr_t p)
     mark_word_on(&T.workers[0], p);
 }
 
+void pargc_tracer_mark_stack_pointer(uintptr_t p)
+{
+  if (PARGC_UNLIKELY(T.verifying)) {
+    verify_word(verify_where, p, true);
+    return;
+  }
+  tracer_self = &T.workers[0];
+  if (p - T.base < T.limit)
+    mark_stack_word_on(&T.workers[0], p);
+}
+
 void pargc_tracer_mark_word(uintptr_t p)
 {
   if (PARGC_UNLIKELY(T.verifying)) {
-    verify_word(verify_where, p);
+    verify_word(verify_where, p, false);
     return;
   }
   if (p - T.base < T.limit)
@@ -1158,7 +1212,7 @@ void pargc_tracer_finish(struct pargc_trace_stats *out)
  * instead of mark. */
 bool pargc_tracer_verifying(void) { return T.verifying; }
 
-static void verify_word(uintptr_t where, uintptr_t v)
+static void verify_word(uintptr_t where, uintptr_t v, bool stack)
 {
   if (v - pargc_region.base >= (atomic_load(&pargc_region.top) << PARGC_PAGE_SHIFT))
     return;
@@ -1166,7 +1220,7 @@ static void verify_word(uintptr_t where, uintptr_t v)
   int32_t i = pargc_pagemap_object(v, &pg);
   if (i < 0 || pargc_kind_uncollectable[pg->kind])
     return;
-  if (T.base_only &&
+  if (T.base_only && !stack &&
       !pargc_tracer_valid_displacement(v - pargc_page_object_addr(pg, (uint32_t)i)))
     return; /* not a pointer the marker follows */
   if (!pargc_mark_test(pargc_page_marks(pg), (uint32_t)i)) {
@@ -1182,7 +1236,15 @@ static void verify_range(void *lo, void *hi, void *arg)
   (void)arg;
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7, h = (uintptr_t)hi & ~(uintptr_t)7;
   for (uintptr_t p = l; p < h; p += 8)
-    verify_word(p, *(uintptr_t *)p);
+    verify_word(p, *(uintptr_t *)p, false);
+}
+
+static void verify_stack_range(void *lo, void *hi, void *arg)
+{
+  (void)arg;
+  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7, h = (uintptr_t)hi & ~(uintptr_t)7;
+  for (uintptr_t p = l; p < h; p += 8)
+    verify_word(p, *(uintptr_t *)p, true);
 }
 
 /* A marked object: what the marker would push for it, checked. */
@@ -1195,13 +1257,14 @@ static void verify_object(struct pargc_page *pg, uintptr_t o)
     verify_range((void *)o, (void *)(o + pg->size), NULL);
 }
 
-size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg))
+size_t pargc_tracer_verify(void (*each_root)(pargc_tracer_range_fn fn, pargc_tracer_range_fn stack_fn,
+                                            void *arg))
 {
   pargc_assert(!T.verifying && atomic_load(&T.active) == 0);
   T.verify_misses = 0;
   T.verifying = true;
   verify_where = 0;
-  each_root(verify_range, NULL);
+  each_root(verify_range, verify_stack_range, NULL);
   /* Every marked (or uncollectable-allocated) object of a scanned kind
    * must point only at marked objects. */
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {

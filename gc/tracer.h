@@ -82,6 +82,12 @@ void pargc_tracer_set_active_threads(unsigned n);
  * statistics and the black list are kept. */
 void pargc_tracer_refresh_bounds(void);
 void pargc_tracer_push_range(void *lo, void *hi);
+/* A range of a thread's stack or saved registers: as push_range, except
+ * that with interior pointers off (GC_all_interior_pointers = 0) a word
+ * pointing into an object's middle still keeps it, as in Boehm GC --
+ * compiled code holds such pointers all the time (a loop's cursor into an
+ * array, one past its end).  Scanned at once in that case. */
+void pargc_tracer_push_stack_range(void *lo, void *hi);
 /* Eager roots: while on, push_range scans the range at once (marking and
  * pushing the objects it points to) instead of queueing it.  The first
  * stop of a concurrent collection pushes the roots this way, because
@@ -125,6 +131,9 @@ void pargc_tracer_finish(struct pargc_trace_stats *out);
  * the object is scanned by the running trace.  Callable during a trace
  * from a GC thread, or between begin and trace from the collector. */
 void pargc_tracer_mark_pointer(uintptr_t p);
+/* As pargc_tracer_mark_pointer, for a word of a stack or registers (see
+ * pargc_tracer_push_stack_range). */
+void pargc_tracer_mark_stack_pointer(uintptr_t p);
 
 /* Descriptor-scanned kinds (kind >= PARGC_KIND_FIRST_CLIENT): the tracer
  * calls this hook (set by api/kinds.c) with the object's address, on the
@@ -140,7 +149,9 @@ bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi);
 /* Verification (PARGC_VERIFY): scan the roots again and every marked
  * object, sequentially; report each pointer to an unmarked collectable
  * object.  Returns the number of misses. */
-size_t pargc_tracer_verify(void (*each_root)(void (*fn)(void *, void *, void *), void *arg));
+typedef void (*pargc_tracer_range_fn)(void *lo, void *hi, void *arg);
+size_t pargc_tracer_verify(void (*each_root)(pargc_tracer_range_fn fn, pargc_tracer_range_fn stack_fn,
+                                            void *arg));
 /* Is the verifier running?  Root hooks called again by it push what they
  * pushed for the mark and skip their side effects (callbacks into the
  * program, state updates). */

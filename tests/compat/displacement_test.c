@@ -6,9 +6,20 @@
  *    keeps the object (also under GC_DEBUG, whose objects start after a
  *    header: the debug call registers both offsets);
  *  - GC_is_valid_displacement accepts starts and registered offsets and
- *    calls GC_is_valid_displacement_print_proc for other offsets. */
+ *    calls GC_is_valid_displacement_print_proc for other offsets;
+ *  - a pointer into an object's middle that lies on a thread's stack or
+ *    in its registers keeps the object: Boehm GC scans stacks and
+ *    registers as if interior pointers were on, whatever the setting.
+ *    Compiled code keeps such pointers all the time (a loop's cursor
+ *    into an array, one past an array's end); Guile's weak tables, which
+ *    walk their old bucket array through such a cursor while they grow,
+ *    lost their entries when this did not hold. */
 #include <gc.h>
 #include <stdint.h>
+#ifdef GC_THREADS
+#include <pthread.h>
+#include <sched.h>
+#endif
 #include "compat.h"
 
 #define N 200
@@ -17,8 +28,10 @@ static char *kept[N]; /* a root */
 static int finalized;
 static void GC_CALLBACK count_finalized(void *obj, void *cd) {
   (void)obj;
-  (void)cd;
-  finalized++;
+  if (cd)
+    ++*(int *)cd; /* a table's own count */
+  else
+    finalized++;
 }
 
 /* N finalizable 64-byte objects; kept[i] points `offset` bytes in. */
@@ -34,6 +47,47 @@ static COMPAT_NOINLINE void drop(void) {
   for (int i = 0; i < N; i++)
     kept[i] = NULL;
 }
+
+/* A table of N finalizable 64-byte objects, each holding its index;
+ * their finalizers count in *count. */
+static COMPAT_NOINLINE char **make_table(int *count) {
+  char **t = GC_MALLOC(N * sizeof *t);
+  for (int i = 0; i < N; i++) {
+    t[i] = GC_MALLOC(64);
+    GC_REGISTER_FINALIZER(t[i], count_finalized, count, NULL, NULL);
+    *(int *)t[i] = i;
+  }
+  return t;
+}
+
+/* The table whose middle `mid` points at: all there, every object
+ * unfinalized and holding its index. */
+static COMPAT_NOINLINE int table_intact(char **mid) {
+  char **t = mid - N / 2;
+  int ok = 0;
+  for (int i = 0; i < N; i++)
+    ok += *(int *)t[i] == i;
+  return ok;
+}
+
+#ifdef GC_THREADS
+/* A thread that holds only a pointer into the middle of a table, on its
+ * own stack, while the main thread collects. */
+static volatile int phase; /* 1: table made; 2: collected; 3: checked */
+static int thread_ok, thread_finalized;
+
+static void *hold_middle(void *arg) {
+  (void)arg;
+  char **volatile mid = make_table(&thread_finalized) + N / 2;
+  compat_wipe_stack();
+  __atomic_store_n(&phase, 1, __ATOMIC_RELEASE);
+  while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 2)
+    sched_yield();
+  thread_ok = table_intact(mid);
+  __atomic_store_n(&phase, 3, __ATOMIC_RELEASE);
+  return NULL;
+}
+#endif
 
 static int invalid;
 static void GC_CALLBACK note_invalid(void *p) {
@@ -77,5 +131,26 @@ int main(void) {
   CHECK_EQ(invalid, 1);
   drop();
   compat_collect(3);
+
+  /* Interior pointers on this thread's stack keep their objects. */
+  static int main_finalized;
+  char **volatile mid = make_table(&main_finalized) + N / 2;
+  compat_collect(3);
+  CHECK_EQ(main_finalized, 0);
+  CHECK_EQ(table_intact(mid), N);
+  mid = NULL;
+
+#ifdef GC_THREADS
+  /* And on another thread's, stopped while this one collects. */
+  pthread_t th;
+  CHECK_EQ(pthread_create(&th, NULL, hold_middle, NULL), 0);
+  while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) != 1)
+    sched_yield();
+  compat_collect(3);
+  __atomic_store_n(&phase, 2, __ATOMIC_RELEASE);
+  CHECK_EQ(pthread_join(th, NULL), 0);
+  CHECK_EQ(thread_finalized, 0);
+  CHECK_EQ(thread_ok, N);
+#endif
   return CHECK_SUMMARY();
 }

@@ -31,7 +31,7 @@ static void *stopper(void *arg)
   for (int i = 0; i < STOPS_EACH; i++) {
     pargc_threads_stop_world();
     long n = 0;
-    pargc_threads_each_root_range(count_range, &n);
+    pargc_threads_each_root_range(count_range, count_range, &n);
     pargc_threads_start_world();
     ranges_seen += n;
   }
@@ -141,7 +141,7 @@ int main(void)
   /* The world still stops with only the main thread left. */
   pargc_threads_stop_world();
   long n = 0;
-  pargc_threads_each_root_range(count_range, &n);
+  pargc_threads_each_root_range(count_range, count_range, &n);
   pargc_threads_start_world();
   CHECK(n >= 1);
   printf("stress: %ld short-lived threads, %ld ranges over %d stops\n",

@@ -49,7 +49,7 @@ static void collect(void *lo, void *hi, void *arg)
 static void collect_roots(void)
 {
   nranges = 0;
-  pargc_threads_each_root_range(collect, NULL);
+  pargc_threads_each_root_range(collect, collect, NULL);
 }
 
 static bool covered(const void *p)
@@ -329,7 +329,7 @@ static void test_register_sentinel(void)
     ;
   sentinel_at = NULL;
   pargc_threads_stop_world();
-  pargc_threads_each_root_range(find_sentinel, NULL);
+  pargc_threads_each_root_range(find_sentinel, find_sentinel, NULL);
   char *at = sentinel_at;
   pargc_threads_start_world();
   spin_stop = 1;
@@ -374,7 +374,7 @@ static void test_finished_result(void *(*body)(void *))
     sched_yield(); /* ... and unregistered, but not joined */
   sentinel_at = NULL;
   pargc_threads_stop_world();
-  pargc_threads_each_root_range(find_sentinel, NULL);
+  pargc_threads_each_root_range(find_sentinel, find_sentinel, NULL);
   char *at = sentinel_at;
   pargc_threads_start_world();
   CHECK(at != NULL);
@@ -385,7 +385,7 @@ static void test_finished_result(void *(*body)(void *))
   ret = NULL;
   sentinel_at = NULL;
   pargc_threads_stop_world();
-  pargc_threads_each_root_range(find_sentinel, NULL);
+  pargc_threads_each_root_range(find_sentinel, find_sentinel, NULL);
   at = sentinel_at;
   pargc_threads_start_world();
   CHECK(at == NULL);
