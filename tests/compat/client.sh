@@ -1,5 +1,5 @@
 # client.sh: sourced by the tests that run a real Boehm GC client,
-# unchanged, through pargc-run (guile_test.sh, w3m_test.sh).
+# unchanged, through pargc-run (guile_test.sh, w3m_test.sh, ecl_test.sh).
 #
 #   client_require PATH NAME  skip (exit 77) unless the program at PATH
 #                             (NAME when PATH is empty) is installed and
