@@ -424,6 +424,16 @@ void *pargc_os_next_symbol(const char *name)
   return p;
 }
 
+void *pargc_os_library_open(const char *file)
+{
+  return dlopen(file, RTLD_LAZY | RTLD_LOCAL);
+}
+
+void *pargc_os_library_symbol(void *lib, const char *name)
+{
+  return lib ? dlsym(lib, name) : NULL;
+}
+
 void pargc_os_print_address_map(int out)
 {
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);

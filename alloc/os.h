@@ -170,6 +170,15 @@ void pargc_os_each_object(int (*fn)(const struct pargc_os_object *o, void *arg),
  * wrapper); fatal when there is none. */
 void *pargc_os_next_symbol(const char *name);
 
+/* A shared library loaded at run time, by its file name (as the dynamic
+ * linker searches it), or NULL when it cannot be loaded; loading it again
+ * returns the same handle.  Its symbols are looked up with
+ * pargc_os_library_symbol (NULL when missing).  For optional dependencies
+ * that most processes never need (hwloc, alloc/topology.c): not linking
+ * them saves every process their resident pages. */
+void *pargc_os_library_open(const char *file);
+void *pargc_os_library_symbol(void *lib, const char *name);
+
 /* Write the process's memory mappings, as the system lists them, to fd
  * (GC_PRINT_ADDRESS_MAP). */
 void pargc_os_print_address_map(int fd);

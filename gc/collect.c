@@ -27,7 +27,7 @@ int GC_dont_gc;
 void (*pargc_collect_event_fn)(int event);
 
 static _Atomic int collect_disabled;
-static size_t collect_last_live = SIZE_MAX; /* first collection: all threads */
+static size_t collect_last_live = SIZE_MAX; /* none yet: expected_live */
 static void (*after_mark_hooks[PARGC_MAX_AFTER_MARK_HOOKS])(void);
 static int after_mark_count;
 static void (*root_hooks[PARGC_MAX_ROOT_HOOKS])(void);
@@ -218,6 +218,16 @@ void pargc_collect_phase_preclear(void)
   marks_precleared = true;
 }
 
+/* The live data the next trace should find, for the number of GC
+ * threads it runs on: the last collection's, or before the first one
+ * the heap in use, which bounds it (a program that collects at once,
+ * as Guile does at start-up, would start every helper thread for an
+ * empty heap). */
+static size_t expected_live(void)
+{
+  return collect_last_live != SIZE_MAX ? collect_last_live : pargc_heap_committed_bytes();
+}
+
 /* Each phase runs with the world stopped by the caller and the
  * collector lock held (collect.h). */
 void pargc_collect_phase_begin(void)
@@ -225,7 +235,7 @@ void pargc_collect_phase_begin(void)
   pargc_assert(pargc_world_stopped_by_me);
   pargc_assert_held(&pargc_collect_lock);
   pargc_tracer_begin();
-  pargc_tracer_set_expected_live(collect_last_live);
+  pargc_tracer_set_expected_live(expected_live());
   prepare_pages();
 }
 
@@ -326,7 +336,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
   pargc_collect_event(PARGC_EV_START);
-  pargc_tracer_prepare();
+  pargc_tracer_prepare_for(expected_live());
   /* The next bitmap is cleared while the other threads still run: it is
    * not the one their lazy sweep reads (see the phase functions). */
   pargc_collect_phase_preclear();

@@ -752,7 +752,7 @@ unsigned pargc_model_online_threads(const struct pargc_model_online *o, unsigned
     return 1;
   unsigned cap = max;
   if (o->shown > 0) {
-    unsigned c = (unsigned)floor(o->shown + 0.25);
+    unsigned c = (unsigned)(o->shown + 0.25); /* positive: truncation is floor */
     cap = c < 1 ? 1 : c < max ? c : max;
   }
   unsigned best = 1;

@@ -851,9 +851,15 @@ uint64_t pargc_tracer_helpers_cpu_ns(void)
   return atomic_load_explicit(&T.helpers_cpu_ns, memory_order_relaxed);
 }
 
-void pargc_tracer_prepare(void)
+/* Below this much live data (at the previous collection) waking the other
+ * GC threads costs more than it saves: a few tens of microseconds against
+ * marking a megabyte in well under a millisecond on one core. */
+#define TRACER_PARALLEL_MIN_LIVE ((size_t)1 << 20)
+
+/* Workers 0..n-1 ready, helpers 1..n-1 running (n at most the number of
+ * GC threads). */
+static void tracer_prepare_n(unsigned n)
 {
-  unsigned n = pargc_tracer_threads();
   if (!T.workers) {
     T.workers = pargc_os_alloc_meta(PARGC_MAX_GC_THREADS * sizeof(struct worker));
     if (!T.workers)
@@ -896,6 +902,17 @@ void pargc_tracer_prepare(void)
     }
     T.spawned++; /* never exits, never joined */
   }
+}
+
+void pargc_tracer_prepare(void)
+{
+  tracer_prepare_n(pargc_tracer_threads());
+}
+
+void pargc_tracer_prepare_for(size_t live_bytes)
+{
+  unsigned n = pargc_tracer_threads();
+  tracer_prepare_n(live_bytes < TRACER_PARALLEL_MIN_LIVE ? 1 : n);
 }
 
 void pargc_tracer_after_fork_child(void)
@@ -1062,12 +1079,6 @@ bool pargc_tracer_heap_bounds(uintptr_t *lo, uintptr_t *hi)
   *hi = T.base + T.limit;
   return T.limit != 0;
 }
-
-/* Below this much live data (at the previous collection) waking the other
- * GC threads costs more than it saves: a few tens of microseconds against
- * marking a megabyte in well under a millisecond on one core. */
-#define TRACER_PARALLEL_MIN_LIVE ((size_t)1 << 20)
-
 
 /* PARGC_GC_THREADS=auto: what starting the helpers for a round costs,
  * the online form's `wake` (docs/performance.md, "The performance

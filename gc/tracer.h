@@ -66,6 +66,13 @@ void pargc_tracer_set_threads(unsigned n);
  * BEFORE the world is stopped (thread creation takes locks that stopped
  * threads may hold). */
 void pargc_tracer_prepare(void);
+/* The same for a stopped collection that expects `live_bytes` live (as
+ * pargc_tracer_set_expected_live): below 1 MiB, where the trace runs on
+ * the calling thread alone, no helper is started.  A small program then
+ * never has the helpers -- on a large machine, tens of threads with
+ * their stacks -- and a later collection with more live data starts
+ * them. */
+void pargc_tracer_prepare_for(size_t live_bytes);
 void pargc_tracer_begin(void);
 /* Live bytes the collector expects (the previous collection's): below
  * 1 MiB the trace runs on the calling thread alone.  With
