@@ -464,30 +464,32 @@ MM_API void cfree(void *p)
 
 /* Zero the first n <= 128 bytes of a small object in 16-byte stores:
  * objects are 16-aligned and their class a multiple of 16 at least n, so
- * rounding n up stays inside the object.  Store k goes to slot
- * min(k, last slot), so the stores past the last slot repeat it instead
- * of branching on n.  With random sizes a jump table on n (one store per
- * slot) mispredicted most of the time and cost a fifth of the mixed
- * workload; eight stores for every size slowed a hot 32-byte loop by a
- * tenth.  So: two stores, and the other six behind one branch, which a
- * program of small objects predicts. */
-static inline void mm_zero_slot(char *q, size_t off, size_t last)
+ * rounding n up stays inside the object.  With random sizes a jump table
+ * on n (one store per slot) mispredicted most of the time and cost a
+ * fifth of the mixed workload; eight stores for every size slowed a hot
+ * 32-byte loop by a tenth.  So: the first two slots (the second store
+ * repeats the first for n <= 16), and past 32 bytes six more stores, the
+ * k-th to slot min(k, last), without a branch on n's exact value. */
+typedef long long mm_v2 __attribute__((vector_size(16)));
+
+static inline size_t mm_min_nobranch(size_t a, size_t b)
 {
-  typedef long long v2 __attribute__((vector_size(16)));
-  /* q + min(off, last) by a mask: the compiler turns a conditional
-   * expression into the branches this avoids. */
-  size_t d = off - last;
-  *(v2 *)(q + last + (d & (size_t)((intptr_t)d >> 63))) = (v2){0, 0};
+  /* A mask: the compiler turns a conditional expression into branches. */
+  size_t d = a - b;
+  return b + (d & (size_t)((intptr_t)d >> 63));
 }
 
 static inline void mm_zero_small(void *p, size_t n)
 {
-  size_t last = (n - (n != 0)) & ~(size_t)15; /* the last slot's offset */
-  mm_zero_slot(p, 0, last);
-  mm_zero_slot(p, 16, last);
-  if (n > 32)
-    for (size_t off = 32; off < 128; off += 16)
-      mm_zero_slot(p, off, last);
+  mm_v2 *q = p;
+  const mm_v2 z = {0, 0};
+  q[0] = z;
+  q[n > 16] = z;
+  if (n > 32) {
+    size_t last = (n - 1) >> 4;
+    for (size_t k = 2; k < 8; k++)
+      q[mm_min_nobranch(k, last)] = z;
+  }
 }
 
 MM_API void *calloc(size_t count, size_t size)
