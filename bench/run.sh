@@ -20,6 +20,8 @@
 #                    (also BENCH_IMPLS in the environment; default: all
 #                    that are built)
 #   EXAMPLE_ARGS     (environment) extra arguments for every example run
+#   MIMALLOC_BENCH_DIR (environment) a mimalloc-bench checkout, whose
+#                    programs the malloc rows build (bench/malloc_suite.sh)
 #
 # Every program prints RESULT lines (bench/common.h).  Runs are interleaved:
 # for each repetition every configuration runs each implementation back to
@@ -202,6 +204,18 @@ if wants malloc; then
       if impl_on mimalloc && [ -n "$mi_lib" ]; then add "prog-$p" bench/malloc_prog.sh mimalloc "" "-p $mi_lib -s $psize $p"; fi
       if impl_on pargc && [ -e "$pm_lib" ]; then add "prog-$p" bench/malloc_prog.sh pargc-malloc "" "-p $pm_lib -s $psize $p"; fi
     done
+    # mimalloc-bench's programs, built from its sources (MIMALLOC_BENCH_DIR
+    # or a clone; bench/malloc_suite.sh), the same three ways.
+    cp "$srcdir/bench/malloc_suite.sh" "$bin/malloc_suite.sh"
+    if suite=$("$bin/malloc_suite.sh" --prepare 2>&1); then
+      for p in cfrac espresso larson xmalloc-test barnes; do
+        if impl_on glibc; then add "suite-$p" bench/malloc_suite.sh glibc "" "-s $psize $p"; fi
+        if impl_on mimalloc && [ -n "$mi_lib" ]; then add "suite-$p" bench/malloc_suite.sh mimalloc "" "-p $mi_lib -s $psize $p"; fi
+        if impl_on pargc && [ -e "$pm_lib" ]; then add "suite-$p" bench/malloc_suite.sh pargc-malloc "" "-p $pm_lib -s $psize $p"; fi
+      done
+    else
+      note "malloc: mimalloc-bench programs: ${suite#malloc_suite.sh: }"
+    fi
   fi
 fi
 if wants fullgc; then

@@ -77,6 +77,25 @@ static void check_calloc(void)
       memset(p, 0xFF, n); /* dirty again for the next round */
     free(p);
   }
+  /* Every size calloc zeroes inline: its n bytes zero, the neighbour
+   * (the next object of the class, allocated after it) untouched. */
+  for (size_t n = 1; n <= 160; n++) {
+    unsigned char *a = malloc(n), *b = malloc(n);
+    size_t ua = malloc_usable_size(a), ub = malloc_usable_size(b);
+    memset(a, 0xFF, ua);
+    memset(b, 0xFF, ub);
+    free(a);
+    unsigned char *c = calloc(1, n);
+    size_t nonzero = 0, changed = 0;
+    for (size_t i = 0; c && i < n; i++)
+      nonzero += c[i] != 0;
+    for (size_t i = 0; i < ub; i++)
+      changed += b[i] != 0xFF;
+    CHECK_EQ(nonzero, 0);
+    CHECK_EQ(changed, 0);
+    free(c);
+    free(b);
+  }
   errno = 0;
   CHECK(calloc(opaque(SIZE_MAX / 2), 3) == NULL && errno == ENOMEM);
 }
