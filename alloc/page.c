@@ -39,18 +39,14 @@ static inline void *link_encode(void **p)
 }
 
 /* Link objects [from, to) of the span at base into a free list in
- * address order (so consecutive allocations are adjacent).  The key is
- * read once: the stores could alias the global, which made the compiler
- * reload it for every object. */
+ * address order (so consecutive allocations are adjacent). */
 static void **span_link(char *base, size_t size, size_t from, size_t to)
 {
   pargc_assert(from < to);
-  uintptr_t key = pargc_link_key;
-  char *first = base + from * size, *last = base + (to - 1) * size;
-  for (char *p = first; p < last; p += size)
-    *(uintptr_t *)p = (uintptr_t)(p + size) ^ key;
-  *(uintptr_t *)last = key; /* an encoded NULL */
-  return (void **)first;
+  for (size_t i = from; i + 1 < to; i++)
+    *(void **)(base + i * size) = link_encode((void **)(base + (i + 1) * size));
+  *(void **)(base + (to - 1) * size) = link_encode(NULL);
+  return (void **)(base + from * size);
 }
 
 /* The most 4 KiB cards `built` can count; a span of up to 16 pages has
