@@ -463,26 +463,16 @@ static inline __attribute__((always_inline)) bool mark_candidate(uintptr_t v, bo
          candidate_mark(pg, i, atomic, pd, own, out, objs, bytes);
 }
 
-/* Mark one word from outside the mark loop (hooks, the collector). */
-static void mark_word_on(struct worker *w, uintptr_t v)
+/* Mark one word from outside the mark loop (hooks, the collector).
+ * `stack`: a word of a stack or of saved registers, which keeps the
+ * object it points into even with interior pointers off. */
+static void mark_word_on(struct worker *w, uintptr_t v, bool stack)
 {
   pargc_assert(v - T.base < T.limit); /* the callers check: a word inside the heap */
-  struct pargc_range r;
-  if (mark_candidate(v, true, NULL, T.racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
-                     &w->st.marked_bytes))
-    push_local(w, r.lo, r.hi);
-}
-
-/* A word of a stack or of saved registers: as mark_word_on, and a word
- * pointing into an object's middle keeps it even with interior pointers
- * off. */
-static void mark_stack_word_on(struct worker *w, uintptr_t v)
-{
-  pargc_assert(v - T.base < T.limit);
   struct pargc_page *pg;
   uint32_t i;
   struct pargc_range r;
-  if (candidate_resolve(v, &pg, &i, true) &&
+  if (candidate_resolve(v, &pg, &i, stack) &&
       candidate_mark(pg, i, true, NULL, T.racy ? own_offset(w) : 0, &r, &w->st.marked_objects,
                      &w->st.marked_bytes))
     push_local(w, r.lo, r.hi);
@@ -496,10 +486,8 @@ static void scan_words_now(struct worker *w, uintptr_t lo, uintptr_t hi, bool st
   const uintptr_t base = T.base, limit = T.limit;
   for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
     uintptr_t v = *p;
-    if (v - base < limit && stack)
-      mark_stack_word_on(w, v);
-    else if (v - base < limit)
-      mark_word_on(w, v);
+    if (v - base < limit)
+      mark_word_on(w, v, stack);
     else if (PARGC_UNLIKELY(v - base < T.blacklist_limit))
       pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
   }
@@ -1029,27 +1017,19 @@ void pargc_tracer_push_special(uintptr_t obj)
   push_shared(&T.workers[0], (struct pargc_range){obj, 0});
 }
 
-void pargc_tracer_mark_pointer(uintptr_t p)
+static void mark_pointer(uintptr_t p, bool stack)
 {
   if (PARGC_UNLIKELY(T.verifying)) {
-    verify_word(verify_where, p, false);
+    verify_word(verify_where, p, stack);
     return;
   }
   tracer_self = &T.workers[0];
   if (p - T.base < T.limit)
-    mark_word_on(&T.workers[0], p);
+    mark_word_on(&T.workers[0], p, stack);
 }
 
-void pargc_tracer_mark_stack_pointer(uintptr_t p)
-{
-  if (PARGC_UNLIKELY(T.verifying)) {
-    verify_word(verify_where, p, true);
-    return;
-  }
-  tracer_self = &T.workers[0];
-  if (p - T.base < T.limit)
-    mark_stack_word_on(&T.workers[0], p);
-}
+void pargc_tracer_mark_pointer(uintptr_t p) { mark_pointer(p, false); }
+void pargc_tracer_mark_stack_pointer(uintptr_t p) { mark_pointer(p, true); }
 
 void pargc_tracer_mark_word(uintptr_t p)
 {
@@ -1058,7 +1038,7 @@ void pargc_tracer_mark_word(uintptr_t p)
     return;
   }
   if (p - T.base < T.limit)
-    mark_word_on(tracer_self, p);
+    mark_word_on(tracer_self, p, false);
 }
 
 void pargc_tracer_push_object_range(uintptr_t lo, uintptr_t hi)
@@ -1242,21 +1222,15 @@ static void verify_word(uintptr_t where, uintptr_t v, bool stack)
   }
 }
 
-static void verify_range(void *lo, void *hi, void *arg)
+static void verify_words(void *lo, void *hi, bool stack)
 {
-  (void)arg;
   uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7, h = (uintptr_t)hi & ~(uintptr_t)7;
   for (uintptr_t p = l; p < h; p += 8)
-    verify_word(p, *(uintptr_t *)p, false);
+    verify_word(p, *(uintptr_t *)p, stack);
 }
 
-static void verify_stack_range(void *lo, void *hi, void *arg)
-{
-  (void)arg;
-  uintptr_t l = ((uintptr_t)lo + 7) & ~(uintptr_t)7, h = (uintptr_t)hi & ~(uintptr_t)7;
-  for (uintptr_t p = l; p < h; p += 8)
-    verify_word(p, *(uintptr_t *)p, true);
-}
+static void verify_range(void *lo, void *hi, void *arg) { (void)arg; verify_words(lo, hi, false); }
+static void verify_stack_range(void *lo, void *hi, void *arg) { (void)arg; verify_words(lo, hi, true); }
 
 /* A marked object: what the marker would push for it, checked. */
 static void verify_object(struct pargc_page *pg, uintptr_t o)
