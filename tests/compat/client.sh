@@ -6,6 +6,13 @@
 #                             linked with libgc.so.1; fail unless pargc-run
 #                             and libgc-compat/ are built in $top
 #   client_tmpdir NAME        make $tmp, removed when the test exits
+#   client_result STATUS LABEL DETAIL
+#                             after a run through pargc-run that wrote
+#                             $tmp/out, $tmp/err and $tmp/stats and ended
+#                             with STATUS: it passed if STATUS is 0, the
+#                             output equals $tmp/ref and it collected;
+#                             prints a line, counts in $passed / $failed
+#   client_summary            the counts; the test's exit status
 
 client_require() {
   if [ -z "$1" ]; then
@@ -26,4 +33,24 @@ client_tmpdir() {
   tmp=${TMPDIR:-/tmp}/pargc_$1.$$
   mkdir -p "$tmp"
   trap 'rm -rf "$tmp"' EXIT INT TERM
+}
+
+passed=0 failed=0
+
+client_result() {
+  if [ "$1" -eq 0 ] && cmp -s "$tmp/ref" "$tmp/out" && [ -s "$tmp/stats" ]; then
+    passed=$((passed + 1))
+    echo "ok: $2: $3, $(wc -l <"$tmp/stats") collections"
+  else
+    echo "FAIL: $2:"
+    diff "$tmp/ref" "$tmp/out" | head -5
+    tail -5 "$tmp/err"
+    failed=$((failed + 1))
+  fi
+  rm -f "$tmp/stats"
+}
+
+client_summary() {
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
 }

@@ -24,21 +24,11 @@ if ! timeout 300 "$ecl" --norc --shell "$prog" >"$tmp/ref" 2>"$tmp/err" ||
   tail -5 "$tmp/ref" "$tmp/err"
   exit 1
 fi
-passed=0 failed=0
 for run in "stop 16M" "concurrent 16M" "stop 1M"; do
   set -- $run
-  if PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_HEAP_BALANCE=$2 \
-      PARGC_STATS_FILE=$tmp/stats timeout 300 "$top/pargc-run" "$ecl" --norc --shell "$prog" \
-      >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/ref" "$tmp/out" && [ -s "$tmp/stats" ]; then
-    passed=$((passed + 1))
-    echo "ok: $1 mode, PARGC_HEAP_BALANCE=$2: as on libgc ($(tail -1 "$tmp/out")), $(wc -l <"$tmp/stats") collections"
-  else
-    echo "FAIL: $1 mode, PARGC_HEAP_BALANCE=$2:"
-    diff "$tmp/ref" "$tmp/out" | head -5
-    tail -5 "$tmp/err"
-    failed=$((failed + 1))
-  fi
-  rm -f "$tmp/stats"
+  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_HEAP_BALANCE=$2 \
+    PARGC_STATS_FILE=$tmp/stats timeout 300 "$top/pargc-run" "$ecl" --norc --shell "$prog" \
+    >"$tmp/out" 2>"$tmp/err"
+  client_result $? "$1 mode, PARGC_HEAP_BALANCE=$2" "as on libgc ($(tail -1 "$tmp/out"))"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+client_summary

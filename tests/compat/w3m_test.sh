@@ -38,20 +38,10 @@ if ! timeout 300 "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" >"$tmp/ref
   tail -5 "$tmp/err"
   exit 1
 fi
-passed=0 failed=0
 for mode in stop concurrent; do
-  if PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_STATS_FILE=$tmp/stats \
-      timeout 300 "$top/pargc-run" "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" \
-      >"$tmp/out" 2>"$tmp/err" && cmp -s "$tmp/ref" "$tmp/out" && [ -s "$tmp/stats" ]; then
-    passed=$((passed + 1))
-    echo "ok: $mode mode: $(wc -l <"$tmp/out") lines as on libgc, $(wc -l <"$tmp/stats") collections"
-  else
-    echo "FAIL: $mode mode:"
-    diff "$tmp/ref" "$tmp/out" | head -5
-    tail -5 "$tmp/err"
-    failed=$((failed + 1))
-  fi
-  rm -f "$tmp/stats"
+  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_STATS_FILE=$tmp/stats \
+    timeout 300 "$top/pargc-run" "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" \
+    >"$tmp/out" 2>"$tmp/err"
+  client_result $? "$mode mode" "$(wc -l <"$tmp/out") lines as on libgc"
 done
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+client_summary
