@@ -6,7 +6,7 @@
  * The allocator defines them (NULL until set) and calls them; the
  * collector (gc/) sets them, each in one place, named beside it.  A NULL
  * hook is always allowed and means "no collector": the allocator then
- * allocates and grows the heap on its own.  Nine hooks and one flag;
+ * allocates and grows the heap on its own.  Ten hooks and one flag;
  * nothing else of gc/ is called from alloc/.
  *
  * The state each one runs in is part of the contract.  None runs with
@@ -111,6 +111,16 @@ extern bool (*pargc_alloc_retry_hook)(unsigned attempt);
  * program's handler, which may do anything a mutator may.  Set by
  * api/api.c (GC_init, GC_set_oom_fn). */
 extern void *(*pargc_alloc_oom_hook)(size_t bytes);
+
+/* --- Stops put off (called from alloc/pagemap.c) --- */
+
+/* The collector's stop signal (or GC_suspend_thread's) reached the
+ * calling thread inside a mark section (alloc/pagemap.h), whose handler
+ * only noted it: take it now.  Called as the outermost section ends, on
+ * that thread, perhaps inside an allocation slow path with the thread's
+ * lists held (never an allocator lock); it stops or parks the thread as
+ * the signal would have.  Set by gc/stop.c (its signal set-up). */
+extern void (*pargc_mark_section_stop_hook)(void);
 
 /* --- Work left for a mutator (called from alloc/thread.c) --- */
 

@@ -45,6 +45,19 @@ void pargc_blacklist_clear(void)
   atomic_store(&pargc_region.blacklist_hi, 0);
 }
 
+__thread volatile sig_atomic_t pargc_mark_section_depth __attribute__((tls_model("initial-exec")));
+__thread volatile sig_atomic_t pargc_mark_section_stop __attribute__((tls_model("initial-exec")));
+void (*pargc_mark_section_stop_hook)(void);
+
+void pargc_mark_section_take_stop(void)
+{
+  pargc_mark_section_stop = 0;
+  atomic_signal_fence(memory_order_seq_cst);
+  void (*take)(void) = pargc_mark_section_stop_hook;
+  if (take)
+    take();
+}
+
 /* Between collections the two bitmap pointers are equal; from a
  * collection's start to its end (or abandon) they differ.  All three
  * run with the world stopped by the caller (pagemap.h). */

@@ -24,6 +24,17 @@
  * the world stopped (pargc_pagemap_flip_marks at a collection's start,
  * pargc_pagemap_marks_complete at its end).
  *
+ * Mutators that write mark bits (black allocation, uncollectable
+ * objects, GC_free, GC_set_mark_bit) do so inside a mark section
+ * (pargc_mark_section_enter/leave): the collector's stop signal is put
+ * off until the section ends, so the bitmap a section read is still
+ * current when it writes.  Without it, a thread stopped between reading
+ * `marks` and writing, and kept still over two collections (descheduled
+ * or held by GC_suspend_thread), wrote into the array after the second
+ * one had cleared it for reuse (gc/collect.h, phase_preclear) and made
+ * it current again: a mark bit with no scan behind it, so the objects
+ * only it pointed to were never marked and were freed while reachable.
+ *
  * Dirty cards.  One bit per 4 KiB card of the reservation records that
  * the card may have been written since the mostly-concurrent marker last
  * looked at it (gc/dirty.h fills it from page protection, the kernel's
@@ -43,6 +54,7 @@
 #error "alloc/pagemap.h is internal to pargc"
 #endif
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -143,6 +155,36 @@ static inline uint64_t *pargc_page_marks(const struct pargc_page *pg)
   /* Only pages of the reservation have mark bits. */
   pargc_assert(pargc_page_index(pg) < pargc_region.max_pages);
   return pargc_region.marks[pargc_page_index(pg)];
+}
+
+/* A mark section (see "Two mark bitmaps" above): between enter and
+ * leave the calling thread is not stopped for a collection nor parked by
+ * GC_suspend_thread; a stop signal that arrives meanwhile is taken at
+ * leave (pargc_mark_section_take_stop).  Sections nest, must be short
+ * and must not block, allocate, or write to the heap (a write fault on a
+ * protected page is fine, but nothing in a section needs one).  The
+ * depth and the put-off flag are read by the stop signal's handler on
+ * the same thread, hence volatile sig_atomic_t and signal fences. */
+extern __thread volatile sig_atomic_t pargc_mark_section_depth
+    __attribute__((tls_model("initial-exec")));
+extern __thread volatile sig_atomic_t pargc_mark_section_stop
+    __attribute__((tls_model("initial-exec")));
+void pargc_mark_section_take_stop(void);
+
+static inline void pargc_mark_section_enter(void)
+{
+  pargc_mark_section_depth = pargc_mark_section_depth + 1;
+  atomic_signal_fence(memory_order_seq_cst);
+}
+
+static inline void pargc_mark_section_leave(void)
+{
+  atomic_signal_fence(memory_order_seq_cst);
+  pargc_assert(pargc_mark_section_depth > 0);
+  pargc_mark_section_depth = pargc_mark_section_depth - 1;
+  atomic_signal_fence(memory_order_seq_cst);
+  if (PARGC_UNLIKELY(pargc_mark_section_stop) && pargc_mark_section_depth == 0)
+    pargc_mark_section_take_stop();
 }
 
 /* The marks the lazy sweep goes by (see "Two mark bitmaps" above). */

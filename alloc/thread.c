@@ -229,7 +229,7 @@ _Atomic int pargc_alloc_black;
  * Uncollectable kinds are never freed by a collection, and their bits
  * mean "allocated": not marked.  Spans of scanned kinds are dirtied, so
  * that stores into the new objects are rescanned. */
-static PARGC_NOINLINE void blacken(struct pargc_page *pg, void **list)
+static void blacken_marks(struct pargc_page *pg, void **list)
 {
   uintptr_t base = pargc_page_addr(pg);
   if (!pargc_kind_uncollectable[pg->kind]) {
@@ -248,6 +248,17 @@ static PARGC_NOINLINE void blacken(struct pargc_page *pg, void **list)
   }
   if (pargc_kind_scanned[pg->kind])
     pargc_dirty_set_range(base, base + (uintptr_t)pg->pages * PARGC_PAGE_SIZE);
+}
+
+/* blacken_marks in a mark section (alloc/pagemap.h), and only while the
+ * mark is still on: a stop between the caller's look at the flag and the
+ * section may have ended it. */
+static PARGC_NOINLINE void blacken(struct pargc_page *pg, void **list)
+{
+  pargc_mark_section_enter();
+  if (atomic_load_explicit(&pargc_alloc_black, memory_order_acquire))
+    blacken_marks(pg, list);
+  pargc_mark_section_leave();
 }
 
 /* Hand `list` (objects of pg; `whole`: all of them) to the fast path of
@@ -673,11 +684,13 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
    * collection that starts in between sees the run (as for free lists,
    * see thread.h).  Uncollectable: the bit means allocated.  During a
    * concurrent mark: allocated black, and dirty so that stores into it
-   * are rescanned. */
+   * are rescanned.  In a mark section (pagemap.h). */
+  pargc_mark_section_enter();
   _Atomic uint64_t *mark = (_Atomic uint64_t *)&pargc_page_marks(run)[0];
   bool black = atomic_load_explicit(&pargc_alloc_black, memory_order_acquire);
   atomic_store_explicit(mark, pargc_kind_uncollectable[kind] || black ? 1 : 0,
                         memory_order_relaxed);
+  pargc_mark_section_leave();
   if (black && pargc_kind_scanned[kind])
     pargc_dirty_set_range((uintptr_t)p, (uintptr_t)p + n * PARGC_PAGE_SIZE);
   count_alloc(ctx, n * PARGC_PAGE_SIZE);
@@ -691,7 +704,9 @@ static void mark_uncollectable(void *p)
   struct pargc_page *pg = NULL;
   int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
   pargc_assert(i >= 0); /* an object this thread just allocated */
+  pargc_mark_section_enter();
   pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
+  pargc_mark_section_leave();
 }
 
 /* The slow paths' common start: the collector's pending work, then the
@@ -878,8 +893,11 @@ bool pargc_free_slow(void *p)
   count_freed(ctx, pg->size);
   if (pargc_kind_scanned[kind])
     memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
-  if (pargc_kind_uncollectable[kind])
+  if (pargc_kind_uncollectable[kind]) {
+    pargc_mark_section_enter();
     pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
+    pargc_mark_section_leave();
+  }
   if (ctx && pg->owner == ctx->id) {
     /* The descriptor (already in cache) says whether this is the current
      * page of its class: no need to load the class state for that.  (A

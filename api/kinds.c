@@ -186,16 +186,22 @@ void GC_set_mark_bit(const void *p)
 {
   struct pargc_page *pg;
   int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
-  if (i >= 0)
+  if (i >= 0) {
+    pargc_mark_section_enter(); /* alloc/pagemap.h */
     pargc_mark_set(pargc_page_marks(pg), (uint32_t)i);
+    pargc_mark_section_leave();
+  }
 }
 
 void GC_clear_mark_bit(const void *p)
 {
   struct pargc_page *pg;
   int32_t i = pargc_pagemap_object((uintptr_t)p, &pg);
-  if (i >= 0 && !pargc_kind_uncollectable[pg->kind])
+  if (i >= 0 && !pargc_kind_uncollectable[pg->kind]) {
+    pargc_mark_section_enter(); /* alloc/pagemap.h */
     pargc_mark_clear(pargc_page_marks(pg), (uint32_t)i);
+    pargc_mark_section_leave();
+  }
 }
 
 /* ---- scanning --------------------------------------------------------------- */
@@ -673,7 +679,9 @@ static void kinds_remark(void)
 static void disclaim_one(struct pargc_page *pg, uint32_t i, uintptr_t obj)
 {
   if (kinds[pg->kind].disclaim((void *)obj)) {
+    pargc_mark_section_enter(); /* alloc/pagemap.h */
     pargc_mark_set(pargc_page_marks(pg), i); /* kept for one more cycle */
+    pargc_mark_section_leave();
   } else if (atomic_load(&pg->state) == PARGC_PAGE_SMALL) {
     pargc_slot_retire(pg, (void *)obj); /* never offered twice */
   }

@@ -39,6 +39,7 @@
  */
 #include "config.h"
 #include "gc/threads_internal.h"
+#include "alloc/hooks.h"
 #include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/report.h"
@@ -200,6 +201,13 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
 {
   (void)sig;
   (void)info;
+  /* Inside a mark section (alloc/pagemap.h): stopping here could leave
+   * the section's write for after the bitmap it read was reused.  Note
+   * the signal; the section's end takes it (stop_take_put_off). */
+  if (pargc_mark_section_depth) {
+    pargc_mark_section_stop = 1;
+    return;
+  }
   int saved_errno = errno;
   struct pargc_thread *me = pargc_threads_self;
   unsigned long epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
@@ -213,6 +221,18 @@ static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
     handler_stop(me, ctx, epoch);
   else if (me && (count & 1) && !__atomic_load_n(&me->client_parked, __ATOMIC_RELAXED))
     handler_park(me, ctx, count);
+  errno = saved_errno;
+}
+
+/* A stop signal put off by a mark section: send it again, to this
+ * thread, now that the section has ended (pargc_mark_section_stop_hook).
+ * The handler then stops or parks the thread as it would have; had the
+ * stop or the suspension been answered meanwhile (a resent signal), it
+ * finds nothing to do. */
+static void stop_take_put_off(void)
+{
+  int saved_errno = errno;
+  stop_tgkill(pargc_os_thread_id(), sig_suspend);
   errno = saved_errno;
 }
 
@@ -290,6 +310,7 @@ void pargc_stop_init(void)
   sigdelset(&stop_wait_mask, sig_restart);
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sa.sa_sigaction = stop_suspend_handler;
+  pargc_mark_section_stop_hook = stop_take_put_off;
   stop_install_handler(sig_suspend, &sa, "suspend", "stop", "PARGC_SIG_SUSPEND");
   sa.sa_flags = SA_RESTART;
   sa.sa_handler = stop_restart_handler;

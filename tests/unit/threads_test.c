@@ -2,14 +2,16 @@
  * plain pthread_create), stop/start while threads compute, registers,
  * stacks and static TLS in the root ranges, system calls across stops,
  * GC_do_blocking, pthread_join as a blocking section (cancellation
- * included), fork from a multi-threaded process, and warnings held back
- * from the program's warn proc while the world is stopped.
+ * included), fork from a multi-threaded process, warnings held back
+ * from the program's warn proc while the world is stopped, and a stop
+ * put off until a thread leaves its mark section.
  *
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
 #include "config.h"
 #include "gc/threads.h"
 #include "gc/threads_internal.h"
+#include "alloc/pagemap.h"
 #include "alloc/report.h"
 #include "check.h"
 
@@ -276,6 +278,68 @@ static void test_stop_while_computing(void)
     CHECK(results[i] == x);
   }
   printf("stop/compute: %d stops\n", stops);
+}
+
+/* ---- a stop waits for the end of a mark section ----------------------- */
+
+/* A thread inside a mark section (alloc/pagemap.h) must not be stopped
+ * there: the stop signal is put off until the outermost section ends.
+ * Before the sections existed, a thread stopped between reading the
+ * current mark bitmap and writing to it could write, after two
+ * collections, into the bitmap the second one had cleared and made
+ * current again.  The worker spins in two nested sections while another
+ * thread stops the world, long enough for the signal to arrive (counted
+ * in its own progress, not in time), then leaves.  The stop must
+ * complete only after it has left both, and hold it from then on. */
+static _Atomic int ms_inside, ms_stopping, ms_left, ms_left_at_stop, ms_moved, ms_done;
+static _Atomic unsigned long ms_after;
+
+static void *ms_worker(void *arg)
+{
+  (void)arg;
+  pargc_mark_section_enter();
+  pargc_mark_section_enter();
+  ms_inside = 1;
+  while (!ms_stopping)
+    sched_yield();
+  volatile uint64_t spin = 1;
+  for (long i = 0; i < 100000000L; i++)
+    spin = compute_step(spin);
+  pargc_mark_section_leave(); /* still in the outer one */
+  ms_left = 1;
+  pargc_mark_section_leave(); /* the put-off stop is taken here */
+  while (!ms_done)
+    ms_after++;
+  return NULL;
+}
+
+static void *ms_stopper(void *arg)
+{
+  (void)arg;
+  while (!ms_inside)
+    sched_yield();
+  ms_stopping = 1;
+  pargc_threads_stop_world();
+  ms_left_at_stop = ms_left;
+  unsigned long before = ms_after;
+  volatile uint64_t sink = 1;
+  for (int k = 0; k < 200000; k++)
+    sink = compute_step(sink);
+  ms_moved = ms_after != before;
+  pargc_threads_start_world();
+  ms_done = 1;
+  return NULL;
+}
+
+static void test_mark_section_puts_stop_off(void)
+{
+  pthread_t w, s;
+  CHECK_EQ(pthread_create(&w, NULL, ms_worker, NULL), 0);
+  CHECK_EQ(pthread_create(&s, NULL, ms_stopper, NULL), 0);
+  CHECK_EQ(pthread_join(s, NULL), 0);
+  CHECK_EQ(pthread_join(w, NULL), 0);
+  CHECK(ms_left_at_stop); /* stopped only once out of both sections */
+  CHECK(!ms_moved);       /* and then stopped for good */
 }
 
 /* ---- a value only in a callee-saved register ------------------------- */
@@ -732,6 +796,7 @@ int main(void)
   test_boehm_registration();
   test_gc_threads();
   test_stop_while_computing();
+  test_mark_section_puts_stop_off();
   test_register_sentinel();
   test_finished_result(return_sentinel);
   test_finished_result(exit_sentinel);
