@@ -165,6 +165,9 @@ static PARGC_NOINLINE void mm_init(void)
         strcmp(pargc_opt.malloc_mode, "free") != 0)
       pargc_warn("PARGC_MALLOC_MODE=%s: unknown mode, using free", pargc_opt.malloc_mode);
     mm_bad_free_abort = strcmp(pargc_opt.malloc_bad_free, "ignore") != 0;
+    /* No collection will sweep full pages: remote frees into them must
+     * reach their owners another way. */
+    pargc_tctx_notify_full = true;
     /* The heap's decommit pass reads the collector's delay: a malloc
      * purges sooner (mimalloc's default is 10 ms too), as no collection
      * comes to do it. */
