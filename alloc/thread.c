@@ -551,7 +551,7 @@ static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
     struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
     pargc_list_remove(&cs->full, pg);
     remote_disarm(pg);
-    pargc_list_push(&cs->avail, pg, PARGC_LIST_AVAIL);
+    pargc_list_push_tail(&cs->avail, pg, PARGC_LIST_AVAIL);
   }
   lists_leave(ctx);
 }
