@@ -16,8 +16,9 @@
  *    not known to be zero already (fresh and decommitted pages are).
  *  - The fast paths are thread.h's, restated here without the GC kinds'
  *    bookkeeping: malloc pops the thread's free list (a TLS load, the
- *    class, two loads, two stores); free pushes onto it, or onto the
- *    page's own list, after the object-start and double-free checks.
+ *    class, from a table up to 1 KiB, two loads, two stores); free
+ *    pushes onto it, or onto the page's own list, after the object-start
+ *    and double-free checks.
  *    Another thread's object goes onto its page's lock-free remote list
  *    (pargc_free_slow), which the owner drains when its list runs dry.
  *  - Bootstrap.  The allocator's own set-up (topology discovery, pthread
@@ -265,7 +266,9 @@ static inline __attribute__((always_inline)) void *mm_alloc(size_t n, unsigned k
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
   if (PARGC_LIKELY(ctx != NULL && n <= PARGC_SMALL_MAX)) {
-    unsigned c = pargc_sizeclass_of(n);
+    unsigned c = PARGC_LIKELY(n <= PARGC_SIZECLASS_TABLE_MAX)
+                     ? pargc_sizeclass_by_granule[(n + PARGC_GRANULE - 1) / PARGC_GRANULE]
+                     : pargc_sizeclass_of(n);
     void **p = ctx->free[kind][c];
     if (PARGC_LIKELY(p != NULL)) {
       ctx->free[kind][c] = (void **)((uintptr_t)*p ^ pargc_link_key);
