@@ -4,6 +4,7 @@
 #include "alloc/pagemap.h"
 
 struct pargc_sizeclass pargc_sizeclasses[PARGC_NCLASSES];
+uint8_t pargc_sizeclass_by_granule[PARGC_SIZECLASS_TABLE_MAX / PARGC_GRANULE + 1];
 
 static uint32_t class_size(unsigned c)
 {
@@ -43,4 +44,6 @@ void pargc_sizeclass_init(void)
     sc->nobjs = (uint32_t)((uint64_t)best * PARGC_PAGE_SIZE / size);
     sc->recip = ((uint64_t)1 << PARGC_RECIP_SHIFT) / size + 1;
   }
+  for (size_t g = 0; g <= PARGC_SIZECLASS_TABLE_MAX / PARGC_GRANULE; g++)
+    pargc_sizeclass_by_granule[g] = (uint8_t)pargc_sizeclass_of(g * PARGC_GRANULE);
 }

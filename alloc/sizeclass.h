@@ -55,6 +55,15 @@ static inline unsigned pargc_sizeclass_of(size_t size)
   return c;
 }
 
+/* The class of each request up to PARGC_SIZECLASS_TABLE_MAX bytes, by
+ * granules (index (size + 15) / 16; 0 for size 0): one load instead of
+ * pargc_sizeclass_of's arithmetic, which above 128 bytes is a dozen
+ * instructions (a bit scan, shifts).  malloc's fast path uses it, where
+ * most requests are of a few hundred bytes; GC_MALLOC's keeps the
+ * arithmetic, which for its small objects is three instructions. */
+#define PARGC_SIZECLASS_TABLE_MAX 1024
+extern uint8_t pargc_sizeclass_by_granule[PARGC_SIZECLASS_TABLE_MAX / PARGC_GRANULE + 1];
+
 static inline size_t pargc_sizeclass_size(unsigned c)
 {
   pargc_assert(c < PARGC_NCLASSES);

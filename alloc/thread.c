@@ -17,6 +17,7 @@ _Atomic uint64_t pargc_epoch = 1;
 struct pargc_tctx *pargc_tctx_all[PARGC_MAX_CTX];
 _Atomic uint32_t pargc_tctx_count;
 _Atomic int pargc_alloc_ready;
+bool pargc_tctx_notify_full;
 
 static pthread_mutex_t tctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct pargc_tctx *tctx_reuse; /* parked contexts, under tctx_lock */
@@ -329,6 +330,43 @@ static void **list_concat(void **a, void **b)
   return a;
 }
 
+/* The objects other threads freed into pg, taken off its remote list
+ * (which also disarms PARGC_REMOTE_NOTIFY). */
+static void **take_remote(struct pargc_page *pg)
+{
+  void *l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+  return (void **)((uintptr_t)l & ~PARGC_REMOTE_NOTIFY);
+}
+
+/* The owner takes pg off its full list: remote frees go onto its remote
+ * list again (see pargc_tctx_notify_full). */
+static void remote_disarm(struct pargc_page *pg)
+{
+  void *old = atomic_load_explicit(&pg->remote, memory_order_relaxed);
+  while (((uintptr_t)old & PARGC_REMOTE_NOTIFY) &&
+         !atomic_compare_exchange_weak_explicit(
+             &pg->remote, &old, (void *)((uintptr_t)old & ~PARGC_REMOTE_NOTIFY),
+             memory_order_relaxed, memory_order_relaxed))
+    ;
+}
+
+/* Put pg, in hand and found without free objects, on its class's full
+ * list; with pargc_tctx_notify_full, armed so that the next remote free
+ * tells the owner.  False, pg still in hand, when objects came onto its
+ * remote list meanwhile: the caller takes them. */
+static bool to_full(struct pargc_class_state *cs, struct pargc_page *pg)
+{
+  if (pargc_tctx_notify_full) {
+    void *expect = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&pg->remote, &expect,
+                                                 (void *)PARGC_REMOTE_NOTIFY,
+                                                 memory_order_acq_rel, memory_order_acquire))
+      return false;
+  }
+  pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+  return true;
+}
+
 /* Sweep one page of ctx's unswept lists; an empty span goes back to the
  * thread's free runs (returns false), otherwise *r holds its free list. */
 static bool sweep_one(struct pargc_tctx *ctx, struct pargc_page *pg, struct pargc_sweep_result *r)
@@ -503,6 +541,52 @@ bool pargc_tctx_help_lagging(struct pargc_tctx *self)
   return moved;
 }
 
+/* The owner frees obj, of its span pg: onto its free list if pg is the
+ * class's current page, else onto the page's list, moving the page from
+ * full to avail. */
+static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
+{
+  unsigned kind = pg->kind;
+  /* The descriptor (already in cache) says whether this is the current
+   * page of its class: no need to load the class state for that.  (A
+   * claim never moves a current page.) */
+  if (pg->list == PARGC_LIST_CUR) {
+    *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
+    ctx->free[kind][pg->sclass] = obj;
+    return;
+  }
+  lists_enter(ctx);
+  *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
+  pg->free = obj;
+  if (pg->list == PARGC_LIST_FULL) {
+    struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
+    pargc_list_remove(&cs->full, pg);
+    remote_disarm(pg);
+    pargc_list_push_tail(&cs->avail, pg, PARGC_LIST_AVAIL);
+  }
+  lists_leave(ctx);
+}
+
+/* Free locally the objects other threads freed into ctx's full pages
+ * (pargc_tctx_notify_full): their pages go from full to avail.  The
+ * owner, holding its lists. */
+static void take_delayed(struct pargc_tctx *ctx)
+{
+  if (!atomic_load_explicit(&ctx->delayed, memory_order_relaxed))
+    return;
+  void **l = atomic_exchange_explicit(&ctx->delayed, NULL, memory_order_acquire);
+  while (l) {
+    void **next = decode(*l);
+    struct pargc_page *pg = NULL;
+    int32_t i = pargc_pagemap_object((uintptr_t)l, &pg);
+    /* An allocated object (until now) of a span of ctx's: not released. */
+    pargc_assert(i >= 0 && pg->owner == ctx->id);
+    (void)i;
+    free_own(ctx, pg, l);
+    l = next;
+  }
+}
+
 /* Find free objects for (k, c); false when the heap is exhausted.  The
  * owner holds its lists (lists_enter). */
 static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
@@ -512,23 +596,24 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
   bool collected = false;
   for (;;) {
     pargc_tctx_adjust_epoch(ctx);
+    take_delayed(ctx);
     struct pargc_class_state *cs = &ctx->cls[k][c];
     struct pargc_page *pg = cs->cur;
     if (pg) {
       pargc_assert(pg->list == PARGC_LIST_CUR);
       /* Objects other threads freed into the current page. */
-      void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+      void **l = take_remote(pg);
       if (l) {
         install_list(ctx, k, c, pg, l, false);
         return true;
       }
+      if (!to_full(cs, pg))
+        continue; /* freed into meanwhile: take those */
       cs->cur = NULL;
-      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
     }
     /* Pages swept in this epoch that have free objects. */
     while ((pg = pargc_list_pop(&cs->avail))) {
-      void **l = list_concat(pg->free,
-                             atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire));
+      void **l = list_concat(pg->free, take_remote(pg));
       pg->free = NULL;
       if (l) {
         /* Objects freed explicitly are not counted as allocated again when
@@ -538,7 +623,10 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
         make_current(ctx, cs, k, c, pg, l, 0);
         return true;
       }
-      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+      if (!to_full(cs, pg)) {
+        make_current(ctx, cs, k, c, pg, take_remote(pg), 0);
+        return true;
+      }
     }
     /* Lazy sweep: pages left by the last collection. */
     while ((pg = pargc_list_pop(&cs->unswept))) {
@@ -549,19 +637,21 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
         make_current(ctx, cs, k, c, pg, r.free, r.nfree);
         return true;
       }
-      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
+      if (!to_full(cs, pg)) {
+        make_current(ctx, cs, k, c, pg, take_remote(pg), 0);
+        return true;
+      }
     }
     /* Full pages that other threads freed into since (a few, rotating). */
     for (int i = 0; i < 4 && cs->full.head; i++) {
       pg = pargc_list_pop(&cs->full);
-      void **l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
-      if (l || pg->free) {
-        l = list_concat(pg->free, l);
+      void **l = take_remote(pg);
+      if (l || pg->free || !to_full(cs, pg)) {
+        l = list_concat(pg->free, l ? l : take_remote(pg));
         pg->free = NULL;
         make_current(ctx, cs, k, c, pg, l, 0);
         return true;
       }
-      pargc_list_push_tail(&cs->full, pg, PARGC_LIST_FULL);
     }
     /* Partly free pages of this class that blocked or exited threads
      * hold, once an epoch: before collecting or taking a new span. */
@@ -793,8 +883,11 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
           continue;
         pargc_assert(pg->free == NULL); /* the sweep took the old list */
         pg->free = r.free;
-        pargc_list_push_tail(r.free ? &cs->avail : &cs->full, pg,
-                             r.free ? PARGC_LIST_AVAIL : PARGC_LIST_FULL);
+        if (!r.free && to_full(cs, pg))
+          continue;
+        if (!pg->free)
+          pg->free = take_remote(pg);
+        pargc_list_push_tail(&cs->avail, pg, PARGC_LIST_AVAIL);
       }
     }
   }
@@ -899,31 +992,34 @@ bool pargc_free_slow(void *p)
     pargc_mark_section_leave();
   }
   if (ctx && pg->owner == ctx->id) {
-    /* The descriptor (already in cache) says whether this is the current
-     * page of its class: no need to load the class state for that.  (A
-     * claim never moves a current page.) */
-    if (pg->list == PARGC_LIST_CUR) {
-      *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
-      ctx->free[kind][pg->sclass] = obj;
-      return true;
-    }
-    lists_enter(ctx);
-    *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
-    pg->free = obj;
-    if (pg->list == PARGC_LIST_FULL) {
-      struct pargc_class_state *cs = &ctx->cls[kind][pg->sclass];
-      pargc_list_remove(&cs->full, pg);
-      pargc_list_push(&cs->avail, pg, PARGC_LIST_AVAIL);
-    }
-    lists_leave(ctx);
+    free_own(ctx, pg, obj);
     return true;
   }
-  /* Another thread's page: a lock-free push onto its remote list. */
+  /* Another thread's page: a lock-free push onto its remote list, or,
+   * if its owner asked to be told (the page is on its full list), onto
+   * the owner's delayed list (see pargc_tctx_notify_full). */
   void *head = atomic_load_explicit(&pg->remote, memory_order_relaxed);
-  do {
+  for (;;) {
+    if ((uintptr_t)head & PARGC_REMOTE_NOTIFY) {
+      if (!atomic_compare_exchange_weak_explicit(
+              &pg->remote, &head, (void *)((uintptr_t)head & ~PARGC_REMOTE_NOTIFY),
+              memory_order_acquire, memory_order_relaxed))
+        continue;
+      /* The page stays on the full list, and so its owner's, until the
+       * owner takes this object. */
+      struct pargc_tctx *o = pargc_tctx_all[__atomic_load_n(&pg->owner, __ATOMIC_RELAXED)];
+      void *top = atomic_load_explicit(&o->delayed, memory_order_relaxed);
+      do {
+        *obj = (void *)((uintptr_t)top ^ pargc_link_key);
+      } while (!atomic_compare_exchange_weak_explicit(&o->delayed, &top, obj,
+                                                      memory_order_release, memory_order_relaxed));
+      break;
+    }
     *obj = (void *)((uintptr_t)head ^ pargc_link_key);
-  } while (!atomic_compare_exchange_weak_explicit(&pg->remote, &head, obj,
-                                                  memory_order_release, memory_order_relaxed));
+    if (atomic_compare_exchange_weak_explicit(&pg->remote, &head, obj, memory_order_release,
+                                              memory_order_relaxed))
+      break;
+  }
   if (ctx)
     ctx->stats.remote_frees++;
   return true;

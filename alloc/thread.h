@@ -7,7 +7,9 @@
  *            conservative scan never mistakes a link for a pointer;
  *   cur    - the page those objects belong to;
  *   avail  - swept pages with free objects (pg->free, pg->remote);
- *   full   - pages with no free object at last look;
+ *   full   - pages with no free object at last look (in free mode of
+ *            libpargc-malloc, armed so that a remote free tells the
+ *            owner: pargc_tctx_notify_full);
  *   unswept- pages waiting for the lazy sweep after a collection.
  * and a free-page list (runs of pages) that other threads may steal from
  * under `pages_lock`.  No lock is taken on the fast path.
@@ -114,11 +116,37 @@ struct pargc_tctx {
    * pass over the context's unswept pages); BUSY -> IDLE by a store. */
   _Atomic int lists;
   unsigned lists_depth; /* the owner's nested slow paths */
+  /* Objects of this context's full pages that other threads freed,
+   * encoded links: the first remote free into a page on the full list
+   * comes here instead of onto the page's `remote` list, so that the
+   * owner's next refill learns which full pages have free objects again
+   * (pargc_tctx_notify_full).  A lock-free stack: any thread pushes, the
+   * owner takes it whole. */
+  _Atomic(void *) delayed;
   pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
   struct pargc_page_list free_runs;
   struct pargc_tctx_stats stats;
   struct pargc_class_state cls[PARGC_MAX_KINDS][PARGC_NCLASSES];
 };
+
+/* Remote frees into full pages.  With no collection to come (the free
+ * mode of libpargc-malloc), a full page that other threads free into is
+ * found only if the owner looks at it, and looking at every full page at
+ * every refill is too slow: a consumer thread freeing what a producer
+ * allocated left most of the producer's full pages holding free objects
+ * while the producer took fresh ones (mimalloc-bench's xmalloc-test
+ * grew to 3x its live data).  So when this is set, a page that goes on
+ * its owner's full list gets the PARGC_REMOTE_NOTIFY bit in its `remote`
+ * word; the remote free that finds the bit clears it and pushes its
+ * object onto the owner context's `delayed` list instead, and the
+ * owner's next refill frees those objects locally, which moves their
+ * pages from the full list to avail.  One object per page and fill goes
+ * that way; the others go onto the page's remote list as before.
+ * Off for the collector, whose sweeps find such pages at every
+ * collection (and whose epochs would have to order the delayed list
+ * against the sweep); set once, before any thread allocates. */
+extern bool pargc_tctx_notify_full;
+#define PARGC_REMOTE_NOTIFY ((uintptr_t)1) /* objects are 16-aligned */
 
 /* XOR key for free-list links; bit 63 set, so an encoded link is never a
  * user-space address. */

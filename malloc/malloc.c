@@ -16,8 +16,9 @@
  *    not known to be zero already (fresh and decommitted pages are).
  *  - The fast paths are thread.h's, restated here without the GC kinds'
  *    bookkeeping: malloc pops the thread's free list (a TLS load, the
- *    class, two loads, two stores); free pushes onto it, or onto the
- *    page's own list, after the object-start and double-free checks.
+ *    class, from a table up to 1 KiB, two loads, two stores); free
+ *    pushes onto it, or onto the page's own list, after the object-start
+ *    and double-free checks.
  *    Another thread's object goes onto its page's lock-free remote list
  *    (pargc_free_slow), which the owner drains when its list runs dry.
  *  - Bootstrap.  The allocator's own set-up (topology discovery, pthread
@@ -165,6 +166,9 @@ static PARGC_NOINLINE void mm_init(void)
         strcmp(pargc_opt.malloc_mode, "free") != 0)
       pargc_warn("PARGC_MALLOC_MODE=%s: unknown mode, using free", pargc_opt.malloc_mode);
     mm_bad_free_abort = strcmp(pargc_opt.malloc_bad_free, "ignore") != 0;
+    /* No collection will sweep full pages: remote frees into them must
+     * reach their owners another way. */
+    pargc_tctx_notify_full = true;
     /* The heap's decommit pass reads the collector's delay: a malloc
      * purges sooner (mimalloc's default is 10 ms too), as no collection
      * comes to do it. */
@@ -262,7 +266,9 @@ static inline __attribute__((always_inline)) void *mm_alloc(size_t n, unsigned k
 {
   struct pargc_tctx *ctx = pargc_tctx_current;
   if (PARGC_LIKELY(ctx != NULL && n <= PARGC_SMALL_MAX)) {
-    unsigned c = pargc_sizeclass_of(n);
+    unsigned c = PARGC_LIKELY(n <= PARGC_SIZECLASS_TABLE_MAX)
+                     ? pargc_sizeclass_by_granule[(n + PARGC_GRANULE - 1) / PARGC_GRANULE]
+                     : pargc_sizeclass_of(n);
     void **p = ctx->free[kind][c];
     if (PARGC_LIKELY(p != NULL)) {
       ctx->free[kind][c] = (void **)((uintptr_t)*p ^ pargc_link_key);
@@ -346,6 +352,13 @@ static PARGC_NOINLINE void mm_free_slow(void *p)
   mm_busy++;
   if (pargc_malloc_collect_on)
     mm_side_enter();
+  else if (!pargc_tctx_current)
+    /* A thread that frees before it allocates (a consumer of what others
+     * allocate) gets its context now: without one, every free it makes
+     * counts the freed bytes on one shared atomic, whose line the two
+     * consumer threads of xmalloc-test bounced between their cores: a
+     * third of the time their frees took. */
+    mm_attach();
   struct pargc_page *pg = mm_checked_span("free", p);
   if (pg) {
     bool large = atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_LARGE;

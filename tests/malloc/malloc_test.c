@@ -228,6 +228,66 @@ static void check_cross_thread(void)
   CHECK(mi.arena > 0);
 }
 
+/* A consumer thread frees what the main thread allocated, a batch at a
+ * time, while the main thread's older objects of the same class stay:
+ * the spans of each freed batch sit on the main thread's full list
+ * behind those of the old objects, and must serve the next batches
+ * rather than fresh spans (mimalloc-bench's xmalloc-test: the heap grew
+ * to 3x the live data when only the full list's first pages were looked
+ * at).  A batch fills one span of 64-byte objects. */
+#define KEEP_SPANS 256
+#define BATCH 1024
+static int to_consumer[2], from_consumer[2];
+
+static void *consumer(void *arg)
+{
+  (void)arg;
+  void **batch;
+  while (read(to_consumer[0], &batch, sizeof batch) == (ssize_t)sizeof batch && batch) {
+    for (int i = 0; i < BATCH; i++)
+      free(batch[i]);
+    char ack = 1;
+    CHECK(write(from_consumer[1], &ack, 1) == 1);
+  }
+  return NULL;
+}
+
+static void check_consumer_reuse(void)
+{
+  CHECK(pipe(to_consumer) == 0 && pipe(from_consumer) == 0);
+  pthread_t t;
+  CHECK(pthread_create(&t, NULL, consumer, NULL) == 0);
+  static void *keep[KEEP_SPANS * BATCH], *batches[2][BATCH];
+  for (size_t i = 0; i < KEEP_SPANS * BATCH; i++)
+    keep[i] = malloc(64);
+  for (int i = 0; i < BATCH; i++)
+    batches[0][i] = malloc(64);
+  size_t before = mallinfo2().arena;
+  for (int round = 1; round <= 300; round++) {
+    /* The next batch first: the previous one's span is full by then. */
+    void **next = batches[round % 2], **done = batches[(round + 1) % 2];
+    for (int i = 0; i < BATCH; i++)
+      next[i] = malloc(64);
+    CHECK(write(to_consumer[1], &done, sizeof done) == (ssize_t)sizeof done);
+    char ack;
+    CHECK(read(from_consumer[0], &ack, 1) == 1);
+  }
+  size_t grown = mallinfo2().arena - before;
+  void **stop = NULL;
+  CHECK(write(to_consumer[1], &stop, sizeof stop) == (ssize_t)sizeof stop);
+  CHECK(pthread_join(t, NULL) == 0);
+  /* Two batches live at a time: a few spans, not one per round. */
+  if (grown > 8 * (size_t)65536)
+    fprintf(stderr, "heap grew by %zu KiB over 300 batches of 64 KiB\n", grown >> 10);
+  CHECK(grown <= 8 * (size_t)65536);
+  for (size_t i = 0; i < KEEP_SPANS * BATCH; i++)
+    free(keep[i]);
+  for (int i = 0; i < BATCH; i++)
+    free(batches[0][i]);
+  for (int i = 0; i < 4; i++)
+    close(i < 2 ? to_consumer[i] : from_consumer[i - 2]);
+}
+
 /* ---- Children that must abort ------------------------------------------ */
 
 static int child(const char *what)
@@ -307,6 +367,7 @@ int main(int argc, char **argv)
   check_aligned();
   check_failing_sizes();
   check_cross_thread();
+  check_consumer_reuse();
   check_bad_frees();
   return CHECK_SUMMARY();
 }

@@ -21,6 +21,11 @@ int main(void)
   CHECK_EQ(pargc_sizeclass_of(PARGC_SMALL_MAX), PARGC_NCLASSES - 1);
   CHECK_EQ(pargc_sizeclass_size(PARGC_NCLASSES - 1), PARGC_SMALL_MAX);
   CHECK_EQ(pargc_sizeclass_of(0), 0);
+  /* malloc's table agrees with the arithmetic for every size it covers. */
+  for (size_t n = 0; n <= PARGC_SIZECLASS_TABLE_MAX; n++)
+    if (pargc_sizeclass_by_granule[(n + PARGC_GRANULE - 1) / PARGC_GRANULE] !=
+        pargc_sizeclass_of(n))
+      CHECK(!"class by granule table");
   CHECK_EQ(pargc_sizeclass_size(0), 16);
 
   for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
