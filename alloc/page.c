@@ -195,7 +195,7 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
     nlive += (size_t)__builtin_popcountll(marks[w]);
   pargc_assert(nlive <= n); /* no bit set past the span's last object */
   void **old_free = pg->free;
-  void **old_remote = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+  void **old_remote = pargc_page_take_remote(pg);
   pg->free = NULL;
   r->nlive = nlive;
   r->free = NULL;

@@ -330,14 +330,6 @@ static void **list_concat(void **a, void **b)
   return a;
 }
 
-/* The objects other threads freed into pg, taken off its remote list
- * (which also disarms PARGC_REMOTE_NOTIFY). */
-static void **take_remote(struct pargc_page *pg)
-{
-  void *l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
-  return (void **)((uintptr_t)l & ~PARGC_REMOTE_NOTIFY);
-}
-
 /* The owner takes pg off its full list: remote frees go onto its remote
  * list again (see pargc_tctx_notify_full). */
 static void remote_disarm(struct pargc_page *pg)
@@ -602,7 +594,7 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
     if (pg) {
       pargc_assert(pg->list == PARGC_LIST_CUR);
       /* Objects other threads freed into the current page. */
-      void **l = take_remote(pg);
+      void **l = pargc_page_take_remote(pg);
       if (l) {
         install_list(ctx, k, c, pg, l, false);
         return true;
@@ -613,7 +605,7 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
     }
     /* Pages swept in this epoch that have free objects. */
     while ((pg = pargc_list_pop(&cs->avail))) {
-      void **l = list_concat(pg->free, take_remote(pg));
+      void **l = list_concat(pg->free, pargc_page_take_remote(pg));
       pg->free = NULL;
       if (l) {
         /* Objects freed explicitly are not counted as allocated again when
@@ -624,7 +616,7 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
         return true;
       }
       if (!to_full(cs, pg)) {
-        make_current(ctx, cs, k, c, pg, take_remote(pg), 0);
+        make_current(ctx, cs, k, c, pg, pargc_page_take_remote(pg), 0);
         return true;
       }
     }
@@ -638,16 +630,16 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
         return true;
       }
       if (!to_full(cs, pg)) {
-        make_current(ctx, cs, k, c, pg, take_remote(pg), 0);
+        make_current(ctx, cs, k, c, pg, pargc_page_take_remote(pg), 0);
         return true;
       }
     }
     /* Full pages that other threads freed into since (a few, rotating). */
     for (int i = 0; i < 4 && cs->full.head; i++) {
       pg = pargc_list_pop(&cs->full);
-      void **l = take_remote(pg);
+      void **l = pargc_page_take_remote(pg);
       if (l || pg->free || !to_full(cs, pg)) {
-        l = list_concat(pg->free, l ? l : take_remote(pg));
+        l = list_concat(pg->free, l ? l : pargc_page_take_remote(pg));
         pg->free = NULL;
         make_current(ctx, cs, k, c, pg, l, 0);
         return true;
@@ -886,7 +878,7 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
         if (!r.free && to_full(cs, pg))
           continue;
         if (!pg->free)
-          pg->free = take_remote(pg);
+          pg->free = pargc_page_take_remote(pg);
         pargc_list_push_tail(&cs->avail, pg, PARGC_LIST_AVAIL);
       }
     }

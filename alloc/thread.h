@@ -148,6 +148,15 @@ struct pargc_tctx {
 extern bool pargc_tctx_notify_full;
 #define PARGC_REMOTE_NOTIFY ((uintptr_t)1) /* objects are 16-aligned */
 
+/* The objects other threads freed into pg, taken off its remote list
+ * (which also disarms PARGC_REMOTE_NOTIFY): every reader of the list
+ * takes it this way, so none walks the bit as a link. */
+static inline void **pargc_page_take_remote(struct pargc_page *pg)
+{
+  void *l = atomic_exchange_explicit(&pg->remote, NULL, memory_order_acquire);
+  return (void **)((uintptr_t)l & ~PARGC_REMOTE_NOTIFY);
+}
+
 /* XOR key for free-list links; bit 63 set, so an encoded link is never a
  * user-space address. */
 extern uintptr_t pargc_link_key;
