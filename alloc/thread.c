@@ -968,6 +968,13 @@ bool pargc_free_slow(void *p)
   if (atomic_load_explicit(&pg->state, memory_order_acquire) == PARGC_PAGE_LARGE) {
     count_freed(ctx, pg->size);
     pargc_heap_release_run(ctx, pg);
+    /* p stays in a register or on this stack until the run is FREE: a
+     * collection that stops this thread before then finds the object
+     * reachable and leaves it alone.  Without it, nothing pointed to the
+     * object while release_run worked from the descriptor; the collection
+     * swept the run as garbage and released it too, and the run was put
+     * on two free lists (tests/stress/free_large_race_test). */
+    __asm__ volatile("" : : "r"(p) : "memory");
     return true;
   }
   void **obj = p;
