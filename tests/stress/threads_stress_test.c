@@ -9,6 +9,7 @@
 #include "check.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 #include <unistd.h>
 
@@ -28,6 +29,10 @@ static void count_range(void *lo, void *hi, void *arg)
 static void *stopper(void *arg)
 {
   (void)arg;
+  /* Stop only once threads come and go: on a loaded machine the
+   * stoppers once made all their stops before any creator ran. */
+  while (short_lived == 0)
+    sched_yield();
   for (int i = 0; i < STOPS_EACH; i++) {
     pargc_threads_stop_world();
     long n = 0;
