@@ -10,6 +10,9 @@
 
 #include <string.h>
 
+/* pargc_page.node holds a node number in one byte. */
+_Static_assert(PARGC_MAX_NODES <= 256, "a node number fits pargc_page.node");
+
 struct pargc_heap pargc_heap;
 struct pargc_heap_settings pargc_heap_settings;
 /* The hooks into the collector that this file calls: alloc/hooks.h. */
@@ -620,6 +623,7 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
   /* State first, so a marker never trusts stale geometry. */
   atomic_store_explicit(&head->state, PARGC_PAGE_FREE, memory_order_release);
   head->zeroed = 0;
+  __atomic_store_n(&head->built, 0, __ATOMIC_RELAXED);
   head->free = NULL;
   atomic_store_explicit(&head->remote, NULL, memory_order_relaxed);
   head->free_since_ns = pargc_os_now_ns();

@@ -38,20 +38,79 @@ static inline void *link_encode(void **p)
   return (void *)((uintptr_t)p ^ pargc_link_key);
 }
 
-/* Zero the span's memory when needed and link every object into a free
- * list in address order (so consecutive allocations are adjacent). */
-static void **span_build_free(struct pargc_page *head, unsigned kind, size_t size, size_t n)
+/* Link objects [from, to) of the span at base into a free list in
+ * address order (so consecutive allocations are adjacent).  The key is
+ * read once: the stores could alias the global, which made the compiler
+ * reload it for every object. */
+static void **span_link(char *base, size_t size, size_t from, size_t to)
+{
+  pargc_assert(from < to);
+  uintptr_t key = pargc_link_key;
+  char *first = base + from * size, *last = base + (to - 1) * size;
+  for (char *p = first; p < last; p += size)
+    *(uintptr_t *)p = (uintptr_t)(p + size) ^ key;
+  *(uintptr_t *)last = key; /* an encoded NULL */
+  return (void **)first;
+}
+
+/* The most 4 KiB cards `built` can count; a span of up to 16 pages has
+ * 256, so the last card of the largest spans is linked with the rest
+ * once built would pass this. */
+#define BUILT_MAX 255u
+
+/* Link the objects of span pg from object `from` on that start in its
+ * first `cards` cards (at least one object), and set `built`: 0 once the
+ * last object is linked.  The links are written before `built` says so:
+ * a collector that stops the owner in between sees the new objects as
+ * unbuilt, which they still are to it (free either way). */
+static void **span_build_to(struct pargc_page *pg, size_t from, size_t cards, size_t *count)
+{
+  size_t size = pg->size, n = pg->nobjs;
+  /* The first card holding an unlinked object's start, at least. */
+  size_t min_cards = ((from * size) >> PARGC_CARD_SHIFT) + 1;
+  if (cards < min_cards)
+    cards = min_cards;
+  size_t to = n;
+  if (cards <= BUILT_MAX) {
+    size_t end = cards << PARGC_CARD_SHIFT; /* objects starting below end */
+    size_t upto = (end + size - 1) / size;
+    if (upto < n)
+      to = upto;
+  }
+  void **list = span_link((char *)pargc_page_addr(pg), size, from, to);
+  *count = to - from;
+  __atomic_store_n(&pg->built, (uint8_t)(to == n ? 0 : cards), __ATOMIC_RELAXED);
+  return list;
+}
+
+void **pargc_page_extend(struct pargc_page *pg, size_t *count)
+{
+  size_t built = pg->built;
+  /* A partly built SMALL span: its remaining objects are untouched. */
+  pargc_assert(built != 0 && built <= BUILT_MAX);
+  pargc_assert(atomic_load_explicit(&pg->state, memory_order_relaxed) == PARGC_PAGE_SMALL);
+  /* The first object not linked: the first to start in card `built`. */
+  size_t from = ((built << PARGC_CARD_SHIFT) + pg->size - 1) / pg->size;
+  pargc_assert(from > 0 && from < pg->nobjs);
+  void **list = span_build_to(pg, from, 2 * built, count);
+  if (PARGC_ASSERT_FULL)
+    pargc_page_validate(pg, list, *count, NULL);
+  return list;
+}
+
+/* Zero the span's memory when needed and link its first objects, or all
+ * of them (see pargc_page_format_small). */
+static void **span_build_free(struct pargc_page *head, unsigned kind, size_t size, size_t n,
+                              size_t *count)
 {
   /* A span holds at least one object, all inside its pages. */
   pargc_assert(n >= 1 && n * size <= (size_t)head->pages * PARGC_PAGE_SIZE);
   char *base = (char *)pargc_page_addr(head);
-  if (!head->zeroed && pargc_kind_scanned[kind])
+  bool lazy = head->zeroed;
+  if (!lazy && pargc_kind_scanned[kind])
     memset(base, 0, n * size);
   head->zeroed = 0;
-  for (size_t i = 0; i + 1 < n; i++)
-    *(void **)(base + i * size) = link_encode((void **)(base + (i + 1) * size));
-  *(void **)(base + (n - 1) * size) = link_encode(NULL);
-  return (void **)base;
+  return span_build_to(head, 0, lazy ? 1 : SIZE_MAX >> PARGC_CARD_SHIFT, count);
 }
 
 void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
@@ -70,7 +129,7 @@ void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned 
   head->kind = (uint8_t)kind;
   head->sclass = (uint8_t)c;
   head->owner = (uint16_t)owner;
-  head->node = (uint16_t)node;
+  head->node = (uint8_t)node;
   head->size = sc->size;
   head->nobjs = (uint16_t)sc->nobjs;
   head->recip = sc->recip;
@@ -83,8 +142,7 @@ void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned 
    * walk ran a "closure" read from another object's payload, and the
    * marker read a typed slot zeroed up to a stale descriptor word
    * (tests/stress/span_reuse_test). */
-  void **list = span_build_free(head, kind, sc->size, sc->nobjs);
-  *count = sc->nobjs;
+  void **list = span_build_free(head, kind, sc->size, sc->nobjs, count);
   /* Both bitmaps: the one not current may have been cleared ahead for
    * the next collection already (gc/collect.h, phase_preclear). */
   size_t idx = pargc_page_index(head);
@@ -236,6 +294,10 @@ void pargc_page_sweep(struct pargc_page *pg, struct pargc_sweep_result *r)
   pargc_assert(nfree == n - nlive + kept);
   r->free = list;
   r->nfree = nfree;
+  /* Every unmarked slot is linked now, the never built ones too (only a
+   * span a fork child took from a vanished thread is swept partly built:
+   * its slots past `built` are zero and unmarked). */
+  __atomic_store_n(&pg->built, 0, __ATOMIC_RELAXED);
   if (PARGC_ASSERT_FULL)
     pargc_page_validate(pg, list, nfree, marks);
 }

@@ -27,13 +27,38 @@ unsigned pargc_kind_count(void);
 
 /* Turn the FREE run at `head` into a span of class c whose objects are
  * all free: zeroes it first when it is not known zero and the kind is
- * scanned, links every object, clears both mark bitmaps, and only then
- * sets the state to SMALL (release), so the collector never sees the
- * span before it is a span of free objects.  Returns the free list (the
- * first object, encoded links in address order); *count gets its
- * length. */
+ * scanned, links objects into a free list, clears both mark bitmaps, and
+ * only then sets the state to SMALL (release), so the collector never
+ * sees the span before it is a span of free objects.  Returns the free
+ * list (the first object, encoded links in address order); *count gets
+ * its length.
+ *
+ * A run known zero (fresh from the OS, or decommitted) is built lazily:
+ * only the objects of its first 4 KiB card are linked, the rest of the
+ * span stays untouched -- not committed by the kernel -- and `built`
+ * says how far the links go; pargc_page_extend links more when the list
+ * runs out.  A span of which a program uses a few objects (one per size
+ * class and kind it allocates, often) then costs what it uses, not 64
+ * KiB or more.  A run with old contents is zeroed and linked whole, as
+ * the zeroing touches it anyway. */
 void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
                                uint32_t owner, int node, size_t *count);
+
+/* A partly built span (pg->built != 0), its free list empty: link the
+ * next objects -- as many cards again as are built, so a span used whole
+ * is extended a few times (five for a one-page span) -- and return them
+ * as a free list (*count entries, address order, at least one).  When
+ * the last object is linked, built becomes 0.  Owner only, the span
+ * being its current page of the class. */
+void **pargc_page_extend(struct pargc_page *pg, size_t *count);
+
+/* Has slot i of span pg never been linked (beyond `built`)?  Such a slot
+ * is free: zero memory, on no list. */
+static inline bool pargc_slot_unbuilt(const struct pargc_page *pg, uint32_t i)
+{
+  size_t built = __atomic_load_n(&pg->built, __ATOMIC_RELAXED);
+  return built && (size_t)i * pg->size >= built << PARGC_CARD_SHIFT;
+}
 
 struct pargc_sweep_result {
   void **free;   /* free objects, encoded links, address order */

@@ -100,7 +100,14 @@ struct pargc_page {
   uint8_t zeroed;        /* contents known to be all zero */
   uint8_t decommitted;   /* FREE run given back to the OS */
   uint8_t list;          /* which list the page is on (heap.c/thread.c) */
-  uint16_t node;         /* NUMA node of the thread that first used it */
+  uint8_t node;          /* NUMA node of the thread that first used it */
+  /* SMALL: 0 when every object of the span was linked into a free list
+   * once (the usual case); else the objects that start in the span's
+   * first `built` 4 KiB cards were, and those after have never been
+   * touched: zero memory the kernel has not committed yet.  Only a
+   * fresh span that is some context's current page is partly built
+   * (page.h, pargc_page_extend). */
+  uint8_t built;
   uint16_t owner;        /* id of the owning thread context (SMALL) */
   uint16_t nobjs;        /* objects in the span (SMALL, <= 4096); 1 for LARGE */
   uint32_t pages;        /* pages in the span / run (heads) */

@@ -599,6 +599,15 @@ static bool refill_lists(struct pargc_tctx *ctx, unsigned k, unsigned c)
         install_list(ctx, k, c, pg, l, false);
         return true;
       }
+      /* A fresh span built in part: link its next objects.  A current
+       * page leaves its class only once built whole. */
+      if (pg->built) {
+        size_t n;
+        l = pargc_page_extend(pg, &n);
+        install_list(ctx, k, c, pg, l, false);
+        count_alloc(ctx, n * pg->size);
+        return true;
+      }
       if (!to_full(cs, pg))
         continue; /* freed into meanwhile: take those */
       cs->cur = NULL;
@@ -751,9 +760,10 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   if (!run->zeroed && pargc_kind_scanned[kind])
     memset(p, 0, n * PARGC_PAGE_SIZE);
   run->zeroed = 0;
+  run->built = 0;
   run->kind = (uint8_t)kind;
   run->owner = (uint16_t)ctx->id;
-  run->node = (uint16_t)ctx->node;
+  run->node = (uint8_t)ctx->node;
   run->size = (uint32_t)(n * PARGC_PAGE_SIZE > UINT32_MAX ? 0 : n * PARGC_PAGE_SIZE);
   run->nobjs = 1;
   /* Both bitmaps clear first (the one not current may have been cleared
@@ -907,12 +917,16 @@ void pargc_tctx_sweep_parked(void)
 
 static bool looks_free(struct pargc_page *pg, void **obj)
 {
+  uintptr_t base = pargc_page_addr(pg);
+  /* A slot of a fresh span never linked yet (page.h): free, and zero. */
+  size_t built = __atomic_load_n(&pg->built, __ATOMIC_RELAXED);
+  if (built && (uintptr_t)obj - base >= built << PARGC_CARD_SHIFT)
+    return true;
   /* A free object's first word is an encoded link to NULL or to another
    * object of the same span. */
   uintptr_t w = (uintptr_t)*obj ^ pargc_link_key;
   if (w == 0)
     return true;
-  uintptr_t base = pargc_page_addr(pg);
   if (w < base || w >= base + (uintptr_t)pg->nobjs * pg->size)
     return false;
   /* Object-aligned?  By the span's reciprocal: no division on this path. */

@@ -281,8 +281,9 @@ static inline bool pargc_free(void *p)
   return true;
 }
 
-/* Is object slot i of span pg free (on some free list) rather than
- * allocated?  Free slots carry an encoded link in their first word; an
+/* Is object slot i of span pg free (on some free list, or never linked:
+ * past `built`, page.h) rather than allocated?  Free slots carry an
+ * encoded link in their first word; an
  * allocated object whose first word happens to equal a valid encoded link
  * of its own span would be misread as free (the key has bit 63 set, so
  * this needs a deliberately crafted value).  Used with the world stopped

@@ -66,10 +66,46 @@ int main(void)
   pargc_mark_clear(marks, 5);
   CHECK(!pargc_mark_test(marks, 5));
 
-  /* Free list of a fresh span: every object once, in address order. */
-  CHECK_EQ(n, pg->nobjs);
+  /* Free list of a fresh span: the objects of its first 4 KiB card, the
+   * rest not linked (nor touched) yet; extending it links them all, each
+   * once, in address order, in a few steps. */
+  CHECK_EQ(n, (PARGC_CARD_SIZE + 47) / 48);
   CHECK_EQ(pargc_page_list_length(list), n);
   CHECK((uintptr_t)list == base);
+  CHECK_EQ(pg->built, 1);
+  CHECK(!pargc_slot_unbuilt(pg, (uint32_t)n - 1));
+  CHECK(pargc_slot_unbuilt(pg, (uint32_t)n));
+  CHECK(pargc_slot_is_free(pg, (uint32_t)n)); /* never linked: free */
+  size_t total = n, steps = 1;
+  uintptr_t expect = base;
+  int order_ok = 1;
+  for (void **p = list; p; p = (void **)((uintptr_t)*p ^ pargc_link_key), expect += 48)
+    order_ok &= (uintptr_t)p == expect;
+  while (pg->built) {
+    size_t more;
+    void **l = pargc_page_extend(pg, &more);
+    CHECK(more > 0);
+    CHECK_EQ(pargc_page_list_length(l), more);
+    for (void **p = l; p; p = (void **)((uintptr_t)*p ^ pargc_link_key), expect += 48)
+      order_ok &= (uintptr_t)p == expect;
+    total += more;
+    steps++;
+  }
+  CHECK(order_ok);
+  CHECK_EQ(total, pg->nobjs);
+  CHECK(steps <= 6);
+  CHECK(!pargc_slot_unbuilt(pg, pg->nobjs - 1));
+  /* A multi-page span of large objects: at least one object a step. */
+  CHECK_EQ(big_n, 1);
+  CHECK(big->built != 0);
+  size_t big_total = big_n;
+  while (big->built) {
+    size_t more;
+    pargc_page_extend(big, &more);
+    CHECK(more >= 1);
+    big_total += more;
+  }
+  CHECK_EQ(big_total, big->nobjs);
 
   /* Sweep: mark every third object live; the rest come back zeroed. */
   for (uint32_t i = 0; i < pg->nobjs; i++) {
