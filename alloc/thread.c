@@ -915,28 +915,22 @@ void pargc_tctx_sweep_parked(void)
 
 /* ---- Explicit free ---------------------------------------------------- */
 
-static bool looks_free(struct pargc_page *pg, void **obj)
+bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i)
 {
-  uintptr_t base = pargc_page_addr(pg);
   /* A slot of a fresh span never linked yet (page.h): free, and zero. */
-  size_t built = __atomic_load_n(&pg->built, __ATOMIC_RELAXED);
-  if (built && (uintptr_t)obj - base >= built << PARGC_CARD_SHIFT)
+  if (pargc_slot_unbuilt(pg, i))
     return true;
   /* A free object's first word is an encoded link to NULL or to another
    * object of the same span. */
-  uintptr_t w = (uintptr_t)*obj ^ pargc_link_key;
+  uintptr_t base = pargc_page_addr(pg);
+  uintptr_t w = *(uintptr_t *)pargc_page_object_addr(pg, i) ^ pargc_link_key;
   if (w == 0)
     return true;
   if (w < base || w >= base + (uintptr_t)pg->nobjs * pg->size)
     return false;
   /* Object-aligned?  By the span's reciprocal: no division on this path. */
-  uint32_t i = pargc_sizeclass_index(w - base, pg->recip);
-  return w == base + (uintptr_t)i * pg->size;
-}
-
-bool pargc_slot_is_free(struct pargc_page *pg, uint32_t i)
-{
-  return looks_free(pg, (void **)pargc_page_object_addr(pg, i));
+  uint32_t j = pargc_sizeclass_index(w - base, pg->recip);
+  return w == base + (uintptr_t)j * pg->size;
 }
 
 void pargc_slot_retire(struct pargc_page *pg, void *obj)
@@ -992,7 +986,7 @@ bool pargc_free_slow(void *p)
     return true;
   }
   void **obj = p;
-  if (looks_free(pg, obj)) {
+  if (pargc_slot_is_free(pg, (uint32_t)i)) {
     pargc_warn("GC_free(%p): object is already free; ignored", p);
     return false;
   }
