@@ -479,6 +479,8 @@ static size_t adopt_list(struct pargc_tctx *ctx, struct pargc_page_list *from,
  * exited threads (which only the registry lock guards).  Their current
  * pages stay: those free objects sit in the parked thread's free list.
  * True if any page was taken. */
+static void take_delayed(struct pargc_tctx *ctx);
+
 static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
 {
   uint32_t n = atomic_load(&pargc_tctx_count);
@@ -496,6 +498,7 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
     bool claimed = was >= 0;
     if (claimed || !v->live) {
       pargc_tctx_adjust_epoch(v);
+      take_delayed(v);
       struct pargc_class_state *vs = &v->cls[k][c], *cs = &ctx->cls[k][c];
       taken += adopt_list(ctx, &vs->avail, &cs->avail, PARGC_LIST_AVAIL);
       taken += adopt_list(ctx, &vs->unswept, &cs->unswept, PARGC_LIST_UNSWEPT);
@@ -536,18 +539,18 @@ bool pargc_tctx_help_lagging(struct pargc_tctx *self)
 /* The owner frees obj, of its span pg: onto its free list if pg is the
  * class's current page, else onto the page's list, moving the page from
  * full to avail. */
-static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
+/* Free obj, of span pg of ctx's, into its page's list: ctx's fast-path
+ * list when pg is the current page of its class, else pg's own list (a
+ * full page moving to avail).  ctx's lists are held by the caller: its
+ * owner, or a thread that claimed them. */
+static void free_held(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
 {
   unsigned kind = pg->kind;
-  /* The descriptor (already in cache) says whether this is the current
-   * page of its class: no need to load the class state for that.  (A
-   * claim never moves a current page.) */
   if (pg->list == PARGC_LIST_CUR) {
     *obj = (void *)((uintptr_t)ctx->free[kind][pg->sclass] ^ pargc_link_key);
     ctx->free[kind][pg->sclass] = obj;
     return;
   }
-  lists_enter(ctx);
   *obj = (void *)((uintptr_t)pg->free ^ pargc_link_key);
   pg->free = obj;
   if (pg->list == PARGC_LIST_FULL) {
@@ -556,12 +559,27 @@ static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
     remote_disarm(pg);
     pargc_list_push_tail(&cs->avail, pg, PARGC_LIST_AVAIL);
   }
-  lists_leave(ctx);
+}
+
+static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
+{
+  /* The descriptor (already in cache) says whether this is the current
+   * page of its class: then no list is touched but the thread's own.  (A
+   * claim never moves a current page.) */
+  bool cur = pg->list == PARGC_LIST_CUR;
+  if (!cur)
+    lists_enter(ctx);
+  free_held(ctx, pg, obj);
+  if (!cur)
+    lists_leave(ctx);
 }
 
 /* Free locally the objects other threads freed into ctx's full pages
- * (pargc_tctx_notify_full): their pages go from full to avail.  The
- * owner, holding its lists. */
+ * (pargc_tctx_notify_full): their pages go from full to avail.  ctx's
+ * lists held: by its owner, or by a thread about to adopt its pages,
+ * which must take these first -- an adopted page changes owner, and an
+ * object of it left here would later be freed into another context's
+ * page as if it were this one's. */
 static void take_delayed(struct pargc_tctx *ctx)
 {
   if (!atomic_load_explicit(&ctx->delayed, memory_order_relaxed))
@@ -574,7 +592,7 @@ static void take_delayed(struct pargc_tctx *ctx)
     /* An allocated object (until now) of a span of ctx's: not released. */
     pargc_assert(i >= 0 && pg->owner == ctx->id);
     (void)i;
-    free_own(ctx, pg, l);
+    free_held(ctx, pg, l);
     l = next;
   }
 }
