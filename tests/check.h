@@ -14,6 +14,9 @@
  *                          it before the parent initialises the collector)
  *   check_in_child(name, fn)  CHECK that fn, run by check_capture, exits
  *                          0; else print its status and output
+ *   check_hang_alarm(s, msg)  after s seconds, print msg (a line) and
+ *                          exit 1: a hang becomes a failure that says what
+ *                          it likely was; check_hang_alarm(0, NULL) cancels
  *   check_wipe_stack()     zero the stack below the caller's frame, where
  *                          dead frames left pointers a collection would
  *                          find in the frames it builds there
@@ -117,6 +120,25 @@ static __attribute__((unused)) int check_capture(void (*fn)(void), char *buf, si
   int status = 0;
   waitpid(pid, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+static const char *check_hang_msg;
+
+static void check_on_hang(int sig)
+{
+  (void)sig;
+  const char *m = check_hang_msg ? check_hang_msg : "hung\n";
+  ssize_t w = write(2, m, strlen(m));
+  (void)w;
+  _exit(1);
+}
+
+static __attribute__((unused)) void check_hang_alarm(unsigned seconds, const char *msg)
+{
+  check_hang_msg = msg;
+  if (seconds)
+    signal(SIGALRM, check_on_hang);
+  alarm(seconds);
 }
 
 static __attribute__((unused)) void check_in_child(const char *name, void (*fn)(void))

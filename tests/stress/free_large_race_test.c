@@ -25,21 +25,13 @@
 #include <unistd.h>
 
 enum { T = 3, ROUNDS = 100000 };
-enum { HANG_S = 120 }; /* the message below says so */
+enum { HANG_S = 120 }; /* the message says so */
+static const char hang_msg[] = "free_large_race_test: still running after 120 s: hung "
+                            "(a large run released twice?)\n";
 
 static _Atomic int workers_done;
 static _Atomic long overlaps;
 static int rounds_done[T];
-
-static void on_alarm(int sig)
-{
-  (void)sig;
-  static const char msg[] = "free_large_race_test: still running after 120 s: hung "
-                            "(a large run released twice?)\n";
-  ssize_t w = write(2, msg, sizeof msg - 1);
-  (void)w;
-  _exit(1);
-}
 
 /* Sizes from 2 to 9 pages of 64 KiB, so runs split and merge. */
 static size_t size_of_round(intptr_t id, int r)
@@ -109,8 +101,7 @@ static void *collector(void *arg)
 
 int main(void)
 {
-  signal(SIGALRM, on_alarm);
-  alarm(HANG_S);
+  check_hang_alarm(HANG_S, hang_msg);
   GC_INIT();
   pthread_t w[T], c;
   for (intptr_t i = 0; i < T; i++)
@@ -119,7 +110,7 @@ int main(void)
   for (int i = 0; i < T; i++)
     CHECK_EQ(pthread_join(w[i], NULL), 0);
   CHECK_EQ(pthread_join(c, NULL), 0);
-  alarm(0);
+  check_hang_alarm(0, NULL);
   CHECK_EQ(atomic_load(&overlaps), 0);
   for (int i = 0; i < T; i++)
     CHECK_EQ(rounds_done[i], ROUNDS);

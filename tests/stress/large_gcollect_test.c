@@ -20,21 +20,13 @@
 #include <unistd.h>
 
 enum { T = 3, ALLOCS = 600, OBJECT = 1 << 20 };
-enum { HANG_S = 120 }; /* the message below says so */
+enum { HANG_S = 120 }; /* the message says so */
+static const char hang_msg[] = "large_gcollect_test: still running after 120 s: deadlocked "
+                            "(a stopped-world wait for an allocator lock?)\n";
 
 static _Atomic long broken;
 static _Atomic int workers_done;
 static unsigned char *kept[T]; /* each thread's latest object: a root */
-
-static void on_alarm(int sig)
-{
-  (void)sig;
-  static const char msg[] = "large_gcollect_test: still running after 120 s: deadlocked "
-                            "(a stopped-world wait for an allocator lock?)\n";
-  ssize_t w = write(2, msg, sizeof msg - 1);
-  (void)w;
-  _exit(1);
-}
 
 /* Does the object still hold what thread id wrote?  A run freed while
  * reachable would be handed to another thread, which writes its own id. */
@@ -74,8 +66,7 @@ static void *releaser(void *arg)
 
 int main(void)
 {
-  signal(SIGALRM, on_alarm);
-  alarm(HANG_S);
+  check_hang_alarm(HANG_S, hang_msg);
   GC_INIT();
   pthread_t r;
   int rc = pthread_create(&r, NULL, releaser, NULL);
@@ -84,7 +75,7 @@ int main(void)
   workers_done = 1;
   if (rc == 0)
     pthread_join(r, NULL);
-  alarm(0);
+  check_hang_alarm(0, NULL);
   CHECK_EQ(broken, 0);
   CHECK(GC_get_gc_no() >= (GC_word)(T * ALLOCS / 4));
   printf("%lu collections\n", (unsigned long)GC_get_gc_no());
