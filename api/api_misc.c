@@ -92,7 +92,8 @@ DATA void *GC_auobjfreelist_ptr;
 
 /* Boehm GC's internal state block, exported (never declared by a public
  * header).  A zero-filled placeholder of the same size, so that programs
- * that reference it link; pargc keeps nothing in it. */
+ * that reference it link; pargc keeps nothing in it, and it is not a
+ * root (pargc_misc_install). */
 GC_API char GC_arrays[182768];
 char GC_arrays[182768];
 
@@ -971,6 +972,7 @@ void pargc_misc_install(void)
   pargc_stats_open_log();
   if (pargc_opt.print_address_map)
     print_address_map();
+  pargc_roots_exclude_own(GC_arrays, sizeof GC_arrays);
   pargc_heap_settings.free_space_divisor = (const volatile size_t *)&GC_free_space_divisor;
   pargc_heap_settings.min_bytes_allocd = &min_bytes_allocd;
   pargc_heap_settings.non_gc_bytes = (const volatile size_t *)&GC_non_gc_bytes;

@@ -4,9 +4,11 @@
  * (pargc_os_each_object): the writable segments of every loaded object,
  * minus
  *   - its RELRO part (read-only once relocated: no heap pointers),
- *   - libpargc.so's own segments, and the pargc_unscanned section when
- *     pargc is linked statically into the program,
- *   - the vdso (not writable anyway),
+ *   - libpargc.so's own segments, and, when pargc is linked statically
+ *     into the program, the pargc_unscanned section and the tables given
+ *     to pargc_roots_exclude_own,
+ *   - the vdso (not writable anyway), and the sanitizers' run-time
+ *     libraries (is_sanitizer_runtime),
  *   - the ranges given to pargc_roots_exclude (GC_exclude_static_roots).
  * The user's ranges (GC_add_roots minus GC_remove_roots) are added, and the
  * union is sorted and merged so no word is reported twice.
@@ -173,6 +175,23 @@ void pargc_roots_clear_exclusions(void)
   set_change_locked(set_clear, &roots_excluded, NULL, NULL);
 }
 
+/* pargc's own large tables (pargc_roots_exclude_own), in the order
+ * registered; written once each, at initialisation, under the registry
+ * lock. */
+enum { OWN_MAX = 4 };
+static struct range roots_own[OWN_MAX];
+static int roots_own_n;
+
+void pargc_roots_exclude_own(const void *lo, size_t size)
+{
+  pargc_threads_lock();
+  if (roots_own_n < OWN_MAX)
+    roots_own[roots_own_n++] = (struct range){(uintptr_t)lo, (uintptr_t)lo + size};
+  else
+    pargc_warn("pargc_roots_exclude_own: more than %d tables; %p is scanned", OWN_MAX, lo);
+  pargc_threads_unlock();
+}
+
 /* ---- scratch arrays (metadata memory, usable with the world stopped) -- */
 
 struct scratch {
@@ -297,10 +316,27 @@ static void scan_segment(struct object_scan *ps, uintptr_t lo, uintptr_t hi,
   push_minus(ps->out, lo, hi, holes, nholes);
 }
 
+/* Is o a sanitizer's run-time library (libubsan, libasan, libtsan,
+ * liblsan, libhwasan)?  Their data is megabytes of the sanitizer's own
+ * tables -- libubsan's alone is 6 MB of zeroed state -- and holds no
+ * pointer the program can reach a heap object through; scanning it made
+ * every collection of a sanitizer build 1-2 ms longer. */
+static bool is_sanitizer_runtime(const char *path)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  static const char *const names[] = {"libubsan.so", "libasan.so", "libtsan.so",
+                                      "liblsan.so", "libhwasan.so"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+    if (strncmp(base, names[i], strlen(names[i])) == 0)
+      return true;
+  return false;
+}
+
 static int roots_scan_object(const struct pargc_os_object *o, void *arg)
 {
   struct object_scan *ps = arg;
-  if (o->vdso)
+  if (o->vdso || is_sanitizer_runtime(o->name))
     return 0;
   bool ours = false;
   for (int i = 0; i < o->nseg; i++)
@@ -311,21 +347,27 @@ static int roots_scan_object(const struct pargc_os_object *o, void *arg)
    * out, below. */
   if (ours && o->name[0])
     return 0;
-  struct range holes[2] = {{o->relro_lo, o->relro_hi}, {0, 0}};
-  if (__start_pargc_unscanned && __stop_pargc_unscanned) {
-    holes[1].lo = (uintptr_t)__start_pargc_unscanned;
-    holes[1].hi = (uintptr_t)__stop_pargc_unscanned;
-  }
+  struct range holes[2 + OWN_MAX];
+  int nholes = 0;
+  holes[nholes++] = (struct range){o->relro_lo, o->relro_hi};
+  if (__start_pargc_unscanned && __stop_pargc_unscanned)
+    holes[nholes++] = (struct range){(uintptr_t)__start_pargc_unscanned,
+                                     (uintptr_t)__stop_pargc_unscanned};
+  if (ours)
+    for (int i = 0; i < roots_own_n; i++)
+      holes[nholes++] = roots_own[i];
+  /* push_minus wants them in address order. */
+  for (int i = 1; i < nholes; i++)
+    for (int j = i; j > 0 && holes[j - 1].lo > holes[j].lo; j--) {
+      struct range t = holes[j];
+      holes[j] = holes[j - 1];
+      holes[j - 1] = t;
+    }
   for (int i = 0; i < o->nseg; i++) {
     uintptr_t lo = o->seg[i].lo, hi = o->seg[i].hi;
     if (!o->seg[i].writable || !segment_wanted(o, lo, hi))
       continue;
-    if (holes[1].lo > holes[0].lo) {
-      scan_segment(ps, lo, hi, holes, 2);
-    } else {
-      struct range sorted[2] = {holes[1], holes[0]};
-      scan_segment(ps, lo, hi, sorted, 2);
-    }
+    scan_segment(ps, lo, hi, holes, nholes);
   }
   return 0;
 }

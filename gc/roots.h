@@ -56,6 +56,12 @@ bool pargc_roots_is_user_root(const void *p);
  * in its own static data (finalizer tables, say) must push that pointer
  * itself; static roots will not find it. */
 #define PARGC_UNSCANNED __attribute__((section("pargc_unscanned")))
+/* A large zero-filled table of pargc's own, [lo, lo + size), that holds
+ * no root -- left out like PARGC_UNSCANNED variables, without making the
+ * library file carry its zeros (a named section is stored in the file
+ * even when zero-filled).  Call once at initialisation; at most a few
+ * tables.  GC_clear_exclusion_tables does not drop them. */
+void pargc_roots_exclude_own(const void *lo, size_t size);
 /* The address of a PARGC_UNSCANNED static of roots.c (for tests). */
 void *pargc_roots_private_probe(void);
 

@@ -1,8 +1,9 @@
 /* Unit test for gc/roots: the program's globals and statics are covered,
  * a dlopen'd library's data is covered after dlopen, user ranges with
  * holes (GC_add_roots / GC_remove_roots), exclusions with holes
- * (GC_exclude_static_roots), pargc's own unscanned data and the vdso are
- * not covered, and the ranges come out sorted, disjoint and aligned. */
+ * (GC_exclude_static_roots), pargc's own unscanned data and tables
+ * (pargc_roots_exclude_own), the vdso and a sanitizer's run-time library
+ * are not covered, and the ranges come out sorted, disjoint and aligned. */
 #include "config.h"
 #include "gc/roots.h"
 #include "gc/threads.h"
@@ -14,6 +15,7 @@
 #include <gc/gc.h>
 
 #include <dlfcn.h>
+#include <link.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +59,8 @@ void *roots_global_bss;
 static void *roots_static_data = &roots_static_data;
 static char roots_static_bss[1 << 14];
 static const int roots_const = 42;
+/* Stands for one of pargc's own tables; its neighbours stay roots. */
+static char roots_before[64], roots_own_table[1 << 13], roots_after[64];
 
 static void test_program_data(void)
 {
@@ -203,6 +207,48 @@ static void test_boehm_api(void)
   free(h);
 }
 
+/* A table given to pargc_roots_exclude_own is left out whole, and only
+ * it: this test links pargc into the program, the case the call is for. */
+static void test_own_tables(void)
+{
+  collect_roots();
+  CHECK(covered(&roots_own_table[0]));
+  pargc_roots_exclude_own(roots_own_table, sizeof roots_own_table);
+  collect_roots();
+  CHECK(!covered(&roots_own_table[0]));
+  CHECK(!covered(&roots_own_table[sizeof roots_own_table - 1]));
+  CHECK(covered(&roots_before[0]));
+  CHECK(covered(&roots_after[0]));
+  CHECK(covered(&roots_static_bss[0]));
+}
+
+/* The writable segments of a sanitizer's run-time library, when this
+ * test runs in a sanitizer build (CI's second pass); none otherwise. */
+static int find_sanitizer(struct dl_phdr_info *info, size_t size, void *arg)
+{
+  (void)size;
+  const char *base = strrchr(info->dlpi_name, '/');
+  base = base ? base + 1 : info->dlpi_name;
+  if (strncmp(base, "libubsan.so", 11) != 0 && strncmp(base, "libasan.so", 10) != 0)
+    return 0;
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && ph->p_memsz > 0)
+      *(uintptr_t *)arg = info->dlpi_addr + ph->p_vaddr + ph->p_memsz - 1;
+  }
+  return 0;
+}
+
+static void test_sanitizer_runtime(void)
+{
+  uintptr_t last = 0;
+  dl_iterate_phdr(find_sanitizer, &last);
+  if (!last)
+    return;
+  collect_roots();
+  CHECK(!covered((void *)last));
+}
+
 int main(void)
 {
   pargc_threads_init();
@@ -212,5 +258,7 @@ int main(void)
   test_user_ranges();
   test_exclusions();
   test_boehm_api();
+  test_own_tables();
+  test_sanitizer_runtime();
   return CHECK_SUMMARY();
 }
