@@ -742,8 +742,12 @@ static void drain(struct worker *w)
  * the pages.  Only head pages carry marks; a large object has one bit. */
 static void merge_own_marks(struct worker *w)
 {
-  /* Only in a racy round (world stopped), once no GC thread marks. */
-  pargc_assert(T.racy && atomic_load(&T.active) == 0);
+  /* Only in a racy round (world stopped), once no GC thread marks.  The
+   * active count may be off zero for a moment all the same: an idle
+   * thread that saw a stale deque hint counts itself in, finds nothing
+   * to steal (every deque is empty once the count reached zero) and
+   * counts itself out. */
+  pargc_assert(T.racy);
   size_t npages = T.limit >> PARGC_PAGE_SHIFT, n = T.round_threads;
   size_t lo = npages * w->id / n, hi = npages * (w->id + 1) / n;
   for (size_t p = lo; p < hi; p++) {
