@@ -5,12 +5,16 @@
 #include <float.h>
 #include <stdint.h>
 
-/* Weight of the newest measurement in the averages. */
+/* Weight of the newest interval in the smoothed sums. */
 #define SIZING_ALPHA 0.5
 
-static double smooth(double old, double now)
+/* Add one interval's `bytes` in `ns` to the smoothed sums and return
+ * their ratio, in bytes per second. */
+static double smooth_rate(double *bytes, double *secs, double b, uint64_t ns)
 {
-  return old > 0 ? old + SIZING_ALPHA * (now - old) : now;
+  *bytes = (1 - SIZING_ALPHA) * *bytes + b;
+  *secs = (1 - SIZING_ALPHA) * *secs + (double)ns * 1e-9;
+  return *bytes / *secs;
 }
 
 void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
@@ -18,12 +22,12 @@ void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
 {
   s->live = (double)live;
   if (mutator_ns > 0 && allocated > 0)
-    s->alloc_rate = smooth(s->alloc_rate, (double)allocated * 1e9 / (double)mutator_ns);
+    s->alloc_rate = smooth_rate(&s->alloc_bytes, &s->alloc_s, (double)allocated, mutator_ns);
   /* The collection's cost is its whole pause: stopping the threads and
    * scanning the roots cost time even when little is live, so a small
    * heap has a low speed and gets a proportionally larger E. */
   if (gc_ns > 0)
-    s->gc_speed = smooth(s->gc_speed, (double)(live > 0 ? live : 1) * 1e9 / (double)gc_ns);
+    s->gc_speed = smooth_rate(&s->gc_bytes, &s->gc_s, (double)(live > 0 ? live : 1), gc_ns);
 }
 
 /* Square root by Newton's method, so that the library needs no libm (a

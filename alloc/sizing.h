@@ -12,9 +12,15 @@
  *     E = sqrt(c x live x g / s).
  * E grows with the square root of the live data (not in proportion to it,
  * as a fixed divisor does), with the allocation rate, and falls when the
- * collector gets faster.  g and s are measured over the last collections
- * and smoothed (an exponentially weighted average, weight 1/2 for the
- * newest), so one odd interval moves E only part of the way.
+ * collector gets faster.  g and s are measured over the last collections:
+ * each is a ratio of two smoothed sums (bytes over time, the newest
+ * interval weighing 1/2, the one before 1/4, ...), so one odd interval
+ * moves E only part of the way, and an interval counts in proportion to
+ * its length.  (An average of the intervals' own rates would count a
+ * burst of allocation that lasted a millisecond as much as the quiet
+ * second after it: Matmul, which allocates its rows in bursts between
+ * long multiplications, measured 0.3-4 GB/s where it allocates 0.1 GB/s
+ * on the whole, and got an interval several times too long.)
  *
  * Invariants: E is never below the floor the caller passes, never above
  * the cap; rates are only ever updated from positive durations.
@@ -34,6 +40,8 @@ struct pargc_sizing {
   double alloc_rate; /* bytes allocated per second of the program's time (0: unknown) */
   double gc_speed;   /* live bytes collected per second of collection (0: unknown) */
   double live;       /* bytes marked by the last collection */
+  /* The smoothed sums the two rates are the ratios of (bytes, seconds). */
+  double alloc_bytes, alloc_s, gc_bytes, gc_s;
 };
 
 /* Fold one collection into the averages: `allocated` bytes in

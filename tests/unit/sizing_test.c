@@ -66,17 +66,36 @@ static void test_update(void)
   CHECK_EQ((long long)s.alloc_rate, (long long)(1000.0 * MB));
   CHECK_EQ((long long)s.gc_speed, (long long)(500.0 * MB));
   CHECK_EQ((long long)s.live, (long long)(16 * MB));
-  /* The next collection measures twice the allocation rate: the
-   * average moves half way. */
+  /* The next collection measures twice the allocation rate: the older
+   * interval weighs half, (50 + 200) MB in (50 + 100) ms. */
   pargc_sizing_update(&s, 16 * MB, 200 * MB, 100000000u, 32000000u);
-  CHECK_EQ((long long)s.alloc_rate, (long long)(1500.0 * MB));
+  CHECK_EQ((long long)(s.alloc_rate + 0.5), (long long)(250.0 * MB / 0.15 + 0.5));
+  double rate = s.alloc_rate;
   /* No program time (two collections back to back): the rate stays. */
   pargc_sizing_update(&s, 16 * MB, 1 * MB, 0, 32000000u);
-  CHECK_EQ((long long)s.alloc_rate, (long long)(1500.0 * MB));
+  CHECK_EQ((long long)s.alloc_rate, (long long)rate);
   /* Nothing live: the speed still counts the pause (one byte). */
   pargc_sizing_update(&s, 0, 1 * MB, 100000000u, 1000000u);
   CHECK(s.gc_speed > 0);
   CHECK_EQ((long long)s.live, 0);
+}
+
+/* Intervals count by their length: a burst (8 MB in 1 ms) and the quiet
+ * second after it (8 MB) is a rate near 12 MB/s, not the 4 GB/s that
+ * averaging the two intervals' rates gives. */
+static void test_bursts(void)
+{
+  struct pargc_sizing s = {0};
+  pargc_sizing_update(&s, 2 * MB, 8 * MB, 1000000u, 100000u);
+  CHECK_EQ((long long)s.alloc_rate, (long long)(8000.0 * MB));
+  pargc_sizing_update(&s, 2 * MB, 8 * MB, 1000000000u, 100000u);
+  double want = 12.0 * MB / 1.0005;
+  CHECK(s.alloc_rate > 0.999 * want && s.alloc_rate < 1.001 * want);
+  /* The speed likewise: after two collections of 2 MB in 0.1 ms, one of
+   * 2 MB in 10 ms: (1.5 + 2) MB in (0.075 + 10) ms. */
+  pargc_sizing_update(&s, 2 * MB, 8 * MB, 1000000u, 10000000u);
+  want = 3.5 * MB / 0.010075;
+  CHECK(s.gc_speed > 0.999 * want && s.gc_speed < 1.001 * want);
 }
 
 int main(void)
@@ -85,5 +104,6 @@ int main(void)
   test_bounds();
   test_growth_cap();
   test_update();
+  test_bursts();
   return CHECK_SUMMARY();
 }
