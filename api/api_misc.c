@@ -240,6 +240,25 @@ void GC_start_world_external(void)
   pthread_mutex_unlock(&pargc_collect_lock);
 }
 
+/* Under the collector's lock, as Boehm GC takes its allocation lock: a
+ * collection reads the corrector with the world stopped, under it. */
+void GC_set_sp_corrector(GC_sp_corrector_proc fn)
+{
+  pargc_init();
+  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_threads_sp_corrector = fn;
+  pthread_mutex_unlock(&pargc_collect_lock);
+}
+
+GC_sp_corrector_proc GC_get_sp_corrector(void)
+{
+  pargc_init();
+  pthread_mutex_lock(&pargc_collect_lock);
+  GC_sp_corrector_proc fn = pargc_threads_sp_corrector;
+  pthread_mutex_unlock(&pargc_collect_lock);
+  return fn;
+}
+
 /* javaxfc.h thread suspension; gc/stop.c does the work.  The collector's
  * lock, the concurrent cycle's and the allocator's are taken first, as Boehm GC takes its
  * allocation lock: the thread is then never suspended in the middle of a

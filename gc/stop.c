@@ -629,6 +629,21 @@ static void report_stopped_stack(pargc_range_fn fn, void *arg, const struct parg
 
 static char *stop_self_scan_start;
 
+void (*pargc_threads_sp_corrector)(void **sp, void *pthread_id);
+
+/* The stack pointer t's stack is scanned from, as the program's corrector
+ * (if any) leaves it. */
+static char *corrected_sp(const struct pargc_thread *t, char *sp)
+{
+  void (*corrector)(void **, void *) = pargc_threads_sp_corrector;
+  if (corrector && sp) {
+    void *p = sp;
+    corrector(&p, (void *)t->pthread);
+    sp = p;
+  }
+  return sp;
+}
+
 void pargc_threads_set_self_scan_start(void *sp)
 {
   stop_self_scan_start = sp;
@@ -651,17 +666,18 @@ PARGC_NOINLINE void pargc_threads_each_root_range(pargc_range_fn fn, pargc_range
       continue;
     if (t == me) {
       char *start = stop_self_scan_start ? stop_self_scan_start : sp;
-      report_stopped_stack(stack_fn, arg, t, start, self_alt_stack_top(t, start));
+      report_stopped_stack(stack_fn, arg, t, corrected_sp(t, start),
+                           self_alt_stack_top(t, start));
     } else if (t == stop_owner) {
       stack_fn(&t->regs, &t->regs + 1, arg);
-      report_stopped_stack(stack_fn, arg, t, t->stop_sp, t->stop_alt_hi);
+      report_stopped_stack(stack_fn, arg, t, corrected_sp(t, t->stop_sp), t->stop_alt_hi);
     } else if (__atomic_load_n(&t->client_parked, __ATOMIC_ACQUIRE) ||
                (t->signalled &&
                 __atomic_load_n(&t->acked_epoch, __ATOMIC_ACQUIRE) == epoch)) {
       stack_fn(&t->regs, &t->regs + 1, arg);
-      report_stopped_stack(stack_fn, arg, t, t->stop_sp, t->stop_alt_hi);
+      report_stopped_stack(stack_fn, arg, t, corrected_sp(t, t->stop_sp), t->stop_alt_hi);
     } else if (t->blocked) {
-      report_stack(stack_fn, arg, t, t->blocked_sp);
+      report_stack(stack_fn, arg, t, corrected_sp(t, t->blocked_sp));
     } else {
       pargc_fatal("root ranges asked for while thread %d runs "
                   "(is the world stopped?)", (int)t->tid);

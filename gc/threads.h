@@ -70,6 +70,12 @@ typedef void (*pargc_range_fn)(void *lo, void *hi, void *arg);
  * pointers off, as in Boehm GC -- compiled code keeps such pointers all
  * the time (a loop's cursor into an array). */
 void pargc_threads_each_root_range(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg);
+/* GC_set_sp_corrector: when set, pargc_threads_each_root_range passes it
+ * each thread's stack pointer (the low end of the stack it scans) and the
+ * thread's pthread_t, and scans from wherever it leaves the pointer (for
+ * programs that run coroutines on the thread's stack).  Written under the
+ * collector's lock, read with the world stopped. */
+extern void (*pargc_threads_sp_corrector)(void **sp, void *pthread_id);
 
 /* The collector calls this on entry, from a frame that stays live for the
  * whole collection and holds the caller's registers (setjmp): the calling

@@ -840,6 +840,15 @@ GC_API int GC_CALL GC_get_thr_restart_signal(void);
  * allocation from this thread in between. */
 GC_API void GC_CALL GC_stop_world_external(void);
 GC_API void GC_CALL GC_start_world_external(void);
+/* A corrector of the stack pointer the collector scans each thread's
+ * stack from (Boehm GC 8.2.4 and later), for programs that run coroutines
+ * on a thread's stack: called at each collection, with the world stopped
+ * and the collector's lock held, with the address of the thread's stack
+ * pointer (the low end of the range to scan; it may change it) and the
+ * thread's pthread_t.  NULL: none (the default). */
+typedef void(GC_CALLBACK *GC_sp_corrector_proc)(void ** /* sp_ptr */, void * /* pthread_id */);
+GC_API void GC_CALL GC_set_sp_corrector(GC_sp_corrector_proc);
+GC_API GC_sp_corrector_proc GC_CALL GC_get_sp_corrector(void);
 /* fork() support.  Before GC_INIT: with handle_fork nonzero (pargc's
  * default: 1) the collector installs pthread_atfork handlers, and -1 means
  * "if possible" (the program calls the three hooks itself should that

@@ -3,8 +3,9 @@
  * stacks and static TLS in the root ranges, system calls across stops,
  * GC_do_blocking, pthread_join as a blocking section (cancellation
  * included), fork from a multi-threaded process, warnings held back
- * from the program's warn proc while the world is stopped, and a stop
- * put off until a thread leaves its mark section.
+ * from the program's warn proc while the world is stopped, a stop put
+ * off until a thread leaves its mark section, and the stack-pointer
+ * corrector (GC_set_sp_corrector).
  *
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
@@ -498,6 +499,53 @@ static void test_stack_and_tls(void)
   CHECK(my_tls);
 }
 
+/* GC_set_sp_corrector's hook: it sees each thread's stack pointer with
+ * the thread's pthread_t, and the stack is scanned from where it leaves
+ * the pointer.  Here it moves the peer's above the peer's local. */
+static pthread_t corrector_peer;
+static int corrector_calls, corrector_peer_calls;
+static bool corrector_sp_in_peer_stack;
+
+static void correct_peer_sp(void **sp, void *pthread_id)
+{
+  corrector_calls++;
+  if (!pthread_equal((pthread_t)pthread_id, corrector_peer))
+    return;
+  corrector_peer_calls++;
+  /* The peer's sp lies below its local (stacks grow down). */
+  corrector_sp_in_peer_stack = (char *)*sp <= (char *)peer_local_addr;
+  *sp = (void *)(peer_local_addr + 1);
+}
+
+static void test_sp_corrector(void)
+{
+  static int dummy;
+  peer_ready = peer_stop = 0;
+  pthread_create(&corrector_peer, NULL, peer_worker, &dummy);
+  while (!peer_ready)
+    sched_yield();
+  void *volatile my_local = &dummy;
+  pargc_threads_sp_corrector = correct_peer_sp;
+  pargc_threads_stop_world();
+  collect_roots();
+  bool peer_local = covered((const void *)peer_local_addr);
+  bool peer_above = covered((const void *)(peer_local_addr + 1));
+  bool mine = covered((const void *)&my_local);
+  pargc_threads_sp_corrector = NULL;
+  collect_roots();
+  bool peer_local_after = covered((const void *)peer_local_addr);
+  pargc_threads_start_world();
+  peer_stop = 1;
+  pthread_join(corrector_peer, NULL);
+  CHECK(corrector_calls >= 2); /* this thread and the peer at least */
+  CHECK_EQ(corrector_peer_calls, 1);
+  CHECK(corrector_sp_in_peer_stack);
+  CHECK(!peer_local); /* below the corrected pointer: not scanned */
+  CHECK(peer_above);
+  CHECK(mine);
+  CHECK(peer_local_after); /* no corrector: from the real pointer again */
+}
+
 /* ---- system calls across stops ----------------------------------------- */
 
 static int pipe_fd[2];
@@ -801,6 +849,7 @@ int main(void)
   test_finished_result(return_sentinel);
   test_finished_result(exit_sentinel);
   test_stack_and_tls();
+  test_sp_corrector();
   test_syscalls();
   test_do_blocking();
   test_join_blocking();
