@@ -590,6 +590,15 @@ static int finalized_disclaim(void *obj)
 
 void GC_init_finalized_malloc(void)
 {
+  /* With interior pointers off (GC_set_all_interior_pointers(0)) only
+   * registered offsets keep an object, and two pointers here are not to
+   * a start: the one the client holds, one word in, and the closure
+   * pointer | 1 in the first word, which alone may keep the closure --
+   * also a closure from GC_DEBUG's allocation, which starts after the
+   * debug header (Boehm GC registers the same three). */
+  pargc_tracer_register_displacement(sizeof(GC_word));
+  pargc_tracer_register_displacement(1);
+  pargc_tracer_register_displacement(GC_debug_header_size + 1);
   pthread_mutex_lock(&kinds_lock);
   if (finalized_kind < 0) {
     finalized_kind = (int)new_kind(0, 1, 1, SCAN_DESCR);
