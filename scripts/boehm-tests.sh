@@ -43,16 +43,44 @@ cflags="-O2 -I$work/include -DGC_THREADS -DPARALLEL_MARK -DTHREAD_LOCAL_ALLOC
 progs="test disclaim_test disclaim_weakmap_test huge_test initsecondarythread leak_test
   middle realloc_test smash_test subthread_create threadkey_test thread_leak_test"
 pass=0 fail=0
+# build NAME COMMAND...: compile one program, or count it failed.
+build() {
+  local name=$1
+  shift
+  if ! "$@" 2>"$work/$name.cc"; then
+    echo "FAIL $name: does not build: $(head -n 1 "$work/$name.cc")"
+    fail=$((fail + 1))
+    return 1
+  fi
+}
+built=
 for p in $progs; do
   [ -f "$src/tests/$p.c" ] || continue
   # shellcheck disable=SC2086
-  if ! gcc $cflags -o "$work/$p" "$src/tests/$p.c" -L"$libs" -lpargc -lpthread 2>"$work/$p.cc"; then
-    echo "FAIL $p: does not build: $(head -n 1 "$work/$p.cc")"
-    fail=$((fail + 1))
-    continue
-  fi
+  build "$p" gcc $cflags -o "$work/$p" "$src/tests/$p.c" -L"$libs" -lpargc -lpthread &&
+    built="$built $p"
+done
+# The C++ interface (gc_cpp.h, libpargccpp), run with 10 iterations as
+# Boehm GC's make check does, and static roots in a shared library.
+if [ -f "$src/tests/test_cpp.cc" ]; then
+  # shellcheck disable=SC2086
+  build test_cpp g++ $cflags -o "$work/test_cpp" "$src/tests/test_cpp.cc" \
+    -L"$libs" -lpargccpp -lpargc -lpthread && built="$built test_cpp"
+fi
+if [ -f "$src/tests/staticrootstest.c" ]; then
+  # shellcheck disable=SC2086
+  build staticrootslib gcc $cflags -fPIC -shared -o "$work/libstaticrootslib.so" \
+    "$src/tests/staticrootslib.c" -L"$libs" -lpargc &&
+    build staticrootstest gcc $cflags -o "$work/staticrootstest" "$src/tests/staticrootstest.c" \
+      -L"$work" -lstaticrootslib -L"$libs" -lpargc -lpthread && built="$built staticrootstest"
+fi
+for p in $built; do
+  args=
+  [ "$p" = test_cpp ] && args=10
   for mode in stop concurrent; do
-    if PARGC_MODE=$mode LD_LIBRARY_PATH=$libs timeout 600 "$work/$p" >"$work/$p.$mode.out" 2>&1; then
+    # shellcheck disable=SC2086
+    if PARGC_MODE=$mode LD_LIBRARY_PATH=$libs:$work timeout 600 "$work/$p" $args \
+      >"$work/$p.$mode.out" 2>&1; then
       echo "PASS $p ($mode)"
       pass=$((pass + 1))
     else
