@@ -291,7 +291,9 @@ uint64_t pargc_collect_stop_world(void)
 {
   pargc_assert_held(&pargc_collect_lock); /* serialises stops (collect.h) */
   pargc_collect_event(PARGC_EV_PRE_STOP_WORLD);
-  pargc_threads_stop_world();
+  /* From inside a walk of the loaded objects, which keeps every other
+   * thread out of the dynamic loader's lock (roots.h). */
+  pargc_roots_stop_world(pargc_threads_stop_world);
   pargc_collect_event(PARGC_EV_POST_STOP_WORLD);
   return pargc_os_now_ns();
 }

@@ -18,11 +18,9 @@
  * from the OS layer.  The user tables are changed only under the registry
  * lock, which the stopper holds, so they are read here without locking.
  *
- * Known limit: the walk takes the loader's list lock.  A thread stopped
- * while holding it (inside dl_iterate_phdr itself, or in the short
- * part of dlopen/dlclose that edits the list) would deadlock the stopper.
- * glibc >= 2.35's unwinder uses _dl_find_object, which takes no lock, so
- * exceptions are not a concern; Boehm GC has the same exposure.
+ * The walk takes the loader's lock, which a stopped thread may hold (in
+ * dlopen, dlclose or dl_iterate_phdr): the collector therefore stops the
+ * world from inside the walk (pargc_roots_stop_world, below).
  */
 #include "config.h"
 #include "gc/roots.h"
@@ -399,20 +397,74 @@ bool pargc_roots_is_user_root(const void *p)
   return in;
 }
 
-void pargc_roots_each_range(pargc_range_fn fn, void *arg)
+/* ---- stopping the world inside the loader's lock ---------------------
+ *
+ * dl_iterate_phdr holds the dynamic loader's lock while it walks the
+ * loaded objects, and so do the parts of dlopen and dlclose that add an
+ * object to the list or take one off it and unmap it.  A walk made with
+ * the world stopped waited forever for a thread stopped in one of those
+ * places (seen: the main thread in dlclose's munmap while another thread
+ * collected).  So the collector stops the world from inside a walk: no
+ * other thread can then be in those places -- one that wants the lock
+ * waits for it, in a futex wait the stop signal interrupts -- and the
+ * same walk finds the objects' ranges, which cannot change until the
+ * world runs again.  The ranges of that walk serve every
+ * pargc_roots_each_range of the same stop. */
+
+/* The static ranges found at the stop that stat_stop names (the
+ * registry's stop epoch; 0: none).  Written with the world stopped by
+ * the stopper, read in the same stop. */
+static struct scratch stat;
+static unsigned long stat_stop;
+
+struct stop_walk {
+  void (*stop)(void);
+  bool stopped;
+  struct object_scan ps;
+};
+
+static int stop_and_scan_object(const struct pargc_os_object *o, void *arg)
 {
-  /* Kept between calls (see scratch_reset); callers are serialised: the
-   * collector calls this under its lock with the world stopped. */
-  static struct scratch stat, all;
-  scratch_reset(&stat);
-  scratch_reset(&all);
-  struct object_scan ps = {.out = &stat};
+  struct stop_walk *w = arg;
+  if (!w->stopped) {
+    w->stop();
+    w->stopped = true;
+  }
   /* GC_no_dls: no loaded object's data, the program's included (with
    * dl_iterate_phdr, Boehm GC finds the program's data the same way):
    * only the ranges given with GC_add_roots. */
   if (!no_dls())
-    pargc_os_each_object(roots_scan_object, &ps);
+    roots_scan_object(o, &w->ps);
+  return 0;
+}
+
+void pargc_roots_stop_world(void (*stop)(void))
+{
+  scratch_reset(&stat);
+  struct stop_walk w = {stop, false, {.out = &stat}};
+  pargc_os_each_object(stop_and_scan_object, &w);
+  if (!w.stopped) /* no object at all: cannot happen with glibc */
+    stop();
   scratch_sort_merge(&stat);
+  stat_stop = pargc_threads_stop_epoch();
+}
+
+void pargc_roots_each_range(pargc_range_fn fn, void *arg)
+{
+  /* Kept between calls (see scratch_reset); callers are serialised: the
+   * collector calls this under its lock with the world stopped. */
+  static struct scratch all;
+  scratch_reset(&all);
+  /* The world stopped by pargc_roots_stop_world: its walk's ranges.
+   * Otherwise (a unit test's own stop) walk now. */
+  if (stat_stop == 0 || stat_stop != pargc_threads_stop_epoch()) {
+    stat_stop = 0;
+    scratch_reset(&stat);
+    struct object_scan ps = {.out = &stat};
+    if (!no_dls())
+      pargc_os_each_object(roots_scan_object, &ps);
+    scratch_sort_merge(&stat);
+  }
 
   /* Static ranges minus exclusions: both sorted, one sweep. */
   const struct range_set *ex = &roots_excluded;

@@ -21,7 +21,8 @@ void pargc_roots_init(void);
  * non-overlapping, in address order; user ranges included.  Called with
  * the world stopped, by one thread at a time (it takes no lock, does not
  * call malloc, and reuses its scratch memory from call to call); the
- * objects are re-read each time, so libraries dlopen'd since are in. */
+ * loaded objects are those pargc_roots_stop_world found when it stopped
+ * the world (read afresh when the world was stopped some other way). */
 void pargc_roots_each_range(pargc_range_fn fn, void *arg);
 /* User root ranges (GC_add_roots / GC_remove_roots / GC_clear_roots). */
 void pargc_roots_add(void *lo, void *hi);
@@ -41,6 +42,14 @@ extern int (*pargc_roots_filter)(const char *name, void *start, size_t size);
 /* Points at GC_no_dls (set by the compatibility layer): while nonzero no
  * loaded object's data is scanned, the program's included. */
 extern const volatile int *pargc_roots_no_dls;
+/* Stop the world by calling stop() from inside a walk of the loaded
+ * objects, which holds the dynamic loader's lock, and note their static
+ * ranges for the pargc_roots_each_range calls of this stop.  A walk
+ * with the world already stopped waits forever for a stopped thread that
+ * holds that lock (in dlopen, dlclose or dl_iterate_phdr); this way no
+ * stopped thread can hold it.  The collector's every stop goes through
+ * here.  Not with the world stopped. */
+void pargc_roots_stop_world(void (*stop)(void));
 /* Is p in the static data a collection would scan now (after the filter,
  * GC_no_dls, RELRO and exclusions)?  Boehm GC's "temporary roots"
  * (GC_is_tmp_root): found afresh at each collection.  Not with the world

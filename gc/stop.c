@@ -461,6 +461,11 @@ bool pargc_threads_world_stopped(void)
   return __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE) & 1;
 }
 
+unsigned long pargc_threads_stop_epoch(void)
+{
+  return __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+}
+
 void pargc_threads_start_world(void)
 {
   /* Only the stopper restarts, still holding the registry lock. */

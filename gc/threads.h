@@ -55,6 +55,9 @@ void pargc_threads_start_world(void);
  * tracing for the stopper ask it, the stopper has
  * pargc_world_stopped_by_me (alloc/report.h). */
 bool pargc_threads_world_stopped(void);
+/* Counts stops and starts: odd while the world is stopped, and a new
+ * value at each stop (to tell one stop from the next). */
+unsigned long pargc_threads_stop_epoch(void);
 
 /* Call fn(lo, hi, arg) for every root range of every registered thread:
  * stack (sp..base), registers (a copy in the thread's record) and static
