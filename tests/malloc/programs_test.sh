@@ -19,14 +19,15 @@ ran=0
 # compare NAME CMD...: run CMD plainly and under the library in each
 # mode of $modes (both unless the caller sets it); stdout and the exit
 # status must match, stderr must be empty under the library when it is
-# empty without it.
+# empty without it.  A run under the library that takes more than 300 s
+# (each takes seconds) is a hang: killed, status 124.
 compare() {
   name=$1
   shift
   "$@" > "$tmp/plain.out" 2> "$tmp/plain.err"
   plain_rc=$?
   for mode in ${modes:-free collect}; do
-    LD_PRELOAD=$lib PARGC_MALLOC_MODE=$mode "$@" > "$tmp/pargc.out" 2> "$tmp/pargc.err"
+    LD_PRELOAD=$lib PARGC_MALLOC_MODE=$mode timeout 300 "$@" > "$tmp/pargc.out" 2> "$tmp/pargc.err"
     rc=$?
     if [ $rc -ne $plain_rc ] || ! cmp -s "$tmp/plain.out" "$tmp/pargc.out"; then
       echo "FAIL: $name ($mode): status $rc (plain: $plain_rc) or output differs"
