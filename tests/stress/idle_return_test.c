@@ -2,15 +2,18 @@
  * the program idles, without another collection (gc/scavenge.h).  The
  * program builds 96 MB of small objects and a few large ones, drops
  * them, lets one collection find them dead (once explicitly, once
- * triggered by allocation), then sleeps and reads its resident size from
+ * triggered by its allocation, once by another thread's while the
+ * builder sleeps), then sleeps and reads its resident size from
  * /proc/self/statm.  Bounds are generous: at least half of what was
  * dropped must leave the resident set within ten seconds (the default
  * delay is half a second).  No timing is asserted beyond that deadline. */
 #include "config.h"
+#define GC_THREADS 1
 #include <gc.h>
 #include "alloc/os.h"
 #include "check.h"
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -84,6 +87,55 @@ static void round_trip(int explicit_collection)
   CHECK(after <= goal);
 }
 
+/* The third way: one thread builds and drops the data and then sleeps,
+ * another one's allocation collects it.  The dead spans sit in the
+ * sleeping thread's lists, which only that thread moves along when it
+ * allocates again (alloc/thread.h) -- it never does here; the
+ * scavenger has to (gc/scavenge.c). */
+static pthread_mutex_t turn_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cond = PTHREAD_COND_INITIALIZER;
+static int turn; /* 1: built and dropped; 2: collected and measured */
+
+static void *builder(void *arg)
+{
+  size_t *peak = arg;
+  build(96 * MB);
+  *peak = pargc_os_rss_bytes();
+  drop();
+  pthread_mutex_lock(&turn_lock);
+  turn = 1;
+  pthread_cond_broadcast(&turn_cond);
+  while (turn != 2)
+    pthread_cond_wait(&turn_cond, &turn_lock); /* asleep, out of the allocator */
+  pthread_mutex_unlock(&turn_lock);
+  return NULL;
+}
+
+static void round_trip_other_thread(void)
+{
+  size_t before = pargc_os_rss_bytes(), peak = 0;
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, builder, &peak), 0);
+  pthread_mutex_lock(&turn_lock);
+  while (turn != 1)
+    pthread_cond_wait(&turn_cond, &turn_lock);
+  pthread_mutex_unlock(&turn_lock);
+  CHECK(peak > before + 64 * MB);
+  GC_word gc0 = GC_get_gc_no();
+  while (GC_get_gc_no() < gc0 + 2)
+    (void)GC_MALLOC(64);
+  size_t goal = peak - (peak - before) / 2;
+  size_t after = wait_below(goal);
+  printf("collection by another thread: rss %zu MB before, %zu MB peak, %zu MB after idling\n",
+         before / MB, peak / MB, after / MB);
+  CHECK(after <= goal);
+  pthread_mutex_lock(&turn_lock);
+  turn = 2;
+  pthread_cond_broadcast(&turn_cond);
+  pthread_mutex_unlock(&turn_lock);
+  CHECK_EQ(pthread_join(t, NULL), 0);
+}
+
 int main(void)
 {
   if (pargc_os_rss_bytes() == 0)
@@ -91,5 +143,6 @@ int main(void)
   GC_INIT();
   round_trip(1);
   round_trip(0);
+  round_trip_other_thread();
   return CHECK_SUMMARY();
 }
