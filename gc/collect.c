@@ -539,6 +539,19 @@ static void thread_attach_hook(void)
     pargc_threads_register_self(NULL);
 }
 
+/* The scavenger's tick (pargc_scavenge_help_hook): move lagging
+ * threads' lists along, under the collector's lock so that no
+ * collection stops the world meanwhile -- the scavenger is never
+ * stopped.  A collection that holds the lock kicks the scavenger again
+ * when it ends. */
+static void scavenge_help_lagging(void)
+{
+  if (pthread_mutex_trylock(&pargc_collect_lock) != 0)
+    return;
+  pargc_tctx_help_lagging(NULL);
+  pthread_mutex_unlock(&pargc_collect_lock);
+}
+
 void pargc_collect_setup(void)
 {
   pargc_alloc_init();
@@ -548,6 +561,7 @@ void pargc_collect_setup(void)
   pargc_threads_atfork(collect_atfork_prepare, collect_atfork_parent, collect_atfork_child);
   pargc_heap_collect_hook = collect_hook;
   pargc_thread_attach_hook = thread_attach_hook;
+  pargc_scavenge_help_hook = scavenge_help_lagging;
 }
 
 void pargc_collect_select_mode(void)

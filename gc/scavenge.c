@@ -1,9 +1,7 @@
 /* scavenge: the idle-page decommit thread; see scavenge.h. */
 #include "config.h"
 #include "gc/scavenge.h"
-#include "gc/collect.h"
 #include "gc/threads.h"
-#include "alloc/thread.h"
 #include "alloc/heap.h"
 #include "alloc/options.h"
 #include "alloc/report.h"
@@ -32,19 +30,10 @@ static uint64_t tick_ns(void)
  * thread next enters the allocator's slow path (alloc/thread.h); a
  * thread that stopped allocating -- asleep, blocked, waiting for input
  * -- kept them, and the memory a program dropped before it went idle
- * stayed resident.  After a concurrent cycle, which ends on the
- * collector's own thread, that was the usual case.  So the scavenger
- * moves such threads' lists along, as a thread that would grow the heap
- * does.  Under the collector's lock, so that no collection stops the
- * world meanwhile (this thread is never stopped); when a collection
- * holds it, its end kicks the scavenger again. */
-static void help_lagging(void)
-{
-  if (pthread_mutex_trylock(&pargc_collect_lock) != 0)
-    return;
-  pargc_tctx_help_lagging(NULL);
-  pthread_mutex_unlock(&pargc_collect_lock);
-}
+ * stayed resident.  So at each tick the scavenger has the collector
+ * move such threads' lists along (pargc_scavenge_help_hook), as a
+ * thread that would grow the heap does. */
+void (*pargc_scavenge_help_hook)(void);
 
 static void *scav_main(void *arg)
 {
@@ -69,7 +58,9 @@ static void *scav_main(void *arg)
       size_t now = atomic_load(&pargc_heap.bytes_total);
       bool idle = now == seen;
       seen = now;
-      help_lagging();
+      void (*help)(void) = pargc_scavenge_help_hook;
+      if (help)
+        help();
       pargc_heap_decommit_idle(false, idle);
       pthread_mutex_lock(&scav_lock);
       if (!pargc_heap_committed_free() && !scav_kicked)

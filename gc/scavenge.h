@@ -28,6 +28,12 @@
  * wake it.  Not with the world stopped. */
 void pargc_scavenge_kick(void);
 
+/* Called at each tick (set by the collector, which owns its lock and
+ * knows when the world may be stopped): move along the lists of threads
+ * that stopped allocating after the last collection (gc/scavenge.c).
+ * NULL: nothing. */
+extern void (*pargc_scavenge_help_hook)(void);
+
 /* fork child: forget the parent's thread. */
 void pargc_scavenge_after_fork_child(void);
 
