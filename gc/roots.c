@@ -412,23 +412,22 @@ bool pargc_roots_is_user_root(const void *p)
  * pargc_roots_each_range of the same stop. */
 
 /* The static ranges found at the stop that stat_stop names (the
- * registry's stop epoch; 0: none).  Written with the world stopped by
- * the stopper, read in the same stop. */
+ * registry's stop epoch, odd while stopped; 0: none).  Written with the
+ * world stopped by the stopper, read in the same stop. */
 static struct scratch stat;
 static unsigned long stat_stop;
 
 struct stop_walk {
-  void (*stop)(void);
-  bool stopped;
+  void (*stop)(void); /* NULL: the world is stopped already */
   struct object_scan ps;
 };
 
 static int stop_and_scan_object(const struct pargc_os_object *o, void *arg)
 {
   struct stop_walk *w = arg;
-  if (!w->stopped) {
+  if (w->stop) {
     w->stop();
-    w->stopped = true;
+    w->stop = NULL;
   }
   /* GC_no_dls: no loaded object's data, the program's included (with
    * dl_iterate_phdr, Boehm GC finds the program's data the same way):
@@ -438,16 +437,20 @@ static int stop_and_scan_object(const struct pargc_os_object *o, void *arg)
   return 0;
 }
 
-void pargc_roots_stop_world(void (*stop)(void))
+/* Fill `stat` from a walk of the loaded objects, calling stop() (when
+ * given) from inside it; note the stop the ranges belong to. */
+static void walk_static(void (*stop)(void))
 {
   scratch_reset(&stat);
-  struct stop_walk w = {stop, false, {.out = &stat}};
+  struct stop_walk w = {stop, {.out = &stat}};
   pargc_os_each_object(stop_and_scan_object, &w);
-  if (!w.stopped) /* no object at all: cannot happen with glibc */
+  if (w.stop) /* no object at all: cannot happen with glibc */
     stop();
   scratch_sort_merge(&stat);
   stat_stop = pargc_threads_stop_epoch();
 }
+
+void pargc_roots_stop_world(void (*stop)(void)) { walk_static(stop); }
 
 void pargc_roots_each_range(pargc_range_fn fn, void *arg)
 {
@@ -457,14 +460,8 @@ void pargc_roots_each_range(pargc_range_fn fn, void *arg)
   scratch_reset(&all);
   /* The world stopped by pargc_roots_stop_world: its walk's ranges.
    * Otherwise (a unit test's own stop) walk now. */
-  if (stat_stop == 0 || stat_stop != pargc_threads_stop_epoch()) {
-    stat_stop = 0;
-    scratch_reset(&stat);
-    struct object_scan ps = {.out = &stat};
-    if (!no_dls())
-      pargc_os_each_object(roots_scan_object, &ps);
-    scratch_sort_merge(&stat);
-  }
+  if (stat_stop != pargc_threads_stop_epoch())
+    walk_static(NULL);
 
   /* Static ranges minus exclusions: both sorted, one sweep. */
   const struct range_set *ex = &roots_excluded;

@@ -63,6 +63,25 @@ static size_t wait_below(size_t goal)
   return r;
 }
 
+/* Allocate garbage until a collection has run, then stop. */
+static void collect_by_allocating(void)
+{
+  GC_word gc0 = GC_get_gc_no();
+  while (GC_get_gc_no() < gc0 + 2)
+    (void)GC_MALLOC(64);
+}
+
+/* No allocation and no collection from here on: at least half of what
+ * was dropped must leave the resident set. */
+static void check_returned(const char *how, size_t before, size_t peak)
+{
+  size_t goal = peak - (peak - before) / 2;
+  size_t after = wait_below(goal);
+  printf("%s: rss %zu MB before, %zu MB peak, %zu MB after idling\n", how, before / MB,
+         peak / MB, after / MB);
+  CHECK(after <= goal);
+}
+
 static void round_trip(int explicit_collection)
 {
   size_t before = pargc_os_rss_bytes();
@@ -70,21 +89,12 @@ static void round_trip(int explicit_collection)
   size_t peak = pargc_os_rss_bytes();
   CHECK(peak > before + 64 * MB);
   drop();
-  if (explicit_collection) {
+  if (explicit_collection)
     GC_gcollect();
-  } else {
-    /* Allocate garbage until a collection has run, then stop. */
-    GC_word gc0 = GC_get_gc_no();
-    while (GC_get_gc_no() < gc0 + 2)
-      (void)GC_MALLOC(64);
-  }
-  /* No allocation and no collection from here on. */
-  size_t goal = peak - (peak - before) / 2;
-  size_t after = wait_below(goal);
-  printf("%s collection: rss %zu MB before, %zu MB peak, %zu MB after idling\n",
-         explicit_collection ? "explicit" : "allocation-triggered", before / MB, peak / MB,
-         after / MB);
-  CHECK(after <= goal);
+  else
+    collect_by_allocating();
+  check_returned(explicit_collection ? "explicit collection" : "allocation-triggered collection",
+                 before, peak);
 }
 
 /* The third way: one thread builds and drops the data and then sleeps,
@@ -121,14 +131,8 @@ static void round_trip_other_thread(void)
     pthread_cond_wait(&turn_cond, &turn_lock);
   pthread_mutex_unlock(&turn_lock);
   CHECK(peak > before + 64 * MB);
-  GC_word gc0 = GC_get_gc_no();
-  while (GC_get_gc_no() < gc0 + 2)
-    (void)GC_MALLOC(64);
-  size_t goal = peak - (peak - before) / 2;
-  size_t after = wait_below(goal);
-  printf("collection by another thread: rss %zu MB before, %zu MB peak, %zu MB after idling\n",
-         before / MB, peak / MB, after / MB);
-  CHECK(after <= goal);
+  collect_by_allocating();
+  check_returned("collection by another thread", before, peak);
   pthread_mutex_lock(&turn_lock);
   turn = 2;
   pthread_cond_broadcast(&turn_cond);
