@@ -190,7 +190,10 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
-      if (!cs->avail.head && !cs->full.head)
+      /* Spans still unswept from an earlier epoch count too: a thread
+       * helped along before the program dropped its data, and asleep
+       * since, holds the dropped spans there. */
+      if (!cs->avail.head && !cs->full.head && !cs->unswept.head)
         continue;
       pargc_list_splice(&cs->unswept, &cs->avail, PARGC_LIST_UNSWEPT);
       pargc_list_splice(&cs->unswept, &cs->full, PARGC_LIST_UNSWEPT);

@@ -542,14 +542,15 @@ static void thread_attach_hook(void)
 /* The scavenger's tick (pargc_scavenge_help_hook): move lagging
  * threads' lists along, under the collector's lock so that no
  * collection stops the world meanwhile -- the scavenger is never
- * stopped.  A collection that holds the lock kicks the scavenger again
- * when it ends. */
-static void scavenge_help_lagging(void)
+ * stopped.  False when the lock is taken: the scavenger tries again at
+ * its next tick. */
+static bool scavenge_help_lagging(void)
 {
   if (pthread_mutex_trylock(&pargc_collect_lock) != 0)
-    return;
+    return false;
   pargc_tctx_help_lagging(NULL);
   pthread_mutex_unlock(&pargc_collect_lock);
+  return true;
 }
 
 void pargc_collect_setup(void)

@@ -33,7 +33,7 @@ static uint64_t tick_ns(void)
  * stayed resident.  So at each tick the scavenger has the collector
  * move such threads' lists along (pargc_scavenge_help_hook), as a
  * thread that would grow the heap does. */
-void (*pargc_scavenge_help_hook)(void);
+bool (*pargc_scavenge_help_hook)(void);
 
 static void *scav_main(void *arg)
 {
@@ -58,12 +58,15 @@ static void *scav_main(void *arg)
       size_t now = atomic_load(&pargc_heap.bytes_total);
       bool idle = now == seen;
       seen = now;
-      void (*help)(void) = pargc_scavenge_help_hook;
-      if (help)
-        help();
+      /* A collection kicks while it still holds the collector's lock,
+       * so the first help of a round often finds the lock taken: tick
+       * again until it gets through, or the dropped spans stay with
+       * their sleeping thread until the next collection. */
+      bool (*help)(void) = pargc_scavenge_help_hook;
+      bool pending = help && !help();
       pargc_heap_decommit_idle(false, idle);
       pthread_mutex_lock(&scav_lock);
-      if (!pargc_heap_committed_free() && !scav_kicked)
+      if (!pargc_heap_committed_free() && !scav_kicked && !pending)
         break;
     }
   }

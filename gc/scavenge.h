@@ -24,6 +24,8 @@
 #error "gc/scavenge.h is internal to pargc"
 #endif
 
+#include <stdbool.h>
+
 /* A collection ended (world running): start the thread if needed and
  * wake it.  Not with the world stopped. */
 void pargc_scavenge_kick(void);
@@ -31,8 +33,9 @@ void pargc_scavenge_kick(void);
 /* Called at each tick (set by the collector, which owns its lock and
  * knows when the world may be stopped): move along the lists of threads
  * that stopped allocating after the last collection (gc/scavenge.c).
- * NULL: nothing. */
-extern void (*pargc_scavenge_help_hook)(void);
+ * Returns false when it could not run now (a collection holds the
+ * lock): the scavenger ticks again.  NULL: nothing. */
+extern bool (*pargc_scavenge_help_hook)(void);
 
 /* fork child: forget the parent's thread. */
 void pargc_scavenge_after_fork_child(void);

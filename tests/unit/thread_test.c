@@ -6,7 +6,8 @@
  * of a multi-page span, uncollectable kind) frees exactly once; another
  * thread moving a lagging context to a new epoch while its owner refills
  * (the claim protocol of alloc/thread.h) leaves its lists whole and its
- * new objects zeroed. */
+ * new objects zeroed; a sleeping context helped along twice gives back
+ * the spans the second collection found empty. */
 #include "config.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
@@ -46,9 +47,9 @@ static void test_sizes(void)
     CHECK(all_zero(a, s) && all_zero(b, s));
     memset(a, 0x5A, s);
     CHECK(b[0] == 0 && b[s - 1] == 0);
-    struct pargc_page *pg;
+    struct pargc_page *pg = NULL;
     CHECK(pargc_pagemap_object((uintptr_t)a + s - 1, &pg) >= 0);
-    CHECK(pg->size >= s);
+    CHECK(pg && pg->size >= s);
     CHECK(pargc_free(a));
     CHECK(pargc_free(b));
   }
@@ -251,6 +252,64 @@ static void test_lagging_claims(void)
   CHECK(moved > 0);
 }
 
+/* A thread fills spans and sleeps.  A first "collection" finds an
+ * object of its first span live; helping the context along moves the
+ * span to unswept.  A second finds it dead: helping along again must
+ * release the span, although the context's avail and full lists are
+ * empty by then.  (It stayed unswept, resident, until its sleeping
+ * owner allocated again.) */
+#define NNAP 3000 /* 64-byte objects: about three one-page spans */
+static void *nap_objs[NNAP];
+static pthread_mutex_t nap_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t nap_cond = PTHREAD_COND_INITIALIZER;
+static int nap_state; /* 1: filled, asleep; 2: wake up */
+
+static void *napper(void *arg)
+{
+  (void)arg;
+  for (int i = 0; i < NNAP; i++)
+    nap_objs[i] = pargc_alloc(64, PARGC_KIND_NORMAL);
+  pthread_mutex_lock(&nap_lock);
+  nap_state = 1;
+  pthread_cond_broadcast(&nap_cond);
+  while (nap_state != 2)
+    pthread_cond_wait(&nap_cond, &nap_lock);
+  pthread_mutex_unlock(&nap_lock);
+  return NULL;
+}
+
+static void test_sleeping_unswept(void)
+{
+  pthread_t t;
+  pthread_create(&t, NULL, napper, NULL);
+  pthread_mutex_lock(&nap_lock);
+  while (nap_state != 1)
+    pthread_cond_wait(&nap_cond, &nap_lock);
+  pthread_mutex_unlock(&nap_lock);
+
+  struct pargc_page *pg = NULL;
+  int32_t i = pargc_pagemap_object((uintptr_t)nap_objs[0], &pg);
+  CHECK(i >= 0);
+  CHECK_EQ(pg->list, PARGC_LIST_FULL);
+  uint64_t *marks = (uint64_t *)pargc_page_sweep_marks(pg);
+  uint64_t bit = (uint64_t)1 << (i % 64);
+  marks[i / 64] |= bit; /* the first object live */
+  atomic_fetch_add(&pargc_epoch, 1);
+  CHECK(pargc_tctx_help_lagging(NULL));
+  CHECK_EQ(atomic_load(&pg->state), PARGC_PAGE_SMALL);
+  CHECK_EQ(pg->list, PARGC_LIST_UNSWEPT);
+  marks[i / 64] &= ~bit; /* dead */
+  atomic_fetch_add(&pargc_epoch, 1);
+  CHECK(pargc_tctx_help_lagging(NULL));
+  CHECK(atomic_load(&pg->state) != PARGC_PAGE_SMALL);
+
+  pthread_mutex_lock(&nap_lock);
+  nap_state = 2;
+  pthread_cond_broadcast(&nap_cond);
+  pthread_mutex_unlock(&nap_lock);
+  pthread_join(t, NULL);
+}
+
 int main(void)
 {
   setenv("PARGC_HEAP_RESERVE", "4G", 1);
@@ -261,5 +320,6 @@ int main(void)
   test_bad_frees();
   test_free_paths();
   test_lagging_claims();
+  test_sleeping_unswept();
   return CHECK_SUMMARY();
 }
