@@ -39,7 +39,8 @@ else
 fi
 for barrier in $barriers; do
   for prog in gc_stress_test kinds_stress_test free_gc_stress_test small_free_stress_test \
-      deque_overflow_test fork_test suspend_stress_test malloc_many_stress_test conc_race_test; do
+      deque_overflow_test fork_test suspend_stress_test malloc_many_stress_test conc_race_test \
+      idle_return_test; do
     run "$barrier" "$prog"
   done
 done

@@ -6,7 +6,14 @@
  * builder sleeps), then sleeps and reads its resident size from
  * /proc/self/statm.  Bounds are generous: at least half of what was
  * dropped must leave the resident set within ten seconds (the default
- * delay is half a second).  No timing is asserted beyond that deadline. */
+ * delay is half a second).  No timing is asserted beyond that deadline.
+ *
+ * The small objects form many short lists, each of objects allocated in
+ * a row, not one long list: a conservative collector may find a stale
+ * copy of a pointer in a stack (a thread stopped by a signal while it
+ * built the data leaves the signal's saved registers below its frame,
+ * where a later call's unwritten slots keep them), and one stale word
+ * must not keep most of the data. */
 #include "config.h"
 #define GC_THREADS 1
 #include <gc.h>
@@ -24,7 +31,10 @@ struct node {
   uintptr_t pad[7]; /* 64 bytes */
 };
 
-static struct node *volatile list;
+/* Lists of one span's worth of nodes each (64 KiB). */
+#define PER_LIST 1024
+#define NLISTS (96 * MB / sizeof(struct node) / PER_LIST)
+static struct node *volatile lists[NLISTS];
 static void *volatile big[8];
 
 static void sleep_ms(long ms)
@@ -33,12 +43,12 @@ static void sleep_ms(long ms)
   nanosleep(&ts, NULL);
 }
 
-static __attribute__((noinline)) void build(size_t bytes)
+static __attribute__((noinline)) void build(void)
 {
-  for (size_t i = 0; i < bytes / sizeof(struct node); i++) {
+  for (size_t i = 0; i < NLISTS * PER_LIST; i++) {
     struct node *n = GC_MALLOC(sizeof *n);
-    n->next = list;
-    list = n;
+    n->next = lists[i / PER_LIST];
+    lists[i / PER_LIST] = n;
   }
   for (int i = 0; i < 8; i++)
     big[i] = GC_MALLOC_ATOMIC(2 * MB);
@@ -46,7 +56,8 @@ static __attribute__((noinline)) void build(size_t bytes)
 
 static __attribute__((noinline)) void drop(void)
 {
-  list = NULL;
+  for (size_t i = 0; i < NLISTS; i++)
+    lists[i] = NULL;
   for (int i = 0; i < 8; i++)
     big[i] = NULL;
   CHECK_CLEAR_REGISTERS();
@@ -85,7 +96,7 @@ static void check_returned(const char *how, size_t before, size_t peak)
 static void round_trip(int explicit_collection)
 {
   size_t before = pargc_os_rss_bytes();
-  build(96 * MB);
+  build();
   size_t peak = pargc_os_rss_bytes();
   CHECK(peak > before + 64 * MB);
   drop();
@@ -109,7 +120,7 @@ static int turn; /* 1: built and dropped; 2: collected and measured */
 static void *builder(void *arg)
 {
   size_t *peak = arg;
-  build(96 * MB);
+  build();
   *peak = pargc_os_rss_bytes();
   drop();
   pthread_mutex_lock(&turn_lock);
