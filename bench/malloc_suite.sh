@@ -79,6 +79,7 @@ build() {
 prepare() {
   [ -s "$work/bin/.built" ] && return 0
   src=$(sources) || return 77
+  mkdir -p "$work" # not made by sources() when MIMALLOC_BENCH_DIR names the checkout
   build "$src" > "$work/build.log" 2>&1 || { cat "$work/build.log" >&2; return 1; }
 }
 
