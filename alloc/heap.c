@@ -157,7 +157,8 @@ void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_
   pargc_sizing_update(&sizing, live, allocated, mutator, gc_cpu);
   size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
   cap = pargc_sizing_growth_cap(live, (unsigned)pargc_opt.heap_max_growth, cap);
-  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, sizing_floor(), cap);
+  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance,
+                                (double)pargc_opt.heap_max_gc_share / 100.0, sizing_floor(), cap);
   atomic_store(&sizing_interval, e);
   if (!sized_by_policy())
     return;

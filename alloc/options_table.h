@@ -33,8 +33,10 @@
     "Heap sizing (MemBalancer): the memory worth a collector that takes all the time; between collections the program allocates sqrt(PARGC_HEAP_BALANCE x live x allocation rate / collection speed) bytes. Larger: a larger heap, fewer collections. Ignored when GC_FREE_SPACE_DIVISOR is set (see docs/tuning.md)") \
   X(heap_min_interval, "PARGC_HEAP_MIN_INTERVAL", SIZE, "1M", 64 << 10, 1LL << 46, \
     "Heap sizing: the least the program allocates between two collections, however small its live data") \
-  X(heap_max_growth, "PARGC_HEAP_MAX_GROWTH", INT, "100", 0, 100000,          \
-    "Heap sizing: the most the program allocates between two collections, in percent of the live data (PARGC_HEAP_MIN_INTERVAL still the least; 0: no bound). Keeps small heaps near Boehm GC's size, where fixed costs per collection make MemBalancer's interval large") \
+  X(heap_max_growth, "PARGC_HEAP_MAX_GROWTH", INT, "75", 0, 100000,           \
+    "Heap sizing: the most the program allocates between two collections, in percent of the live data (PARGC_HEAP_MIN_INTERVAL still the least; 0: no bound). Keeps heaps within Boehm GC's size, where fixed costs per collection make MemBalancer's interval large") \
+  X(heap_max_gc_share, "PARGC_HEAP_MAX_GC_SHARE", INT, "25", 0, 100000,        \
+    "Heap sizing: the most collection time, in percent of the program's own (CPU time), that MemBalancer's interval may cost; past it the interval grows, up to half the live data (Boehm GC's interval), until collections cost this much (0: no bound; PARGC_HEAP_MAX_GROWTH still the most)") \
   X(print_stats, "GC_PRINT_STATS", BOOL, "0", 0, 0,                          \
     "Boehm GC: print one line of statistics per collection on stderr, and the totals (pargc_print_stats) when the program exits") \
   X(dont_gc, "GC_DONT_GC", BOOL, "0", 0, 0,                                  \

@@ -51,11 +51,22 @@ static double sizing_sqrt(double x)
   }
 }
 
-size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, size_t floor, size_t cap)
+size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, size_t floor,
+                          size_t cap)
 {
   if (!(s->alloc_rate > 0) || !(s->gc_speed > 0))
     return floor;
-  double e = sizing_sqrt(c * s->live * s->alloc_rate / s->gc_speed);
+  /* The collector's time per unit of the program's, times E. */
+  double cost = s->live * s->alloc_rate / s->gc_speed;
+  double e = sizing_sqrt(c * cost);
+  /* The share's E at most half the live data: Boehm GC's own interval
+   * (a third of a heap of live + E), so that the bound never costs more
+   * memory than Boehm GC's rule. */
+  double by_share = share > 0 ? cost / share : 0;
+  if (by_share > s->live / 2)
+    by_share = s->live / 2;
+  if (by_share > e)
+    e = by_share;
   if (cap && e > (double)cap)
     e = (double)cap;
   if (!(e > (double)floor)) /* also NaN */

@@ -1,6 +1,7 @@
 /* Unit test for alloc/sizing: the MemBalancer interval from fixed
  * measurements, its floor and cap, the bound by the live data
- * (PARGC_HEAP_MAX_GROWTH), and the smoothing of the rates. */
+ * (PARGC_HEAP_MAX_GROWTH), the bound on the collector's share of the
+ * time (PARGC_HEAP_MAX_GC_SHARE), and the smoothing of the rates. */
 #include "config.h"
 #include "alloc/sizing.h"
 #include "check.h"
@@ -12,27 +13,27 @@ static void test_formula(void)
   /* live 16 MB, allocating 1 GB/s, collecting 500 MB/s, c = 8 MB:
    * E = sqrt(8M x 16M x 2) = 16 MB exactly. */
   struct pargc_sizing s = {.alloc_rate = 1e9, .gc_speed = 5e8, .live = 16.0 * MB};
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 16 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, 0), 16 * MB);
   /* Four times the live data: twice the interval (the square root). */
   s.live = 64.0 * MB;
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 32 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, 0), 32 * MB);
   /* A collector four times as fast: half the interval. */
   s.gc_speed = 2e9;
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0), 16 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, 0), 16 * MB);
   /* Four times c: twice the interval. */
-  CHECK_EQ(pargc_sizing_extra(&s, 32.0 * MB, 0, 0), 32 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 32.0 * MB, 0, 0, 0), 32 * MB);
 }
 
 static void test_bounds(void)
 {
   struct pargc_sizing s = {.alloc_rate = 1e9, .gc_speed = 5e8, .live = 16.0 * MB};
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 20 * MB, 0), 20 * MB); /* floor */
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 10 * MB), 10 * MB); /* cap */
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 20 * MB, 0), 20 * MB); /* floor */
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, 10 * MB), 10 * MB); /* cap */
   /* Nothing measured yet, or nothing live: the floor. */
   struct pargc_sizing none = {0};
-  CHECK_EQ(pargc_sizing_extra(&none, 8.0 * MB, 3 * MB, 0), 3 * MB);
+  CHECK_EQ(pargc_sizing_extra(&none, 8.0 * MB, 0, 3 * MB, 0), 3 * MB);
   s.live = 0;
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 1 * MB, 0), 1 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 1 * MB, 0), 1 * MB);
 }
 
 static void test_growth_cap(void)
@@ -42,20 +43,46 @@ static void test_growth_cap(void)
   struct pargc_sizing s = {.alloc_rate = 2e9, .gc_speed = 5e8, .live = 2.0 * MB};
   size_t cap = pargc_sizing_growth_cap(2 * MB, 100, 0);
   CHECK_EQ(cap, 2 * MB);
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 1 * MB, cap), 2 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 1 * MB, cap), 2 * MB);
   /* The floor still wins over the bound for a tiny heap. */
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 1 * MB, pargc_sizing_growth_cap(256 << 10, 100, 0)),
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 1 * MB, pargc_sizing_growth_cap(256 << 10, 100, 0)),
            1 * MB);
   /* A large heap: the square root is under the bound, which then does
    * nothing (64 MB live: E = 32 MB at c = 8 MB, g/s = 2). */
   s.alloc_rate = 1e9;
   s.live = 64.0 * MB;
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, pargc_sizing_growth_cap(64 * MB, 100, 0)), 32 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, pargc_sizing_growth_cap(64 * MB, 100, 0)), 32 * MB);
   /* The smaller of the two caps; 0 percent: no bound; 250 percent. */
   CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 100, 10 * MB), 10 * MB);
   CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 10 * MB), 10 * MB);
   CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 0), 0);
   CHECK_EQ(pargc_sizing_growth_cap(4 * MB, 250, 0), 10 * MB);
+}
+
+static void test_gc_share(void)
+{
+  /* Cube's shape: 64 MB live, allocating at 100 MB/s, collecting at
+   * 800 MB/s, c = 16 MB: MemBalancer's E = sqrt(16M x 64M / 8) = 11.3 MB,
+   * and collections cost 8 MB / 11.3 MB = 71% of the program's time.  At
+   * most 25%: E = 8 MB / 0.25 = 32 MB, which is half the live data. */
+  struct pargc_sizing s = {.alloc_rate = 1e8, .gc_speed = 8e8, .live = 64.0 * MB};
+  size_t e = pargc_sizing_extra(&s, 16.0 * MB, 0, 0, 0);
+  CHECK(e > (size_t)(11.31 * MB) && e < (size_t)(11.32 * MB));
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0), 32 * MB);
+  /* At most 50%: 16 MB. */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.5, 0, 0), 16 * MB);
+  /* At most 10%: 80 MB wanted, but never past half the live data. */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.1, 0, 0), 32 * MB);
+  /* The cap still wins (PARGC_HEAP_MAX_GROWTH=25: 16 MB). */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, pargc_sizing_growth_cap(64 * MB, 25, 0)),
+           16 * MB);
+  /* A share already under the bound: MemBalancer's E stands (16 MB
+   * live, allocating as fast as it is collected: E = 16 MB, collections
+   * cost as much time as the program; a bound of 200% changes nothing). */
+  struct pargc_sizing fast = {.alloc_rate = 1e9, .gc_speed = 1e9, .live = 16.0 * MB};
+  CHECK_EQ(pargc_sizing_extra(&fast, 16.0 * MB, 2.0, 0, 0), 16 * MB);
+  /* The floor still applies below the share's E. */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 40 * MB, 0), 40 * MB);
 }
 
 static void test_update(void)
@@ -103,6 +130,7 @@ int main(void)
   test_formula();
   test_bounds();
   test_growth_cap();
+  test_gc_share();
   test_update();
   test_bursts();
   return CHECK_SUMMARY();
