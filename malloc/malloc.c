@@ -482,7 +482,9 @@ MM_API void cfree(void *p)
  * fifth of the mixed workload; eight stores for every size slowed a hot
  * 32-byte loop by a tenth.  So: the first two slots (the second store
  * repeats the first for n <= 16), and past 32 bytes six more stores, the
- * k-th to slot min(k, last), without a branch on n's exact value. */
+ * k-th to slot min(k, last), without a branch on n's exact value --
+ * unrolled: as a loop, its counter and branch made the mixed workload
+ * about 7% slower (median of 8 interleaved runs). */
 typedef long long mm_v2 __attribute__((vector_size(16)));
 
 static inline size_t mm_min_nobranch(size_t a, size_t b)
@@ -500,6 +502,7 @@ static inline void mm_zero_small(void *p, size_t n)
   q[n > 16] = z;
   if (n > 32) {
     size_t last = (n - 1) >> 4;
+#pragma GCC unroll 6
     for (size_t k = 2; k < 8; k++)
       q[mm_min_nobranch(k, last)] = z;
   }
