@@ -38,13 +38,17 @@ int main(void)
   pargc_scavenge_kick();
   for (int i = 0; i < 1000 && atomic_load(&calls) < 3; i++)
     sleep_ms(10);
-  CHECK_EQ(atomic_load(&calls), 3);
-  /* Done: the scavenger sleeps until the next kick (no more calls over
-   * many ticks). */
-  sleep_ms(200);
-  int settled = atomic_load(&calls);
-  sleep_ms(200);
-  CHECK_EQ(atomic_load(&calls), settled);
-  CHECK_EQ(settled, 3);
+  /* (More than 3 when the collection GC_INIT ran had kicked it too.) */
+  CHECK(atomic_load(&calls) >= 3);
+  /* Done: the scavenger sleeps until the next kick -- no more calls over
+   * twenty ticks. */
+  int settled = atomic_load(&calls), stable = 0;
+  for (int i = 0; i < 100 && stable < 20; i++) {
+    sleep_ms(10);
+    int now = atomic_load(&calls);
+    stable = now == settled ? stable + 1 : 0;
+    settled = now;
+  }
+  CHECK(stable >= 20);
   return CHECK_SUMMARY();
 }
