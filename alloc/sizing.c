@@ -20,6 +20,10 @@ static double smooth_rate(double *bytes, double *secs, double b, uint64_t ns)
 void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
                          uint64_t mutator_ns, uint64_t gc_ns)
 {
+  if (allocated > 0) {
+    s->grown_bytes = (1 - SIZING_ALPHA) * s->grown_bytes + ((double)live - s->live);
+    s->grown_alloc_bytes = (1 - SIZING_ALPHA) * s->grown_alloc_bytes + (double)allocated;
+  }
   s->live = (double)live;
   if (mutator_ns > 0 && allocated > 0)
     s->alloc_rate = smooth_rate(&s->alloc_bytes, &s->alloc_s, (double)allocated, mutator_ns);
@@ -28,6 +32,20 @@ void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
    * heap has a low speed and gets a proportionally larger E. */
   if (gc_ns > 0)
     s->gc_speed = smooth_rate(&s->gc_bytes, &s->gc_s, (double)(live > 0 ? live : 1), gc_ns);
+}
+
+void pargc_sizing_update_share(struct pargc_sizing *s, uint64_t run_ns, uint64_t pause_ns,
+                               size_t e)
+{
+  if (run_ns == 0 || e == 0)
+    return;
+  /* The older intervals' stops are scaled to the newest E (the share
+   * goes as 1 / E): the smoothed share is the one the newest interval
+   * would have had over the whole history. */
+  double scale = s->share_e > 0 ? s->share_e / (double)e : 1;
+  s->pause_s = (1 - SIZING_ALPHA) * s->pause_s * scale + (double)pause_ns * 1e-9;
+  s->run_s = (1 - SIZING_ALPHA) * s->run_s + (double)run_ns * 1e-9;
+  s->share_e = (double)e;
 }
 
 /* Square root by Newton's method, so that the library needs no libm (a
@@ -56,17 +74,23 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
 {
   if (!(s->alloc_rate > 0) || !(s->gc_speed > 0))
     return floor;
-  /* The collector's time per unit of the program's, times E. */
-  double cost = s->live * s->alloc_rate / s->gc_speed;
-  double e = sizing_sqrt(c * cost);
-  /* The share's E at most half the live data: Boehm GC's own interval
-   * (a third of a heap of live + E), so that the bound never costs more
-   * memory than Boehm GC's rule. */
-  double by_share = share > 0 ? cost / share : 0;
-  if (by_share > s->live / 2)
-    by_share = s->live / 2;
-  if (by_share > e)
-    e = by_share;
+  double e = sizing_sqrt(c * s->live * s->alloc_rate / s->gc_speed);
+  /* The collector's share of the time, at most `share` (sizing.h). */
+  if (share > 0 && s->share_e > 0 && s->run_s > 0) {
+    double by_share = s->share_e * (s->pause_s / s->run_s) / share;
+    /* What a longer interval costs is the garbage it lets accumulate:
+     * (1 - survival) x E, held to a quarter of the live data. */
+    double survival = s->grown_alloc_bytes > 0 ? s->grown_bytes / s->grown_alloc_bytes : 0;
+    if (survival < 0)
+      survival = 0;
+    if (survival > 0.5)
+      survival = 0.5;
+    double most = s->live / 4 / (1 - survival);
+    if (by_share > most)
+      by_share = most;
+    if (by_share > e)
+      e = by_share;
+  }
   if (cap && e > (double)cap)
     e = (double)cap;
   if (!(e > (double)floor)) /* also NaN */

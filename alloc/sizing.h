@@ -29,12 +29,24 @@
  * at a tenth of the collection speed) collected 16 times where Boehm GC
  * collects 11, each time finding nearly all live, and ran 10-20% slower
  * than on Boehm GC, whose interval grows with the heap.  Collections cost
- * (live / s) x (g / E) of the program's time; E is raised so that this
- * share is at most `share`,
- *     E >= live x g / (s x share),
- * but not past half the live data -- Boehm GC's own interval (a third of
- * a heap of live + E) -- so that the bound never costs more memory than
- * Boehm GC's rule would.  The cap (PARGC_HEAP_MAX_GROWTH) still bounds E.
+ * (live / s) x (g / E) of the program's time, a share that goes as 1 / E.
+ * It is measured as the program sees it, in wall time: the stops against
+ * the time the program ran between them (CPU time counts each GC
+ * thread's work once more: w3m, one thread marked by two, read twice its
+ * share).  The E that brings a share f, measured at interval E0, down to
+ * `share` is
+ *     E >= E0 x f / share,
+ * but what a longer interval costs is the garbage it lets pile up, the
+ * part of E that does not survive to the next collection: that is held
+ * to a quarter of the live data,
+ *     (1 - survival) x E <= live / 4,
+ * survival being the live data's growth over the bytes allocated (a ratio
+ * of smoothed sums, the growth with its sign, at most 1/2).  Cube, half
+ * of whose allocation survives, gets E up to half its live data, and
+ * collects 11-13 times; w3m, whose live data grows to 80 MB while it
+ * allocates 1.1 GB, keeps about MemBalancer's E (with E up to half the
+ * live data whatever survived, it peaked at 1.2x Boehm GC's memory).
+ * The cap (PARGC_HEAP_MAX_GROWTH) still bounds E.
  *
  * Invariants: E is never below the floor the caller passes, never above
  * the cap; rates are only ever updated from positive durations.
@@ -56,6 +68,13 @@ struct pargc_sizing {
   double live;       /* bytes marked by the last collection */
   /* The smoothed sums the two rates are the ratios of (bytes, seconds). */
   double alloc_bytes, alloc_s, gc_bytes, gc_s;
+  /* The collector's share of the time, in wall time: the smoothed sums
+   * of the stops and of the time the program ran between them, and the
+   * E they were measured at (0: not measured). */
+  double pause_s, run_s, share_e;
+  /* Smoothed sums of the live data's growth (signed) and of the bytes
+   * allocated, whose ratio is the share of an interval that survives. */
+  double grown_bytes, grown_alloc_bytes;
 };
 
 /* Fold one collection into the averages: `allocated` bytes in
@@ -63,6 +82,12 @@ struct pargc_sizing {
  * `live` bytes marked in a collection of `gc_ns`. */
 void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
                          uint64_t mutator_ns, uint64_t gc_ns);
+
+/* Fold one collection's wall times into the share: the program ran
+ * `run_ns` since the previous collection ended, then was stopped for
+ * `pause_ns`, with an interval of `e` bytes. */
+void pargc_sizing_update_share(struct pargc_sizing *s, uint64_t run_ns, uint64_t pause_ns,
+                               size_t e);
 
 /* The cap for pargc_sizing_extra: `cap` (0: none) lowered to `pct`
  * percent of `live` when pct > 0 (PARGC_HEAP_MAX_GROWTH).  MemBalancer
@@ -73,8 +98,8 @@ void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
  * absolute terms, and bounding E by the live data costs little time. */
 size_t pargc_sizing_growth_cap(size_t live, unsigned pct, size_t cap);
 
-/* E = sqrt(c x live x g / s), at least min(live x g / (s x share),
- * live / 2) (share a fraction, 0.25 for collections costing a quarter of
+/* E = sqrt(c x live x g / s), at least min(E0 x f / share, live / 4 /
+ * (1 - survival)) (share a fraction, 0.25 for stops costing a quarter of
  * the program's time; 0: no such bound), clamped to [floor, cap] (cap 0:
  * none).  Unknown rates (before two collections) give the floor. */
 size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, size_t floor,

@@ -62,27 +62,48 @@ static void test_growth_cap(void)
 static void test_gc_share(void)
 {
   /* Cube's shape: 64 MB live, allocating at 100 MB/s, collecting at
-   * 800 MB/s, c = 16 MB: MemBalancer's E = sqrt(16M x 64M / 8) = 11.3 MB,
-   * and collections cost 8 MB / 11.3 MB = 71% of the program's time.  At
-   * most 25%: E = 8 MB / 0.25 = 32 MB, which is half the live data. */
+   * 800 MB/s, c = 16 MB: MemBalancer's E = sqrt(16M x 64M / 8) = 11.3 MB. */
   struct pargc_sizing s = {.alloc_rate = 1e8, .gc_speed = 8e8, .live = 64.0 * MB};
-  size_t e = pargc_sizing_extra(&s, 16.0 * MB, 0, 0, 0);
-  CHECK(e > (size_t)(11.31 * MB) && e < (size_t)(11.32 * MB));
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0), 32 * MB);
-  /* At most 50%: 16 MB. */
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.5, 0, 0), 16 * MB);
-  /* At most 10%: 80 MB wanted, but never past half the live data. */
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.1, 0, 0), 32 * MB);
+  size_t mb = pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0);
+  CHECK(mb > (size_t)(11.31 * MB) && mb < (size_t)(11.32 * MB)); /* nothing measured yet */
+  /* At that interval the program ran 100 ms between stops of 50 ms: a
+   * share of 50%.  At most 25% wants twice the interval, 22.6 MB, but
+   * the garbage it lets pile up is held to a quarter of the live data:
+   * 16 MB when nothing survives. */
+  pargc_sizing_update_share(&s, 100000000u, 50000000u, mb);
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0), 16 * MB);
+  /* Half of each interval surviving (the live data grew by 8 MB of 16
+   * allocated): the garbage of 22.6 MB is 11.3 MB, under the quarter. */
+  s.grown_bytes = 8.0 * MB;
+  s.grown_alloc_bytes = 16.0 * MB;
+  size_t e = pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0);
+  CHECK(e > (size_t)(22.62 * MB) && e < (size_t)(22.63 * MB));
+  /* No bound (0), or one the share is under (60%): MemBalancer's E. */
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 0, 0), mb);
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.6, 0, 0), mb);
   /* The cap still wins (PARGC_HEAP_MAX_GROWTH=25: 16 MB). */
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, pargc_sizing_growth_cap(64 * MB, 25, 0)),
            16 * MB);
-  /* A share already under the bound: MemBalancer's E stands (16 MB
-   * live, allocating as fast as it is collected: E = 16 MB, collections
-   * cost as much time as the program; a bound of 200% changes nothing). */
-  struct pargc_sizing fast = {.alloc_rate = 1e9, .gc_speed = 1e9, .live = 16.0 * MB};
-  CHECK_EQ(pargc_sizing_extra(&fast, 16.0 * MB, 2.0, 0, 0), 16 * MB);
-  /* The floor still applies below the share's E. */
+  /* The floor still applies above it. */
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 40 * MB, 0), 40 * MB);
+}
+
+/* The share's sums are kept at the newest interval: a stop of 50 ms per
+ * 100 ms run at 8 MB is one of 25 ms at 16 MB (the share goes as 1 / E).
+ * After that and a measured 25 ms per 100 ms at 16 MB: (12.5 + 25) ms of
+ * stops in (50 + 100) ms, 25% at 16 MB -- just at a bound of 25%. */
+static void test_share_update(void)
+{
+  struct pargc_sizing s = {.alloc_rate = 1e3, .gc_speed = 8e8, .live = 256.0 * MB};
+  pargc_sizing_update_share(&s, 100000000u, 50000000u, 8 * MB);
+  pargc_sizing_update_share(&s, 100000000u, 25000000u, 16 * MB);
+  CHECK(s.pause_s > 0.03749 && s.pause_s < 0.03751);
+  CHECK(s.run_s > 0.14999 && s.run_s < 0.15001);
+  size_t e = pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0);
+  CHECK(e > 16 * MB - 16 && e < 16 * MB + 16);
+  /* A program that did not run between two stops: nothing folded in. */
+  pargc_sizing_update_share(&s, 0, 50000000u, 16 * MB);
+  CHECK(s.pause_s > 0.03749 && s.pause_s < 0.03751);
 }
 
 static void test_update(void)
@@ -131,6 +152,7 @@ int main(void)
   test_bounds();
   test_growth_cap();
   test_gc_share();
+  test_share_update();
   test_update();
   test_bursts();
   return CHECK_SUMMARY();
