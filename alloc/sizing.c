@@ -7,6 +7,11 @@
 
 /* Weight of the newest interval in the smoothed sums. */
 #define SIZING_ALPHA 0.5
+/* The share bound's limit (sizing.h): the garbage a longer interval
+ * leaves, at most this part of the live data, with at most this much of
+ * an interval counted as surviving. */
+#define SIZING_MAX_GARBAGE 0.25
+#define SIZING_MAX_SURVIVAL 0.5
 
 /* Add one interval's `bytes` in `ns` to the smoothed sums and return
  * their ratio, in bytes per second. */
@@ -83,9 +88,9 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
     double survival = s->grown_alloc_bytes > 0 ? s->grown_bytes / s->grown_alloc_bytes : 0;
     if (survival < 0)
       survival = 0;
-    if (survival > 0.5)
-      survival = 0.5;
-    double most = s->live / 4 / (1 - survival);
+    if (survival > SIZING_MAX_SURVIVAL)
+      survival = SIZING_MAX_SURVIVAL;
+    double most = s->live * SIZING_MAX_GARBAGE / (1 - survival);
     if (by_share > most)
       by_share = most;
     if (by_share > e)
