@@ -112,7 +112,7 @@ static _Atomic uint64_t last_gc_ns, gc_interval_ns;
  * Written by the collector (under its lock), read by any thread. */
 static struct pargc_sizing sizing;
 static _Atomic size_t sizing_interval;
-static uint64_t last_gc_end_cpu, last_gc_end_wall;
+static uint64_t last_gc_end_cpu;
 
 static size_t initial_interval(void);
 
@@ -143,7 +143,7 @@ static size_t sizing_floor(void)
 }
 
 void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_end,
-                                uint64_t pause_ns, uint64_t wall_end)
+                                uint64_t pause_ns)
 {
   /* Rates in the process's CPU time, not wall time: on a machine shared
    * with other work both stretch in wall time by however long this
@@ -157,13 +157,12 @@ void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_
   size_t live = atomic_load(&pargc_heap.last_live);
   pargc_sizing_update(&sizing, live, allocated, mutator, gc_cpu);
   /* The collector's share in wall time (sizing.h): the stops against the
-   * time the program ran since the last one ended, at the interval it
+   * time the program ran between this collection and the last
+   * (pargc_heap_note_live's interval, less the stops), at the interval it
    * allocated. */
-  uint64_t ran = last_gc_end_wall && wall_end > last_gc_end_wall + pause_ns
-                     ? wall_end - pause_ns - last_gc_end_wall
-                     : 0;
-  last_gc_end_wall = wall_end;
-  pargc_sizing_update_share(&sizing, ran, pause_ns, allocated);
+  uint64_t between = atomic_load(&gc_interval_ns);
+  pargc_sizing_update_share(&sizing, between > pause_ns ? between - pause_ns : 0, pause_ns,
+                            allocated);
   size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
   cap = pargc_sizing_growth_cap(live, (unsigned)pargc_opt.heap_max_growth, cap);
   size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance,

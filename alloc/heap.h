@@ -178,12 +178,11 @@ void pargc_heap_note_live(size_t live_bytes);
  * the process's CPU time while the world was stopped, a concurrent
  * cycle's is what its collector and GC threads used while the program
  * ran beside them.  `pause_ns` is how long the program's threads were
- * stopped (both stops of a concurrent cycle), ending at `wall_end`
- * (pargc_os_now_ns).  Updates the sizing policy (sizing.h) and, unless the
+ * stopped (both stops of a concurrent cycle).  Updates the sizing policy (sizing.h) and, unless the
  * divisor rules, max(l) = live + the interval (+ what a concurrent cycle
  * allocated). */
 void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_end,
-                                uint64_t pause_ns, uint64_t wall_end);
+                                uint64_t pause_ns);
 
 /* Does Boehm GC's fixed divisor size the heap (GC_FREE_SPACE_DIVISOR,
  * GC_set_free_space_divisor, or GC_free_space_divisor written to), rather

@@ -25,13 +25,11 @@ static double smooth_rate(double *bytes, double *secs, double b, uint64_t ns)
 void pargc_sizing_update(struct pargc_sizing *s, size_t live, size_t allocated,
                          uint64_t mutator_ns, uint64_t gc_ns)
 {
-  if (allocated > 0) {
+  if (mutator_ns > 0 && allocated > 0) {
+    s->alloc_rate = smooth_rate(&s->alloc_bytes, &s->alloc_s, (double)allocated, mutator_ns);
     s->grown_bytes = (1 - SIZING_ALPHA) * s->grown_bytes + ((double)live - s->live);
-    s->grown_alloc_bytes = (1 - SIZING_ALPHA) * s->grown_alloc_bytes + (double)allocated;
   }
   s->live = (double)live;
-  if (mutator_ns > 0 && allocated > 0)
-    s->alloc_rate = smooth_rate(&s->alloc_bytes, &s->alloc_s, (double)allocated, mutator_ns);
   /* The collection's cost is its whole pause: stopping the threads and
    * scanning the roots cost time even when little is live, so a small
    * heap has a low speed and gets a proportionally larger E. */
@@ -85,7 +83,7 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
     double by_share = s->share_e * (s->pause_s / s->run_s) / share;
     /* What a longer interval costs is the garbage it lets accumulate:
      * (1 - survival) x E, held to a quarter of the live data. */
-    double survival = s->grown_alloc_bytes > 0 ? s->grown_bytes / s->grown_alloc_bytes : 0;
+    double survival = s->alloc_bytes > 0 ? s->grown_bytes / s->alloc_bytes : 0;
     if (survival < 0)
       survival = 0;
     if (survival > SIZING_MAX_SURVIVAL)

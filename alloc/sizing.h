@@ -72,9 +72,9 @@ struct pargc_sizing {
    * of the stops and of the time the program ran between them, and the
    * E they were measured at (0: not measured). */
   double pause_s, run_s, share_e;
-  /* Smoothed sums of the live data's growth (signed) and of the bytes
-   * allocated, whose ratio is the share of an interval that survives. */
-  double grown_bytes, grown_alloc_bytes;
+  /* Smoothed sum of the live data's growth (signed), over alloc_bytes
+   * the share of an interval that survives. */
+  double grown_bytes;
 };
 
 /* Fold one collection into the averages: `allocated` bytes in

@@ -368,7 +368,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   s.mark_us = (t_marked - t_stopped) / 1000;
   s.heap_bytes = pargc_heap_committed_bytes();
   uint64_t cpu1 = pargc_os_process_cpu_ns();
-  pargc_heap_note_collection(s.allocated_bytes, cpu1 - cpu0, cpu1, t1 - t0, t1);
+  pargc_heap_note_collection(s.allocated_bytes, cpu1 - cpu0, cpu1, t1 - t0);
   s.interval_bytes = pargc_heap_collect_threshold();
   pargc_stats_record(&s);
   pargc_collect_event(PARGC_EV_END);

@@ -262,7 +262,7 @@ static void conc_cycle(void)
   s.heap_bytes = pargc_heap_committed_bytes();
   uint64_t gc_cpu = pargc_os_thread_cpu_ns() + pargc_tracer_helpers_cpu_ns() - gc_cpu0;
   pargc_heap_note_collection(s.allocated_bytes, gc_cpu, pargc_os_process_cpu_ns(),
-                             (t1 - t0) + (t3 - t2), t3);
+                             (t1 - t0) + (t3 - t2));
   s.interval_bytes = pargc_heap_trigger_threshold();
   s.barrier_faults = pargc_dirty_faults() - faults0;
   pargc_stats_record(&s);

@@ -75,7 +75,7 @@ static void test_gc_share(void)
   /* Half of each interval surviving (the live data grew by 8 MB of 16
    * allocated): the garbage of 22.6 MB is 11.3 MB, under the quarter. */
   s.grown_bytes = 8.0 * MB;
-  s.grown_alloc_bytes = 16.0 * MB;
+  s.alloc_bytes = 16.0 * MB;
   size_t e = pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, 0);
   CHECK(e > (size_t)(22.62 * MB) && e < (size_t)(22.63 * MB));
   /* No bound (0), or one the share is under (60%): MemBalancer's E. */

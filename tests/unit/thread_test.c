@@ -264,17 +264,29 @@ static pthread_mutex_t nap_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t nap_cond = PTHREAD_COND_INITIALIZER;
 static int nap_state; /* 1: filled, asleep; 2: wake up */
 
+static void nap_set(int state)
+{
+  pthread_mutex_lock(&nap_lock);
+  nap_state = state;
+  pthread_cond_broadcast(&nap_cond);
+  pthread_mutex_unlock(&nap_lock);
+}
+
+static void nap_wait(int state)
+{
+  pthread_mutex_lock(&nap_lock);
+  while (nap_state != state)
+    pthread_cond_wait(&nap_cond, &nap_lock);
+  pthread_mutex_unlock(&nap_lock);
+}
+
 static void *napper(void *arg)
 {
   (void)arg;
   for (int i = 0; i < NNAP; i++)
     nap_objs[i] = pargc_alloc(64, PARGC_KIND_NORMAL);
-  pthread_mutex_lock(&nap_lock);
-  nap_state = 1;
-  pthread_cond_broadcast(&nap_cond);
-  while (nap_state != 2)
-    pthread_cond_wait(&nap_cond, &nap_lock);
-  pthread_mutex_unlock(&nap_lock);
+  nap_set(1);
+  nap_wait(2); /* asleep, out of the allocator */
   return NULL;
 }
 
@@ -282,10 +294,7 @@ static void test_sleeping_unswept(void)
 {
   pthread_t t;
   pthread_create(&t, NULL, napper, NULL);
-  pthread_mutex_lock(&nap_lock);
-  while (nap_state != 1)
-    pthread_cond_wait(&nap_cond, &nap_lock);
-  pthread_mutex_unlock(&nap_lock);
+  nap_wait(1);
 
   struct pargc_page *pg = NULL;
   int32_t i = pargc_pagemap_object((uintptr_t)nap_objs[0], &pg);
@@ -303,10 +312,7 @@ static void test_sleeping_unswept(void)
   CHECK(pargc_tctx_help_lagging(NULL));
   CHECK(atomic_load(&pg->state) != PARGC_PAGE_SMALL);
 
-  pthread_mutex_lock(&nap_lock);
-  nap_state = 2;
-  pthread_cond_broadcast(&nap_cond);
-  pthread_mutex_unlock(&nap_lock);
+  nap_set(2);
   pthread_join(t, NULL);
 }
 
