@@ -49,6 +49,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
   m->sl_ns = 40.0;
   m->sl_remote_ns = 70.0;
   m->so_ns = 5.0;
+  m->mlp = 8.0;
   m->steal_ns = 300.0;
   m->probe_ns = 100.0;
   m->wake_ns = 30000.0;
@@ -57,7 +58,7 @@ void pargc_machine_defaults(struct pargc_machine *m)
 
 /* The keys of the file form, each a double or integer field. */
 #define MACHINE_DOUBLES(X)                                                   \
-  X(obj_ns) X(word_ns) X(ptr_ns) X(llc_hit_ns) X(tlb_ns) X(sl_ns) X(sl_remote_ns) X(so_ns) \
+  X(obj_ns) X(word_ns) X(ptr_ns) X(llc_hit_ns) X(tlb_ns) X(sl_ns) X(sl_remote_ns) X(so_ns) X(mlp) \
   X(steal_ns) X(probe_ns) X(wake_ns) X(avail_cpus) X(fixed_ns)
 
 void pargc_machine_write(const struct pargc_machine *m, FILE *out)
@@ -228,6 +229,42 @@ static uint64_t mark_addr(uint64_t addr, uint32_t size)
 
 /* ---- The pseudo-mark ----------------------------------------------------- */
 
+/* The hardware prefetcher, roughly: a miss within STREAM_REACH lines of
+ * one of the last STREAM_TRACKS misses, in the same 4 KiB page, belongs
+ * to a stream the prefetcher detected and fetched ahead -- a chain or
+ * tree marked in the order it was allocated walks memory that way. */
+#define STREAM_TRACKS 16
+#define STREAM_REACH 4
+
+struct streams {
+  uint64_t line[STREAM_TRACKS]; /* line number + 1; 0: empty */
+  unsigned next;
+};
+
+static bool stream_hit(struct streams *st, uint64_t addr)
+{
+  uint64_t l = (addr >> 6) + 1;
+  for (unsigned k = 0; k < STREAM_TRACKS; k++) {
+    uint64_t e = st->line[k];
+    if (e && (e - 1) >> 6 == (l - 1) >> 6 && (l > e ? l - e : e - l) <= STREAM_REACH) {
+      st->line[k] = l;
+      return true;
+    }
+  }
+  st->line[st->next] = l;
+  st->next = (st->next + 1) % STREAM_TRACKS;
+  return false;
+}
+
+/* The share of the latency a miss waits out with `width` independent
+ * loads available to overlap it (model.h, "overlap"). */
+static double miss_share(const struct pargc_machine *m, double width)
+{
+  double mlp = m->mlp >= 1 ? m->mlp : 1;
+  double w = width < 1 ? 1 : width;
+  return 1.0 / (w < mlp ? w : mlp);
+}
+
 static uint64_t obj_pieces(const struct pargc_snapshot *s, const struct pargc_machine *m,
                            uint32_t o)
 {
@@ -311,6 +348,8 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
   }
 
   unsigned line = m->l1.line ? m->l1.line : 64;
+  struct streams streams;
+  memset(&streams, 0, sizeof streams);
   size_t norder = 0, sp = 0, nroots = 0;
   for (size_t r = 0; r < s->nroots; r++)
     b->roots[nroots++] = s->root[r];
@@ -371,10 +410,16 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
           /* The first line of a range waits for memory; the lines after
            * it are streamed (the hardware prefetcher fetches ahead), so
            * they cost the node's occupancy, not its latency. */
-          if (a > (lo & ~(uint64_t)(line - 1)))
+          if (a > (lo & ~(uint64_t)(line - 1)) || stream_hit(&streams, a)) {
             b->s1++;
-          else
+          } else {
+            /* Prefetched when it entered the tracer's FIFO, beside
+             * as many others as the stack held. */
             b->q1++;
+            b->q1w += miss_share(m, 1.0 + (double)(sp < PARGC_MODEL_PREFETCH_DEPTH - 1
+                                                       ? sp
+                                                       : PARGC_MODEL_PREFETCH_DEPTH - 1));
+          }
           b->node_misses[s->node[o] % PARGC_MODEL_MAX_NODES]++;
         }
       }
@@ -392,7 +437,14 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       for (int k = 0; k < 2; k++) {
         int lv = count_access(&h, b, m, meta[k], &cost);
         if (lv == MISS_MEM) {
-          b->q1++;
+          /* The loads for the piece's pointers do not depend on each
+           * other: the core overlaps them. */
+          if (stream_hit(&streams, meta[k])) {
+            b->s1++;
+          } else {
+            b->q1++;
+            b->q1w += miss_share(m, (double)(to - from));
+          }
           b->node_misses[s->node[c] % PARGC_MODEL_MAX_NODES]++;
         }
       }
@@ -664,8 +716,8 @@ static void predict_at(const struct pargc_model_base *b, const struct pargc_mach
     /* Misses that wait for memory (QP) and streamed ones (S1): both
      * occupy their node and queue there; only the first wait out the
      * latency. */
-    double lat_misses = (double)b->q1 + (m->llc_shared ? 0 : (double)extra);
-    double mem_misses = lat_misses + (double)b->s1;
+    double lat_misses = b->q1w + (m->llc_shared ? 0 : (double)extra);
+    double mem_misses = (double)b->q1 + (m->llc_shared ? 0 : (double)extra) + (double)b->s1;
     double par0 = cpu > 0 ? b->t1_ns / cpu : 1;
     unsigned busy = par0 >= p ? p : par0 <= 1 ? 1 : (unsigned)(par0 + 0.5);
     double think = mem_misses > 0 ? cpu * busy / mem_misses : 0;

@@ -21,6 +21,17 @@
  *                (Q1); misses on its later lines are streamed by the
  *                hardware prefetcher (S1) and cost the node's occupancy
  *                SO only -- both queue at the node.
+ *   overlap      a miss waits out only part of the latency when others
+ *                are in flight beside it: the tracer prefetches each
+ *                object PARGC_MODEL_PREFETCH_DEPTH scans before it scans
+ *                it, when the stack holds that many, and the loads of
+ *                one object's pointers are independent.  A miss with w
+ *                such loads available (the pseudo-mark's stack, or the
+ *                object's pointers) is charged 1 / min(w, mlp) of the
+ *                latency, mlp the misses one core keeps in flight
+ *                (measured); Q1w is the sum of those shares.  A chain
+ *                (w = 1) waits out every miss; a wide heap pays the
+ *                latency once per mlp misses.
  *   TP           the makespan of a simulated work-stealing mark on P
  *                threads (private stacks, the oldest entry stolen from a
  *                random victim, a cost per steal and for waking the
@@ -39,9 +50,10 @@
  *                alternate computing (TP / (QP / P') per miss) and one miss
  *                to node k with the frequency the pseudo-mark recorded;
  *                SO is each node's occupancy per line.
- *   TPM          TP + (QP MP + S1 (SO + queueing)) / P' (the thesis'
- *                corrected formula, with streamed misses), reported as
- *                cpu (TP), miss (QP 2 SL + (QP + S1) SO, over P') and
+ *   TPM          TP + (QPw MP + S1 (SO + queueing)) / P' (the thesis'
+ *                corrected formula, with streamed misses; QPw is QP with
+ *                Q1w for Q1), reported as
+ *                cpu (TP), miss (QPw 2 SL + (QP + S1) SO, over P') and
  *                contention ((QP + S1) x queueing / P').  P' is the
  *                parallelism the simulated mark reached, T1 / TP (at most
  *                P): the thesis divides by P, which assumes the misses
@@ -66,6 +78,8 @@
 #include "gc/snapshot.h"
 
 #define PARGC_MODEL_MAX_NODES 64
+/* The tracer's prefetch FIFO (PREFETCH_DEPTH in gc/tracer.c). */
+#define PARGC_MODEL_PREFETCH_DEPTH 64
 
 struct pargc_cache_level {
   uint64_t bytes; /* 0: the level is absent */
@@ -92,6 +106,7 @@ struct pargc_machine {
                             the mark, the bitmaps' first touch) */
   /* Memory (thesis: SL one-way latency, SO node occupancy). */
   double sl_ns, sl_remote_ns, so_ns;
+  double mlp;            /* misses one core keeps in flight (>= 1) */
   /* Parallel overheads. */
   double steal_ns;       /* a successful steal */
   double probe_ns;       /* a failed look at a victim */
@@ -120,6 +135,7 @@ struct pargc_model_base {
   double root_ns;       /* scanning the root words, and fixed_ns */
   double critical_ns;   /* the costliest chain */
   uint64_t q1;          /* misses to memory that wait for it */
+  double q1w;           /* their share of the latency: each miss 1 / overlap */
   uint64_t s1;          /* misses to memory streamed (an object's later lines) */
   uint64_t l1_misses, l2_misses, tlb_misses, accesses;
   uint64_t node_misses[PARGC_MODEL_MAX_NODES];

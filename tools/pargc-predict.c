@@ -66,18 +66,44 @@ static double median(double *v, int n)
 /* ---- Memory: latency by pointer chasing, occupancy by streaming ------- */
 
 /* One cache line per cell, linked in a random cycle (Sattolo's shuffle),
- * so each load depends on the previous one and hits no prefetcher. */
-static double chase_ns(size_t bytes, size_t steps)
+ * so each load depends on the previous one and hits no prefetcher.
+ * `chains` walks go round the cycle side by side, each from its own
+ * start: the loads of one walk wait for each other, those of different
+ * walks do not.  Returns the time per load: the latency with one walk,
+ * the latency over the misses a core keeps in flight with many. */
+#define CHASE_MAX_CHAINS 64
+
+static double chase_walk(void *const *start, unsigned chains, size_t steps)
+{
+  void *p[CHASE_MAX_CHAINS];
+  for (unsigned c = 0; c < chains; c++)
+    p[c] = start[c];
+  size_t rounds = steps / chains;
+  double t0 = now_ns();
+  for (size_t i = 0; i < rounds; i++)
+    for (unsigned c = 0; c < chains; c++)
+      p[c] = *(void *volatile *)p[c];
+  double t = (now_ns() - t0) / (double)(rounds * chains);
+  for (unsigned c = 0; c < chains; c++)
+    if (!p[c])
+      t = 0; /* never: the walks' results are used */
+  return t;
+}
+
+/* The latency (one walk) and the least time per miss with up to
+ * CHASE_MAX_CHAINS walks, over a buffer of `bytes`; false when it
+ * cannot be allocated. */
+static bool chase_ns(size_t bytes, size_t steps, double *lat, double *per_miss)
 {
   size_t cells = bytes / 64;
-  if (cells < 2)
-    return 0;
+  if (cells < 2 * CHASE_MAX_CHAINS)
+    return false;
   char *buf = aligned_alloc(64, cells * 64);
   size_t *perm = malloc(cells * sizeof *perm);
   if (!buf || !perm) {
     free(buf);
     free(perm);
-    return 0;
+    return false;
   }
   for (size_t i = 0; i < cells; i++)
     perm[i] = i;
@@ -91,18 +117,20 @@ static double chase_ns(size_t bytes, size_t steps)
   }
   for (size_t i = 0; i < cells; i++)
     *(void **)(buf + perm[i] * 64) = buf + perm[(i + 1) % cells] * 64;
+  void *start[CHASE_MAX_CHAINS];
+  for (unsigned c = 0; c < CHASE_MAX_CHAINS; c++)
+    start[c] = buf + perm[cells / CHASE_MAX_CHAINS * c] * 64;
   free(perm);
-  void *volatile *p = (void *volatile *)buf;
-  for (size_t i = 0; i < cells && i < steps; i++) /* warm the TLB and caches */
-    p = (void *volatile *)*p;
-  double t0 = now_ns();
-  for (size_t i = 0; i < steps; i++)
-    p = (void *volatile *)*p;
-  double t = (now_ns() - t0) / (double)steps;
-  if (!p)
-    t = 0;
+  chase_walk(start, 1, cells < steps ? cells : steps); /* warm the TLB and caches */
+  *lat = chase_walk(start, 1, steps);
+  *per_miss = *lat;
+  for (unsigned k = 2; k <= CHASE_MAX_CHAINS; k *= 2) {
+    double t = chase_walk(start, k, steps);
+    if (t > 0 && t < *per_miss)
+      *per_miss = t;
+  }
   free(buf);
-  return t;
+  return *lat > 0;
 }
 
 struct stream_arg {
@@ -288,11 +316,11 @@ static void mark_times_ns(int reps, double *cpu, double *wall)
 /* Least squares with the coefficients kept non-negative: solve the
  * normal equations over the free columns, drop the most negative one,
  * repeat (k <= NCOEF columns, a handful of rows). */
-#define NCOEF 5
+#define NCOEF 4
 
 static void nnls(int rows, int k, const double x[][NCOEF], const double *y, double *coef)
 {
-  bool use[NCOEF] = {true, true, true, true, true};
+  bool use[NCOEF] = {true, true, true, true};
   for (int iter = 0; iter <= k; iter++) {
     double a[NCOEF][NCOEF + 1] = {{0}};
     int idx[NCOEF], m = 0;
@@ -341,12 +369,13 @@ static void nnls(int rows, int k, const double x[][NCOEF], const double *y, doub
 }
 
 #define CALIB_SHAPES 5
+#define CALIB_EMPTY CALIB_SHAPES /* build_heap builds nothing */
 
 /* What one calibration heap gave: the model's counts and the measured
  * mark times with one GC thread and with `helpers`. */
 struct calib_point {
-  double x[5];      /* objects, words, pointers, L2 misses hitting the
-                       LLC, 1 (the collection) */
+  double x[NCOEF];  /* objects, words, pointers, L2 misses hitting the
+                       LLC */
   double fixed_ns;  /* TLB and memory misses at the machine's costs */
   double one_ns, one_wall_ns, many_ns; /* one thread: CPU, wall; several: wall */
   bool ok;
@@ -399,8 +428,7 @@ static struct calib_point calibrate_shape(const struct pargc_machine *m, int sha
       pt.x[1] = (double)(b.scanned_words + s->root_words);
       pt.x[2] = (double)b.pointer_words;
       pt.x[3] = (double)(b.l2_misses - b.q1 - b.s1);
-      pt.x[4] = 1;
-      pt.fixed_ns = (double)b.tlb_misses * m->tlb_ns + (double)b.q1 * (2 * m->sl_ns + m->so_ns) +
+      pt.fixed_ns = (double)b.tlb_misses * m->tlb_ns + b.q1w * 2 * m->sl_ns + (double)b.q1 * m->so_ns +
                     (double)b.s1 * m->so_ns;
       pt.ok = true;
       if (verbose)
@@ -437,7 +465,11 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
     big = (size_t)64 << 20;
   if (big > cap)
     big = cap;
-  double lat = chase_ns(big, quick ? 300000 : 2000000);
+  /* Memory-level parallelism: the least time per miss with many walks
+   * side by side, against one walk's latency. */
+  double lat = 0, per_miss = 0;
+  if (!chase_ns(big, quick ? 300000 : 2000000, &lat, &per_miss))
+    lat = 0;
   double bw = stream_bytes_per_ns(big, m->cpus);
   if (lat > 0 && bw > 0) {
     m->so_ns = 64.0 / (bw / (m->nodes ? m->nodes : 1));
@@ -445,33 +477,49 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
       m->so_ns = lat / 2;
     m->sl_ns = (lat - m->so_ns) / 2;
     m->sl_remote_ns = m->nodes > 1 ? m->sl_ns * 1.6 : m->sl_ns;
+    m->mlp = per_miss > 0 ? lat / per_miss : 1;
+    if (m->mlp < 1)
+      m->mlp = 1;
   }
   if (verbose)
-    fprintf(stderr, "memory: latency %.1f ns over %zu MiB, %.2f GB/s streaming on %u CPUs\n",
-            lat, big >> 20, bw, m->cpus);
+    fprintf(stderr,
+            "memory: latency %.1f ns over %zu MiB, %.1f ns per miss with many in flight "
+            "(%.1f at once), %.2f GB/s streaming on %u CPUs\n",
+            lat, big >> 20, per_miss, m->mlp, bw, m->cpus);
 
   /* CPU costs: each shape collected with one GC thread; its snapshot
-   * gives the counts the model charges for.  The costs are the
-   * non-negative least-squares fit of the times to the counts. */
+   * gives the counts the model charges for.  The cost of a collection
+   * is measured on an empty heap; the others are the non-negative
+   * least-squares fit of the rest of the times to the counts, each heap
+   * weighted by its time (relative errors: a fitted intercept, or
+   * absolute errors, would let the largest heaps' misfit decide the
+   * cost of every small collection). */
   double scale = quick ? 4 : 16;
   unsigned helpers = m->cpus > 1 ? 2 : 1;
-  /* Each shape at two sizes, so that a cost per collection stands apart
-   * from the costs per object, word, pointer and miss. */
+  int reps = quick ? 5 : 9;
+  struct calib_point empty = calibrate_shape(m, CALIB_EMPTY, 1, 1, reps, verbose);
+  if (!empty.ok) {
+    fprintf(stderr, "pargc-predict: calibration of an empty heap failed\n");
+    return 1;
+  }
+  m->fixed_ns = empty.one_ns;
+  /* Each shape at two sizes. */
   enum { POINTS = 2 * CALIB_SHAPES };
   struct calib_point pts[POINTS];
   double x[POINTS][NCOEF], y[POINTS];
   for (int i = 0; i < POINTS; i++) {
     int shape = i % CALIB_SHAPES;
     double sc = i < CALIB_SHAPES ? scale : scale / 4;
-    pts[i] = calibrate_shape(m, shape, sc, i == 0 ? helpers : 1, quick ? 5 : 9, verbose);
+    pts[i] = calibrate_shape(m, shape, sc, i == 0 ? helpers : 1, reps, verbose);
     if (!pts[i].ok) {
       fprintf(stderr, "pargc-predict: calibration heap %d failed\n", shape);
       return 1;
     }
-    memcpy(x[i], pts[i].x, sizeof x[i]);
-    y[i] = pts[i].one_ns - pts[i].fixed_ns;
-    if (y[i] < 0)
-      y[i] = 0;
+    double w = pts[i].one_ns > 0 ? 1e6 / pts[i].one_ns : 0;
+    for (int j = 0; j < NCOEF; j++)
+      x[i][j] = pts[i].x[j] * w;
+    y[i] = pts[i].one_ns - pts[i].fixed_ns - m->fixed_ns;
+    y[i] = y[i] > 0 ? y[i] * w : 0;
   }
   double coef[NCOEF];
   nnls(POINTS, NCOEF, x, y, coef);
@@ -479,7 +527,6 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
   m->word_ns = coef[1];
   m->ptr_ns = coef[2];
   m->llc_hit_ns = coef[3];
-  m->fixed_ns = coef[4];
   /* The CPUs the GC threads get: what the tree took on `helpers`
    * threads against what the model predicts with all of them free.  On
    * an idle machine that is about `cpus`; on a busy one, fewer. */
@@ -693,8 +740,9 @@ int main(int argc, char **argv)
          snap, (unsigned long long)s->gc_no, s->n, (double)s->live_bytes / (1 << 20), s->nedges,
          b.nroots);
   printf("# pseudo-mark: T1 %.3f ms, critical path %.3f ms, Q1 %llu memory misses "
-         "(+%llu streamed; L2 misses %llu, TLB misses %llu)\n",
-         b.t1_ns / 1e6, b.critical_ns / 1e6, (unsigned long long)b.q1, (unsigned long long)b.s1,
+         "(%.0f after overlap, +%llu streamed; L2 misses %llu, TLB misses %llu)\n",
+         b.t1_ns / 1e6, b.critical_ns / 1e6, (unsigned long long)b.q1, b.q1w,
+         (unsigned long long)b.s1,
          (unsigned long long)b.l2_misses, (unsigned long long)b.tlb_misses);
   struct pargc_model_result best = {0};
   double base = 0;

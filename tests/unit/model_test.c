@@ -68,9 +68,12 @@ static struct pargc_snapshot *chain(size_t n)
   return s;
 }
 
-/* `trees` complete binary trees of `nodes` nodes each (heap order within
- * a tree), each tree a root. */
-static struct pargc_snapshot *forest(size_t trees, size_t nodes, uint32_t size)
+/* `trees` complete binary trees of `nodes` nodes each, each tree a root.
+ * Node i of a tree is its object i (heap order: marked in address order,
+ * as the hardware prefetcher likes), or with `scatter` its object
+ * i * scatter mod nodes (scatter prime to nodes: consecutive nodes far
+ * apart, every miss a wait). */
+static struct pargc_snapshot *forest_at(size_t trees, size_t nodes, uint32_t size, size_t scatter)
 {
   size_t n = trees * nodes;
   struct pargc_snapshot *s = objects(n, size);
@@ -79,12 +82,18 @@ static struct pargc_snapshot *forest(size_t trees, size_t nodes, uint32_t size)
       size_t base = t * nodes;
       for (size_t k = 1; k <= 2; k++)
         if (2 * i + k < nodes)
-          pargc_snapshot_add_edge(s, (uint32_t)(base + i), (uint32_t)(base + 2 * i + k));
+          pargc_snapshot_add_edge(s, (uint32_t)(base + i * scatter % nodes),
+                                  (uint32_t)(base + (2 * i + k) * scatter % nodes));
     }
   for (size_t t = 0; t < trees; t++)
     pargc_snapshot_add_root(s, (uint32_t)(t * nodes));
   pargc_snapshot_seal(s);
   return s;
+}
+
+static struct pargc_snapshot *forest(size_t trees, size_t nodes, uint32_t size)
+{
+  return forest_at(trees, nodes, size, 1);
 }
 
 static void predict(const struct pargc_snapshot *s, const struct pargc_machine *m, unsigned p,
@@ -94,6 +103,17 @@ static void predict(const struct pargc_snapshot *s, const struct pargc_machine *
   CHECK(pargc_model_prepare(&b, s, m));
   pargc_model_predict(&b, m, p, 7, r);
   pargc_model_release(&b);
+}
+
+/* A chain whose node i is object i * scatter mod n (scatter prime to n). */
+static struct pargc_snapshot *chain_at(size_t n, size_t scatter)
+{
+  struct pargc_snapshot *s = objects(n, 32);
+  for (size_t i = 0; i + 1 < n; i++)
+    pargc_snapshot_add_edge(s, (uint32_t)(i * scatter % n), (uint32_t)((i + 1) * scatter % n));
+  pargc_snapshot_add_root(s, 0);
+  pargc_snapshot_seal(s);
+  return s;
 }
 
 static void test_chain(void)
@@ -144,12 +164,15 @@ static void test_forest(void)
   CHECK(fabs(r8.predicted_ns - (r8.cpu_ns + r8.miss_ns + r8.contention_ns)) <
         1e-6 * r8.predicted_ns);
 
-  /* The same forest on a machine where every line comes from one slow
-   * memory node: near-linear at first, then the node's queue takes over. */
+  /* The same forest, scattered, on a machine where every line comes
+   * from one slow memory node: near-linear at first, then the node's
+   * queue takes over. */
+  pargc_snapshot_free(s);
+  s = forest_at(256, 1023, 64, 383);
   test_machine(&m);
   m.l2.bytes = 64 << 10;
   m.llc.bytes = 128 << 10;
-  m.so_ns = 40;
+  m.so_ns = 20;
   predict(s, &m, 1, &r1);
   CHECK_EQ(r1.contention_ns, 0);
   CHECK(r1.miss_ns > 0);
@@ -163,6 +186,56 @@ static void test_forest(void)
   CHECK(r64.qp >= r1.qp);
   CHECK(r64.steals > r2.steals);
   pargc_snapshot_free(s);
+}
+
+/* Misses overlap: the hardware prefetcher streams a heap marked in
+ * address order, and the tracer's prefetches overlap the misses of a
+ * wide heap up to the misses a core keeps in flight -- but not those of
+ * a chain, whose next object is known only once this one is loaded. */
+static void test_overlap(void)
+{
+  struct pargc_machine m;
+  test_machine(&m);
+  m.l2.bytes = 64 << 10;
+  m.llc.bytes = 128 << 10;
+
+  /* In address order, nearly every miss is streamed; scattered, none. */
+  struct pargc_snapshot *ordered = chain_at(50000, 1), *scattered = chain_at(50000, 7919);
+  struct pargc_model_base b;
+  CHECK(pargc_model_prepare(&b, ordered, &m));
+  CHECK(b.s1 > 20 * b.q1);
+  pargc_model_release(&b);
+  CHECK(pargc_model_prepare(&b, scattered, &m));
+  CHECK(b.q1 > 20 * b.s1);
+  /* A chain waits out each miss whatever the core could overlap. */
+  CHECK(fabs(b.q1w - (double)b.q1) < 1.0);
+  struct pargc_model_result r1, r8;
+  m.mlp = 1;
+  pargc_model_predict(&b, &m, 1, 7, &r1);
+  m.mlp = 8;
+  pargc_model_predict(&b, &m, 1, 7, &r8);
+  CHECK(fabs(r1.predicted_ns - r8.predicted_ns) < 1e-6 * r1.predicted_ns);
+  pargc_model_release(&b);
+
+  /* A wide forest, scattered: an object's miss waits an eighth of the
+   * latency; the side data of a node's two pointers overlap in pairs. */
+  struct pargc_snapshot *wide = forest_at(256, 1023, 64, 383);
+  m.mlp = 1;
+  CHECK(pargc_model_prepare(&b, wide, &m));
+  CHECK(fabs(b.q1w - (double)b.q1) < 1.0);
+  pargc_model_predict(&b, &m, 1, 7, &r1);
+  pargc_model_release(&b);
+  m.mlp = 8;
+  CHECK(pargc_model_prepare(&b, wide, &m));
+  CHECK(b.q1w < 0.35 * (double)b.q1);
+  CHECK(b.q1w > 0.12 * (double)b.q1);
+  pargc_model_predict(&b, &m, 1, 7, &r8);
+  CHECK(r8.miss_ns < 0.4 * r1.miss_ns);
+  CHECK(r8.predicted_ns < r1.predicted_ns);
+  pargc_model_release(&b);
+  pargc_snapshot_free(ordered);
+  pargc_snapshot_free(scattered);
+  pargc_snapshot_free(wide);
 }
 
 /* The nodes of a synthetic two-node topology: the heap's lines all on
@@ -317,6 +390,7 @@ int main(void)
 {
   test_chain();
   test_forest();
+  test_overlap();
   test_two_nodes();
   test_fixed_cost_is_sequential();
   test_unreached_objects_count();
