@@ -527,20 +527,34 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
   m->word_ns = coef[1];
   m->ptr_ns = coef[2];
   m->llc_hit_ns = coef[3];
-  /* The CPUs the GC threads get: what the tree took on `helpers`
-   * threads against what the model predicts with all of them free.  On
-   * an idle machine that is about `cpus`; on a busy one, fewer. */
+  /* The CPUs the GC threads get.  The share of their CPUs `helpers`
+   * threads got, from the tree's mark on them against its mark on one
+   * (less the helpers' start): about 1 on an idle machine, less where
+   * other processes hold CPUs.  That share of every CPU, but no more
+   * than the CPUs the load average leaves (it counts this calibration,
+   * one runnable process, too). */
   if (helpers > 1) {
     const struct calib_point *t = &pts[0];
-    double t1 = m->obj_ns * t->x[0] + m->word_ns * t->x[1] + m->ptr_ns * t->x[2] +
-                m->llc_hit_ns * t->x[3] + m->fixed_ns + t->fixed_ns;
-    double ideal = t1 / helpers + m->wake_ns;
-    double avail = t->many_ns > ideal ? helpers * ideal / t->many_ns : helpers;
+    double ideal = t->one_wall_ns / helpers + m->wake_ns;
+    double share = t->many_ns > ideal ? ideal / t->many_ns : 1;
     if (t->many_ns > 0 && t->one_wall_ns > 0 && t->many_ns > t->one_wall_ns)
-      avail = 1; /* no gain at all */
+      share = 1.0 / helpers; /* no gain at all */
+    double avail = share * m->cpus;
+    double load;
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la && fscanf(la, "%lf", &load) == 1) {
+      double left = (double)m->cpus - (load > 1 ? load - 1 : 0);
+      if (left < share * helpers)
+        left = share * helpers;
+      if (avail > left)
+        avail = left;
+    }
+    if (la)
+      fclose(la);
     m->avail_cpus = avail < 1 ? 1 : avail > m->cpus ? m->cpus : avail;
     if (verbose)
-      fprintf(stderr, "CPUs available to %u GC threads: %.2f\n", helpers, m->avail_cpus);
+      fprintf(stderr, "CPUs available to the GC threads: %.2f (%u threads got %.0f%% of theirs)\n",
+              m->avail_cpus, helpers, 100 * share);
   }
   return 0;
 }
