@@ -18,10 +18,12 @@
  * --machine reads a machine description written by --calibrate; without
  * it the machine is measured on the fly (--quick: a shorter measurement,
  * about a second).  --calibrate measures the memory latency by pointer
- * chasing, the memory nodes' occupancy by streaming reads on every CPU,
- * and the marker's CPU costs by collecting synthetic heaps with one GC
- * thread (and the helpers' start-up with all of them), and writes the
- * description to FILE (default: standard output).
+ * chasing (and the misses a core keeps in flight, by many chases side by
+ * side), the memory nodes' occupancy by streaming reads on every CPU,
+ * and the marker's CPU costs by collecting an empty heap and synthetic
+ * heaps with one GC thread (and a tree with two: the share of their CPUs
+ * the GC threads get), and writes the description to FILE (default:
+ * standard output).
  *
  * -v prints what the calibration measured on standard error.
  *
