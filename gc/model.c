@@ -773,7 +773,7 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
 /* ---- The online form ------------------------------------------------------ */
 
 void pargc_model_online_observe(struct pargc_model_online *o, uint64_t mark_ns, unsigned threads,
-                                double max_share, double wake_ns)
+                                double parallelism, double wake_ns)
 {
   if (!mark_ns)
     return;
@@ -787,14 +787,15 @@ void pargc_model_online_observe(struct pargc_model_online *o, uint64_t mark_ns, 
       o->shown += 0.25;
     return;
   }
-  if (max_share <= 0 || max_share > 1)
-    max_share = 1.0 / threads;
+  if (parallelism <= 0 || parallelism > threads)
+    parallelism = threads; /* unknown: as if every thread marked throughout */
+  if (parallelism < 1)
+    parallelism = 1;
   double spent = (double)mark_ns - wake_ns;
   if (spent < (double)mark_ns / 2)
     spent = (double)mark_ns / 2;
-  o->t1_ns = spent / max_share;
-  double shown = 1.0 / max_share;
-  o->shown = shown < 0.75 * threads ? shown : 2.0 * threads;
+  o->t1_ns = spent * parallelism;
+  o->shown = parallelism < 0.75 * threads ? parallelism : 2.0 * threads;
 }
 
 unsigned pargc_model_online_threads(const struct pargc_model_online *o, unsigned max,

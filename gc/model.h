@@ -163,13 +163,13 @@ void pargc_model_predict(const struct pargc_model_base *b, const struct pargc_ma
                          unsigned p, uint64_t seed, struct pargc_model_result *out);
 
 /* The cheap online form, for PARGC_GC_THREADS=auto (gc/tracer.c): what
- * one collection showed -- its mark time on `threads` GC threads and how
- * evenly they shared the work (the largest share of marked bytes,
- * 1/threads .. 1) -- gives the sequential work T1 (the busiest thread
- * did max_share of it in the whole time) and, when several threads
- * marked, the parallelism the graph allowed (1 / max_share when the
- * balance was poor: the graph was too narrow; twice the threads when it
- * was good).  The next collection, whose heap is assumed alike, takes
+ * one collection showed -- its mark time on `threads` GC threads and the
+ * parallelism it reached (the threads' time marking over the mark's
+ * time, 1 .. threads; the model's P' = T1 / TP) -- gives the sequential
+ * work T1 (that parallelism times the mark time) and, when several
+ * threads marked, the parallelism the graph allowed (what was reached,
+ * when it fell short of the threads: the graph was too narrow; twice
+ * the threads when it did not).  The next collection, whose heap is assumed alike, takes
  * the P <= min(max, that parallelism) minimising T1 / P + wake (P - 1)
  * -- the model's TP with start-up cost, its misses spread with the
  * work -- and one thread unless more gain 3% at least, so a small heap
@@ -181,7 +181,7 @@ struct pargc_model_online {
   double shown;     /* parallelism seen on several threads (0: none yet) */
 };
 void pargc_model_online_observe(struct pargc_model_online *o, uint64_t mark_ns, unsigned threads,
-                                double max_share, double wake_ns);
+                                double parallelism, double wake_ns);
 unsigned pargc_model_online_threads(const struct pargc_model_online *o, unsigned max,
                                     double wake_ns);
 

@@ -776,7 +776,9 @@ static void worker_trace(struct worker *w)
   struct pargc_range r;
   tracer_self = w;
   for (;;) {
+    uint64_t d0 = pargc_os_now_ns();
     drain(w);
+    w->st.work_ns += pargc_os_now_ns() - d0;
     /* Idle: leave the active count, then look for work or the end.  The
      * count is within [0, round_threads]: this thread was in it. */
     int was = atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);
@@ -1182,16 +1184,20 @@ void pargc_tracer_finish(struct pargc_trace_stats *out)
     out->overflows += s->overflows;
   }
   if (T.auto_threads && out->marked_bytes) {
-    /* What this trace showed, for the next one's choice. */
-    uint64_t busiest = 0, most = 0;
+    /* What this trace showed, for the next one's choice: its time, and
+     * the parallelism it reached, the threads' time marking over that
+     * time.  (The balance of the bytes each thread marked said less: a
+     * chain's work moves from thread to thread without ever being
+     * shared, and a large pointer array is credited to the thread that
+     * marked it, not to those that scanned its pieces.) */
+    uint64_t busiest = 0, work = 0;
     for (unsigned i = 0; i < out->threads; i++) {
       if (out->per_thread[i].busy_ns > busiest)
         busiest = out->per_thread[i].busy_ns;
-      if (out->per_thread[i].marked_bytes > most)
-        most = out->per_thread[i].marked_bytes;
+      work += out->per_thread[i].work_ns;
     }
     pargc_model_online_observe(&T.online, busiest, out->threads,
-                               (double)most / (double)out->marked_bytes, TRACER_AUTO_WAKE_NS);
+                               busiest ? (double)work / (double)busiest : 0, TRACER_AUTO_WAKE_NS);
   }
 }
 

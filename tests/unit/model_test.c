@@ -353,10 +353,10 @@ static void test_machine_file(void)
   unlink(path);
 }
 
-static unsigned online(uint64_t mark_ns, unsigned threads, double share, unsigned max)
+static unsigned online(uint64_t mark_ns, unsigned threads, double parallelism, unsigned max)
 {
   struct pargc_model_online o = {0, 0};
-  pargc_model_online_observe(&o, mark_ns, threads, share, 30000);
+  pargc_model_online_observe(&o, mark_ns, threads, parallelism, 30000);
   return pargc_model_online_threads(&o, max, 30000);
 }
 
@@ -366,12 +366,13 @@ static void test_online(void)
   CHECK_EQ(online(50000, 1, 1.0, 8), 1);
   /* 100 ms seen on one thread, nothing known of the graph: all 8. */
   CHECK_EQ(online(100000000, 1, 1.0, 8), 8);
-  /* Balanced on 2: up to twice as many next. */
-  CHECK_EQ(online(50000000, 2, 0.5, 16), 4);
-  /* Narrow: on 4 threads one did 97% of the work -- back to one, and
-   * one stays the choice after a collection on one thread. */
+  /* Both of 2 marked throughout: up to twice as many next. */
+  CHECK_EQ(online(50000000, 2, 2.0, 16), 4);
+  /* Narrow: on 4 threads the marking reached a parallelism of 1.03
+   * (a chain's work moving between threads) -- back to one, and one
+   * stays the choice after a collection on one thread. */
   struct pargc_model_online o = {0, 0};
-  pargc_model_online_observe(&o, 100000000, 4, 0.97, 30000);
+  pargc_model_online_observe(&o, 100000000, 4, 1.03, 30000);
   CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 1);
   pargc_model_online_observe(&o, 100000000, 1, 1.0, 30000);
   CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 1);
@@ -379,8 +380,10 @@ static void test_online(void)
   for (int i = 0; i < 3; i++)
     pargc_model_online_observe(&o, 100000000, 1, 1.0, 30000);
   CHECK_EQ(pargc_model_online_threads(&o, 16, 30000), 2);
-  /* Half-narrow: a share of 0.5 on 4 threads allows 2. */
-  CHECK_EQ(online(100000000, 4, 0.5, 16), 2);
+  /* Half-narrow: a parallelism of 2 on 4 threads allows 2. */
+  CHECK_EQ(online(100000000, 4, 2.0, 16), 2);
+  /* Unknown parallelism (0): as if every thread marked throughout. */
+  CHECK_EQ(online(50000000, 2, 0, 16), 4);
   /* Never more than allowed, never zero. */
   CHECK_EQ(online(100000000, 1, 1.0, 1), 1);
   CHECK_EQ(online(0, 1, 1.0, 8), 1);
