@@ -26,8 +26,6 @@ static pthread_cond_t conc_done = PTHREAD_COND_INITIALIZER; /* a cycle ended */
 static bool conc_thread_started; /* under conc_lock */
 static bool conc_requested;      /* under conc_lock */
 static _Atomic int conc_active;  /* asked for or running */
-static uint64_t conc_ended;      /* under conc_lock: cycles (or requests
-                                    found not allowed) ended so far */
 /* Between a cycle's first and final stop; changes under
  * pargc_collect_lock, which the cycle does not hold in between. */
 static _Atomic int conc_in_cycle;
@@ -300,7 +298,6 @@ static void *conc_main(void *arg)
 
     pthread_mutex_lock(&conc_lock);
     atomic_store(&conc_active, 0);
-    conc_ended++;
     pthread_cond_broadcast(&conc_done);
     pthread_mutex_unlock(&conc_lock);
     if (ran && pargc_collect_done_hook)
@@ -350,29 +347,6 @@ static void *conc_wait_blocked(void *arg)
   return NULL;
 }
 
-/* Until the cycle asked for or running at the call has ended (another
- * one may have been asked for since). */
-static void *conc_wait_current_blocked(void *arg)
-{
-  (void)arg;
-  int was;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &was); /* keep conc_lock balanced */
-  pthread_mutex_lock(&conc_lock);
-  if (atomic_load(&conc_active)) {
-    uint64_t seen = conc_ended;
-    while (conc_ended == seen)
-      pthread_cond_wait(&conc_done, &conc_lock);
-  }
-  pthread_mutex_unlock(&conc_lock);
-  pthread_setcancelstate(was, NULL);
-  return NULL;
-}
-
-void pargc_conc_wait_current(void)
-{
-  pargc_threads_do_blocking(conc_wait_current_blocked, NULL);
-}
-
 /* The wait is a blocking section: GC_suspend_thread then never parks the
  * thread inside pthread_cond_wait, where glibc's broadcast from the
  * collector thread would wait for it (the waiter is only marked, and
@@ -409,7 +383,6 @@ void pargc_conc_after_fork_child(void)
   pthread_cond_init(&conc_done, NULL);
   conc_thread_started = false;
   conc_requested = false;
-  conc_ended = 0;
   atomic_store(&conc_active, 0);
   atomic_store(&conc_in_cycle, 0);
   atomic_store(&pargc_alloc_black, 0);
