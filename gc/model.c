@@ -265,6 +265,22 @@ static double miss_share(const struct pargc_machine *m, double width)
   return 1.0 / (w < mlp ? w : mlp);
 }
 
+/* A miss to memory of the pseudo-mark at `addr`: streamed (occupancy
+ * only) when the prefetcher would have caught it, else a wait, of which
+ * `width` independent loads beside it hide a share. */
+static void count_miss(struct pargc_model_base *b, const struct pargc_machine *m,
+                       struct streams *st, uint64_t addr, bool streamed, double width,
+                       uint32_t node)
+{
+  if (streamed || stream_hit(st, addr)) {
+    b->s1++;
+  } else {
+    b->q1++;
+    b->q1w += miss_share(m, width);
+  }
+  b->node_misses[node % PARGC_MODEL_MAX_NODES]++;
+}
+
 static uint64_t obj_pieces(const struct pargc_snapshot *s, const struct pargc_machine *m,
                            uint32_t o)
 {
@@ -407,20 +423,13 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
         if (lv == HIT_L1 || lv == HIT_L2)
           hits++;
         if (lv == MISS_MEM) {
-          /* The first line of a range waits for memory; the lines after
-           * it are streamed (the hardware prefetcher fetches ahead), so
-           * they cost the node's occupancy, not its latency. */
-          if (a > (lo & ~(uint64_t)(line - 1)) || stream_hit(&streams, a)) {
-            b->s1++;
-          } else {
-            /* Prefetched when it entered the tracer's FIFO, beside
-             * as many others as the stack held. */
-            b->q1++;
-            b->q1w += miss_share(m, 1.0 + (double)(sp < PARGC_MODEL_PREFETCH_DEPTH - 1
-                                                       ? sp
-                                                       : PARGC_MODEL_PREFETCH_DEPTH - 1));
-          }
-          b->node_misses[s->node[o] % PARGC_MODEL_MAX_NODES]++;
+          /* The first line of a range waits for memory, prefetched when
+           * it entered the tracer's FIFO beside as many others as the
+           * stack held; the lines after it are streamed (the hardware
+           * prefetcher fetches ahead). */
+          size_t beside = sp < PARGC_MODEL_PREFETCH_DEPTH - 1 ? sp : PARGC_MODEL_PREFETCH_DEPTH - 1;
+          count_miss(b, m, &streams, a, a > (lo & ~(uint64_t)(line - 1)), 1.0 + (double)beside,
+                     s->node[o]);
         }
       }
     }
@@ -436,17 +445,8 @@ bool pargc_model_prepare(struct pargc_model_base *b, const struct pargc_snapshot
       uint64_t meta[2] = {desc_addr(s->addr[c]), mark_addr(s->addr[c], s->size[c])};
       for (int k = 0; k < 2; k++) {
         int lv = count_access(&h, b, m, meta[k], &cost);
-        if (lv == MISS_MEM) {
-          /* The loads for the piece's pointers do not depend on each
-           * other: the core overlaps them. */
-          if (stream_hit(&streams, meta[k])) {
-            b->s1++;
-          } else {
-            b->q1++;
-            b->q1w += miss_share(m, (double)(to - from));
-          }
-          b->node_misses[s->node[c] % PARGC_MODEL_MAX_NODES]++;
-        }
+        if (lv == MISS_MEM) /* the piece's pointers' loads overlap */
+          count_miss(b, m, &streams, meta[k], false, (double)(to - from), s->node[c]);
       }
       if (marked[c])
         continue;
@@ -716,8 +716,9 @@ static void predict_at(const struct pargc_model_base *b, const struct pargc_mach
     /* Misses that wait for memory (QP) and streamed ones (S1): both
      * occupy their node and queue there; only the first wait out the
      * latency. */
-    double lat_misses = b->q1w + (m->llc_shared ? 0 : (double)extra);
-    double mem_misses = (double)b->q1 + (m->llc_shared ? 0 : (double)extra) + (double)b->s1;
+    double cold = m->llc_shared ? 0 : (double)extra; /* a thief's, from memory */
+    double lat_misses = b->q1w + cold;
+    double mem_misses = (double)b->q1 + cold + (double)b->s1;
     double par0 = cpu > 0 ? b->t1_ns / cpu : 1;
     unsigned busy = par0 >= p ? p : par0 <= 1 ? 1 : (unsigned)(par0 + 0.5);
     double think = mem_misses > 0 ? cpu * busy / mem_misses : 0;

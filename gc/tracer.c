@@ -776,9 +776,11 @@ static void worker_trace(struct worker *w)
   struct pargc_range r;
   tracer_self = w;
   for (;;) {
-    uint64_t d0 = pargc_os_now_ns();
+    /* Timed only for PARGC_GC_THREADS=auto, which reads it. */
+    uint64_t d0 = T.auto_threads ? pargc_os_now_ns() : 0;
     drain(w);
-    w->st.work_ns += pargc_os_now_ns() - d0;
+    if (T.auto_threads)
+      w->st.work_ns += pargc_os_now_ns() - d0;
     /* Idle: leave the active count, then look for work or the end.  The
      * count is within [0, round_threads]: this thread was in it. */
     int was = atomic_fetch_sub_explicit(&T.active, 1, memory_order_acq_rel);

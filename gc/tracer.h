@@ -43,7 +43,8 @@ struct pargc_trace_thread_stats {
   uint64_t marked_bytes, marked_objects;
   uint64_t steals, overflows;
   uint64_t busy_ns;       /* in the trace, marking or looking for work */
-  uint64_t work_ns;       /* marking: busy_ns less the looking */
+  uint64_t work_ns;       /* marking: busy_ns less the looking (kept
+                             for PARGC_GC_THREADS=auto only) */
 };
 
 struct pargc_trace_stats {
