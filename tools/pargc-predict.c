@@ -543,16 +543,13 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
       share = 1.0 / helpers; /* no gain at all */
     double avail = share * m->cpus;
     double load;
-    FILE *la = fopen("/proc/loadavg", "r");
-    if (la && fscanf(la, "%lf", &load) == 1) {
+    if (getloadavg(&load, 1) == 1) {
       double left = (double)m->cpus - (load > 1 ? load - 1 : 0);
       if (left < share * helpers)
         left = share * helpers;
       if (avail > left)
         avail = left;
     }
-    if (la)
-      fclose(la);
     m->avail_cpus = avail < 1 ? 1 : avail > m->cpus ? m->cpus : avail;
     if (verbose)
       fprintf(stderr, "CPUs available to the GC threads: %.2f (%u threads got %.0f%% of theirs)\n",
