@@ -479,9 +479,13 @@ static int calibrate(struct pargc_machine *m, bool quick, bool verbose)
       m->so_ns = lat / 2;
     m->sl_ns = (lat - m->so_ns) / 2;
     m->sl_remote_ns = m->nodes > 1 ? m->sl_ns * 1.6 : m->sl_ns;
+    /* No more misses overlap than walks ran side by side: a first walk
+     * slowed by other work on a shared machine must not say otherwise. */
     m->mlp = per_miss > 0 ? lat / per_miss : 1;
     if (m->mlp < 1)
       m->mlp = 1;
+    if (m->mlp > CHASE_MAX_CHAINS)
+      m->mlp = CHASE_MAX_CHAINS;
   }
   if (verbose)
     fprintf(stderr,
