@@ -42,7 +42,7 @@ void pargc_heap_init(void)
   atomic_store(&pargc_heap.max_live, initial);
   pargc_heap.max_heap = (size_t)pargc_opt.max_heap;
   for (int i = 0; i < PARGC_MAX_NODES; i++)
-    pthread_mutex_init(&pargc_heap.pool[i].lock, NULL);
+    pargc_lock_init(&pargc_heap.pool[i].lock);
 }
 
 size_t pargc_heap_divisor(void)
@@ -288,7 +288,7 @@ static bool run_blacklisted(const struct pargc_page *head, size_t n)
 
 /* First fit in a list of FREE runs; removes and splits.  The caller
  * holds `lock`, the list's. */
-static struct pargc_page *list_take(struct pargc_page_list *list, pthread_mutex_t *lock, size_t n,
+static struct pargc_page *list_take(struct pargc_page_list *list, pargc_lock_t *lock, size_t n,
                                     uint8_t id)
 {
   pargc_assert_held(lock);
@@ -322,9 +322,9 @@ static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
 {
   if (!ctx || !ctx->free_runs.head)
     return NULL;
-  pthread_mutex_lock(&ctx->pages_lock);
+  pargc_lock(&ctx->pages_lock);
   struct pargc_page *r = list_take(&ctx->free_runs, &ctx->pages_lock, n, PARGC_LIST_FREE_RUNS);
-  pthread_mutex_unlock(&ctx->pages_lock);
+  pargc_unlock(&ctx->pages_lock);
   return r;
 }
 
@@ -333,10 +333,10 @@ static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
   int node = ctx && ctx->node < pargc_topology_nodes() ? ctx->node : 0;
   if (!pargc_heap.pool[node].runs.head)
     return NULL;
-  pthread_mutex_lock(&pargc_heap.pool[node].lock);
+  pargc_lock(&pargc_heap.pool[node].lock);
   struct pargc_page *r =
       list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
-  pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+  pargc_unlock(&pargc_heap.pool[node].lock);
   return r;
 }
 
@@ -402,9 +402,9 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
         struct pargc_tctx *v = pargc_tctx_all[i];
         if (!v || v == self || v->node != node || !v->free_runs.head)
           continue;
-        pthread_mutex_lock(&v->pages_lock);
+        pargc_lock(&v->pages_lock);
         struct pargc_page *r = list_take(&v->free_runs, &v->pages_lock, n, PARGC_LIST_FREE_RUNS);
-        pthread_mutex_unlock(&v->pages_lock);
+        pargc_unlock(&v->pages_lock);
         if (r) {
           *remote = node != home;
           *from_node = node;
@@ -412,10 +412,10 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
         }
       }
       if (pargc_heap.pool[node].runs.head) {
-        pthread_mutex_lock(&pargc_heap.pool[node].lock);
+        pargc_lock(&pargc_heap.pool[node].lock);
         struct pargc_page *r =
             list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
-        pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+        pargc_unlock(&pargc_heap.pool[node].lock);
         if (r) {
           *remote = node != home;
           *from_node = node;
@@ -639,14 +639,14 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
   pargc_heap_format_run(head, n);
   atomic_fetch_add(&pargc_heap.free_pages, n);
   if (ctx) {
-    pthread_mutex_lock(&ctx->pages_lock);
+    pargc_lock(&ctx->pages_lock);
     pargc_list_push(&ctx->free_runs, head, PARGC_LIST_FREE_RUNS);
-    pthread_mutex_unlock(&ctx->pages_lock);
+    pargc_unlock(&ctx->pages_lock);
   } else {
     int node = head->node < pargc_topology_nodes() ? head->node : 0;
-    pthread_mutex_lock(&pargc_heap.pool[node].lock);
+    pargc_lock(&pargc_heap.pool[node].lock);
     pargc_list_push(&pargc_heap.pool[node].runs, head, PARGC_LIST_POOL);
-    pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+    pargc_unlock(&pargc_heap.pool[node].lock);
   }
 }
 
@@ -654,7 +654,7 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
  * recently freed): whether the idle scavenger has anything to wait for. */
 static _Atomic size_t committed_free_left;
 
-static size_t decommit_list(struct pargc_page_list *l, pthread_mutex_t *lock, uint64_t now,
+static size_t decommit_list(struct pargc_page_list *l, pargc_lock_t *lock, uint64_t now,
                             uint64_t delay, bool all)
 {
   pargc_assert_held(lock);
@@ -714,18 +714,18 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
   atomic_store(&pargc_heap.last_decommit_ns, now);
   size_t bytes = 0;
   for (int i = 0; i < pargc_topology_nodes(); i++) {
-    pthread_mutex_lock(&pargc_heap.pool[i].lock);
+    pargc_lock(&pargc_heap.pool[i].lock);
     bytes += decommit_list(&pargc_heap.pool[i].runs, &pargc_heap.pool[i].lock, now, delay, all);
-    pthread_mutex_unlock(&pargc_heap.pool[i].lock);
+    pargc_unlock(&pargc_heap.pool[i].lock);
   }
   uint32_t count = atomic_load(&pargc_tctx_count);
   for (uint32_t i = 0; i < count; i++) {
     struct pargc_tctx *c = pargc_tctx_all[i];
     if (!c || !c->free_runs.head)
       continue;
-    pthread_mutex_lock(&c->pages_lock);
+    pargc_lock(&c->pages_lock);
     bytes += decommit_list(&c->free_runs, &c->pages_lock, now, delay, all);
-    pthread_mutex_unlock(&c->pages_lock);
+    pargc_unlock(&c->pages_lock);
   }
   atomic_fetch_add(&pargc_heap.decommitted_bytes_total, bytes);
   if (bytes)

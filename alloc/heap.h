@@ -44,6 +44,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/lock.h"
 #include "alloc/pagelist.h"
 #include "alloc/topology.h"
 
@@ -79,7 +80,7 @@ struct pargc_heap {
   _Atomic size_t free_pages;   /* pages sitting in free runs (all pools) */
   _Atomic uint64_t last_decommit_ns;
   struct {
-    pthread_mutex_t lock;
+    pargc_lock_t lock;
     struct pargc_page_list runs;
   } pool[PARGC_MAX_NODES];
 };

@@ -19,7 +19,7 @@ _Atomic uint32_t pargc_tctx_count;
 _Atomic int pargc_alloc_ready;
 bool pargc_tctx_notify_full;
 
-static pthread_mutex_t tctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static pargc_lock_t tctx_lock = PARGC_LOCK_INIT;
 static struct pargc_tctx *tctx_reuse; /* parked contexts, under tctx_lock */
 static pthread_key_t tctx_key;
 
@@ -65,14 +65,14 @@ void pargc_alloc_init(void)
 
 struct pargc_tctx *pargc_tctx_new(void)
 {
-  pthread_mutex_lock(&tctx_lock);
+  pargc_lock(&tctx_lock);
   struct pargc_tctx *ctx = tctx_reuse;
   if (ctx) {
     tctx_reuse = ctx->reuse_next;
   } else {
     uint32_t id = atomic_load(&pargc_tctx_count);
     if (id >= PARGC_MAX_CTX) {
-      pthread_mutex_unlock(&tctx_lock);
+      pargc_unlock(&tctx_lock);
       pargc_fatal("more than %d threads allocate at once", PARGC_MAX_CTX);
     }
     ctx = pargc_os_alloc_meta(sizeof *ctx);
@@ -83,7 +83,7 @@ struct pargc_tctx *pargc_tctx_new(void)
      * descriptor (16 bits) holds one. */
     pargc_assert(id < PARGC_MAX_CTX && id <= UINT16_MAX);
     ctx->epoch = atomic_load(&pargc_epoch);
-    pthread_mutex_init(&ctx->pages_lock, NULL);
+    pargc_lock_init(&ctx->pages_lock);
     pargc_tctx_all[id] = ctx;
     atomic_store(&pargc_tctx_count, id + 1);
   }
@@ -93,7 +93,7 @@ struct pargc_tctx *pargc_tctx_new(void)
   atomic_store_explicit(&ctx->lists, PARGC_CTX_IDLE, memory_order_relaxed);
   ctx->lists_depth = 0;
   ctx->node = pargc_topology_current_node();
-  pthread_mutex_unlock(&tctx_lock);
+  pargc_unlock(&tctx_lock);
   return ctx;
 }
 
@@ -128,20 +128,20 @@ void pargc_tctx_release(void)
   atomic_fetch_add(&pargc_heap.bytes_since_gc, ctx->bytes_pending);
   atomic_fetch_add(&pargc_heap.bytes_total, ctx->bytes_pending);
   ctx->bytes_pending = 0;
-  pthread_mutex_lock(&ctx->pages_lock);
+  pargc_lock(&ctx->pages_lock);
   struct pargc_page *r;
   while ((r = pargc_list_pop(&ctx->free_runs))) {
     int node = r->node < pargc_topology_nodes() ? r->node : 0;
-    pthread_mutex_lock(&pargc_heap.pool[node].lock);
+    pargc_lock(&pargc_heap.pool[node].lock);
     pargc_list_push(&pargc_heap.pool[node].runs, r, PARGC_LIST_POOL);
-    pthread_mutex_unlock(&pargc_heap.pool[node].lock);
+    pargc_unlock(&pargc_heap.pool[node].lock);
   }
-  pthread_mutex_unlock(&ctx->pages_lock);
-  pthread_mutex_lock(&tctx_lock);
+  pargc_unlock(&ctx->pages_lock);
+  pargc_lock(&tctx_lock);
   __atomic_store_n(&ctx->live, false, __ATOMIC_RELAXED);
   ctx->reuse_next = tctx_reuse;
   tctx_reuse = ctx;
-  pthread_mutex_unlock(&tctx_lock);
+  pargc_unlock(&tctx_lock);
 }
 
 /* ---- Epochs and lazy sweep ------------------------------------------- */
@@ -496,7 +496,7 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
     if (__atomic_load_n(&v->live, __ATOMIC_RELAXED) &&
         atomic_load_explicit(&v->lists, memory_order_relaxed) != PARGC_CTX_PARKED)
       continue;
-    pthread_mutex_lock(&tctx_lock); /* also keeps fork out of a claim */
+    pargc_lock(&tctx_lock); /* also keeps fork out of a claim */
     int was = v->live ? claim(v, 1u << PARGC_CTX_PARKED) : -1;
     bool claimed = was >= 0;
     if (claimed || !v->live) {
@@ -508,7 +508,7 @@ static bool adopt(struct pargc_tctx *ctx, unsigned k, unsigned c)
     }
     if (claimed)
       unclaim(v, was);
-    pthread_mutex_unlock(&tctx_lock);
+    pargc_unlock(&tctx_lock);
   }
   ctx->stats.adopted_pages += taken;
   return taken > 0;
@@ -526,7 +526,7 @@ bool pargc_tctx_help_lagging(struct pargc_tctx *self)
       continue;
     /* A live context is claimed; an exited one is guarded by tctx_lock
      * alone, as in pargc_tctx_release_parked. */
-    pthread_mutex_lock(&tctx_lock);
+    pargc_lock(&tctx_lock);
     int was = v->live ? claim(v, 1u << PARGC_CTX_IDLE | 1u << PARGC_CTX_PARKED) : -1;
     if (was >= 0 || !v->live) {
       moved |= v->epoch != atomic_load(&pargc_epoch);
@@ -534,7 +534,7 @@ bool pargc_tctx_help_lagging(struct pargc_tctx *self)
     }
     if (was >= 0)
       unclaim(v, was);
-    pthread_mutex_unlock(&tctx_lock);
+    pargc_unlock(&tctx_lock);
   }
   return moved;
 }
@@ -920,18 +920,18 @@ void pargc_tctx_sweep_all(struct pargc_tctx *ctx)
 
 void pargc_tctx_release_parked(void)
 {
-  pthread_mutex_lock(&tctx_lock);
+  pargc_lock(&tctx_lock);
   for (struct pargc_tctx *c = tctx_reuse; c; c = c->reuse_next)
     pargc_tctx_adjust_epoch(c);
-  pthread_mutex_unlock(&tctx_lock);
+  pargc_unlock(&tctx_lock);
 }
 
 void pargc_tctx_sweep_parked(void)
 {
-  pthread_mutex_lock(&tctx_lock);
+  pargc_lock(&tctx_lock);
   for (struct pargc_tctx *c = tctx_reuse; c; c = c->reuse_next)
     pargc_tctx_sweep_all(c);
-  pthread_mutex_unlock(&tctx_lock);
+  pargc_unlock(&tctx_lock);
 }
 
 /* ---- Explicit free ---------------------------------------------------- */
@@ -1076,22 +1076,22 @@ void pargc_tctx_sum_stats(struct pargc_tctx_stats *out)
  * suspends holds none of them. */
 void pargc_alloc_lock_all(void)
 {
-  pthread_mutex_lock(&tctx_lock);
+  pargc_lock(&tctx_lock);
   uint32_t n = atomic_load(&pargc_tctx_count);
   for (uint32_t i = 0; i < n; i++)
-    pthread_mutex_lock(&pargc_tctx_all[i]->pages_lock);
+    pargc_lock(&pargc_tctx_all[i]->pages_lock);
   for (int i = 0; i < PARGC_MAX_NODES; i++)
-    pthread_mutex_lock(&pargc_heap.pool[i].lock);
+    pargc_lock(&pargc_heap.pool[i].lock);
 }
 
 void pargc_alloc_unlock_all(void)
 {
   for (int i = PARGC_MAX_NODES; i-- > 0;)
-    pthread_mutex_unlock(&pargc_heap.pool[i].lock);
+    pargc_unlock(&pargc_heap.pool[i].lock);
   uint32_t n = atomic_load(&pargc_tctx_count);
   for (uint32_t i = n; i-- > 0;)
-    pthread_mutex_unlock(&pargc_tctx_all[i]->pages_lock);
-  pthread_mutex_unlock(&tctx_lock);
+    pargc_unlock(&pargc_tctx_all[i]->pages_lock);
+  pargc_unlock(&tctx_lock);
 }
 
 void pargc_alloc_fork_prepare(void) { pargc_alloc_lock_all(); }
@@ -1138,11 +1138,11 @@ static void fork_child_relist(const bool *vanished, uint32_t n)
 void pargc_alloc_fork_child(void)
 {
   for (int i = 0; i < PARGC_MAX_NODES; i++)
-    pthread_mutex_init(&pargc_heap.pool[i].lock, NULL);
+    pargc_lock_init(&pargc_heap.pool[i].lock);
   uint32_t n = atomic_load(&pargc_tctx_count);
   for (uint32_t i = 0; i < n; i++)
-    pthread_mutex_init(&pargc_tctx_all[i]->pages_lock, NULL);
-  pthread_mutex_init(&tctx_lock, NULL);
+    pargc_lock_init(&pargc_tctx_all[i]->pages_lock);
+  pargc_lock_init(&tctx_lock);
   /* The other threads are gone: park their contexts (pages included) so
    * that new threads of the child adopt them. */
   struct pargc_tctx *self = pargc_tctx_current;

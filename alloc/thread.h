@@ -123,7 +123,7 @@ struct pargc_tctx {
    * (pargc_tctx_notify_full).  A lock-free stack: any thread pushes, the
    * owner takes it whole. */
   _Atomic(void *) delayed;
-  pthread_mutex_t pages_lock; /* guards free_runs (thieves take it) */
+  pargc_lock_t pages_lock; /* guards free_runs (thieves take it) */
   struct pargc_page_list free_runs;
   struct pargc_tctx_stats stats;
   struct pargc_class_state cls[PARGC_MAX_KINDS][PARGC_NCLASSES];

@@ -216,8 +216,8 @@ void *GC_malloc_many(size_t lb)
 /* Boehm GC's allocation lock, as pargc's collection lock: while it is held
  * no collection starts.  The holder must not allocate (a collection the
  * allocation triggers would wait for the lock), as in Boehm GC. */
-void GC_alloc_lock(void) { pargc_init(); pthread_mutex_lock(&pargc_collect_lock); }
-void GC_alloc_unlock(void) { pthread_mutex_unlock(&pargc_collect_lock); }
+void GC_alloc_lock(void) { pargc_init(); pargc_lock(&pargc_collect_lock); }
+void GC_alloc_unlock(void) { pargc_unlock(&pargc_collect_lock); }
 
 void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
 {
@@ -230,14 +230,14 @@ void *GC_call_with_alloc_lock(GC_fn_type fn, void *cd)
 void GC_stop_world_external(void)
 {
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   pargc_threads_stop_world();
 }
 
 void GC_start_world_external(void)
 {
   pargc_threads_start_world();
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 /* Under the collector's lock, as Boehm GC takes its allocation lock: a
@@ -245,17 +245,17 @@ void GC_start_world_external(void)
 void GC_set_sp_corrector(GC_sp_corrector_proc fn)
 {
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   pargc_threads_sp_corrector = fn;
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 GC_sp_corrector_proc GC_get_sp_corrector(void)
 {
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   GC_sp_corrector_proc fn = pargc_threads_sp_corrector;
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   return fn;
 }
 
@@ -268,7 +268,7 @@ static void suspend_release_locks(void)
 {
   pargc_alloc_unlock_all();
   pargc_conc_lock_release();
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 void GC_suspend_thread(GC_SUSPEND_THREAD_ID thread)
@@ -833,7 +833,7 @@ static const char *const state_names[] = {"unused", "free", "small", "large", "t
 void GC_dump_regions(void)
 {
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   size_t top = atomic_load(&pargc_region.top);
   fprintf(stdout, "Heap: %p, %zu pages of %zu KiB handed out, %zu committed\n",
           (void *)pargc_region.base, top, PARGC_PAGE_SIZE / 1024,
@@ -873,7 +873,7 @@ void GC_dump_regions(void)
     }
     i += n;
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   fflush(stdout);
 }
 

@@ -32,7 +32,7 @@ void pargc_set_gc_threads(unsigned n)
   pargc_init();
   pargc_collect_lock_idle(); /* not while a concurrent cycle marks */
   pargc_tracer_set_threads(n);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 unsigned pargc_get_gc_threads(void)
@@ -55,13 +55,13 @@ void pargc_get_stats(struct pargc_stats *out, size_t size)
   pargc_init();
   struct pargc_stats s;
   memset(&s, 0, sizeof s);
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   s.collections = pargc_totals.collections;
   s.pause_total_us = pargc_totals.pause_total_us;
   s.pause_max_us = pargc_totals.pause_max_us;
   s.mark_total_us = pargc_totals.mark_total_us;
   s.live_max_bytes = atomic_load(&pargc_heap.max_live);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   s.heap_bytes = pargc_heap_committed_bytes();
   s.allocated_bytes = atomic_load(&pargc_heap.bytes_total);
   s.decommitted_bytes = atomic_load(&pargc_heap.decommitted_bytes_total);

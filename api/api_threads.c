@@ -87,7 +87,7 @@ void GC_start_mark_threads(void)
   pargc_init();
   pargc_collect_lock_idle();
   pargc_tracer_prepare();
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 /* ---- pthread redirects ------------------------------------------------ */

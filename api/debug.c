@@ -528,12 +528,12 @@ void pargc_debug_after_collection(void)
 {
   if (!nreports && !lost_reports)
     return;
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   size_t n = nreports, lost = lost_reports;
   static struct dbg_report copy[MAX_REPORTS];
   memcpy(copy, reports, n * sizeof *copy);
   nreports = lost_reports = 0;
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   size_t leaks = 0;
   for (size_t k = 0; k < n; k++)
     leaks += copy[k].leak;

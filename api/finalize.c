@@ -190,7 +190,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
     *ocd = 0;
   if (!base)
     return; /* not a heap object: Boehm GC ignores it too */
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   bury_graveyard();
   if (fin_n >= fin_nb)
     fin_grow();
@@ -229,7 +229,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
       pargc_warn("GC_register_finalizer: out of memory; finalizer not registered");
     }
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 /* Boehm's four registration calls differ only in the order they ask
@@ -270,7 +270,7 @@ int GC_invoke_finalizers(void)
      * Copied after the unlock, objects were freed before their finalizer
      * ran in every run of tests/stress/finalize_stress_test. */
     void *volatile obj = NULL, *volatile cd = NULL;
-    pthread_mutex_lock(&pargc_collect_lock);
+    pargc_lock(&pargc_collect_lock);
     struct fin_node *n = queue_head;
     if (n) {
       queue_head = n->next;
@@ -280,7 +280,7 @@ int GC_invoke_finalizers(void)
       obj = REVEAL(n->hobj);
       cd = n->cd;
     }
-    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_unlock(&pargc_collect_lock);
     if (!n)
       break;
     GC_finalization_proc fn = n->fn;
@@ -329,7 +329,7 @@ void pargc_finalize_after_collection(bool explicit_call)
 void GC_finalize_all(void)
 {
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   for (size_t i = 0; i < fin_nb; i++) {
     struct fin_node *n;
     while ((n = fin_b[i])) {
@@ -337,7 +337,7 @@ void GC_finalize_all(void)
       queue_ready(n);
     }
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   GC_invoke_finalizers();
 }
 
@@ -380,20 +380,20 @@ static int link_register(struct link_table *t, void **link, const void *obj)
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     pargc_fatal("GC_register_disappearing_link: bad link address %p", (void *)link);
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   bury_graveyard();
   struct link_node **old = link_find(t, (uintptr_t)link);
   if (old) {
     /* As Boehm GC: the link now follows the new object. */
     (*old)->hobj = HIDE(obj);
-    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_unlock(&pargc_collect_lock);
     return GC_DUPLICATE;
   }
   if (t->n >= t->nb)
     links_grow(t);
   struct link_node *n = t->nb ? malloc(sizeof *n) : NULL;
   if (!n) {
-    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_unlock(&pargc_collect_lock);
     return GC_NO_MEMORY;
   }
   n->hlink = HIDE(link);
@@ -402,7 +402,7 @@ static int link_register(struct link_table *t, void **link, const void *obj)
   n->next = t->b[h];
   t->b[h] = n;
   t->n++;
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   return GC_SUCCESS;
 }
 
@@ -411,14 +411,14 @@ static int link_unregister(struct link_table *t, void **link)
   if (!link)
     return 0;
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   struct link_node **slot = link_find(t, (uintptr_t)link), *n = NULL;
   if (slot) {
     n = *slot;
     *slot = n->next;
     t->n--;
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   free(n);
   return n != NULL;
 }
@@ -430,7 +430,7 @@ static int link_move(struct link_table *t, void **link, void **new_link)
   if (!link || ((uintptr_t)link & (sizeof(void *) - 1)))
     return GC_NOT_FOUND;
   pargc_init();
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   int rc = GC_SUCCESS;
   struct link_node **slot = link_find(t, (uintptr_t)link);
   if (!slot) {
@@ -447,7 +447,7 @@ static int link_move(struct link_table *t, void **link, void **new_link)
       t->b[h] = n;
     }
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   return rc;
 }
 
@@ -545,12 +545,12 @@ int GC_toggleref_add(void *obj, int is_strong_ref)
   pargc_init();
   if (!toggle_fn)
     return GC_SUCCESS; /* Boehm GC: ignored until a callback is set */
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   if (toggle_n == toggle_cap) {
     size_t cap = toggle_cap ? toggle_cap * 2 : 64;
     struct toggle *t = realloc(toggles, cap * sizeof *t);
     if (!t) {
-      pthread_mutex_unlock(&pargc_collect_lock);
+      pargc_unlock(&pargc_collect_lock);
       return GC_NO_MEMORY;
     }
     toggles = t;
@@ -559,7 +559,7 @@ int GC_toggleref_add(void *obj, int is_strong_ref)
   toggles[toggle_n].hobj = HIDE(obj);
   toggles[toggle_n].strong = is_strong_ref ? obj : NULL;
   toggle_n++;
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   return GC_SUCCESS;
 }
 
@@ -683,10 +683,10 @@ static void finalize_after_mark(void)
 
 void GC_dump_finalization(void)
 {
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   fprintf(stdout, "Finalizable objects: %zu; queued: %zu; disappearing links: %zu; long links: %zu\n",
           fin_n, (size_t)atomic_load(&queue_len), shortl.n, longl.n);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   fflush(stdout);
 }
 

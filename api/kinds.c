@@ -66,7 +66,7 @@ static _Atomic int any_disclaim;
 int GC_gcj_kind, GC_gcj_debug_kind;
 void *GC_least_plausible_heap_addr, *GC_greatest_plausible_heap_addr;
 static int typed_kind = -1, typed_array_kind = -1, finalized_kind = -1;
-static pthread_mutex_t kinds_lock = PTHREAD_MUTEX_INITIALIZER;
+static pargc_lock_t kinds_lock = PARGC_LOCK_INIT;
 
 void *pargc_compat_alloc_exact(size_t size, unsigned kind)
 {
@@ -330,7 +330,7 @@ static struct long_bitmap *long_bitmap_new(const GC_word *bm, size_t nwords)
   size_t words = (nwords + 63) / 64;
   size_t need = (sizeof(struct long_bitmap) + words * sizeof(GC_word) + 15) & ~(size_t)15;
   struct long_bitmap *lb = NULL;
-  pthread_mutex_lock(&kinds_lock);
+  pargc_lock(&kinds_lock);
   if (!long_bitmap_arena)
     long_bitmap_arena = pargc_os_alloc_meta(LONG_BITMAP_ARENA);
   size_t used = atomic_load_explicit(&long_bitmap_used, memory_order_relaxed);
@@ -342,7 +342,7 @@ static struct long_bitmap *long_bitmap_new(const GC_word *bm, size_t nwords)
     /* Published whole: a marker that sees the new end sees the copy. */
     atomic_store_explicit(&long_bitmap_used, used + need, memory_order_release);
   }
-  pthread_mutex_unlock(&kinds_lock);
+  pargc_unlock(&kinds_lock);
   return lb;
 }
 
@@ -463,12 +463,12 @@ static void ensure_typed_kinds(void)
 {
   if (typed_array_kind >= 0)
     return;
-  pthread_mutex_lock(&kinds_lock);
+  pargc_lock(&kinds_lock);
   if (typed_kind < 0)
     typed_kind = (int)new_kind(0, 0, 1, SCAN_TYPED);
   if (typed_array_kind < 0)
     typed_array_kind = (int)new_kind(0, 0, 1, SCAN_TYPED_ARRAY);
-  pthread_mutex_unlock(&kinds_lock);
+  pargc_unlock(&kinds_lock);
 }
 
 void *GC_malloc_explicitly_typed(size_t lb, GC_descr d)
@@ -535,7 +535,7 @@ void *GC_calloc_explicitly_typed(size_t n, size_t esz, GC_descr d)
 
 void GC_init_gcj_malloc(int mp_index, void *mp)
 {
-  pthread_mutex_lock(&kinds_lock);
+  pargc_lock(&kinds_lock);
   if (GC_gcj_kind == 0) {
     if (mp && mp_index >= 0 && mp_index < GC_MAX_MARK_PROCS)
       procs[mp_index] = (GC_mark_proc)mp;
@@ -544,7 +544,7 @@ void GC_init_gcj_malloc(int mp_index, void *mp)
      * conservatively. */
     GC_gcj_debug_kind = pargc_kind_to_api(new_kind(0, 1, 1, SCAN_DESCR));
   }
-  pthread_mutex_unlock(&kinds_lock);
+  pargc_unlock(&kinds_lock);
 }
 
 void *GC_gcj_malloc(size_t lb, void *vtable)
@@ -569,11 +569,11 @@ void GC_register_disclaim_proc(int k, GC_disclaim_proc proc, int mark_from_all)
     pargc_warn("GC_register_disclaim_proc: kind %d is not a GC_new_kind kind; ignored", k);
     return;
   }
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   kinds[kind].disclaim = proc;
   kinds[kind].mark_from_all = mark_from_all != 0;
   atomic_store(&any_disclaim, 1);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 /* GC_finalized_malloc: the first word holds the closure pointer | 1; the
@@ -599,14 +599,14 @@ void GC_init_finalized_malloc(void)
   pargc_tracer_register_displacement(sizeof(GC_word));
   pargc_tracer_register_displacement(1);
   pargc_tracer_register_displacement(GC_debug_header_size + 1);
-  pthread_mutex_lock(&kinds_lock);
+  pargc_lock(&kinds_lock);
   if (finalized_kind < 0) {
     finalized_kind = (int)new_kind(0, 1, 1, SCAN_DESCR);
-    pthread_mutex_unlock(&kinds_lock);
+    pargc_unlock(&kinds_lock);
     GC_register_disclaim_proc(pargc_kind_to_api((unsigned)finalized_kind), finalized_disclaim, 1);
     return;
   }
-  pthread_mutex_unlock(&kinds_lock);
+  pargc_unlock(&kinds_lock);
 }
 
 void *GC_finalized_malloc(size_t size, const struct GC_finalizer_closure *fc)

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-pthread_mutex_t pargc_collect_lock = PTHREAD_MUTEX_INITIALIZER;
+pargc_lock_t pargc_collect_lock = PARGC_LOCK_INIT;
 _Atomic uint64_t pargc_gc_no;
 int GC_dont_gc;
 void (*pargc_collect_event_fn)(int event);
@@ -384,11 +384,11 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
 
 void pargc_collect_lock_idle(void)
 {
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   while (pargc_conc_in_cycle()) {
-    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_unlock(&pargc_collect_lock);
     pargc_conc_wait();
-    pthread_mutex_lock(&pargc_collect_lock);
+    pargc_lock(&pargc_collect_lock);
   }
 }
 
@@ -404,7 +404,7 @@ bool pargc_collect_full(int (*stop)(void))
     return false;
   pargc_collect_lock_idle();
   bool done = collect_locked(stop);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   if (!done)
     return false;
   if (pargc_collect_done_hook)
@@ -427,7 +427,7 @@ bool pargc_collect_now(void)
     return false;
   pargc_collect_lock_idle();
   bool done = collect_locked(NULL);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   if (done && pargc_collect_done_hook)
     pargc_collect_done_hook(false);
   return done;
@@ -449,12 +449,12 @@ static bool collect_hook(uint64_t seen)
   if (stop && stop())
     return false;
   bool ran = false, done = true;
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   if (atomic_load(&pargc_epoch) == seen) {
     done = collect_locked(stop);
     ran = done;
   }
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   if (ran) {
     /* Exited threads' empty spans: no owner will release them. */
     pargc_tctx_release_parked();
@@ -485,7 +485,7 @@ static void collect_fork_prepare(void)
 static void collect_fork_parent(void)
 {
   pargc_alloc_fork_parent();
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 }
 
 static void collect_fork_child(void)
@@ -494,7 +494,7 @@ static void collect_fork_child(void)
   pargc_tracer_after_fork_child();
   pargc_conc_after_fork_child();
   pargc_scavenge_after_fork_child();
-  pthread_mutex_init(&pargc_collect_lock, NULL);
+  pargc_lock_init(&pargc_collect_lock);
 }
 
 static void collect_atfork_prepare(void)
@@ -546,10 +546,10 @@ static void thread_attach_hook(void)
  * its next tick. */
 static bool scavenge_help_lagging(void)
 {
-  if (pthread_mutex_trylock(&pargc_collect_lock) != 0)
+  if (!pargc_trylock(&pargc_collect_lock))
     return false;
   pargc_tctx_help_lagging(NULL);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   return true;
 }
 

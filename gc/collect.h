@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "gc/threads.h"
+#include "alloc/lock.h"
 
 /* The collector's part of the library's initialisation, called once,
  * in this order, by pargc_init (api/init.c), which runs the API layer's
@@ -187,7 +188,7 @@ void pargc_collect_phase_roots(void);
 void pargc_collect_phase_end(struct pargc_collection_stats *s);
 
 /* Serialises collections and other stop-the-world users. */
-extern pthread_mutex_t pargc_collect_lock;
+extern pargc_lock_t pargc_collect_lock;
 /* Take pargc_collect_lock at a moment no concurrent cycle is between its
  * two stops (waiting for it to end otherwise). */
 void pargc_collect_lock_idle(void);

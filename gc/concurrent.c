@@ -20,11 +20,16 @@
 #include <string.h>
 
 static _Atomic int conc_on;
-static pthread_mutex_t conc_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t conc_wake = PTHREAD_COND_INITIALIZER; /* a cycle is asked for */
-static pthread_cond_t conc_done = PTHREAD_COND_INITIALIZER; /* a cycle ended */
+/* Starting a cycle and waiting for one.  Waits are on futex words (no
+ * condition variables: their mutex would be a pthread one, whose
+ * hand-over of wake-ups GC_suspend_thread can break, alloc/lock.h);
+ * each word changes under conc_lock and is waited on without it. */
+static pargc_lock_t conc_lock = PARGC_LOCK_INIT;
 static bool conc_thread_started; /* under conc_lock */
 static bool conc_requested;      /* under conc_lock */
+static int conc_asked;           /* requests made so far (futex word) */
+static int conc_ended;           /* cycles, or requests found not allowed,
+                                    ended so far (futex word) */
 static _Atomic int conc_active;  /* asked for or running */
 /* Between a cycle's first and final stop; changes under
  * pargc_collect_lock, which the cycle does not hold in between. */
@@ -196,7 +201,7 @@ static void conc_cycle(void)
   /* While the program runs, the collector lock is free: finalizer
    * registration and the like must not wait for the marking.  Other
    * collections wait for the cycle (pargc_collect_lock_idle). */
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
 
   /* 2. Concurrent mark, 3. pre-cleaning. */
   pargc_tracer_set_active_threads(conc_mark_threads());
@@ -228,7 +233,7 @@ static void conc_cycle(void)
     prev = n;
   }
   /* 4. Final stop: roots again, dirty cards, trace on all GC threads. */
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   uint64_t t2 = pargc_os_now_ns();
   uint64_t t_stopped2 = pargc_collect_stop_world();
   /* The final stop comes only after the first: the cycle is marked as
@@ -282,24 +287,29 @@ static void *conc_main(void *arg)
   (void)arg;
   pargc_os_set_thread_name("pargc-conc");
   for (;;) {
-    pthread_mutex_lock(&conc_lock);
-    while (!conc_requested)
-      pthread_cond_wait(&conc_wake, &conc_lock);
+    pargc_lock(&conc_lock);
+    while (!conc_requested) {
+      int asked = __atomic_load_n(&conc_asked, __ATOMIC_RELAXED);
+      pargc_unlock(&conc_lock);
+      pargc_os_wait_while(&conc_asked, asked);
+      pargc_lock(&conc_lock);
+    }
     conc_requested = false;
-    pthread_mutex_unlock(&conc_lock);
+    pargc_unlock(&conc_lock);
 
     bool ran = false;
-    pthread_mutex_lock(&pargc_collect_lock);
+    pargc_lock(&pargc_collect_lock);
     if (conc_allowed()) {
       conc_cycle();
       ran = true;
     }
-    pthread_mutex_unlock(&pargc_collect_lock);
+    pargc_unlock(&pargc_collect_lock);
 
-    pthread_mutex_lock(&conc_lock);
+    pargc_lock(&conc_lock);
     atomic_store(&conc_active, 0);
-    pthread_cond_broadcast(&conc_done);
-    pthread_mutex_unlock(&conc_lock);
+    __atomic_store_n(&conc_ended, conc_ended + 1, __ATOMIC_RELEASE);
+    pargc_unlock(&conc_lock);
+    pargc_os_wake_all(&conc_ended);
     if (ran && pargc_collect_done_hook)
       pargc_collect_done_hook(false);
     pargc_heap_decommit(false);
@@ -315,12 +325,12 @@ void pargc_conc_start(void)
 {
   if (!conc_allowed())
     return;
-  pthread_mutex_lock(&conc_lock);
+  pargc_lock(&conc_lock);
   if (!atomic_load(&conc_active)) {
     if (!conc_thread_started) {
       pthread_t t;
       if (pargc_threads_spawn_internal(&t, conc_main, NULL) != 0) {
-        pthread_mutex_unlock(&conc_lock);
+        pargc_unlock(&conc_lock);
         pargc_warn("cannot start the concurrent collector thread; collecting stop-parallel");
         atomic_store(&conc_on, 0);
         return;
@@ -329,35 +339,45 @@ void pargc_conc_start(void)
     }
     atomic_store(&conc_active, 1);
     conc_requested = true;
-    pthread_cond_signal(&conc_wake);
+    __atomic_store_n(&conc_asked, conc_asked + 1, __ATOMIC_RELEASE);
+    pargc_unlock(&conc_lock);
+    pargc_os_wake_all(&conc_asked);
+    return;
   }
-  pthread_mutex_unlock(&conc_lock);
+  pargc_unlock(&conc_lock);
 }
 
-static void *conc_wait_blocked(void *arg)
+/* Until no cycle is asked for or runs (`current` false), or until the
+ * one asked for or running at the call has ended (true).  No lock is
+ * held while it sleeps, and the futex wait is no cancellation point. */
+static void *conc_wait_blocked(void *current)
 {
-  (void)arg;
-  int was;
-  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &was); /* keep conc_lock balanced */
-  pthread_mutex_lock(&conc_lock);
-  while (atomic_load(&conc_active))
-    pthread_cond_wait(&conc_done, &conc_lock);
-  pthread_mutex_unlock(&conc_lock);
-  pthread_setcancelstate(was, NULL);
+  pargc_lock(&conc_lock);
+  int seen = conc_ended;
+  while (atomic_load(&conc_active) && (!current || conc_ended == seen)) {
+    int ended = conc_ended;
+    pargc_unlock(&conc_lock);
+    pargc_os_wait_while(&conc_ended, ended);
+    pargc_lock(&conc_lock);
+  }
+  pargc_unlock(&conc_lock);
   return NULL;
 }
 
-/* The wait is a blocking section: GC_suspend_thread then never parks the
- * thread inside pthread_cond_wait, where glibc's broadcast from the
- * collector thread would wait for it (the waiter is only marked, and
- * stops once it has left the condition variable). */
+/* The waits are blocking sections: the thread runs no collector code
+ * meanwhile, so a stop or GC_suspend_thread need not signal it. */
 void pargc_conc_wait(void)
 {
   pargc_threads_do_blocking(conc_wait_blocked, NULL);
 }
 
-void pargc_conc_lock_hold(void) { pthread_mutex_lock(&conc_lock); }
-void pargc_conc_lock_release(void) { pthread_mutex_unlock(&conc_lock); }
+void pargc_conc_wait_current(void)
+{
+  pargc_threads_do_blocking(conc_wait_blocked, (void *)1);
+}
+
+void pargc_conc_lock_hold(void) { pargc_lock(&conc_lock); }
+void pargc_conc_lock_release(void) { pargc_unlock(&conc_lock); }
 
 bool pargc_conc_trigger(void)
 {
@@ -378,11 +398,10 @@ bool pargc_conc_trigger(void)
 
 void pargc_conc_after_fork_child(void)
 {
-  pthread_mutex_init(&conc_lock, NULL);
-  pthread_cond_init(&conc_wake, NULL);
-  pthread_cond_init(&conc_done, NULL);
+  pargc_lock_init(&conc_lock);
   conc_thread_started = false;
   conc_requested = false;
+  conc_asked = conc_ended = 0;
   atomic_store(&conc_active, 0);
   atomic_store(&conc_in_cycle, 0);
   atomic_store(&pargc_alloc_black, 0);

@@ -509,7 +509,7 @@ void pargc_threads_start_world(void)
  * out of the suspend handler (whose mask blocks everything) in the window
  * before the kernel applied that mask.  Such a thread cannot receive the
  * suspend signal.  If it waited in
- * pthread_mutex_lock while a stopper held the registry lock, the stopper
+ * pargc_lock while a stopper held the registry lock, the stopper
  * would wait for its ack forever.  Such a thread takes the lock with
  * trylock instead and, when it finds itself signalled for a stop, does
  * the handler's work itself: saves its registers on its stack, publishes
@@ -547,7 +547,7 @@ void pargc_stop_lock_as(struct pargc_thread *me)
     pargc_threads_lock(); /* the signal reaches us while we wait */
     return;
   }
-  while (pthread_mutex_trylock(&pargc_threads_lock_) != 0) {
+  while (!pargc_trylock(&pargc_threads_lock_)) {
     unsigned long e = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
     int count = suspend_count(me);
     if ((e & 1) && __atomic_load_n(&me->signalled, __ATOMIC_ACQUIRE) &&

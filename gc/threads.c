@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-pthread_mutex_t pargc_threads_lock_ = PTHREAD_MUTEX_INITIALIZER;
+pargc_lock_t pargc_threads_lock_ = PARGC_LOCK_INIT;
 struct pargc_thread *pargc_threads_list;
 struct pargc_pending_start *pargc_threads_pending;
 int pargc_threads_n;
@@ -70,9 +70,7 @@ void pargc_threads_lock(void)
   if (PARGC_UNLIKELY(lock_held_here))
     pargc_fatal("registry lock taken twice by one thread (GC_add_roots, "
                 "GC_register_my_thread or a stop while the world is stopped?)");
-  int e = pthread_mutex_lock(&pargc_threads_lock_);
-  if (PARGC_UNLIKELY(e))
-    pargc_fatal("registry lock: error %d", e);
+  pargc_lock(&pargc_threads_lock_);
   lock_held_here = true;
 }
 
@@ -84,7 +82,7 @@ void pargc_threads_note_locked(void)
 void pargc_threads_unlock(void)
 {
   lock_held_here = false;
-  pthread_mutex_unlock(&pargc_threads_lock_);
+  pargc_unlock(&pargc_threads_lock_);
 }
 
 PARGC_NOINLINE char *pargc_threads_current_sp(void)
@@ -378,7 +376,7 @@ void pargc_threads_after_fork_child(void)
   /* Only the forking thread exists in the child.  The other records
    * describe threads of the parent; freeing them is safe because glibc
    * reinitialises malloc's locks before fork handlers run in the child. */
-  pthread_mutex_init(&pargc_threads_lock_, NULL);
+  pargc_lock_init(&pargc_threads_lock_);
   lock_held_here = false;
   struct pargc_thread *me = pargc_threads_self;
   for (struct pargc_thread *t = pargc_threads_list, *next; t; t = next) {

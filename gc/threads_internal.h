@@ -2,12 +2,12 @@
  * gc/stop.c (signals, stop/start, root ranges, fork) share.  Nothing
  * outside those two files and api/api_threads.c, gc/roots.c includes it.
  *
- * Locking.  One mutex, the registry lock, guards the thread list, the list
+ * Locking.  One lock (alloc/lock.h), the registry lock, guards the thread list, the list
  * of pending thread starts and the user root tables of gc/roots.c.
  * pargc_threads_stop_world() takes it and pargc_threads_start_world()
  * releases it, so for the whole time the world is stopped:
  *   - no thread can register, unregister, or change its blocking state;
- *   - a thread that tries to blocks inside pthread_mutex_lock.  If it is
+ *   - a thread that tries to blocks inside pargc_lock.  If it is
  *     registered it was signalled like every other registered thread, so
  *     it is stopped there too and its stack is scanned; if it is not yet
  *     registered it has run no mutator code (see `pending` for the one
@@ -24,6 +24,7 @@
 #endif
 
 #include "gc/threads.h"
+#include "alloc/lock.h"
 
 #include <setjmp.h>
 #include <signal.h>
@@ -103,7 +104,7 @@ struct pargc_pending_start {
   int refs;
 };
 
-extern pthread_mutex_t pargc_threads_lock_;
+extern pargc_lock_t pargc_threads_lock_;
 extern struct pargc_thread *pargc_threads_list;
 extern struct pargc_pending_start *pargc_threads_pending;
 extern int pargc_threads_n;
@@ -115,7 +116,7 @@ extern __thread struct pargc_thread *pargc_threads_self
 
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
-/* After a successful pthread_mutex_trylock of the registry lock. */
+/* After a successful pargc_trylock of the registry lock. */
 void pargc_threads_note_locked(void);
 
 /* stop.c: install the handlers (once) and the fork handlers. */

@@ -32,7 +32,7 @@ static void threads_raised_after_prepare(void)
   GC_INIT();
   list = check_make_list(100000); /* over 1 MiB: all GC threads mark */
   GC_gcollect();            /* starts one GC thread besides the caller */
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   pargc_tracer_prepare();
   pargc_tracer_set_threads(6); /* as GC_set_markers_count(6) right now */
   pargc_tracer_begin();
@@ -41,7 +41,7 @@ static void threads_raised_after_prepare(void)
   pargc_tracer_trace();
   struct pargc_trace_stats st;
   pargc_tracer_finish(&st);
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   _exit(st.threads <= 2 ? 0 : 1);
 }
 
@@ -66,14 +66,14 @@ static void round_given_up_then_whole(void)
   GC_INIT();
   GC_disable(); /* no collection marks the list first */
   list = check_make_list(1000);
-  pthread_mutex_lock(&pargc_collect_lock);
+  pargc_lock(&pargc_collect_lock);
   pargc_tracer_prepare();
   bool given_up_whole, first_whole, second_whole;
   trace_list(stop_at_once, &given_up_whole);
   pargc_tracer_abandon();
   struct pargc_trace_stats first = trace_list(NULL, &first_whole);
   struct pargc_trace_stats second = trace_list(NULL, &second_whole); /* all marked already */
-  pthread_mutex_unlock(&pargc_collect_lock);
+  pargc_unlock(&pargc_collect_lock);
   _exit(!given_up_whole && first_whole && second_whole && first.marked_objects >= 1000 &&
                 second.marked_objects == 0
             ? 0
