@@ -384,10 +384,17 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
 
 void pargc_collect_lock_idle(void)
 {
+  /* Not between a cycle's stops; and a cycle only asked for gets its
+   * turn first, once: the collector thread waits for this lock, and a
+   * caller that collected at once and in a loop (GC_gcollect) would keep
+   * it from the lock -- a mutex hands no turns -- and every thread
+   * waiting for that cycle's end waiting with it. */
+  bool waited = false;
   pargc_lock(&pargc_collect_lock);
-  while (pargc_conc_in_cycle()) {
+  while (pargc_conc_in_cycle() || (!waited && pargc_conc_running())) {
     pargc_unlock(&pargc_collect_lock);
-    pargc_conc_wait();
+    pargc_conc_wait_current();
+    waited = true;
     pargc_lock(&pargc_collect_lock);
   }
 }
