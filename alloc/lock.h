@@ -25,14 +25,14 @@
 #define PARGC_ALLOC_LOCK_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
 
 typedef struct pargc_lock {
   int word;
   const void *owner; /* the holder's pargc_lock_self(), NULL when free */
 } pargc_lock_t;
 
-#define PARGC_LOCK_INIT {0, 0}
+#define PARGC_LOCK_INIT {0, NULL}
 
 /* The slow paths (alloc/lock.c). */
 void pargc_lock_wait(pargc_lock_t *l);
@@ -45,7 +45,7 @@ static inline const void *pargc_lock_self(void) { return &pargc_lock_tls; }
 static inline void pargc_lock_init(pargc_lock_t *l)
 {
   __atomic_store_n(&l->word, 0, __ATOMIC_RELAXED);
-  l->owner = 0;
+  __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
 }
 
 static inline bool pargc_trylock(pargc_lock_t *l)
@@ -54,7 +54,7 @@ static inline bool pargc_trylock(pargc_lock_t *l)
   if (!__atomic_compare_exchange_n(&l->word, &free, 1, false, __ATOMIC_ACQUIRE,
                                    __ATOMIC_RELAXED))
     return false;
-  l->owner = pargc_lock_self();
+  __atomic_store_n(&l->owner, pargc_lock_self(), __ATOMIC_RELAXED);
   return true;
 }
 
@@ -62,20 +62,22 @@ static inline void pargc_lock(pargc_lock_t *l)
 {
   if (!pargc_trylock(l)) {
     pargc_lock_wait(l);
-    l->owner = pargc_lock_self();
+    __atomic_store_n(&l->owner, pargc_lock_self(), __ATOMIC_RELAXED);
   }
 }
 
 static inline void pargc_unlock(pargc_lock_t *l)
 {
-  l->owner = 0;
+  __atomic_store_n(&l->owner, NULL, __ATOMIC_RELAXED);
   if (__atomic_exchange_n(&l->word, 0, __ATOMIC_RELEASE) == 2)
     pargc_lock_wake(l);
 }
 
 static inline bool pargc_lock_held(const pargc_lock_t *l)
 {
-  return __atomic_load_n(&l->word, __ATOMIC_RELAXED) != 0 && l->owner == pargc_lock_self();
+  /* Relaxed loads: only the holder itself can find its own name here. */
+  return __atomic_load_n(&l->word, __ATOMIC_RELAXED) != 0 &&
+         __atomic_load_n(&l->owner, __ATOMIC_RELAXED) == pargc_lock_self();
 }
 
 #endif
