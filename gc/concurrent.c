@@ -387,10 +387,12 @@ bool pargc_conc_trigger(void)
       return false;
   }
   /* Marking cannot keep up (or a cycle started only now, a whole
-   * interval late): let the cycle finish before going on. */
+   * interval late): let the cycle finish before going on.  That cycle,
+   * not "until none runs": another thread past the limit may ask for the
+   * next one before this one wakes, and again each time. */
   if (atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) >=
       pargc_heap_cycle_limit()) {
-    pargc_conc_wait();
+    pargc_conc_wait_current();
     return true;
   }
   return false;
