@@ -572,6 +572,9 @@ static PARGC_NOINLINE bool stop_check(struct worker *w, unsigned *countdown)
  * word. */
 #define PREFETCH_DEPTH 64
 #define CAND_DEPTH 32
+/* How far ahead a long range is read (docs/performance.md, "The
+ * tracer's design figures"). */
+#define SCAN_AHEAD 4096
 
 static inline __attribute__((always_inline)) void drain_body(struct worker *w, bool atomic,
                                                              bool ring, bool racy)
@@ -608,6 +611,32 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       SYNC_IN();                                                            \
     }                                                                       \
     stk[sp++] = (range);                                                    \
+  } while (0)
+/* One word of a range being scanned: a heap candidate goes to
+ * mark_candidate, now or (ring) after CAND_DEPTH more. */
+#define SCAN_WORD(word)                                                     \
+  do {                                                                      \
+    uintptr_t v_ = (word);                                                  \
+    if (v_ - base < limit) {                                                \
+      struct pargc_range o_;                                                \
+      if (!ring) {                                                          \
+        if (mark_candidate(v_, atomic, &pd, own, &o_, &objs, &bytes))       \
+          PUSH(o_);                                                         \
+      } else {                                                              \
+        __builtin_prefetch(&pages[(v_ - base) >> PARGC_PAGE_SHIFT]);        \
+        if (cn < CAND_DEPTH) {                                              \
+          cand[(chead + cn++) % CAND_DEPTH] = v_;                           \
+        } else {                                                            \
+          uintptr_t u_ = cand[chead];                                       \
+          cand[chead] = v_;                                                 \
+          chead = (chead + 1) % CAND_DEPTH;                                 \
+          if (mark_candidate(u_, atomic, &pd, own, &o_, &objs, &bytes))     \
+            PUSH(o_);                                                       \
+        }                                                                   \
+      }                                                                     \
+    } else if (PARGC_UNLIKELY(v_ - base < T.blacklist_limit)) {             \
+      pargc_blacklist_page((v_ - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */ \
+    }                                                                       \
   } while (0)
   for (;;) {
     if (n < PREFETCH_DEPTH && sp > 0) {
@@ -652,30 +681,18 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       PUSH(((struct pargc_range){lo + piece, hi}));
       hi = lo + piece;
     }
-    for (const uintptr_t *p = (const uintptr_t *)lo; p < (const uintptr_t *)hi; p++) {
-      uintptr_t v = *p;
-      if (v - base < limit) {
-        if (!ring) {
-          struct pargc_range o;
-          if (mark_candidate(v, atomic, &pd, own, &o, &objs, &bytes))
-            PUSH(o);
-          continue;
-        }
-        __builtin_prefetch(&pages[(v - base) >> PARGC_PAGE_SHIFT]);
-        if (cn < CAND_DEPTH) {
-          cand[(chead + cn++) % CAND_DEPTH] = v;
-          continue;
-        }
-        uintptr_t u = cand[chead];
-        cand[chead] = v;
-        chead = (chead + 1) % CAND_DEPTH;
-        struct pargc_range o;
-        if (mark_candidate(u, atomic, &pd, own, &o, &objs, &bytes))
-          PUSH(o);
-      } else if (PARGC_UNLIKELY(v - base < T.blacklist_limit)) {
-        pargc_blacklist_page((v - base) >> PARGC_PAGE_SHIFT); /* not handed out yet */
+    const uintptr_t *p = (const uintptr_t *)lo, *const e = (const uintptr_t *)hi;
+    /* A long range is read ahead one line at a time, SCAN_AHEAD bytes
+     * before the scan gets there: the FIFO prefetched only its first
+     * line. */
+    if (hi - lo > SCAN_AHEAD)
+      for (const uintptr_t *stop = e - SCAN_AHEAD / sizeof *e; p < stop;) {
+        __builtin_prefetch((const char *)p + SCAN_AHEAD);
+        for (const uintptr_t *line_end = p + 64 / sizeof *p; p < line_end; p++)
+          SCAN_WORD(*p);
       }
-    }
+    for (; p < e; p++)
+      SCAN_WORD(*p);
     if (PARGC_UNLIKELY(stoppable) && PARGC_UNLIKELY(stop_check(w, &stop_countdown))) {
       /* Abandoned: drop this thread's work (the FIFO, the candidate
        * ring and the stack; pargc_tracer_abandon empties the rest). */
@@ -701,6 +718,7 @@ static inline __attribute__((always_inline)) void drain_body(struct worker *w, b
       }
     }
   }
+#undef SCAN_WORD
 #undef PUSH
 #undef SYNC_IN
 #undef SYNC_OUT
