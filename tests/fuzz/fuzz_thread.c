@@ -6,6 +6,7 @@
 #include "fuzz.h"
 
 #include <errno.h>
+#include <execinfo.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,10 +244,37 @@ failed: /* out of threads: not the collector's business */
 
 /* ---- fork ----------------------------------------------------------------------- */
 
+/* A fork child that has not finished shortly before the parent gives up
+ * on it says where it is: the operation and this thread's stack (glibc's
+ * backtrace, loaded before the alarm can fire), then exits with 3. */
+static struct fz_thread *child_self;
+
+static void child_alarm(int sig)
+{
+  (void)sig;
+  static const char head[] = "pargc-fuzz: fork child still running; operation: ";
+  const char *op = child_self && child_self->op_name ? child_self->op_name : "?";
+  (void)!write(2, head, sizeof head - 1);
+  (void)!write(2, op, strlen(op));
+  (void)!write(2, "\n", 1);
+  void *frames[64];
+  int n = backtrace(frames, 64);
+  backtrace_symbols_fd(frames, n, 2);
+  _exit(3);
+}
+
 /* The child has only this thread: it collects, checks this thread's
  * graph, does some work, collects and checks again. */
 static void fork_child(struct fz_thread *t)
 {
+  child_self = t;
+  void *warm[1];
+  (void)backtrace(warm, 1);
+  int limit = fz_cfg.watchdog_s > 1 ? fz_cfg.watchdog_s / 2 : 1; /* the parent's */
+  if (limit > 1) {
+    signal(SIGALRM, child_alarm);
+    alarm((unsigned)(limit > 10 ? limit - 5 : limit - 1));
+  }
   t->in_fork_child = 1;
   fz_fork_uid = t->uid;
   t->op_name = "fork child: first collection";
