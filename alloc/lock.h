@@ -23,6 +23,9 @@
  * assertion that the caller holds it (pargc_assert_held). */
 #ifndef PARGC_ALLOC_LOCK_H
 #define PARGC_ALLOC_LOCK_H
+#ifndef PARGC_BUILDING
+#error "alloc/lock.h is internal to pargc"
+#endif
 
 #include <stdbool.h>
 #include <stddef.h>
