@@ -446,16 +446,3 @@ void pargc_os_print_address_map(int out)
       break;
   close(fd);
 }
-
-bool pargc_os_mutex_held(pthread_mutex_t *m)
-{
-#ifdef __GLIBC__
-  /* The owner's kernel thread id, 0 when unlocked. */
-  return m->__data.__owner == (int)syscall(SYS_gettid);
-#else
-  if (pthread_mutex_trylock(m) != 0)
-    return true; /* held, by this thread or another */
-  pthread_mutex_unlock(m);
-  return false;
-#endif
-}

@@ -183,10 +183,4 @@ void *pargc_os_library_symbol(void *lib, const char *name);
  * (GC_PRINT_ADDRESS_MAP). */
 void pargc_os_print_address_map(int fd);
 
-/* Does the calling thread hold mutex m?  For assertions only
- * (pargc_assert_held): with glibc, which records the owner's thread id
- * in every mutex whatever its type, exactly; elsewhere only whether some
- * thread holds it. */
-bool pargc_os_mutex_held(pthread_mutex_t *m);
-
 #endif

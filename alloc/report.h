@@ -75,13 +75,9 @@ void pargc_report_resume(void);
 /* A level-2 check in one expression (a validator's own conditions). */
 #define pargc_assert_full(cond) pargc_assert_at(2, cond)
 
-/* The calling thread holds lock m: a pargc_lock_t (alloc/lock.h,
- * pargc_lock_held; the caller includes lock.h) or a pthread mutex
- * (alloc/os.h, pargc_os_mutex_held). */
-struct pargc_lock;
-#define pargc_assert_held(m)                                                  \
-  pargc_assert(_Generic((m), struct pargc_lock *: pargc_lock_held,            \
-                        default: pargc_os_mutex_held)(m))
+/* The calling thread holds lock m, a pargc_lock_t (alloc/lock.h, which
+ * the caller includes). */
+#define pargc_assert_held(m) pargc_assert(pargc_lock_held(m))
 
 /* Set in the thread that stopped the world, from the stop to the restart
  * (gc/stop.c).  Nothing that thread does meanwhile may wait for a lock a
