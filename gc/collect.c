@@ -393,7 +393,7 @@ void pargc_collect_lock_idle(void)
   pargc_lock(&pargc_collect_lock);
   while (pargc_conc_in_cycle() || (!waited && pargc_conc_running())) {
     pargc_unlock(&pargc_collect_lock);
-    pargc_conc_wait_current();
+    pargc_conc_wait();
     waited = true;
     pargc_lock(&pargc_collect_lock);
   }

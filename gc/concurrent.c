@@ -26,7 +26,6 @@ static _Atomic int conc_on;
  * each word changes under conc_lock and is waited on without it. */
 static pargc_lock_t conc_lock = PARGC_LOCK_INIT;
 static bool conc_thread_started; /* under conc_lock */
-static bool conc_requested;      /* under conc_lock */
 static int conc_asked;           /* requests made so far (futex word) */
 static int conc_ended;           /* cycles, or requests found not allowed,
                                     ended so far (futex word) */
@@ -286,15 +285,15 @@ static void *conc_main(void *arg)
 {
   (void)arg;
   pargc_os_set_thread_name("pargc-conc");
+  int served = 0; /* requests this thread has taken (conc_asked's count) */
   for (;;) {
     pargc_lock(&conc_lock);
-    while (!conc_requested) {
-      int asked = __atomic_load_n(&conc_asked, __ATOMIC_RELAXED);
+    while (conc_asked == served) {
       pargc_unlock(&conc_lock);
-      pargc_os_wait_while(&conc_asked, asked);
+      pargc_os_wait_while(&conc_asked, served);
       pargc_lock(&conc_lock);
     }
-    conc_requested = false;
+    served = conc_asked;
     pargc_unlock(&conc_lock);
 
     bool ran = false;
@@ -338,7 +337,6 @@ void pargc_conc_start(void)
       conc_thread_started = true;
     }
     atomic_store(&conc_active, 1);
-    conc_requested = true;
     __atomic_store_n(&conc_asked, conc_asked + 1, __ATOMIC_RELEASE);
     pargc_unlock(&conc_lock);
     pargc_os_wake_all(&conc_asked);
@@ -347,33 +345,28 @@ void pargc_conc_start(void)
   pargc_unlock(&conc_lock);
 }
 
-/* Until no cycle is asked for or runs (`current` false), or until the
- * one asked for or running at the call has ended (true).  No lock is
- * held while it sleeps, and the futex wait is no cancellation point. */
-static void *conc_wait_blocked(void *current)
+/* Until the cycle asked for or running at the call has ended (not one
+ * asked for since).  No lock is held while it sleeps, and the futex wait
+ * is no cancellation point. */
+static void *conc_wait_blocked(void *arg)
 {
+  (void)arg;
   pargc_lock(&conc_lock);
   int seen = conc_ended;
-  while (atomic_load(&conc_active) && (!current || conc_ended == seen)) {
-    int ended = conc_ended;
+  while (atomic_load(&conc_active) && conc_ended == seen) {
     pargc_unlock(&conc_lock);
-    pargc_os_wait_while(&conc_ended, ended);
+    pargc_os_wait_while(&conc_ended, seen);
     pargc_lock(&conc_lock);
   }
   pargc_unlock(&conc_lock);
   return NULL;
 }
 
-/* The waits are blocking sections: the thread runs no collector code
- * meanwhile, so a stop or GC_suspend_thread need not signal it. */
+/* A blocking section: the thread runs no collector code meanwhile, so a
+ * stop or GC_suspend_thread need not signal it. */
 void pargc_conc_wait(void)
 {
   pargc_threads_do_blocking(conc_wait_blocked, NULL);
-}
-
-void pargc_conc_wait_current(void)
-{
-  pargc_threads_do_blocking(conc_wait_blocked, (void *)1);
 }
 
 void pargc_conc_lock_hold(void) { pargc_lock(&conc_lock); }
@@ -392,7 +385,7 @@ bool pargc_conc_trigger(void)
    * next one before this one wakes, and again each time. */
   if (atomic_load_explicit(&pargc_heap.bytes_since_gc, memory_order_relaxed) >=
       pargc_heap_cycle_limit()) {
-    pargc_conc_wait_current();
+    pargc_conc_wait();
     return true;
   }
   return false;
@@ -402,7 +395,6 @@ void pargc_conc_after_fork_child(void)
 {
   pargc_lock_init(&conc_lock);
   conc_thread_started = false;
-  conc_requested = false;
   conc_asked = conc_ended = 0;
   atomic_store(&conc_active, 0);
   atomic_store(&conc_in_cycle, 0);

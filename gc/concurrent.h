@@ -67,11 +67,9 @@ bool pargc_conc_trigger(void);
 void pargc_conc_start(void);
 /* Is a cycle running? */
 bool pargc_conc_running(void);
-/* Wait until no cycle runs (in a blocking section, see gc/threads.h). */
-void pargc_conc_wait(void);
 /* Wait until the cycle asked for or running now has ended, not for any
- * asked for after it (in a blocking section). */
-void pargc_conc_wait_current(void);
+ * asked for after it (in a blocking section, see gc/threads.h). */
+void pargc_conc_wait(void);
 /* Take and drop the lock that starting and waiting for a cycle take
  * briefly.  GC_suspend_thread holds it, after pargc_collect_lock, so that
  * no thread is suspended while holding it. */
