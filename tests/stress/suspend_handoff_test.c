@@ -85,6 +85,15 @@ static void wait_asleep(pid_t tid)
   }
 }
 
+/* Say who we are, wait for the collector's lock, note that we got it. */
+static void take_lock_once(pid_t *tid, int *locked)
+{
+  __atomic_store_n(tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
+  GC_alloc_lock();
+  __atomic_store_n(locked, 1, __ATOMIC_RELEASE);
+  GC_alloc_unlock();
+}
+
 static void *thread_t(void *arg)
 {
   (void)arg;
@@ -93,20 +102,14 @@ static void *thread_t(void *arg)
     __atomic_store_n(&t_tid, -1, __ATOMIC_RELEASE);
     return NULL;
   }
-  __atomic_store_n(&t_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-  GC_alloc_lock();
-  __atomic_store_n(&t_locked, 1, __ATOMIC_RELEASE);
-  GC_alloc_unlock();
+  take_lock_once(&t_tid, &t_locked);
   return NULL;
 }
 
 static void *thread_w(void *arg)
 {
   (void)arg;
-  __atomic_store_n(&w_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
-  GC_alloc_lock();
-  __atomic_store_n(&w_locked, 1, __ATOMIC_RELEASE);
-  GC_alloc_unlock();
+  take_lock_once(&w_tid, &w_locked);
   return NULL;
 }
 
