@@ -66,7 +66,8 @@ struct pargc_heap {
                                   (pargc_heap_note_collection), >= initial heap */
   _Atomic size_t last_live;    /* bytes marked by the last collection */
   _Atomic size_t bytes_since_gc;
-  _Atomic int concurrent;       /* the collector marks beside the program */
+  _Atomic int concurrent;       /* the next collection marks beside the
+                                   program (gc/concurrent.h chooses) */
   _Atomic size_t cycle_alloc;  /* concurrent mode: allocated during the last
                                   cycle (black: it survives the cycle); the
                                   trigger fires that much early, and it is

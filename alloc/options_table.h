@@ -71,6 +71,8 @@
     "How concurrent mode finds the pages written during marking: \"mprotect\" (page protection), \"soft-dirty\" (the kernel's soft-dirty bits), \"manual\" (the program calls GC_end_stubborn_change / GC_ptr_store_and_dirty) or \"auto\" (manual if the program called GC_set_manual_vdb_allowed(1), else mprotect)") \
   X(conc_threads, "PARGC_CONC_GC_THREADS", INT, "0", 0, 1024,                \
     "GC threads that mark while the program runs in concurrent mode; 0 means all the GC threads (fewer leave more of the cores to the program during a cycle, which then lasts longer)") \
+  X(conc_min_live, "PARGC_CONC_MIN_LIVE", SIZE, "2M", 0, 1LL << 46,          \
+    "Concurrent mode: while the last collection found less live data than this, collections stop the world as in stop mode instead of running a cycle beside the program (a stopped collection of so little is about as short as a cycle's two stops, and costs the program less); 0: always a cycle") \
   X(preclean_rounds, "PARGC_PRECLEAN_ROUNDS", INT, "4", 0, 64,               \
     "Concurrent mode with mprotect: passes over the pages dirtied so far, made while the program runs, before the final stop (fewer pages to rescan in the pause)") \
   X(sig_suspend, "PARGC_SIG_SUSPEND", INT, "30", 1, 64,                      \

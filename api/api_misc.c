@@ -382,8 +382,10 @@ void GC_start_incremental_collection(void)
 /* Boehm GC does a bounded unit of collection work and says whether a
  * collection is still in progress.  Stop-parallel: a collection is one
  * unit, run if enough was allocated since the last one (as an
- * allocation would start it); 0.  Concurrent: the marking runs on
- * pargc's GC threads; this starts a cycle if one is due, and says
+ * allocation would start it); 0 -- and so in concurrent mode on a
+ * small heap, which collects stopped (gc/concurrent.h).  Concurrent
+ * cycles: the marking runs on pargc's GC threads; this starts a cycle
+ * if one is due, and says
  * whether one is running (a caller looping until 0 waits for it, yielding
  * the processor to the GC threads meanwhile). */
 int GC_collect_a_little(void)
@@ -392,7 +394,7 @@ int GC_collect_a_little(void)
   if (GC_dont_gc || pargc_collect_is_disabled())
     return 0;
   bool due = GC_get_bytes_since_gc() >= pargc_heap_trigger_threshold();
-  if (pargc_conc_enabled()) {
+  if (pargc_conc_cycles()) {
     if (!pargc_conc_running() && due && !pargc_collect_auto_disabled)
       pargc_conc_trigger();
     if (!pargc_conc_running())
@@ -938,7 +940,7 @@ static int misc_max_prior_attempts(void) { return max_prior_attempts; }
  * GC_collect_or_expand decides outside incremental mode. */
 static bool heap_collect_first(void)
 {
-  if (pargc_conc_enabled())
+  if (pargc_conc_cycles())
     return false;
   if (GC_dont_expand)
     return true;

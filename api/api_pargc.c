@@ -57,6 +57,7 @@ void pargc_get_stats(struct pargc_stats *out, size_t size)
   memset(&s, 0, sizeof s);
   pargc_lock(&pargc_collect_lock);
   s.collections = pargc_totals.collections;
+  s.concurrent_cycles = pargc_totals.concurrent_cycles;
   s.pause_total_us = pargc_totals.pause_total_us;
   s.pause_max_us = pargc_totals.pause_max_us;
   s.mark_total_us = pargc_totals.mark_total_us;
@@ -83,11 +84,13 @@ void pargc_print_stats(FILE *out)
   struct pargc_stats s;
   pargc_get_stats(&s, sizeof s);
   fprintf(out,
-          "pargc: %llu collections, pause total %.1f ms, max %.1f ms, mark %.1f ms\n"
+          "pargc: %llu collections (%llu concurrent cycles), pause total %.1f ms, max %.1f ms, "
+          "mark %.1f ms\n"
           "pargc: heap %.1f MiB, max live %.1f MiB, allocated %.1f MiB, decommitted %.1f MiB\n"
           "pargc: pages fresh %llu, own %llu, stolen %llu local / %llu remote, grown %llu, "
           "adopted %llu; k=%llu, %llu GC threads\n",
-          (unsigned long long)s.collections, s.pause_total_us / 1000.0, s.pause_max_us / 1000.0,
+          (unsigned long long)s.collections, (unsigned long long)s.concurrent_cycles,
+          s.pause_total_us / 1000.0, s.pause_max_us / 1000.0,
           s.mark_total_us / 1000.0, s.heap_bytes / 1048576.0, s.live_max_bytes / 1048576.0,
           s.allocated_bytes / 1048576.0, s.decommitted_bytes / 1048576.0,
           (unsigned long long)s.fresh_pages, (unsigned long long)s.own_pages,

@@ -270,6 +270,7 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
   pargc_collect_event(PARGC_EV_RECLAIM_START);
   s->large_freed_bytes = sweep_large();
   pargc_heap_note_live(ts.marked_bytes);
+  pargc_conc_note_live(ts.marked_bytes);
   collect_last_live = ts.marked_bytes;
   s->allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
   pargc_pagemap_marks_complete();
@@ -447,7 +448,7 @@ static bool collect_hook(uint64_t seen)
   if (pargc_opt.dont_gc || GC_dont_gc || pargc_collect_auto_disabled ||
       pargc_collect_is_disabled())
     return false;
-  if (pargc_conc_enabled())
+  if (pargc_conc_cycles())
     return pargc_conc_trigger();
   /* As Boehm GC's collections on allocation (GC_collect_or_expand), the
    * stop function may give this one up: the caller then grows the heap.

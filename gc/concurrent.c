@@ -45,9 +45,36 @@ bool pargc_conc_enabled(void)
   return atomic_load_explicit(&conc_on, memory_order_relaxed) != 0;
 }
 
+/* Cycle or stop.  The heap's `concurrent` flag says which the next
+ * collection is, and with it how the allocator paces it (alloc/heap.h,
+ * pargc_heap_trigger_threshold): a cycle beside the program while the
+ * last collection found PARGC_CONC_MIN_LIVE live or more, otherwise a
+ * stopped collection, as in stop mode.  A cycle stops the program twice
+ * (roots, then roots again and the written cards) and marks beside it,
+ * on cores the program shares on a small machine; on a small heap the
+ * two stops take about as long as stopping once to mark everything
+ * (Guile, 1.2 MB live: 0.72 ms a cycle, 0.77 ms a stop), so the cycle
+ * only costs the program its marking. */
+static void conc_choose(size_t live)
+{
+  bool cycle = live >= (size_t)pargc_opt.conc_min_live;
+  atomic_store(&pargc_heap.concurrent, atomic_load(&conc_on) && cycle);
+}
+
+bool pargc_conc_cycles(void)
+{
+  return atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed) != 0;
+}
+
+void pargc_conc_note_live(size_t live)
+{
+  if (pargc_conc_enabled())
+    conc_choose(live);
+}
+
 static void conc_kick(void)
 {
-  if (!atomic_load_explicit(&conc_active, memory_order_acquire))
+  if (pargc_conc_cycles() && !atomic_load_explicit(&conc_active, memory_order_acquire))
     pargc_conc_start();
 }
 
@@ -57,7 +84,7 @@ void pargc_conc_enable(void)
     return;
   pargc_dirty_init();
   atomic_store(&conc_on, 1);
-  atomic_store(&pargc_heap.concurrent, 1);
+  conc_choose(atomic_load(&pargc_heap.last_live));
   pargc_heap_kick_hook = conc_kick;
 }
 

@@ -38,6 +38,11 @@
  * cannot keep up.  GC_gcollect runs a stop-parallel collection after any cycle
  * in progress.
  *
+ * Small heaps are collected stopped: while the last collection found
+ * less than PARGC_CONC_MIN_LIVE (2 MiB) live, the next one stops the
+ * world as in stop mode (pargc_conc_cycles), since one short stop costs
+ * the program less than a cycle's two stops and its marking beside it.
+ *
  * Locking: the cycle holds pargc_collect_lock during each stop only, so
  * that what takes it briefly (finalizer registration, statistics) does
  * not wait for the marking; what must not run in the middle of a cycle
@@ -51,6 +56,7 @@
 #endif
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* Is concurrent mode on?  (PARGC_MODE=concurrent, GC_ENABLE_INCREMENTAL,
  * or pargc_conc_enable.) */
@@ -58,6 +64,14 @@ bool pargc_conc_enabled(void);
 /* Turn concurrent mode on (GC_enable_incremental); ignored when
  * GC_DISABLE_INCREMENTAL is set.  Chooses the barrier (dirty.h). */
 void pargc_conc_enable(void);
+
+/* Is the next collection a cycle?  False outside concurrent mode, and
+ * in it while the last collection found less than PARGC_CONC_MIN_LIVE
+ * live: collections then stop the world as in stop mode. */
+bool pargc_conc_cycles(void);
+/* Each collection's end, world stopped (collect.h): the live data it
+ * found chooses between cycle and stop for the next one. */
+void pargc_conc_note_live(size_t live);
 
 /* The allocator's trigger in concurrent mode: start a cycle if none runs
  * (returns false: the caller goes on allocating); when allocation ran

@@ -28,6 +28,7 @@ static void write_all(int fd, const char *buf, size_t len)
 void pargc_stats_record(const struct pargc_collection_stats *s)
 {
   pargc_totals.collections++;
+  pargc_totals.concurrent_cycles += s->concurrent != 0;
   pargc_totals.pause_total_us += s->pause_us;
   pargc_totals.pause_total_us += s->init_pause_us;
   uint64_t longest = s->pause_us > s->init_pause_us ? s->pause_us : s->init_pause_us;

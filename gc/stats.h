@@ -48,7 +48,7 @@ struct pargc_collection_stats {
 };
 
 struct pargc_totals {
-  uint64_t collections;
+  uint64_t collections, concurrent_cycles;
   uint64_t pause_total_us, pause_max_us;
   uint64_t mark_total_us;
   uint64_t live_max_bytes;

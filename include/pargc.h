@@ -62,6 +62,9 @@ struct pargc_stats {
   uint64_t k;                   /* effective k */
   uint64_t adopted_pages;       /* partly free pages taken over from
                                    blocked or exited threads */
+  uint64_t concurrent_cycles;   /* of the collections, those that marked
+                                   beside the program (concurrent mode;
+                                   the others stopped it) */
 };
 GC_API void pargc_get_stats(struct pargc_stats *out, size_t size);
 /* Print the totals in a few readable lines (what GC_PRINT_STATS shows at

@@ -79,7 +79,7 @@ for p in $built; do
   [ "$p" = test_cpp ] && args=10
   for mode in stop concurrent; do
     # shellcheck disable=SC2086
-    if PARGC_MODE=$mode LD_LIBRARY_PATH=$libs:$work timeout 600 "$work/$p" $args \
+    if PARGC_MODE=$mode PARGC_CONC_MIN_LIVE=0 LD_LIBRARY_PATH=$libs:$work timeout 600 "$work/$p" $args \
       >"$work/$p.$mode.out" 2>&1; then
       echo "PASS $p ($mode)"
       pass=$((pass + 1))

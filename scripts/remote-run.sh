@@ -244,7 +244,8 @@ stress_step() {
       v=0
       [ $mode = concurrent ] && v=1
       t0=$(date +%s)
-      PARGC_MODE=$mode PARGC_VERIFY=$v PARGC_GC_THREADS=$(nproc) timeout 40 "$f" > "$d.out" 2>&1
+      PARGC_MODE=$mode PARGC_CONC_MIN_LIVE=0 PARGC_VERIFY=$v PARGC_GC_THREADS=$(nproc) \
+        timeout 40 "$f" > "$d.out" 2>&1
       rc=$?
       echo "$mode $(basename "$f"): rc=$rc $(($(date +%s) - t0))s"
       [ $rc -eq 0 ] || { bad=1; tail -15 "$d.out"; }

@@ -26,7 +26,7 @@ if ! timeout 300 "$ecl" --norc --shell "$prog" >"$tmp/ref" 2>"$tmp/err" ||
 fi
 for run in "stop 16M" "concurrent 16M" "stop 1M"; do
   set -- $run
-  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_HEAP_BALANCE=$2 \
+  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_CONC_MIN_LIVE=0 PARGC_HEAP_BALANCE=$2 \
     PARGC_STATS_FILE=$tmp/stats timeout 300 "$top/pargc-run" "$ecl" --norc --shell "$prog" \
     >"$tmp/out" 2>"$tmp/err"
   client_result $? "$1 mode, PARGC_HEAP_BALANCE=$2" "as on libgc ($(tail -1 "$tmp/out"))"

@@ -39,7 +39,8 @@ if ! timeout 300 "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" >"$tmp/ref
   exit 1
 fi
 for mode in stop concurrent; do
-  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_STATS_FILE=$tmp/stats \
+  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_CONC_MIN_LIVE=0 \
+    PARGC_STATS_FILE=$tmp/stats \
     timeout 300 "$top/pargc-run" "$w3m" -dump -cols 100 -T text/html "$tmp/page.html" \
     >"$tmp/out" 2>"$tmp/err"
   client_result $? "$mode mode" "$(wc -l <"$tmp/out") lines as on libgc"

@@ -72,7 +72,7 @@ static void parse_disable(const char *list, const char *argv0)
 static void build_cmdline(int argc, char **argv, int seed_given)
 {
   static const char *const vars[] = {
-    "PARGC_MODE", "PARGC_BARRIER", "PARGC_GC_THREADS", "PARGC_CONC_GC_THREADS",
+    "PARGC_MODE", "PARGC_BARRIER", "PARGC_GC_THREADS", "PARGC_CONC_GC_THREADS", "PARGC_CONC_MIN_LIVE",
     "PARGC_VERIFY", "PARGC_K", "PARGC_PRECLEAN_ROUNDS", "PARGC_DECOMMIT_DELAY_MS",
     "PARGC_MARK_PIECE", "PARGC_DEQUE_SIZE", "GC_MARKERS", "GC_NPROCS",
     "GC_INITIAL_HEAP_SIZE", "GC_FREE_SPACE_DIVISOR", "GC_ENABLE_INCREMENTAL",

@@ -51,6 +51,7 @@ static void *collector(void *arg)
 int main(void)
 {
   setenv("PARGC_MODE", "concurrent", 1);
+  setenv("PARGC_CONC_MIN_LIVE", "0", 0); /* cycles however small the heap */
   check_hang_alarm(HANG_S, hang_msg);
   GC_INIT();
   CHECK(pargc_conc_enabled());

@@ -193,6 +193,7 @@ int main(int argc, char **argv)
     rounds = atoi(argv[1]);
   setenv("PARGC_VERIFY", "1", 0);
   setenv("GC_INITIAL_HEAP_SIZE", "2M", 0);
+  setenv("PARGC_CONC_MIN_LIVE", "0", 0); /* cycles however small the heap */
   GC_INIT();
   GC_enable_incremental();
   CHECK(GC_is_incremental_mode());

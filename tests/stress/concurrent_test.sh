@@ -15,7 +15,8 @@ run() { # barrier program args...
   barrier=$1; prog=$2; shift 2
   stats=$tmp/$prog-$barrier.json
   rm -f "$stats"
-  if PARGC_MODE=concurrent PARGC_BARRIER=$barrier PARGC_VERIFY=1 PARGC_STATS_FILE=$stats \
+  if PARGC_MODE=concurrent PARGC_CONC_MIN_LIVE=0 PARGC_BARRIER=$barrier PARGC_VERIFY=1 \
+      PARGC_STATS_FILE=$stats \
       "$b/$prog" "$@" >"$tmp/out" 2>&1; then
     if grep -q '"concurrent":1' "$stats" 2>/dev/null; then
       passed=$((passed + 1))

@@ -85,6 +85,7 @@ static void stop_mode(void)
 static void concurrent_mode(void)
 {
   setenv("PARGC_MODE", "concurrent", 1);
+  setenv("PARGC_CONC_MIN_LIVE", "0", 0); /* cycles however small the heap */
   run();
 }
 

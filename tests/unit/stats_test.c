@@ -74,7 +74,8 @@ static void check_text(const char *out, int collections)
     CHECK(field(line, " heap_bytes=") > 0);
   }
   /* The totals, once, after the last collection's line. */
-  snprintf(want, sizeof want, "pargc: %d collections, pause total ", collections);
+  snprintf(want, sizeof want, "pargc: %d collections (0 concurrent cycles), pause total ",
+           collections);
   const char *totals = strstr(out, want);
   CHECK(totals != NULL);
   snprintf(want, sizeof want, "pargc: gc gc_no=%d ", collections);

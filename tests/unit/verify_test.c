@@ -116,6 +116,7 @@ static __attribute__((noinline)) void store_v(bool report)
 static int barrier_child(bool report)
 {
   setenv("PARGC_MODE", "concurrent", 1);
+  setenv("PARGC_CONC_MIN_LIVE", "0", 0); /* cycles however small the heap */
   setenv("PARGC_BARRIER", "manual", 1);
   setenv("PARGC_VERIFY", "1", 1);
   GC_INIT();
