@@ -113,6 +113,8 @@ static _Atomic uint64_t last_gc_ns, gc_interval_ns;
 static struct pargc_sizing sizing;
 static _Atomic size_t sizing_interval;
 static uint64_t last_gc_end_cpu;
+/* The roots the last collection scanned (the cap, sizing.h). */
+static _Atomic size_t last_roots;
 
 static size_t initial_interval(void);
 
@@ -164,9 +166,11 @@ void pargc_heap_note_collection(size_t allocated, uint64_t gc_cpu, uint64_t cpu_
   pargc_sizing_update_share(&sizing, between > pause_ns ? between - pause_ns : 0, pause_ns,
                             allocated);
   size_t cap = pargc_heap.max_heap > live ? pargc_heap.max_heap - live : 0;
-  cap = pargc_sizing_growth_cap(live, (unsigned)pargc_opt.heap_max_growth, cap);
-  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance,
-                                (double)pargc_opt.heap_max_gc_share / 100.0, sizing_floor(), cap);
+  double share = (double)pargc_opt.heap_max_gc_share / 100.0;
+  cap = pargc_sizing_growth_cap(&sizing, live, atomic_load(&last_roots),
+                                (unsigned)pargc_opt.heap_max_growth, share, cap);
+  size_t e = pargc_sizing_extra(&sizing, (double)pargc_opt.heap_balance, share, sizing_floor(),
+                                cap);
   atomic_store(&sizing_interval, e);
   if (!sized_by_policy())
     return;
@@ -188,8 +192,9 @@ size_t pargc_heap_interval(void)
   return atomic_load_explicit(&sizing_interval, memory_order_relaxed);
 }
 
-void pargc_heap_note_live(size_t live)
+void pargc_heap_note_live(size_t live, size_t roots)
 {
+  atomic_store(&last_roots, roots);
   uint64_t now = pargc_os_now_ns(), last = atomic_exchange(&last_gc_ns, now);
   if (last)
     atomic_store(&gc_interval_ns, now - last);

@@ -167,10 +167,11 @@ size_t pargc_heap_trigger_threshold(void);
  * intervals. */
 size_t pargc_heap_cycle_limit(void);
 
-/* Called by the collector after marking with the live bytes it found.
+/* Called by the collector after marking with the live bytes it found
+ * and the bytes of roots it scanned (for the sizing policy's cap).
  * With GC_FREE_SPACE_DIVISOR set, max(l) becomes the largest
  * live x (1 + 2/d) seen. */
-void pargc_heap_note_live(size_t live_bytes);
+void pargc_heap_note_live(size_t live_bytes, size_t root_bytes);
 
 /* Called by the collector once the world runs again: the collection
  * cost `gc_cpu` ns of CPU time and ended at process CPU time `cpu_end`

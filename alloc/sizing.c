@@ -101,12 +101,23 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
   return (size_t)e;
 }
 
-size_t pargc_sizing_growth_cap(size_t live, unsigned pct, size_t cap)
+/* The collector's share of the time at interval e, from the share
+ * measured at share_e (it goes as 1 / E); 0 when not measured. */
+static double share_at(const struct pargc_sizing *s, double e)
+{
+  if (!(s->share_e > 0) || !(s->run_s > 0) || !(e > 0))
+    return 0;
+  return s->pause_s / s->run_s * s->share_e / e;
+}
+
+size_t pargc_sizing_growth_cap(const struct pargc_sizing *s, size_t live, size_t roots,
+                               unsigned pct, double share, size_t cap)
 {
   if (!pct || !live)
     return cap;
-  size_t growth = (size_t)((double)live * (double)pct / 100.0);
-  if (growth < 1)
-    growth = 1;
-  return !cap || growth < cap ? growth : cap;
+  double growth = (double)live * (double)pct / 100.0;
+  if (roots && share > 0 && share_at(s, growth) > share)
+    growth = ((double)live + (double)roots / 2) * (double)pct / 100.0;
+  size_t g = growth >= 1 ? (size_t)growth : 1;
+  return !cap || g < cap ? g : cap;
 }

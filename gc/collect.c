@@ -82,15 +82,23 @@ void pargc_collect_enable(void)
 }
 bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0; }
 
+/* Bytes of root ranges the last root scan pushed (the sizing policy's
+ * fixed cost of a collection, alloc/heap.h).  Under pargc_collect_lock. */
+static size_t collect_root_bytes;
+
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
+  if ((uintptr_t)hi > (uintptr_t)lo)
+    collect_root_bytes += (uintptr_t)hi - (uintptr_t)lo;
   pargc_tracer_push_range(lo, hi);
 }
 
 static void push_stack_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
+  if ((uintptr_t)hi > (uintptr_t)lo)
+    collect_root_bytes += (uintptr_t)hi - (uintptr_t)lo;
   pargc_tracer_push_stack_range(lo, hi);
 }
 
@@ -243,6 +251,7 @@ void pargc_collect_phase_roots(void)
 {
   pargc_assert(pargc_world_stopped_by_me);
   pargc_assert_held(&pargc_collect_lock);
+  collect_root_bytes = 0;
   pargc_collect_each_root(push_range, push_stack_range, NULL);
   for (int i = 0; i < root_hook_count; i++)
     root_hooks[i]();
@@ -269,7 +278,7 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
 
   pargc_collect_event(PARGC_EV_RECLAIM_START);
   s->large_freed_bytes = sweep_large();
-  pargc_heap_note_live(ts.marked_bytes);
+  pargc_heap_note_live(ts.marked_bytes, collect_root_bytes);
   pargc_conc_note_live(ts.marked_bytes);
   collect_last_live = ts.marked_bytes;
   s->allocated_bytes = atomic_exchange(&pargc_heap.bytes_since_gc, 0);
@@ -280,6 +289,7 @@ void pargc_collect_phase_end(struct pargc_collection_stats *s)
 
   s->gc_threads = ts.threads;
   s->live_bytes = ts.marked_bytes;
+  s->root_bytes = collect_root_bytes;
   s->live_objects = ts.marked_objects;
   s->steals = ts.steals;
   s->overflows = ts.overflows;

@@ -23,6 +23,7 @@
   X(mark_us, "us", "parallel mark")                                        \
   X(live_bytes, "B", "bytes marked (live)")                                \
   X(live_objects, "", "objects marked")                                    \
+  X(root_bytes, "B", "root ranges scanned (data segments, registered roots, stacks; a concurrent cycle's final stop)") \
   X(steals, "", "entries stolen between GC threads")                       \
   X(overflows, "", "deque overflows (spilled, not lost)")                  \
   X(large_freed_bytes, "B", "large objects freed at once")                 \

@@ -36,27 +36,53 @@ static void test_bounds(void)
   CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 1 * MB, 0), 1 * MB);
 }
 
+/* No share measured yet. */
+static const struct pargc_sizing none;
+
 static void test_growth_cap(void)
 {
   /* 2 MB live, a collector slow per live byte (fixed costs): E would be
    * sqrt(16M x 2M x 4) = 11.3 MB; at most 100% of live: 2 MB. */
   struct pargc_sizing s = {.alloc_rate = 2e9, .gc_speed = 5e8, .live = 2.0 * MB};
-  size_t cap = pargc_sizing_growth_cap(2 * MB, 100, 0);
+  size_t cap = pargc_sizing_growth_cap(&none, 2 * MB, 0, 100, 0, 0);
   CHECK_EQ(cap, 2 * MB);
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 1 * MB, cap), 2 * MB);
   /* The floor still wins over the bound for a tiny heap. */
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 1 * MB, pargc_sizing_growth_cap(256 << 10, 100, 0)),
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 1 * MB, pargc_sizing_growth_cap(&none, 256 << 10, 0, 100, 0, 0)),
            1 * MB);
   /* A large heap: the square root is under the bound, which then does
    * nothing (64 MB live: E = 32 MB at c = 8 MB, g/s = 2). */
   s.alloc_rate = 1e9;
   s.live = 64.0 * MB;
-  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, pargc_sizing_growth_cap(64 * MB, 100, 0)), 32 * MB);
+  CHECK_EQ(pargc_sizing_extra(&s, 8.0 * MB, 0, 0, pargc_sizing_growth_cap(&none, 64 * MB, 0, 100, 0, 0)), 32 * MB);
   /* The smaller of the two caps; 0 percent: no bound; 250 percent. */
-  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 100, 10 * MB), 10 * MB);
-  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 10 * MB), 10 * MB);
-  CHECK_EQ(pargc_sizing_growth_cap(64 * MB, 0, 0), 0);
-  CHECK_EQ(pargc_sizing_growth_cap(4 * MB, 250, 0), 10 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 64 * MB, 0, 100, 0, 10 * MB), 10 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 64 * MB, 0, 0, 0, 10 * MB), 10 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 64 * MB, 0, 0, 0, 0), 0);
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 4 * MB, 0, 250, 0, 0), 10 * MB);
+  /* Roots, where collections at the bound would take more than the
+   * share: GNU poke, 1.5 MB live and 1.8 MB of roots, stops of 0.46 s
+   * in 0.54 s of running measured at E = 1.125 MB (75%): 46% > 25%, so
+   * the cap is (1.5 + 0.9) x 0.75 = 1.8 MB. */
+  struct pargc_sizing poke = {.pause_s = 0.46, .run_s = 0.54, .share_e = 1152.0 * 1024};
+  size_t want = (size_t)((1536.0 * 1024 + 1843.0 * 1024 / 2) * 0.75);
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0.25, 0), want);
+  /* Measured at that larger E the share is lower (28%), and is judged
+   * at the smaller cap all the same: the cap stays. */
+  poke.pause_s = 0.28 * 0.54;
+  poke.share_e = (double)want;
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0.25, 0), want);
+  /* Guile's weak-table script: 18% of its time at the bound: no
+   * roots counted (2 MB live, 0.8 MB of roots). */
+  struct pargc_sizing guile = {.pause_s = 0.018, .run_s = 0.082, .share_e = 1.5 * MB};
+  CHECK_EQ(pargc_sizing_growth_cap(&guile, 2 * MB, 800 << 10, 75, 0.25, 0), (size_t)(1.5 * MB));
+  /* No share bound (0), or none measured yet: no roots counted. */
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0, 0), (size_t)(1152.0 * 1024));
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 1536 << 10, 1843 << 10, 75, 0.25, 0),
+           (size_t)(1152.0 * 1024));
+  /* The caller's cap still bounds it; 0 percent still means no bound. */
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0.25, 1 * MB), 1 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 4 * MB, 64 * MB, 0, 0.25, 0), 0);
 }
 
 static void test_gc_share(void)
@@ -82,7 +108,7 @@ static void test_gc_share(void)
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0, 0, 0), mb);
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.6, 0, 0), mb);
   /* The cap still wins (PARGC_HEAP_MAX_GROWTH=25: 16 MB). */
-  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, pargc_sizing_growth_cap(64 * MB, 25, 0)),
+  CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 0, pargc_sizing_growth_cap(&none, 64 * MB, 0, 25, 0, 0)),
            16 * MB);
   /* The floor still applies above it. */
   CHECK_EQ(pargc_sizing_extra(&s, 16.0 * MB, 0.25, 40 * MB, 0), 40 * MB);
