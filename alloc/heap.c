@@ -233,10 +233,18 @@ bool pargc_heap_expand(size_t bytes)
   atomic_fetch_add(&heap_at_gc, bytes);
   atomic_fetch_add(&heap_free_at_gc, bytes);
   /* The sizing policy's interval too, until the next collection sets it
-   * again. */
+   * again: room for the heap to grow `bytes` beyond what it holds now,
+   * as Boehm GC's heap does -- or the interval as it was, if that is
+   * more.  Not the interval plus `bytes`: the interval has a floor
+   * (PARGC_HEAP_MIN_INTERVAL) where Boehm GC's heap starts at 64 KiB,
+   * and a program that expands its heap at start-up (Guile: 2 MB) would
+   * get both, a first collection 3 MB on instead of 2, and as much more
+   * memory touched for good. */
+  size_t live = atomic_load(&pargc_heap.last_live);
+  size_t room = want > live ? want - live : 0;
   size_t e = atomic_load(&sizing_interval);
-  while (!atomic_compare_exchange_weak(&sizing_interval, &e,
-                                       (e ? e : initial_interval()) + bytes))
+  while (room > (e ? e : initial_interval()) &&
+         !atomic_compare_exchange_weak(&sizing_interval, &e, room))
     ;
   return true;
 }

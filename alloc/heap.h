@@ -198,7 +198,9 @@ size_t pargc_heap_interval(void);
 
 /* GC_expand_hp: as if the last collection had left `bytes` more free in
  * a heap that much larger -- LPS may take that much more from the OS,
- * and the next collection waits for that much more allocation.  False,
+ * and the next collection waits until the heap could have grown that
+ * far: the interval becomes at least the committed heap plus `bytes`,
+ * less the live data.  False,
  * changing nothing, if the heap would outgrow the reservation or
  * GC_set_max_heap_size's limit. */
 bool pargc_heap_expand(size_t bytes);
