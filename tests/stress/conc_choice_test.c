@@ -45,6 +45,19 @@ static int trees_intact(struct check_node **t, int n)
   return bad;
 }
 
+/* 48 MB of garbage beside the small trees: several collections, all
+ * stopped; the trees intact. */
+static void small_heap_stops(void)
+{
+  struct pargc_stats a, b;
+  stats(&a);
+  garbage(48);
+  stats(&b);
+  CHECK(b.collections >= a.collections + 2);
+  CHECK_EQ(b.concurrent_cycles, a.concurrent_cycles);
+  CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
+}
+
 int main(void)
 {
   setenv("PARGC_MODE", "concurrent", 1);
@@ -59,16 +72,12 @@ int main(void)
     small[i] = check_tree_build(DEPTH);
 
   /* 1. Small heap: stopped collections only. */
-  struct pargc_stats a, b, c, d;
-  stats(&a);
-  garbage(48);
-  stats(&b);
-  CHECK(b.collections >= a.collections + 2);
-  CHECK_EQ(b.concurrent_cycles, a.concurrent_cycles);
-  CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
+  small_heap_stops();
 
   /* 2. 16 MB live: the collections after the one that found it are
    * cycles. */
+  struct pargc_stats b, c;
+  stats(&b);
   for (int i = 0; i < BIG_TREES; i++)
     big[i] = check_tree_build(DEPTH);
   GC_gcollect();
@@ -83,11 +92,6 @@ int main(void)
   for (int i = 0; i < BIG_TREES; i++)
     big[i] = NULL;
   GC_gcollect();
-  stats(&c);
-  garbage(48);
-  stats(&d);
-  CHECK(d.collections >= c.collections + 2);
-  CHECK_EQ(d.concurrent_cycles, c.concurrent_cycles);
-  CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
+  small_heap_stops();
   return CHECK_SUMMARY();
 }
