@@ -34,7 +34,7 @@
   X(heap_min_interval, "PARGC_HEAP_MIN_INTERVAL", SIZE, "1M", 64 << 10, 1LL << 46, \
     "Heap sizing: the least the program allocates between two collections, however small its live data") \
   X(heap_max_growth, "PARGC_HEAP_MAX_GROWTH", INT, "75", 0, 100000,           \
-    "Heap sizing: the most the program allocates between two collections, in percent of the live data plus half the roots scanned, as Boehm GC weighs them (PARGC_HEAP_MIN_INTERVAL still the least; 0: no bound). Keeps heaps within Boehm GC's size, where fixed costs per collection make MemBalancer's interval large") \
+    "Heap sizing: the most the program allocates between two collections, in percent of the live data (PARGC_HEAP_MIN_INTERVAL still the least; 0: no bound), but not below Boehm GC's own interval, (2 x live + roots scanned) / 3, where collections would take more than PARGC_HEAP_MAX_GC_SHARE of the time. Keeps heaps within Boehm GC's size, where fixed costs per collection make MemBalancer's interval large") \
   X(heap_max_gc_share, "PARGC_HEAP_MAX_GC_SHARE", INT, "25", 0, 100000,        \
     "Heap sizing: the most time the program may spend stopped for collections, in percent of the time it runs between them; past it the interval grows until the stops cost this much, as long as the garbage a longer interval leaves is under a quarter of the live data (0: no bound; PARGC_HEAP_MAX_GROWTH still the most)") \
   X(print_stats, "GC_PRINT_STATS", BOOL, "0", 0, 0,                          \

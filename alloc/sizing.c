@@ -116,8 +116,9 @@ size_t pargc_sizing_growth_cap(const struct pargc_sizing *s, size_t live, size_t
   if (!pct || !live)
     return cap;
   double growth = (double)live * (double)pct / 100.0;
-  if (roots && share > 0 && share_at(s, growth) > share)
-    growth = ((double)live + (double)roots / 2) * (double)pct / 100.0;
+  double boehm = ((double)live * 2 + (double)roots) / 3;
+  if (boehm > growth && share > 0 && share_at(s, growth) > share)
+    growth = boehm;
   size_t g = growth >= 1 ? (size_t)growth : 1;
   return !cap || g < cap ? g : cap;
 }

@@ -99,13 +99,14 @@ void pargc_sizing_update_share(struct pargc_sizing *s, uint64_t run_ns, uint64_t
  *
  * Unless the roots are large beside the live data: GNU poke, 1.8 MB of
  * roots and 1.5 MB live, spent 46% of its time in collections at that
- * bound, collected 1.5 times as often as on Boehm GC (whose interval,
- * (2 x live + roots) / 3, counts them) and ran 1.4x slower.  So where
- * collections at pct percent of the live data would take more than
- * `share` of the time (the share bound's measure, pargc_sizing_extra;
- * 0: never), the cap is pct percent of the live data plus half the
- * `roots`, weighed as Boehm GC weighs them.  Judged at the smaller cap,
- * whatever E is now, so that the choice does not flip with E. */
+ * bound and collected 1.5 times as often as on Boehm GC, whose interval,
+ * (2 x live + roots) / 3, counts them.  So where collections at pct
+ * percent of the live data would take more than `share` of the time
+ * (the share bound's measure, pargc_sizing_extra; 0: never), the cap is
+ * not below Boehm GC's interval -- counting all the live data as
+ * objects with pointers, which Boehm GC counts twice (those without, a
+ * quarter).  Judged at the smaller cap, whatever E is now, so that the
+ * choice does not flip with E. */
 size_t pargc_sizing_growth_cap(const struct pargc_sizing *s, size_t live, size_t roots,
                                unsigned pct, double share, size_t cap);
 

@@ -63,20 +63,28 @@ static void test_growth_cap(void)
   /* Roots, where collections at the bound would take more than the
    * share: GNU poke, 1.5 MB live and 1.8 MB of roots, stops of 0.46 s
    * in 0.54 s of running measured at E = 1.125 MB (75%): 46% > 25%, so
-   * the cap is (1.5 + 0.9) x 0.75 = 1.8 MB. */
+   * the cap is Boehm GC's interval, (2 x 1.5 + 1.8) / 3 = 1.6 MB. */
   struct pargc_sizing poke = {.pause_s = 0.46, .run_s = 0.54, .share_e = 1152.0 * 1024};
-  size_t want = (size_t)((1536.0 * 1024 + 1843.0 * 1024 / 2) * 0.75);
+  size_t want = (size_t)((2 * 1536.0 * 1024 + 1843.0 * 1024) / 3);
   CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0.25, 0), want);
   /* Measured at that larger E the share is lower (28%), and is judged
    * at the smaller cap all the same: the cap stays. */
   poke.pause_s = 0.28 * 0.54;
   poke.share_e = (double)want;
   CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0.25, 0), want);
-  /* Guile's weak-table script: 18% of its time at the bound: no
-   * roots counted (2 MB live, 0.8 MB of roots). */
+  /* Boehm GC's interval under the percentage: the percentage rules
+   * (1.5 MB live, no roots, 100%: 1.5 MB against 1 MB). */
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 0, 100, 0.25, 0), (size_t)1536 << 10);
+  /* A percentage under Boehm GC's two thirds still holds where
+   * collections are cheap, not where they are not (25% of 4 MB: 1 MB;
+   * Boehm GC: (8 + 1) / 3 = 3 MB). */
+  CHECK_EQ(pargc_sizing_growth_cap(&none, 4 * MB, 1 * MB, 25, 0.25, 0), 1 * MB);
+  CHECK_EQ(pargc_sizing_growth_cap(&poke, 4 * MB, 1 * MB, 25, 0.25, 0), 3 * MB);
+  /* Collections taking 22% of the time at the bound (2 MB live, 0.8 MB
+   * of roots): the percentage rules. */
   struct pargc_sizing guile = {.pause_s = 0.018, .run_s = 0.082, .share_e = 1.5 * MB};
   CHECK_EQ(pargc_sizing_growth_cap(&guile, 2 * MB, 800 << 10, 75, 0.25, 0), (size_t)(1.5 * MB));
-  /* No share bound (0), or none measured yet: no roots counted. */
+  /* No share bound (0), or none measured yet: the percentage rules. */
   CHECK_EQ(pargc_sizing_growth_cap(&poke, 1536 << 10, 1843 << 10, 75, 0, 0), (size_t)(1152.0 * 1024));
   CHECK_EQ(pargc_sizing_growth_cap(&none, 1536 << 10, 1843 << 10, 75, 0.25, 0),
            (size_t)(1152.0 * 1024));
