@@ -72,6 +72,9 @@ static void check_text(const char *out, int collections)
     CHECK(field(line, " live_bytes=") >= (long long)LIVE_NODES * (long long)sizeof(struct node));
     CHECK(field(line, " mark_us=") >= 0);
     CHECK(field(line, " heap_bytes=") > 0);
+    /* The roots include this thread's stack, at least the frames
+     * above main's. */
+    CHECK(field(line, " root_bytes=") > 0);
   }
   /* The totals, once, after the last collection's line. */
   snprintf(want, sizeof want, "pargc: %d collections (0 concurrent cycles), pause total ",
