@@ -358,6 +358,8 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   uint64_t cpu_mark0 = pargc_os_process_cpu_ns();
 
   pargc_collect_event(PARGC_EV_MARK_START);
+  /* Never between a concurrent cycle's stops (pargc_collect_lock_idle). */
+  pargc_assert(!pargc_conc_in_cycle());
   atomic_store(&pargc_heap.cycle_alloc, 0); /* nothing allocated black here */
   pargc_collect_phase_begin();
   /* The world is stopped: only GC threads set mark bits in this trace. */
@@ -467,7 +469,16 @@ static bool collect_hook(uint64_t seen)
   if (stop && stop())
     return false;
   bool ran = false, done = true;
-  pargc_lock(&pargc_collect_lock);
+  /* Concurrent mode on a small heap collects stopped, but a cycle may
+   * still run -- asked for by GC_start_incremental_collection, which
+   * runs one whatever the heap -- and between its stops the collector
+   * lock is free: take it once the cycle is over, as GC_gcollect does
+   * (conc_choice_test).  Should the cycle end the epoch the caller saw,
+   * nothing more is done. */
+  if (pargc_conc_enabled())
+    pargc_collect_lock_idle();
+  else
+    pargc_lock(&pargc_collect_lock);
   if (atomic_load(&pargc_epoch) == seen) {
     done = collect_locked(stop);
     ran = done;

@@ -10,7 +10,12 @@
  *   1. 0.5 MB live, 48 MB of garbage: several collections, no cycle;
  *   2. 16 MB live (measured by GC_gcollect), 64 MB of garbage: cycles;
  *   3. the 16 MB dropped, GC_gcollect, 48 MB of garbage: collections
- *      again, and no cycle among them.
+ *      again, and no cycle among them;
+ *   4. the same while another thread asks for cycles without pause
+ *      (GC_start_incremental_collection, which runs one whatever the
+ *      heap): the stopped collections the allocation asks for wait for
+ *      each cycle to end, never run between its stops (an assertion in
+ *      the collector, and PARGC_VERIFY, check that).
  *
  * The live trees are counted after each part: nothing reachable lost
  * on the way from one kind of collection to the other.  No timing is
@@ -21,6 +26,8 @@
 #include "check.h"
 #include "trees.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 enum { SMALL_TREES = 8, BIG_TREES = 256, DEPTH = 10, HANG_S = 300 };
@@ -58,10 +65,21 @@ static void small_heap_stops(void)
   CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
 }
 
+static atomic_int asking;
+
+static void *ask_cycles(void *arg)
+{
+  (void)arg;
+  while (atomic_load(&asking))
+    GC_start_incremental_collection();
+  return NULL;
+}
+
 int main(void)
 {
   setenv("PARGC_MODE", "concurrent", 1);
   setenv("PARGC_CONC_MIN_LIVE", "4M", 1);
+  setenv("PARGC_VERIFY", "1", 0);
   check_hang_alarm(HANG_S, hang_msg);
   GC_INIT();
   CHECK(GC_is_incremental_mode());
@@ -93,5 +111,19 @@ int main(void)
     big[i] = NULL;
   GC_gcollect();
   small_heap_stops();
+
+  /* 4. Cycles asked for beside the stopped collections. */
+  struct pargc_stats e, f;
+  stats(&e);
+  atomic_store(&asking, 1);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, ask_cycles, NULL), 0);
+  garbage(48);
+  atomic_store(&asking, 0);
+  pthread_join(t, NULL);
+  stats(&f);
+  CHECK(f.concurrent_cycles > e.concurrent_cycles);
+  CHECK(f.collections - f.concurrent_cycles > e.collections - e.concurrent_cycles);
+  CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
   return CHECK_SUMMARY();
 }
