@@ -806,6 +806,8 @@ static void op_collect(struct fz_thread *t)
     GC_gcollect_and_unmap();
   else if (r < 40)
     GC_try_to_collect(never_stop);
+  else if (r < 45)
+    GC_start_incremental_collection(); /* a cycle, whatever the heap */
   else
     for (size_t n = fz_below(t, 4); n > 0; n--)
       GC_collect_a_little();
