@@ -384,17 +384,17 @@ void GC_start_incremental_collection(void)
  * unit, run if enough was allocated since the last one (as an
  * allocation would start it); 0 -- and so in concurrent mode on a
  * small heap, which collects stopped (gc/concurrent.h).  Concurrent
- * cycles: the marking runs on pargc's GC threads; this starts a cycle
- * if one is due, and says
- * whether one is running (a caller looping until 0 waits for it, yielding
- * the processor to the GC threads meanwhile). */
+ * cycles (or a cycle GC_start_incremental_collection started on a small
+ * heap): the marking runs on pargc's GC threads; this starts a cycle if
+ * one is due, and says whether one is running (a caller looping until 0
+ * waits for it, yielding the processor to the GC threads meanwhile). */
 int GC_collect_a_little(void)
 {
   pargc_init();
   if (GC_dont_gc || pargc_collect_is_disabled())
     return 0;
   bool due = GC_get_bytes_since_gc() >= pargc_heap_trigger_threshold();
-  if (pargc_conc_cycles()) {
+  if (pargc_conc_cycles() || pargc_conc_running()) {
     if (!pargc_conc_running() && due && !pargc_collect_auto_disabled)
       pargc_conc_trigger();
     if (!pargc_conc_running())
