@@ -15,7 +15,10 @@
  *      (GC_start_incremental_collection, which runs one whatever the
  *      heap): the stopped collections the allocation asks for wait for
  *      each cycle to end, never run between its stops (an assertion in
- *      the collector, and PARGC_VERIFY, check that).
+ *      the collector, and PARGC_VERIFY, check that);
+ *   5. GC_collect_a_little, called while such a cycle runs, says a
+ *      collection is in progress (at least once in 50 tries: the cycle
+ *      may end before the call).
  *
  * The live trees are counted after each part: nothing reachable lost
  * on the way from one kind of collection to the other.  No timing is
@@ -124,6 +127,20 @@ int main(void)
   stats(&f);
   CHECK(f.concurrent_cycles > e.concurrent_cycles);
   CHECK(f.collections - f.concurrent_cycles > e.collections - e.concurrent_cycles);
+  CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
+
+  /* 5. A cycle asked for on the small heap is a collection in progress
+   * for GC_collect_a_little; looping on it waits for the cycle. */
+  int in_progress = 0;
+  for (int i = 0; i < 50; i++) {
+    GC_start_incremental_collection();
+    if (GC_collect_a_little()) {
+      in_progress++;
+      while (GC_collect_a_little())
+        ;
+    }
+  }
+  CHECK(in_progress > 0);
   CHECK_EQ(trees_intact(small, SMALL_TREES), 0);
   return CHECK_SUMMARY();
 }
