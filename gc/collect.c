@@ -86,19 +86,23 @@ bool pargc_collect_is_disabled(void) { return atomic_load(&collect_disabled) > 0
  * fixed cost of a collection, alloc/heap.h).  Under pargc_collect_lock. */
 static size_t collect_root_bytes;
 
+static void count_root(const void *lo, const void *hi)
+{
+  if ((uintptr_t)hi > (uintptr_t)lo)
+    collect_root_bytes += (uintptr_t)hi - (uintptr_t)lo;
+}
+
 static void push_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
-  if ((uintptr_t)hi > (uintptr_t)lo)
-    collect_root_bytes += (uintptr_t)hi - (uintptr_t)lo;
+  count_root(lo, hi);
   pargc_tracer_push_range(lo, hi);
 }
 
 static void push_stack_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
-  if ((uintptr_t)hi > (uintptr_t)lo)
-    collect_root_bytes += (uintptr_t)hi - (uintptr_t)lo;
+  count_root(lo, hi);
   pargc_tracer_push_stack_range(lo, hi);
 }
 
@@ -473,12 +477,9 @@ static bool collect_hook(uint64_t seen)
    * still run -- asked for by GC_start_incremental_collection, which
    * runs one whatever the heap -- and between its stops the collector
    * lock is free: take it once the cycle is over, as GC_gcollect does
-   * (conc_choice_test).  Should the cycle end the epoch the caller saw,
-   * nothing more is done. */
-  if (pargc_conc_enabled())
-    pargc_collect_lock_idle();
-  else
-    pargc_lock(&pargc_collect_lock);
+   * (conc_choice_test; in stop mode it is the plain lock).  Should the
+   * cycle end the epoch the caller saw, nothing more is done. */
+  pargc_collect_lock_idle();
   if (atomic_load(&pargc_epoch) == seen) {
     done = collect_locked(stop);
     ran = done;
