@@ -72,6 +72,15 @@ static double sizing_sqrt(double x)
   }
 }
 
+/* The collector's share of the time at interval e, from the share
+ * measured at share_e (it goes as 1 / E); 0 when not measured. */
+static double share_at(const struct pargc_sizing *s, double e)
+{
+  if (!(s->share_e > 0) || !(s->run_s > 0) || !(e > 0))
+    return 0;
+  return s->pause_s / s->run_s * s->share_e / e;
+}
+
 size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, size_t floor,
                           size_t cap)
 {
@@ -79,8 +88,11 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
     return floor;
   double e = sizing_sqrt(c * s->live * s->alloc_rate / s->gc_speed);
   /* The collector's share of the time, at most `share` (sizing.h). */
-  if (share > 0 && s->share_e > 0 && s->run_s > 0) {
-    double by_share = s->share_e * (s->pause_s / s->run_s) / share;
+  /* The share goes as 1 / E: at E = 1 byte it is f x E0, and the E
+   * that brings it down to `share` is that over `share`. */
+  double f_e0 = share_at(s, 1.0);
+  if (share > 0 && f_e0 > 0) {
+    double by_share = f_e0 / share;
     /* What a longer interval costs is the garbage it lets accumulate:
      * (1 - survival) x E, held to a quarter of the live data. */
     double survival = s->alloc_bytes > 0 ? s->grown_bytes / s->alloc_bytes : 0;
@@ -101,14 +113,6 @@ size_t pargc_sizing_extra(const struct pargc_sizing *s, double c, double share, 
   return (size_t)e;
 }
 
-/* The collector's share of the time at interval e, from the share
- * measured at share_e (it goes as 1 / E); 0 when not measured. */
-static double share_at(const struct pargc_sizing *s, double e)
-{
-  if (!(s->share_e > 0) || !(s->run_s > 0) || !(e > 0))
-    return 0;
-  return s->pause_s / s->run_s * s->share_e / e;
-}
 
 size_t pargc_sizing_growth_cap(const struct pargc_sizing *s, size_t live, size_t roots,
                                unsigned pct, double share, size_t cap)

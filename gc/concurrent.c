@@ -55,21 +55,15 @@ bool pargc_conc_enabled(void)
  * two stops take about as long as stopping once to mark everything
  * (Guile, 1.2 MB live: 0.72 ms a cycle, 0.77 ms a stop), so the cycle
  * only costs the program its marking. */
-static void conc_choose(size_t live)
+void pargc_conc_note_live(size_t live)
 {
-  bool cycle = live >= (size_t)pargc_opt.conc_min_live;
-  atomic_store(&pargc_heap.concurrent, atomic_load(&conc_on) && cycle);
+  if (pargc_conc_enabled())
+    atomic_store(&pargc_heap.concurrent, live >= (size_t)pargc_opt.conc_min_live);
 }
 
 bool pargc_conc_cycles(void)
 {
   return atomic_load_explicit(&pargc_heap.concurrent, memory_order_relaxed) != 0;
-}
-
-void pargc_conc_note_live(size_t live)
-{
-  if (pargc_conc_enabled())
-    conc_choose(live);
 }
 
 static void conc_kick(void)
@@ -84,7 +78,7 @@ void pargc_conc_enable(void)
     return;
   pargc_dirty_init();
   atomic_store(&conc_on, 1);
-  conc_choose(atomic_load(&pargc_heap.last_live));
+  pargc_conc_note_live(atomic_load(&pargc_heap.last_live));
   pargc_heap_kick_hook = conc_kick;
 }
 
