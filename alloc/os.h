@@ -37,6 +37,17 @@ int pargc_os_heap_prot(void);
 /* Return [p, p+size) to the OS; the range stays reserved and reads as
  * zero when next touched. */
 void pargc_os_decommit(void *p, size_t size);
+/* Write a zero at every 4 KiB boundary in [lo, hi) of memory that reads
+ * as zero: each such page the kernel has not backed yet takes its plain
+ * first-touch fault now.  For memory the marker will read before the
+ * program writes it: a read maps the kernel's shared zero page, and the
+ * first write after that is a copy-on-write fault that, in a process
+ * running on several cores, interrupts each of them to flush its TLB. */
+static inline void pargc_os_prefault(uintptr_t lo, uintptr_t hi)
+{
+  for (uintptr_t a = (lo + 4095) & ~(uintptr_t)4095; a < hi; a += 4096)
+    *(volatile char *)a = 0;
+}
 /* Anonymous memory for pargc's own metadata (zeroed, never scanned). */
 void *pargc_os_alloc_meta(size_t size);
 void pargc_os_free_meta(void *p, size_t size);

@@ -1,5 +1,6 @@
 /* page: span formatting, free-list building and sweeping; see page.h. */
 #include "config.h"
+#include "alloc/os.h"
 #include "alloc/page.h"
 #include "alloc/report.h"
 #include "alloc/thread.h"
@@ -53,6 +54,22 @@ static void **span_link(char *base, size_t size, size_t from, size_t to)
   return (void **)first;
 }
 
+/* Write each 4 KiB card that objects [from, to) of a fresh span reach
+ * into but no linked object starts in, before the marker can read it
+ * (alloc/os.h, pargc_os_prefault).  Cards where an object starts hold
+ * its link; so for objects of a card or less, only the last one linked
+ * can reach into a card not written yet.  Boehm GC clears new objects
+ * whole. */
+static void span_touch(char *base, size_t size, size_t from, size_t to)
+{
+  if (size <= PARGC_CARD_SIZE)
+    from = to - 1;
+  for (size_t i = from; i < to; i++) {
+    uintptr_t p = (uintptr_t)base + i * size;
+    pargc_os_prefault(p + 1, p + size);
+  }
+}
+
 /* The most 4 KiB cards `built` can count; a span of up to 16 pages has
  * 256, so the last card of the largest spans is linked with the rest
  * once built would pass this. */
@@ -63,7 +80,8 @@ static void **span_link(char *base, size_t size, size_t from, size_t to)
  * last object is linked.  The links are written before `built` says so:
  * a collector that stops the owner in between sees the new objects as
  * unbuilt, which they still are to it (free either way). */
-static void **span_build_to(struct pargc_page *pg, size_t from, size_t cards, size_t *count)
+static void **span_build_to(struct pargc_page *pg, size_t from, size_t cards, bool touch,
+                            size_t *count)
 {
   size_t size = pg->size, n = pg->nobjs;
   /* The first card holding an unlinked object's start, at least. */
@@ -77,7 +95,10 @@ static void **span_build_to(struct pargc_page *pg, size_t from, size_t cards, si
     if (upto < n)
       to = upto;
   }
-  void **list = span_link((char *)pargc_page_addr(pg), size, from, to);
+  char *base = (char *)pargc_page_addr(pg);
+  if (touch)
+    span_touch(base, size, from, to);
+  void **list = span_link(base, size, from, to);
   *count = to - from;
   __atomic_store_n(&pg->built, (uint8_t)(to == n ? 0 : cards), __ATOMIC_RELAXED);
   return list;
@@ -92,7 +113,7 @@ void **pargc_page_extend(struct pargc_page *pg, size_t *count)
   /* The first object not linked: the first to start in card `built`. */
   size_t from = ((built << PARGC_CARD_SHIFT) + pg->size - 1) / pg->size;
   pargc_assert(from > 0 && from < pg->nobjs);
-  void **list = span_build_to(pg, from, 2 * built, count);
+  void **list = span_build_to(pg, from, 2 * built, pargc_kind_marked_through(pg->kind), count);
   if (PARGC_ASSERT_FULL)
     pargc_page_validate(pg, list, *count, NULL);
   return list;
@@ -110,7 +131,8 @@ static void **span_build_free(struct pargc_page *head, unsigned kind, size_t siz
   if (!lazy && pargc_kind_scanned[kind])
     memset(base, 0, n * size);
   head->zeroed = 0;
-  return span_build_to(head, 0, lazy ? 1 : SIZE_MAX >> PARGC_CARD_SHIFT, count);
+  return span_build_to(head, 0, lazy ? 1 : SIZE_MAX >> PARGC_CARD_SHIFT,
+                       lazy && pargc_kind_marked_through(kind), count);
 }
 
 void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,

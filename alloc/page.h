@@ -12,10 +12,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "alloc/hooks.h"
 #include "alloc/pagemap.h"
 
 /* Kinds whose objects are scanned (and so zeroed when freed). */
 extern bool pargc_kind_scanned[PARGC_MAX_KINDS];
+/* Does a collector's marker read objects of `kind`?  (A collector is
+ * linked in -- not so in libpargc-malloc's free mode -- and the kind is
+ * scanned.)  New objects it reads are prefaulted (alloc/os.h,
+ * pargc_os_prefault). */
+static inline bool pargc_kind_marked_through(unsigned kind)
+{
+  return pargc_kind_scanned[kind] && pargc_heap_collect_hook != NULL;
+}
 /* Kinds never freed by the collector: mark bits mean "allocated". */
 extern bool pargc_kind_uncollectable[PARGC_MAX_KINDS];
 
@@ -39,8 +48,10 @@ unsigned pargc_kind_count(void);
  * says how far the links go; pargc_page_extend links more when the list
  * runs out.  A span of which a program uses a few objects (one per size
  * class and kind it allocates, often) then costs what it uses, not 64
- * KiB or more.  A run with old contents is zeroed and linked whole, as
- * the zeroing touches it anyway. */
+ * KiB or more.  Where the marker reads the objects, the cards the
+ * linked objects reach into are written as well (pargc_os_prefault).  A
+ * run with old contents is zeroed and linked whole, as the zeroing
+ * touches it anyway. */
 void **pargc_page_format_small(struct pargc_page *head, unsigned kind, unsigned c,
                                uint32_t owner, int node, size_t *count);
 

@@ -780,6 +780,8 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   pargc_assert(atomic_load_explicit(&run->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
   if (!run->zeroed && pargc_kind_scanned[kind])
     memset(p, 0, n * PARGC_PAGE_SIZE);
+  else if (run->zeroed && pargc_kind_marked_through(kind))
+    pargc_os_prefault((uintptr_t)p, (uintptr_t)p + n * PARGC_PAGE_SIZE);
   run->zeroed = 0;
   run->built = 0;
   run->kind = (uint8_t)kind;
