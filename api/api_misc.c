@@ -739,8 +739,8 @@ static bool on_some_stack(const void *p)
   bool on = false;
   pargc_threads_lock();
   for (struct pargc_thread *t = pargc_threads_list; t && !on; t = t->next) {
-    const char *lo = t->stack_lo ? t->stack_lo : t->stack_base - ((size_t)8 << 20);
-    on = c >= lo && c < t->stack_base;
+    char *lo, *hi = pargc_thread_stack_bounds(t, &lo);
+    on = c >= (lo ? lo : hi - ((size_t)8 << 20)) && c < hi;
   }
   pargc_threads_unlock();
   /* The calling thread, registered or not: from below its frame (a red
@@ -1014,6 +1014,9 @@ void pargc_misc_install(void)
       pargc_threads_set_stack_base(NULL, GC_stackbottom);
     else
       GC_stackbottom = pargc_threads_self_stack_base();
+    /* Read at every collection from now on, as Boehm GC does: programs
+     * running fibers on the main thread write it at each switch. */
+    pargc_threads_main_base = (char *volatile *)&GC_stackbottom;
   }
   GC_parallel = pargc_tracer_threads() > 1;
   if (pargc_opt.given.all_interior_pointers) /* present: on, as Boehm GC */

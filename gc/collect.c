@@ -112,6 +112,18 @@ void pargc_collect_each_root(pargc_range_fn fn, pargc_range_fn stack_fn, void *a
   pargc_threads_each_root_range(fn, stack_fn, arg);
 }
 
+/* The roots and what the root hooks push, the hooks before the thread
+ * stacks: a program's GC_set_push_other_roots callback may set its
+ * threads' stack bases there (GC_set_stackbottom, for the fibers they
+ * run), and Boehm GC pushes the stacks after it. */
+static void each_root_and_hook(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg)
+{
+  pargc_roots_each_range(fn, arg);
+  for (int i = 0; i < root_hook_count; i++)
+    root_hooks[i]();
+  pargc_threads_each_root_range(fn, stack_fn, arg);
+}
+
 /* Verification scans the roots itself rather than trusting the mark's
  * list: static roots, every thread's stack, registers and TLS (the
  * collecting thread's stack from the same frame up as the mark, see
@@ -120,9 +132,7 @@ void pargc_collect_each_root(pargc_range_fn fn, pargc_range_fn stack_fn, void *a
  * objects. */
 static void each_root_with_uncollectable(pargc_range_fn fn, pargc_range_fn stack_fn, void *arg)
 {
-  pargc_collect_each_root(fn, stack_fn, arg);
-  for (int i = 0; i < root_hook_count; i++)
-    root_hooks[i]();
+  each_root_and_hook(fn, stack_fn, arg);
   for (struct pargc_page *pg = NULL; (pg = pargc_pagemap_next_in_use(pg));) {
     if (!pargc_kind_uncollectable[pg->kind] || !pargc_kind_scanned[pg->kind])
       continue;
@@ -256,9 +266,7 @@ void pargc_collect_phase_roots(void)
   pargc_assert(pargc_world_stopped_by_me);
   pargc_assert_held(&pargc_collect_lock);
   collect_root_bytes = 0;
-  pargc_collect_each_root(push_range, push_stack_range, NULL);
-  for (int i = 0; i < root_hook_count; i++)
-    root_hooks[i]();
+  each_root_and_hook(push_range, push_stack_range, NULL);
 }
 
 void pargc_collect_phase_end(struct pargc_collection_stats *s)

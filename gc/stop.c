@@ -111,7 +111,8 @@ static char *context_sp(const ucontext_t *uc)
  * call is made only when sp is off the known stack. */
 static char *self_alt_stack_top(const struct pargc_thread *me, const char *sp)
 {
-  if (sp < me->stack_base && (!me->stack_lo || sp >= me->stack_lo))
+  char *lo, *hi = pargc_thread_stack_bounds(me, &lo);
+  if (sp < hi && (!lo || sp >= lo))
     return NULL;
   return pargc_os_alt_stack_top();
 }
@@ -157,10 +158,9 @@ static void handler_save_context(struct pargc_thread *me, const ucontext_t *uc)
     sp -= STOP_RED_ZONE;
   /* Without a known low end, trust `here` only when it lies just below
    * sp, where the kernel puts a signal frame (a few KiB). */
+  char *lo, *hi = pargc_thread_stack_bounds(me, &lo);
   bool here_on_stack =
-      here < me->stack_base &&
-      (me->stack_lo ? here >= me->stack_lo
-                    : (!sp || (here <= sp && (size_t)(sp - here) < (256u << 10))));
+      here < hi && (lo ? here >= lo : (!sp || (here <= sp && (size_t)(sp - here) < (256u << 10))));
   if (here_on_stack && (!sp || here < sp))
     sp = here;
   if (!sp)
@@ -575,10 +575,10 @@ static char *word_floor(char *p)
 static void report_stack(pargc_range_fn fn, void *arg,
                          const struct pargc_thread *t, char *sp)
 {
-  char *hi = t->stack_base;
+  char *lo, *hi = pargc_thread_stack_bounds(t, &lo);
   if (!sp)
     return;
-  if (sp >= hi || (t->stack_lo && sp < t->stack_lo)) {
+  if (sp >= hi || (lo && sp < lo)) {
     /* Running on a stack we do not know (a coroutine; an alternate
      * signal stack is handled by report_alt_stack): scanning up to the
      * registered base would cross unmapped memory.  Its registers are
@@ -605,7 +605,7 @@ static void report_alt_stack(pargc_range_fn fn, void *arg, const struct pargc_th
 {
   sp = word_floor(sp);
   fn(sp, alt_hi, arg);
-  char *lo = t->stack_lo, *hi = t->stack_base, *low = NULL;
+  char *lo, *hi = pargc_thread_stack_bounds(t, &lo), *low = NULL;
   if (!lo) {
     pargc_warn_once("thread %d was stopped on its alternate signal stack, and the low end "
                     "of its own stack is unknown: that stack is not scanned",

@@ -269,6 +269,7 @@ static bool threads_register(void *stack_base, bool automatic,
     pargc_fatal("out of memory registering a thread");
   pargc_threads_describe_self(t, stack_base);
   t->auto_registered = automatic;
+  t->is_main = pargc_os_is_main_thread();
   pargc_threads_lock();
   t->serial = pending ? pending->serial : ++threads_serial_last;
   threads_link(t);
@@ -350,17 +351,25 @@ int pargc_threads_count(void)
   return __atomic_load_n(&pargc_threads_n, __ATOMIC_RELAXED);
 }
 
+char *volatile *pargc_threads_main_base;
+
 void pargc_threads_set_stack_base(struct pargc_thread *t, void *base)
 {
-  pargc_threads_lock();
+  /* Held already by a collection's callback (the world stopped). */
+  bool held = lock_held_here;
+  if (!held)
+    pargc_threads_lock();
   if (!t)
     t = pargc_threads_self;
   if (t) {
     t->stack_base = base;
     if (t->stack_lo && (char *)base <= t->stack_lo)
       t->stack_lo = NULL;
+    if (t->is_main && pargc_threads_main_base)
+      *pargc_threads_main_base = base;
   }
-  pargc_threads_unlock();
+  if (!held)
+    pargc_threads_unlock();
 }
 
 /* Each finished-but-unjoined thread's return value; world stopped. */
@@ -620,5 +629,6 @@ struct pargc_thread *pargc_threads_self_handle(void)
 void *pargc_threads_self_stack_base(void)
 {
   struct pargc_thread *t = pargc_threads_self;
-  return t ? t->stack_base : NULL;
+  char *lo;
+  return t ? pargc_thread_stack_bounds(t, &lo) : NULL;
 }

@@ -34,6 +34,13 @@
  * signal handlers.  Called once from GC_init. */
 void pargc_threads_init(void);
 
+/* Where the program keeps the main thread's stack base, if it does (the
+ * API layer points it at Boehm's GC_stackbottom), or NULL.  A program
+ * that runs fibers on the main thread writes the running fiber's base
+ * there at each switch (Crystal's runtime does): every collection reads
+ * it, and pargc_threads_set_stack_base on the main thread writes it. */
+extern char *volatile *pargc_threads_main_base;
+
 /* Register / unregister the calling thread.  `stack_base` is the highest
  * address of its stack (NULL: ask pthread_getattr_np).  Registering twice
  * is harmless (returns false the second time). */
@@ -103,7 +110,11 @@ void *pargc_threads_do_blocking(void *(*fn)(void *), void *arg);
 void *pargc_threads_call_with_gc_active(void *(*fn)(void *), void *arg);
 
 /* GC_set_stackbottom: `thread` is a handle from
- * pargc_threads_self_handle() (NULL: the calling thread). */
+ * pargc_threads_self_handle() (NULL: the calling thread).  Callable
+ * while the world is stopped, from the collection's own callbacks
+ * (GC_set_push_other_roots), where Boehm GC's programs set the bases of
+ * their threads' running fibers: thread stacks are scanned after those
+ * callbacks. */
 struct pargc_thread;
 struct pargc_thread *pargc_threads_self_handle(void);
 void pargc_threads_set_stack_base(struct pargc_thread *thread, void *base);

@@ -74,6 +74,9 @@ struct pargc_thread {
   char *blocked_sp;
   /* Made by pargc's pthread_create trampoline (vs. GC_register_my_thread). */
   bool auto_registered;
+  /* The process's main thread, whose base the program may keep in a
+   * variable of its own (pargc_threads_main_base). */
+  bool is_main;
   /* GC_suspend_thread (stop.c).  suspend_count: odd from
    * GC_suspend_thread to GC_resume_thread, each of which adds one, under
    * the registry lock; the suspended thread waits for it to change (a
@@ -113,6 +116,20 @@ extern int pargc_threads_n;
  * signal handler without a call into the dynamic loader). */
 extern __thread struct pargc_thread *pargc_threads_self
     __attribute__((tls_model("initial-exec")));
+
+/* The cold end of t's stack and the lowest address known below it (NULL:
+ * none).  For the main thread the program's variable wins when set
+ * (pargc_threads_main_base): read at each collection, as Boehm GC reads
+ * GC_stackbottom.  The low end is t's own stack's while the base is
+ * above it. */
+static inline char *pargc_thread_stack_bounds(const struct pargc_thread *t, char **lo)
+{
+  char *hi = t->stack_base, *const volatile *var = pargc_threads_main_base;
+  if (t->is_main && var && *var)
+    hi = *var;
+  *lo = t->stack_lo && hi > t->stack_lo ? t->stack_lo : NULL;
+  return hi;
+}
 
 void pargc_threads_lock(void);
 void pargc_threads_unlock(void);
