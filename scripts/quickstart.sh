@@ -24,11 +24,12 @@ if [ -n "$missing" ]; then
 fi
 
 # The test suite also runs real Boehm GC clients, unchanged, on libpargc
-# (tests/compat/guile_test.sh, w3m_test.sh, ecl_test.sh, poke_test.sh); each is skipped where its
-# program is missing, so installing them is worth a try, not a must.
+# (tests/compat/guile_test.sh, w3m_test.sh, ecl_test.sh, poke_test.sh,
+# crystal_test.sh); each is skipped where its program is missing, so
+# installing them is worth a try, not a must.
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   clients=""
-  for p in guile-3.0 w3m ecl poke; do
+  for p in guile-3.0 w3m ecl poke crystal; do
     dpkg -s "$p" >/dev/null 2>&1 || clients="$clients $p"
   done
   if [ -n "$clients" ]; then
