@@ -780,7 +780,11 @@ void *pargc_alloc_large(struct pargc_tctx *ctx, size_t size, unsigned kind)
   pargc_assert(atomic_load_explicit(&run->state, memory_order_relaxed) <= PARGC_PAGE_FREE);
   if (!run->zeroed && pargc_kind_scanned[kind])
     memset(p, 0, n * PARGC_PAGE_SIZE);
-  else if (run->zeroed && pargc_kind_marked_through(kind))
+  else if (run->zeroed && pargc_kind_marked_through(kind) && atomic_load(&pargc_tctx_count) > 1)
+    /* Where the process has more than one allocating thread, a write
+     * after the marker's read interrupts the other cores (alloc/os.h);
+     * a one-thread program keeps the pages it never writes uncommitted
+     * (a large table it fills sparsely: 16 MB of a compiler's 52). */
     pargc_os_prefault((uintptr_t)p, (uintptr_t)p + n * PARGC_PAGE_SIZE);
   run->zeroed = 0;
   run->built = 0;
