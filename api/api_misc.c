@@ -325,11 +325,16 @@ void GC_set_stop_func(GC_stop_func fn)
 GC_stop_func GC_get_stop_func(void) { return stop_func ? stop_func : never_stop; }
 PARGC_API_SETTING(GC_start_callback_proc, start_callback, start_cb)
 
-static void misc_root_hook(void)
+/* Before the world is stopped (gc/collect.h, pargc_collect_start_hook). */
+static void misc_start_hook(void)
 {
   GC_start_callback_proc cb = start_cb;
-  if (cb && !pargc_tracer_verifying())
+  if (cb)
     cb();
+}
+
+static void misc_root_hook(void)
+{
   if (GC_push_other_roots && GC_push_other_roots != default_push_other_roots)
     GC_push_other_roots();
 }
@@ -1024,5 +1029,6 @@ void pargc_misc_install(void)
   if (pargc_opt.print_verbose_stats) /* GC_PRINT_VERBOSE_STATS */
     pargc_opt.print_stats = 1;
   pargc_collect_add_root_hook(misc_root_hook);
+  pargc_collect_start_hook = misc_start_hook;
   pargc_collect_add_after_mark_hook(expl_freed_after_mark);
 }

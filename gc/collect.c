@@ -99,6 +99,18 @@ static void push_range(void *lo, void *hi, void *arg)
   pargc_tracer_push_range(lo, hi);
 }
 
+void (*pargc_collect_start_hook)(void);
+
+void pargc_collect_started(void)
+{
+  pargc_assert_held(&pargc_collect_lock);
+  pargc_assert(!pargc_world_stopped_by_me);
+  pargc_collect_event(PARGC_EV_START);
+  void (*hook)(void) = pargc_collect_start_hook;
+  if (hook)
+    hook();
+}
+
 static void push_stack_range(void *lo, void *hi, void *arg)
 {
   (void)arg;
@@ -360,7 +372,7 @@ static PARGC_NOINLINE bool collect_locked(int (*stop)(void))
   pargc_threads_set_self_scan_start(pargc_threads_current_sp());
   struct pargc_collection_stats s;
   memset(&s, 0, sizeof s);
-  pargc_collect_event(PARGC_EV_START);
+  pargc_collect_started();
   pargc_tracer_prepare_for(expected_live());
   /* The next bitmap is cleared while the other threads still run: it is
    * not the one their lazy sweep reads (see the phase functions). */

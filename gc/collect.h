@@ -133,6 +133,17 @@ void pargc_collect_add_root_hook(void (*fn)(void));
 void pargc_collect_add_remark_hook(void (*fn)(void));
 void pargc_collect_phase_remark(void);
 
+/* GC_set_start_callback's place: called as every collection starts
+ * (pargc_collect_started), pargc_collect_lock held and the world still
+ * running, as Boehm GC calls it.  Programs wait there for locks of their
+ * own -- Crystal's runtime waits for its threads to leave the sections
+ * where they hold its collector read lock -- which a thread stopped with
+ * the world would hold for good.  One hook: the compatibility layer. */
+extern void (*pargc_collect_start_hook)(void);
+/* A collection (or a concurrent cycle) starts: the START event, then the
+ * start hook.  Before its first stop. */
+void pargc_collect_started(void);
+
 /* Called after every collection, once the world runs again and the
  * collection lock is released: `explicit_call` is true for GC_gcollect
  * and friends, false when an allocation triggered the collection (the

@@ -192,7 +192,7 @@ static void conc_cycle(void)
   memset(&s, 0, sizeof s);
   s.concurrent = 1;
   uint64_t faults0 = pargc_dirty_faults();
-  pargc_collect_event(PARGC_EV_START);
+  pargc_collect_started();
   pargc_tracer_prepare();
   /* The cycle's cost for the sizing policy: this thread's CPU time and
    * the GC threads' (the program's runs beside it). */
