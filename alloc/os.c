@@ -305,6 +305,69 @@ bool pargc_os_thread_stack(char **lo, char **hi)
   return ok;
 }
 
+/* Parse "lo-hi perms ..." (hex, as /proc/self/maps writes it). */
+static bool maps_line(const char *l, const char *end, uintptr_t *lo, uintptr_t *hi,
+                      bool *rw_private)
+{
+  uintptr_t v[2] = {0, 0};
+  for (int k = 0; k < 2; k++) {
+    int digits = 0;
+    for (; l < end; l++, digits++) {
+      char c = *l;
+      unsigned d = c >= '0' && c <= '9' ? (unsigned)(c - '0')
+                   : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10) : 16u;
+      if (d == 16)
+        break;
+      v[k] = v[k] << 4 | d;
+    }
+    if (!digits || l >= end || *l != (k == 0 ? '-' : ' '))
+      return false;
+    l++;
+  }
+  if (end - l < 4)
+    return false;
+  *lo = v[0];
+  *hi = v[1];
+  *rw_private = l[0] == 'r' && l[1] == 'w' && l[3] == 'p';
+  return true;
+}
+
+char *pargc_os_mapping_top(const void *p)
+{
+  int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  char buf[4096];
+  size_t have = 0;
+  char *top = NULL;
+  bool done = false;
+  while (!done) {
+    ssize_t n = syscall(SYS_read, fd, buf + have, sizeof buf - have);
+    if (n <= 0)
+      break;
+    have += (size_t)n;
+    /* Whole lines only; a partial one moves to the front. */
+    char *line = buf, *nl;
+    while ((nl = memchr(line, '\n', (size_t)(buf + have - line)))) {
+      uintptr_t lo, hi;
+      bool rw;
+      if (maps_line(line, nl, &lo, &hi, &rw) && (uintptr_t)p >= lo && (uintptr_t)p < hi) {
+        top = rw ? (char *)hi : NULL;
+        done = true;
+        break;
+      }
+      line = nl + 1;
+    }
+    size_t rest = (size_t)(buf + have - line);
+    if (rest == sizeof buf)
+      break; /* a line longer than the buffer: give up */
+    memmove(buf, line, rest);
+    have = rest;
+  }
+  syscall(SYS_close, fd);
+  return top;
+}
+
 char *pargc_os_alt_stack_top(void)
 {
   stack_t ss;

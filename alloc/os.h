@@ -108,6 +108,12 @@ void pargc_os_soft_dirty_after_fork(void);
 
 /* ---- threads and signals (gc/threads.c, gc/stop.c) ------------------- */
 
+/* The high end of the private, readable and writable memory mapping
+ * that holds p (a coroutine's stack, say), or NULL when p is in none.
+ * Reads /proc/self/maps with plain system calls into a buffer on the
+ * stack: no allocation, no locks, so a collection may call it while the
+ * world is stopped. */
+char *pargc_os_mapping_top(const void *p);
 /* The kernel's id of the calling thread (what thread_signal takes). */
 pid_t pargc_os_thread_id(void);
 /* Send sig to thread tid of process pid (0 only checks that it exists);

@@ -572,6 +572,36 @@ static char *word_floor(char *p)
   return (char *)((uintptr_t)p & ~(uintptr_t)(sizeof(void *) - 1));
 }
 
+/* The most of a stack pargc does not know that it scans: the frames of
+ * a coroutine, not a whole arena it was carved from. */
+#define STOP_UNKNOWN_STACK_MAX ((size_t)64 << 20)
+
+/* The program keeps t's stack base itself, for the fibers it runs: the
+ * main thread with GC_stackbottom written, or any thread given
+ * GC_set_stackbottom. */
+static bool base_kept_by_program(const struct pargc_thread *t)
+{
+  char *const volatile *var = pargc_threads_main_base;
+  return t->base_given || (t->is_main && var && *var && *var != t->stack_base);
+}
+
+/* The top of the stack that holds sp, which is not t's known one: the
+ * end of the heap object (a coroutine stack the program allocated from
+ * the collector) or of the memory mapping that holds it; NULL if it is
+ * neither or too far. */
+static char *unknown_stack_top(char *sp)
+{
+  char *top;
+  struct pargc_page *pg;
+  if ((uintptr_t)sp - pargc_region.base < pargc_region.reserve) {
+    int32_t i = pargc_pagemap_object((uintptr_t)sp, &pg);
+    top = i < 0 ? NULL : (char *)pargc_page_object_addr(pg, (uint32_t)i) + pg->size;
+  } else {
+    top = pargc_os_mapping_top(sp);
+  }
+  return top && (size_t)(top - sp) <= STOP_UNKNOWN_STACK_MAX ? top : NULL;
+}
+
 static void report_stack(pargc_range_fn fn, void *arg,
                          const struct pargc_thread *t, char *sp)
 {
@@ -580,9 +610,21 @@ static void report_stack(pargc_range_fn fn, void *arg,
     return;
   if (sp >= hi || (lo && sp < lo)) {
     /* Running on a stack we do not know (a coroutine; an alternate
-     * signal stack is handled by report_alt_stack): scanning up to the
-     * registered base would cross unmapped memory.  Its registers are
-     * still scanned. */
+     * signal stack is handled by report_alt_stack), or stopped between
+     * a fiber switch's two steps (Crystal writes the new fiber's base
+     * into GC_stackbottom, then switches): scanning up to the base
+     * would cross unmapped memory.  Its frames lie from sp up to the
+     * end of the stack's memory; its registers are scanned anyway. */
+    char *top = unknown_stack_top(sp);
+    if (top) {
+      if (!base_kept_by_program(t))
+        pargc_warn_once("thread %d runs on a stack pargc does not know (a coroutine?): scanned "
+                        "up to the end of its memory; give the stack's base with "
+                        "GC_set_stackbottom",
+                        (int)t->tid);
+      fn(word_floor(sp), top, arg);
+      return;
+    }
     pargc_warn_once("thread %d runs on a stack pargc does not know (a coroutine?): only its "
                     "registers are scanned; give the stack's base with GC_set_stackbottom",
                     (int)t->tid);

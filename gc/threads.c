@@ -363,6 +363,7 @@ void pargc_threads_set_stack_base(struct pargc_thread *t, void *base)
     t = pargc_threads_self;
   if (t) {
     t->stack_base = base;
+    t->base_given = true;
     if (t->stack_lo && (char *)base <= t->stack_lo)
       t->stack_lo = NULL;
     if (t->is_main && pargc_threads_main_base)

@@ -77,6 +77,10 @@ struct pargc_thread {
   /* The process's main thread, whose base the program may keep in a
    * variable of its own (pargc_threads_main_base). */
   bool is_main;
+  /* The program has set this thread's base (GC_set_stackbottom): it
+   * runs fibers, and a stop may catch it between setting a base and
+   * switching to that stack. */
+  bool base_given;
   /* GC_suspend_thread (stop.c).  suspend_count: odd from
    * GC_suspend_thread to GC_resume_thread, each of which adds one, under
    * the registry lock; the suspended thread waits for it to change (a
