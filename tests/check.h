@@ -20,6 +20,9 @@
  *   check_wipe_stack()     zero the stack below the caller's frame, where
  *                          dead frames left pointers a collection would
  *                          find in the frames it builds there
+ *   check_make_context(ctx, stack, size, link, fn)  set ctx up to run
+ *                          fn on [stack, stack + size) (a coroutine for
+ *                          swapcontext), then link (NULL: fn never returns)
  *
  * Counters are atomic so worker threads may CHECK too.
  */
@@ -33,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 static long check_passed_count, check_failed_count;
@@ -148,6 +152,16 @@ static __attribute__((unused)) void check_in_child(const char *name, void (*fn)(
   if (rc != 0)
     printf("%s: status %d%s\n%s", name, rc, rc == 128 + SIGALRM ? " (hung)" : "", out);
   CHECK_EQ(rc, 0);
+}
+
+static inline void check_make_context(ucontext_t *ctx, char *stack, size_t size,
+                                      ucontext_t *link, void (*fn)(void))
+{
+  getcontext(ctx);
+  ctx->uc_stack.ss_sp = stack;
+  ctx->uc_stack.ss_size = size;
+  ctx->uc_link = link;
+  makecontext(ctx, fn, 0);
 }
 
 #define CHECK_MAX_THREADS 64

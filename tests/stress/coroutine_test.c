@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 
 enum { NODES = 20000, CO_STACK = 1 << 18 };
 
@@ -69,11 +68,7 @@ static void coroutine(void)
 static void *thread_main(void *arg)
 {
   (void)arg;
-  getcontext(&co_ctx);
-  co_ctx.uc_stack.ss_sp = co_stack;
-  co_ctx.uc_stack.ss_size = CO_STACK;
-  co_ctx.uc_link = &thread_ctx;
-  makecontext(&co_ctx, coroutine, 0);
+  check_make_context(&co_ctx, co_stack, CO_STACK, &thread_ctx, coroutine);
   swapcontext(&thread_ctx, &co_ctx);
   return NULL;
 }

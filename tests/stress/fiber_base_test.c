@@ -41,7 +41,6 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <ucontext.h>
 
 enum { NODES = 20000, FIBER_STACK = 1 << 18 };
 
@@ -115,7 +114,7 @@ static void switch_to(int to)
   int from = running;
   char here;
   if (from >= 0)
-    parked_sp[from] = &here - 256; /* below this frame: swapcontext's own */
+    parked_sp[from] = (char *)((uintptr_t)&here - 256); /* below this frame: swapcontext's own */
   running = to;
   GC_stackbottom = to >= 0 ? fiber_stack[to] + FIBER_STACK : main_bottom;
   swapcontext(from >= 0 ? &fiber_ctx[from] : &main_ctx, to >= 0 ? &fiber_ctx[to] : &main_ctx);
@@ -149,11 +148,7 @@ static void part1(void)
   void (*bodies[2])(void) = {fiber0, fiber1};
   for (int i = 0; i < 2; i++) {
     fiber_stack[i] = new_stack();
-    getcontext(&fiber_ctx[i]);
-    fiber_ctx[i].uc_stack.ss_sp = fiber_stack[i];
-    fiber_ctx[i].uc_stack.ss_size = FIBER_STACK;
-    fiber_ctx[i].uc_link = NULL;
-    makecontext(&fiber_ctx[i], bodies[i], 0);
+    check_make_context(&fiber_ctx[i], fiber_stack[i], FIBER_STACK, NULL, bodies[i]);
   }
   GC_set_push_other_roots(push_parked_fibers);
   /* 0 builds, 1 builds, 0 collects and ends in 1, which collects. */
@@ -204,11 +199,8 @@ static void *thread_main(void *arg)
   (void)arg;
   struct GC_stack_base own;
   atomic_store(&thread_handle, GC_get_my_stackbottom(&own));
-  getcontext(&thread_fiber_ctx);
-  thread_fiber_ctx.uc_stack.ss_sp = thread_fiber_stack;
-  thread_fiber_ctx.uc_stack.ss_size = FIBER_STACK;
-  thread_fiber_ctx.uc_link = &thread_ctx;
-  makecontext(&thread_fiber_ctx, thread_fiber, 0);
+  check_make_context(&thread_fiber_ctx, thread_fiber_stack, FIBER_STACK, &thread_ctx,
+                     thread_fiber);
   swapcontext(&thread_ctx, &thread_fiber_ctx);
   /* Back on the thread's own stack: its own base again (from here, under
    * the allocation lock, as Boehm GC asks). */
@@ -266,11 +258,7 @@ static void window_fiber(void)
 static void part3(void)
 {
   GC_set_warn_proc(count_warning);
-  getcontext(&fiber_ctx[0]);
-  fiber_ctx[0].uc_stack.ss_sp = fiber_stack[0];
-  fiber_ctx[0].uc_stack.ss_size = FIBER_STACK;
-  fiber_ctx[0].uc_link = NULL;
-  makecontext(&fiber_ctx[0], window_fiber, 0);
+  check_make_context(&fiber_ctx[0], fiber_stack[0], FIBER_STACK, NULL, window_fiber);
   GC_stackbottom = fiber_stack[0] + FIBER_STACK;
   swapcontext(&main_ctx, &fiber_ctx[0]);
   GC_stackbottom = main_bottom;

@@ -18,6 +18,7 @@
  * and gives up: the test fails instead of hanging. */
 #include "config.h"
 #include <gc.h>
+#include <gc/gc_mark.h>
 #include "check.h"
 
 #include <pthread.h>
