@@ -117,10 +117,11 @@ void pargc_collect_each_root(pargc_range_fn fn, pargc_range_fn stack_fn, void *a
 #define PARGC_MAX_AFTER_MARK_HOOKS 8
 void pargc_collect_add_after_mark_hook(void (*fn)(void));
 
-/* Hooks run with the world stopped after the roots are pushed and before
- * the trace (step 2): they may push more roots (pargc_tracer_push_range,
- * pargc_tracer_mark_pointer).  Finalizer client data, toggle-refs and
- * GC_push_other_roots use this. */
+/* Hooks run with the world stopped after the static and user roots are
+ * pushed and before the thread stacks are (step 2; a program's
+ * GC_push_other_roots may set its threads' stack bases there): they may
+ * push more roots (pargc_tracer_push_range, pargc_tracer_mark_pointer).
+ * Finalizer client data, toggle-refs and GC_push_other_roots use this. */
 #define PARGC_MAX_ROOT_HOOKS 8
 void pargc_collect_add_root_hook(void (*fn)(void));
 
