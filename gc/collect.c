@@ -426,6 +426,8 @@ void pargc_collect_lock_idle(void)
    * caller that collected at once and in a loop (GC_gcollect) would keep
    * it from the lock -- a mutex hands no turns -- and every thread
    * waiting for that cycle's end waiting with it. */
+  sigset_t mask;
+  bool restore = pargc_threads_allow_stops(&mask);
   bool waited = false;
   pargc_lock(&pargc_collect_lock);
   while (pargc_conc_in_cycle() || (!waited && pargc_conc_running())) {
@@ -434,6 +436,9 @@ void pargc_collect_lock_idle(void)
     waited = true;
     pargc_lock(&pargc_collect_lock);
   }
+  /* Held now: no stop comes until it is released. */
+  if (restore)
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 int (*pargc_collect_stop_fn)(void);

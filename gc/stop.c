@@ -330,6 +330,19 @@ void pargc_stop_unblock_signals(void)
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
+bool pargc_threads_allow_stops(sigset_t *old)
+{
+  if (!pargc_threads_self)
+    return false;
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig_suspend);
+  sigaddset(&set, sig_restart);
+  if (pthread_sigmask(SIG_UNBLOCK, &set, old) != 0)
+    return false;
+  return sigismember(old, sig_suspend) == 1 || sigismember(old, sig_restart) == 1;
+}
+
 /* ---- stop / start ----------------------------------------------------- */
 
 /* How long the stopper busy-waits for acks before it sleeps. */

@@ -619,7 +619,22 @@ GC_API void pthread_exit(void *retval)
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)
 {
   pargc_threads_resolve_real();
-  return pargc_real_pthread_create(out, NULL, fn, arg);
+  /* The new thread inherits a mask with every signal blocked but the
+   * faults: a signal sent to the process (SIGCHLD, SIGINT, ...) then goes
+   * to one of the program's threads, whose handlers were written to run
+   * there -- not to a GC thread that may hold the collector's locks, where
+   * a handler that allocates took them again (Crystal's SIGCHLD handler
+   * on the concurrent collector's thread, stopping the world).  Boehm
+   * GC's marker threads block them too. */
+  sigset_t all, old;
+  sigfillset(&all);
+  static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
+  for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+    sigdelset(&all, faults[i]);
+  pthread_sigmask(SIG_BLOCK, &all, &old);
+  int rc = pargc_real_pthread_create(out, NULL, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return rc;
 }
 
 struct pargc_thread *pargc_threads_self_handle(void)

@@ -27,6 +27,7 @@
 #endif
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -98,6 +99,14 @@ void pargc_threads_set_self_scan_start(void *sp);
 
 /* Number of registered threads (for LPS's clamp of k, and statistics). */
 int pargc_threads_count(void);
+
+/* Let the calling thread be stopped while it waits for the collector:
+ * unblock the suspend and restart signals if it is registered and had
+ * them blocked (a program that blocks every signal around fork, as
+ * Crystal's runtime does, then waits in pargc's fork handler for a
+ * collection that waits for it to stop).  True when the mask changed:
+ * the caller restores *old once it holds what it waited for. */
+bool pargc_threads_allow_stops(sigset_t *old);
 
 /* Start a thread that is NOT registered as a mutator (the GC threads),
  * using the real pthread_create even though pargc interposes it. */
