@@ -319,26 +319,27 @@ void pargc_stop_init(void)
   pargc_threads_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
 }
 
+/* Unblock the suspend and restart signals in the calling thread; *old
+ * (if given) gets its mask before.  False if the call failed. */
+static bool unblock_stop_signals(sigset_t *old)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, sig_suspend);
+  sigaddset(&set, sig_restart);
+  return pthread_sigmask(SIG_UNBLOCK, &set, old) == 0;
+}
+
 void pargc_stop_unblock_signals(void)
 {
   /* A thread inherits its creator's mask; a program that blocks all
    * signals before starting workers would otherwise hang the first stop. */
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig_suspend);
-  sigaddset(&set, sig_restart);
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  unblock_stop_signals(NULL);
 }
 
 bool pargc_threads_allow_stops(sigset_t *old)
 {
-  if (!pargc_threads_self)
-    return false;
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, sig_suspend);
-  sigaddset(&set, sig_restart);
-  if (pthread_sigmask(SIG_UNBLOCK, &set, old) != 0)
+  if (!pargc_threads_self || !unblock_stop_signals(old))
     return false;
   return sigismember(old, sig_suspend) == 1 || sigismember(old, sig_restart) == 1;
 }
