@@ -644,6 +644,16 @@ static void report_stack(pargc_range_fn fn, void *arg,
                     (int)t->tid);
     return;
   }
+  if (base_kept_by_program(t)) {
+    /* The same moment with the next fiber's stack above this one:
+     * [sp, hi) runs from this stack into that one, over the guard page
+     * below it (fault).  Scan only as far as the memory holding sp goes
+     * (its frames are below its end); the other fiber is the program's
+     * to push. */
+    char *top = unknown_stack_top(sp);
+    if (top && top < hi)
+      hi = top;
+  }
   sp = word_floor(sp);
   fn(sp, hi, arg);
 }

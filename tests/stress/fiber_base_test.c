@@ -28,6 +28,13 @@
  * memory that holds it, and says nothing (the program keeps its bases).
  * Here the fiber writes the other base and collects at once.
  *
+ * Part 4, the same moment with the next fiber's stack just above the
+ * running one, past a guard page (Crystal maps each fiber's stack with a
+ * guard page at its low end): [stack pointer, next base) crosses the
+ * guard page, and scanning it faulted (Crystal in concurrent mode, one
+ * run in 25 on a loaded machine).  Now a base the program keeps is
+ * trusted only as far as the memory that holds the stack pointer goes.
+ *
  * Each part checks that every node of a list held only on a fiber's stack
  * is marked by a collection run meanwhile, and intact after. */
 #include "config.h"
@@ -41,6 +48,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 enum { NODES = 20000, FIBER_STACK = 1 << 18 };
 
@@ -242,28 +250,56 @@ static void count_warning(char *msg, GC_word arg)
     atomic_fetch_add(&unknown_stack_warnings, 1);
 }
 
+static char *window_next_base; /* the base written before the switch */
+static uintptr_t window_seed;
+
 static void window_fiber(void)
 {
-  struct node *volatile head = build(9u << 20);
+  struct node *volatile head = build(window_seed);
   uintptr_t hidden = ~(uintptr_t)head;
   CHECK_CLEAR_REGISTERS();
-  GC_stackbottom = fiber_stack[1] + FIBER_STACK; /* the next fiber's */
+  char *own_base = GC_stackbottom;
+  GC_stackbottom = window_next_base;
   GC_gcollect();
   part3_unmarked = unmarked(hidden);
-  GC_stackbottom = fiber_stack[0] + FIBER_STACK;
-  CHECK(intact(head, 9u << 20));
+  GC_stackbottom = own_base;
+  CHECK(intact(head, window_seed));
   swapcontext(&fiber_ctx[0], &main_ctx);
+}
+
+/* Run window_fiber on [lo, lo + FIBER_STACK), with `next` written as the
+ * base before its collection. */
+static void window(char *lo, char *next, uintptr_t seed)
+{
+  window_next_base = next;
+  window_seed = seed;
+  part3_unmarked = -1;
+  check_make_context(&fiber_ctx[0], lo, FIBER_STACK, NULL, window_fiber);
+  GC_stackbottom = lo + FIBER_STACK;
+  swapcontext(&main_ctx, &fiber_ctx[0]);
+  GC_stackbottom = main_bottom;
+  CHECK_EQ(part3_unmarked, 0);
 }
 
 static void part3(void)
 {
   GC_set_warn_proc(count_warning);
-  check_make_context(&fiber_ctx[0], fiber_stack[0], FIBER_STACK, NULL, window_fiber);
-  GC_stackbottom = fiber_stack[0] + FIBER_STACK;
-  swapcontext(&main_ctx, &fiber_ctx[0]);
-  GC_stackbottom = main_bottom;
-  CHECK_EQ(part3_unmarked, 0);
+  window(fiber_stack[0], fiber_stack[1] + FIBER_STACK, 9u << 20);
   CHECK_EQ(atomic_load(&unknown_stack_warnings), 0);
+}
+
+/* ---- Part 4: the next fiber's stack above, past a guard page --------- */
+
+static void part4(void)
+{
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  char *m = mmap(NULL, 2 * FIBER_STACK + page, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  CHECK(m != MAP_FAILED);
+  CHECK(mprotect(m + FIBER_STACK, page, PROT_NONE) == 0); /* the next fiber's guard */
+  window(m, m + 2 * FIBER_STACK + page, 10u << 20);
+  CHECK_EQ(atomic_load(&unknown_stack_warnings), 0);
+  munmap(m, 2 * FIBER_STACK + page);
 }
 
 int main(void)
@@ -272,5 +308,6 @@ int main(void)
   part1();
   part2();
   part3();
+  part4();
   return CHECK_SUMMARY();
 }
