@@ -260,26 +260,31 @@ void pargc_heap_format_run(struct pargc_page *head, size_t n)
   }
 }
 
-/* Split the first n pages off a FREE run of more; the rest goes back to
- * `list` (which the caller holds).  Returns the n-page head. */
+/* Cut a FREE run after its first n pages: the rest becomes a FREE run
+ * of its own, on no list, and is returned. */
+static struct pargc_page *run_cut(struct pargc_page *head, size_t n)
+{
+  size_t total = head->pages;
+  pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) == PARGC_PAGE_FREE);
+  pargc_assert(n >= 1 && total > n);
+  struct pargc_page *rest = head + n;
+  rest->zeroed = head->zeroed;
+  rest->decommitted = head->decommitted;
+  rest->node = head->node;
+  rest->free_since_ns = head->free_since_ns;
+  pargc_heap_format_run(rest, total - n);
+  atomic_store_explicit(&rest->state, PARGC_PAGE_FREE, memory_order_release);
+  head->pages = (uint32_t)n;
+  return rest;
+}
+
+/* Split the first n pages off a FREE run of n or more; the rest goes
+ * back to `list` (which the caller holds).  Returns the n-page head. */
 static struct pargc_page *run_split(struct pargc_page *head, size_t n,
                                     struct pargc_page_list *list, uint8_t id)
 {
-  size_t total = head->pages;
-  /* A FREE head the caller just took off a list, at least n long. */
-  pargc_assert(atomic_load_explicit(&head->state, memory_order_relaxed) == PARGC_PAGE_FREE);
-  pargc_assert(n >= 1 && total >= n);
-  if (total > n) {
-    struct pargc_page *rest = head + n;
-    rest->zeroed = head->zeroed;
-    rest->decommitted = head->decommitted;
-    rest->node = head->node;
-    rest->free_since_ns = head->free_since_ns;
-    pargc_heap_format_run(rest, total - n);
-    atomic_store_explicit(&rest->state, PARGC_PAGE_FREE, memory_order_release);
-    pargc_list_push(list, rest, id);
-    head->pages = (uint32_t)n;
-  }
+  if (head->pages > n)
+    pargc_list_push(list, run_cut(head, n), id);
   return head;
 }
 
@@ -299,26 +304,157 @@ static bool run_blacklisted(const struct pargc_page *head, size_t n)
   return false;
 }
 
-/* First fit in a list of FREE runs; removes and splits.  The caller
- * holds `lock`, the list's. */
+/* The first offset in FREE run r where n pages in a row are not
+ * black-listed, or r->pages when there is none (Boehm GC also looks
+ * inside a free block for a part it may use). */
+static size_t clean_window(const struct pargc_page *r, size_t n)
+{
+  size_t idx = pargc_page_index(r);
+  if (n < 2 || idx >= atomic_load_explicit(&pargc_region.blacklist_hi, memory_order_relaxed))
+    return 0;
+  size_t clean = 0;
+  for (size_t i = 0; i < r->pages; i++) {
+    clean = pargc_blacklisted(idx + i) ? 0 : clean + 1;
+    if (clean == n)
+      return i + 1 - n;
+  }
+  return r->pages;
+}
+
+/* Free runs are split to serve smaller requests and come back one at a
+ * time, so a list fills with neighbours that together could serve a
+ * larger request: a program that grows a buffer by doubling it and frees
+ * the old one asked for a run longer than any on its list at every step,
+ * and took fresh pages each time (its heap grew without bound).  Joining
+ * neighbours as runs come back would mean reading descriptors the list's
+ * lock does not cover; instead a list is joined whole, under its lock,
+ * when a request finds nothing long enough and runs came back since the
+ * last join: sort it by address, then join each run to the next where
+ * they touch.  Requests take the shortest run that fits (an exact fit
+ * ends the search), so one-page spans do not cut up a long run. */
+
+/* Sort the n runs from h (linked by `next`, the last one's NULL) by
+ * address: a merge sort over the links, which needs no memory. */
+static struct pargc_page *runs_by_address(struct pargc_page *h, size_t n)
+{
+  if (n < 2)
+    return h;
+  struct pargc_page *mid = h;
+  for (size_t i = 1; i < n / 2; i++)
+    mid = mid->next;
+  struct pargc_page *b = mid->next;
+  mid->next = NULL;
+  struct pargc_page *a = runs_by_address(h, n / 2);
+  b = runs_by_address(b, n - n / 2);
+  struct pargc_page *out = NULL, **link = &out;
+  while (a && b) {
+    struct pargc_page **lower = a < b ? &a : &b;
+    *link = *lower;
+    link = &(*lower)->next;
+    *lower = (*lower)->next;
+  }
+  *link = a ? a : b;
+  return out;
+}
+
+/* Join b, the FREE run right after FREE run a, to a: both committed or
+ * both decommitted (list_join).  The join is zero where both were. */
+static void run_join(struct pargc_page *a, struct pargc_page *b)
+{
+  pargc_assert(a + a->pages == b && a->decommitted == b->decommitted);
+  a->zeroed = a->zeroed && b->zeroed;
+  if (b->free_since_ns > a->free_since_ns)
+    a->free_since_ns = b->free_since_ns;
+  size_t an = a->pages, bn = b->pages;
+  b->list = PARGC_LIST_NONE;
+  /* b's pages become a's tails, b itself first: a marker that meets any
+   * of them reads FREE, or TAIL and a FREE head, and skips the word. */
+  for (size_t i = 0; i < bn; i++) {
+    b[i].head_delta = (uint32_t)(an + i);
+    atomic_store_explicit(&b[i].state, PARGC_PAGE_TAIL, memory_order_release);
+  }
+  a->pages = (uint32_t)(an + bn);
+}
+
+/* Join the neighbours on a list (its lock held by the caller).  Returns
+ * whether any two were joined. */
+static bool list_join(struct pargc_page_list *list, uint8_t id)
+{
+  if (list->count < 2)
+    return false;
+  size_t before = list->count;
+  struct pargc_page *r = runs_by_address(list->head, list->count);
+  *list = (struct pargc_page_list){0};
+  while (r) {
+    struct pargc_page *next = r->next;
+    /* A committed run and a decommitted one stay apart: joined, the run
+     * would be counted one way or the other, wrongly, until the decommit
+     * pass gives the committed part back too (it marks its lists for
+     * another join then). */
+    while (next && r + r->pages == next && next->node == r->node &&
+           next->decommitted == r->decommitted) {
+      struct pargc_page *after = next->next;
+      run_join(r, next);
+      next = after;
+    }
+    pargc_list_push_tail(list, r, id);
+    r = next;
+  }
+  return list->count < before;
+}
+
+/* May n more pages be committed under GC_set_max_heap_size?  Fresh
+ * pages (take_fresh) and decommitted runs taken again both commit. */
+static bool may_commit(size_t n)
+{
+  return !pargc_heap.max_heap ||
+         (pargc_heap_committed_pages() + n) * PARGC_PAGE_SIZE <= pargc_heap.max_heap;
+}
+
+/* Best fit in a list of FREE runs, joining neighbours once when nothing
+ * fits (`unjoined`: runs came back since the last join; cleared); removes
+ * and splits.  The caller holds `lock`, the list's. */
 static struct pargc_page *list_take(struct pargc_page_list *list, pargc_lock_t *lock, size_t n,
-                                    uint8_t id)
+                                    uint8_t id, bool *unjoined)
 {
   pargc_assert_held(lock);
   if (PARGC_ASSERT_FULL)
     pargc_list_validate(list);
-  for (struct pargc_page *r = list->head; r; r = r->next) {
-    /* Every run on a free-run list or a pool is a FREE head labelled
-     * with that list (release_run sets the state before it pushes). */
-    pargc_assert(atomic_load_explicit(&r->state, memory_order_relaxed) == PARGC_PAGE_FREE);
-    pargc_assert(r->list == id && r->pages >= 1);
-    if (r->pages >= n && !run_blacklisted(r, n)) {
-      pargc_list_remove(list, r);
-      atomic_fetch_sub(&pargc_heap.free_pages, n);
-      return run_split(r, n, list, id);
+  for (;;) {
+    struct pargc_page *best = NULL;
+    size_t at = 0;
+    for (struct pargc_page *r = list->head; r; r = r->next) {
+      /* Every run on a free-run list or a pool is a FREE head labelled
+       * with that list (release_run sets the state before it pushes). */
+      pargc_assert(atomic_load_explicit(&r->state, memory_order_relaxed) == PARGC_PAGE_FREE);
+      pargc_assert(r->list == id && r->pages >= 1);
+      if (r->pages < n || (best && r->pages >= best->pages) ||
+          (r->decommitted && !may_commit(n)))
+        continue;
+      size_t off = clean_window(r, n);
+      if (off == r->pages)
+        continue;
+      best = r;
+      at = off;
+      if (r->pages == n)
+        break;
     }
+    if (best) {
+      pargc_list_remove(list, best);
+      atomic_fetch_sub(&pargc_heap.free_pages, n);
+      if (at) { /* the pages before the window stay on the list */
+        struct pargc_page *window = run_cut(best, at);
+        pargc_list_push(list, best, id);
+        best = window;
+      }
+      return run_split(best, n, list, id);
+    }
+    if (!*unjoined)
+      return NULL;
+    *unjoined = false;
+    if (!list_join(list, id))
+      return NULL;
   }
-  return NULL;
 }
 
 static void run_taken(struct pargc_page *run)
@@ -336,7 +472,8 @@ static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
   if (!ctx || !ctx->free_runs.head)
     return NULL;
   pargc_lock(&ctx->pages_lock);
-  struct pargc_page *r = list_take(&ctx->free_runs, &ctx->pages_lock, n, PARGC_LIST_FREE_RUNS);
+  struct pargc_page *r = list_take(&ctx->free_runs, &ctx->pages_lock, n, PARGC_LIST_FREE_RUNS,
+                                   &ctx->free_runs_unjoined);
   pargc_unlock(&ctx->pages_lock);
   return r;
 }
@@ -348,7 +485,8 @@ static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
     return NULL;
   pargc_lock(&pargc_heap.pool[node].lock);
   struct pargc_page *r =
-      list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
+      list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL,
+                &pargc_heap.pool[node].unjoined);
   pargc_unlock(&pargc_heap.pool[node].lock);
   return r;
 }
@@ -369,8 +507,7 @@ static struct pargc_page *take_fresh(size_t n, bool force)
   }
   if (!force && (committed + n) * PARGC_PAGE_SIZE > limit_bytes)
     return NULL;
-  if (pargc_heap.max_heap &&
-      (committed + n) * PARGC_PAGE_SIZE > pargc_heap.max_heap)
+  if (!may_commit(n))
     return NULL;
   for (int attempt = 0; attempt < 16; attempt++) {
     size_t top = atomic_fetch_add(&pargc_region.top, n);
@@ -416,7 +553,8 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
         if (!v || v == self || v->node != node || !v->free_runs.head)
           continue;
         pargc_lock(&v->pages_lock);
-        struct pargc_page *r = list_take(&v->free_runs, &v->pages_lock, n, PARGC_LIST_FREE_RUNS);
+        struct pargc_page *r = list_take(&v->free_runs, &v->pages_lock, n,
+                                         PARGC_LIST_FREE_RUNS, &v->free_runs_unjoined);
         pargc_unlock(&v->pages_lock);
         if (r) {
           *remote = node != home;
@@ -427,7 +565,8 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
       if (pargc_heap.pool[node].runs.head) {
         pargc_lock(&pargc_heap.pool[node].lock);
         struct pargc_page *r =
-            list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL);
+            list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL,
+                &pargc_heap.pool[node].unjoined);
         pargc_unlock(&pargc_heap.pool[node].lock);
         if (r) {
           *remote = node != home;
@@ -634,6 +773,16 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
   return r;
 }
 
+/* Put a FREE run on its node's pool. */
+static void pool_push(struct pargc_page *head)
+{
+  int node = head->node < pargc_topology_nodes() ? head->node : 0;
+  pargc_lock(&pargc_heap.pool[node].lock);
+  pargc_list_push(&pargc_heap.pool[node].runs, head, PARGC_LIST_POOL);
+  pargc_heap.pool[node].unjoined = true;
+  pargc_unlock(&pargc_heap.pool[node].lock);
+}
+
 void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
 {
   pargc_assert_not_stopped_world();
@@ -654,21 +803,31 @@ void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head)
   if (ctx) {
     pargc_lock(&ctx->pages_lock);
     pargc_list_push(&ctx->free_runs, head, PARGC_LIST_FREE_RUNS);
+    ctx->free_runs_unjoined = true;
     pargc_unlock(&ctx->pages_lock);
   } else {
-    int node = head->node < pargc_topology_nodes() ? head->node : 0;
-    pargc_lock(&pargc_heap.pool[node].lock);
-    pargc_list_push(&pargc_heap.pool[node].runs, head, PARGC_LIST_POOL);
-    pargc_unlock(&pargc_heap.pool[node].lock);
+    pool_push(head);
   }
+}
+
+void pargc_heap_release_runs(struct pargc_tctx *ctx)
+{
+  pargc_lock(&ctx->pages_lock);
+  struct pargc_page *r;
+  while ((r = pargc_list_pop(&ctx->free_runs)))
+    pool_push(r);
+  ctx->free_runs_unjoined = false;
+  pargc_unlock(&ctx->pages_lock);
 }
 
 /* Committed pages in free runs that the last decommit pass left (too
  * recently freed): whether the idle scavenger has anything to wait for. */
 static _Atomic size_t committed_free_left;
 
-static size_t decommit_list(struct pargc_page_list *l, pargc_lock_t *lock, uint64_t now,
-                            uint64_t delay, bool all)
+/* Decommit the runs of a list idle for `delay` (all runs: `all`).  A
+ * run decommitted may now join a decommitted neighbour (`unjoined`). */
+static size_t decommit_list(struct pargc_page_list *l, pargc_lock_t *lock, bool *unjoined,
+                            uint64_t now, uint64_t delay, bool all)
 {
   pargc_assert_held(lock);
   size_t bytes = 0;
@@ -684,6 +843,7 @@ static size_t decommit_list(struct pargc_page_list *l, pargc_lock_t *lock, uint6
     pargc_os_decommit((void *)pargc_page_addr(r), len);
     r->decommitted = 1;
     r->zeroed = 1;
+    *unjoined = true;
     atomic_fetch_sub(&pargc_heap.committed, r->pages);
     bytes += len;
   }
@@ -728,7 +888,8 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
   size_t bytes = 0;
   for (int i = 0; i < pargc_topology_nodes(); i++) {
     pargc_lock(&pargc_heap.pool[i].lock);
-    bytes += decommit_list(&pargc_heap.pool[i].runs, &pargc_heap.pool[i].lock, now, delay, all);
+    bytes += decommit_list(&pargc_heap.pool[i].runs, &pargc_heap.pool[i].lock,
+                           &pargc_heap.pool[i].unjoined, now, delay, all);
     pargc_unlock(&pargc_heap.pool[i].lock);
   }
   uint32_t count = atomic_load(&pargc_tctx_count);
@@ -737,7 +898,8 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
     if (!c || !c->free_runs.head)
       continue;
     pargc_lock(&c->pages_lock);
-    bytes += decommit_list(&c->free_runs, &c->pages_lock, now, delay, all);
+    bytes += decommit_list(&c->free_runs, &c->pages_lock, &c->free_runs_unjoined, now, delay,
+                           all);
     pargc_unlock(&c->pages_lock);
   }
   atomic_fetch_add(&pargc_heap.decommitted_bytes_total, bytes);

@@ -21,6 +21,11 @@
  * Small k behaves like Page-Shared (memory-efficient), large k like
  * All-Local (local pages, more memory).
  *
+ * Within a list a request takes the shortest run that fits, from its
+ * first part free of black-listed pages; runs are split to fit, and a
+ * list whose runs all fall short is joined (neighbours by address) and
+ * searched again before the next source is tried (heap.c).
+ *
  * Consumption is measured in committed pages: handed out by the bump
  * pointer and not decommitted.  Free runs that stayed free for
  * PARGC_DECOMMIT_DELAY_MS are given back to the OS (madvise) and read as
@@ -83,6 +88,7 @@ struct pargc_heap {
   struct {
     pargc_lock_t lock;
     struct pargc_page_list runs;
+    bool unjoined; /* runs came back since the pool was last joined */
   } pool[PARGC_MAX_NODES];
 };
 
@@ -133,6 +139,9 @@ struct pargc_page *pargc_heap_take_run(struct pargc_tctx *ctx, size_t n,
 /* Give a run (any state) back: to ctx's list, or to its node's pool when
  * ctx is NULL.  Tail descriptors are reset; the head becomes FREE. */
 void pargc_heap_release_run(struct pargc_tctx *ctx, struct pargc_page *head);
+
+/* Hand ctx's free runs to the node pools (a thread that exits). */
+void pargc_heap_release_runs(struct pargc_tctx *ctx);
 
 /* Decommit free runs idle for longer than PARGC_DECOMMIT_DELAY_MS (or all
  * free runs when `all`).  Returns bytes given back. */

@@ -128,15 +128,7 @@ void pargc_tctx_release(void)
   atomic_fetch_add(&pargc_heap.bytes_since_gc, ctx->bytes_pending);
   atomic_fetch_add(&pargc_heap.bytes_total, ctx->bytes_pending);
   ctx->bytes_pending = 0;
-  pargc_lock(&ctx->pages_lock);
-  struct pargc_page *r;
-  while ((r = pargc_list_pop(&ctx->free_runs))) {
-    int node = r->node < pargc_topology_nodes() ? r->node : 0;
-    pargc_lock(&pargc_heap.pool[node].lock);
-    pargc_list_push(&pargc_heap.pool[node].runs, r, PARGC_LIST_POOL);
-    pargc_unlock(&pargc_heap.pool[node].lock);
-  }
-  pargc_unlock(&ctx->pages_lock);
+  pargc_heap_release_runs(ctx);
   pargc_lock(&tctx_lock);
   __atomic_store_n(&ctx->live, false, __ATOMIC_RELAXED);
   ctx->reuse_next = tctx_reuse;

@@ -125,6 +125,8 @@ struct pargc_tctx {
   _Atomic(void *) delayed;
   pargc_lock_t pages_lock; /* guards free_runs (thieves take it) */
   struct pargc_page_list free_runs;
+  bool free_runs_unjoined; /* runs came back since the list was last
+                              joined (alloc/heap.c) */
   struct pargc_tctx_stats stats;
   struct pargc_class_state cls[PARGC_MAX_KINDS][PARGC_NCLASSES];
 };

@@ -5,7 +5,10 @@
  *  - GC_memalign, GC_posix_memalign, GC_strdup, GC_strndup;
  *  - uncollectable objects survive with no reference; GC_free;
  *  - GC_malloc_many; the gc_inline.h macros GC_MALLOC_WORDS and GC_CONS;
- *  - heap figures and GC_get_prof_stats.
+ *  - heap figures and GC_get_prof_stats;
+ *  - buffers grown by doubling, the old one freed each time (C++
+ *    containers on gc_allocator): the freed space serves the larger
+ *    buffers, and the heap stays small.
  * Object queries use the plain functions (GC_malloc...), not the macros,
  * so that they see object bases under GC_DEBUG too. */
 #include <gc.h>
@@ -222,6 +225,39 @@ static void test_figures(void) {
   CHECK(GC_get_version() == ((GC_VERSION_MAJOR << 16) | (GC_VERSION_MINOR << 8) | GC_VERSION_MICRO));
 }
 
+/* 200 times over, a buffer of doubles grows from 128 bytes to 2 MiB by
+ * doubling, and each old buffer is freed with GC_FREE as soon as it is
+ * copied; stale copies of the freed pointers stay in registers and on
+ * the stack.  No more than 2 MiB is ever live.  The heap held 227 MB
+ * at the end when freed runs were never joined, and 100 MB in some runs
+ * when black-listed pages (hit by those stale pointers) kept a whole
+ * free run from serving a request; Boehm GC 6.5 MB. */
+static void test_growing_buffers(void) {
+  size_t heap_before = GC_get_heap_size();
+  for (int round = 0; round < 200; round++) {
+    size_t cap = 16, n = 0;
+    double *v = (double *)GC_MALLOC_ATOMIC(cap * sizeof *v);
+    CHECK(v != 0);
+    for (long i = 0; i < 200000; i++) {
+      if (n == cap) {
+        double *w = (double *)GC_MALLOC_ATOMIC(2 * cap * sizeof *v);
+        CHECK(w != 0);
+        memcpy(w, v, n * sizeof *v);
+        GC_FREE(v);
+        v = w;
+        cap *= 2;
+      }
+      v[n++] = (double)i;
+    }
+    CHECK(v[n - 1] == 199999.0);
+    GC_FREE(v);
+  }
+  size_t heap_after = GC_get_heap_size();
+  CHECK(heap_after < heap_before + ((size_t)48 << 20));
+  if (heap_after >= heap_before + ((size_t)48 << 20))
+    printf("growing buffers: heap %zu -> %zu bytes\n", heap_before, heap_after);
+}
+
 int main(void) {
   GC_INIT();
   test_queries();
@@ -237,5 +273,6 @@ int main(void) {
   test_malloc_many();
   test_inline();
   test_figures();
+  test_growing_buffers();
   return CHECK_SUMMARY();
 }

@@ -1,6 +1,7 @@
 /* Unit test for alloc/heap: the LPS decisions -- own pages first, fresh
  * pages while under k x max(live), then stealing (same NUMA node first),
- * then growth -- on synthetic 2- and 4-node topologies, and decommit. */
+ * then growth -- on synthetic 2- and 4-node topologies, decommit, and
+ * how free runs are joined and fitted. */
 #include "config.h"
 #include "alloc/heap.h"
 #include "alloc/options.h"
@@ -132,6 +133,90 @@ static void test_runs_and_decommit(void)
   CHECK(pargc_pagemap_lookup(pargc_page_addr(r6) + 3 * PARGC_PAGE_SIZE) == r6);
 }
 
+/* Free runs: neighbours on a list are joined when a request finds no
+ * run long enough; the shortest run that fits is taken; a run with
+ * black-listed pages serves a request from a clean part of it. */
+static void test_join_and_fit(void)
+{
+  scenario(64, 1 << 20);
+  /* The node pools' runs from the scenarios above would come first:
+   * leave them aside. */
+  for (int i = 0; i < PARGC_MAX_NODES; i++)
+    while (pargc_list_pop(&pargc_heap.pool[i].runs))
+      ;
+  struct pargc_tctx *a = pargc_tctx_new();
+  enum pargc_run_source src;
+  /* Runs of 1, 2, 4 and 8 pages, fresh, so side by side. */
+  struct pargc_page *r[4];
+  for (int i = 0; i < 4; i++) {
+    r[i] = pargc_heap_take_run(a, (size_t)1 << i, false, &src);
+    CHECK(r[i] && src == PARGC_RUN_FRESH);
+  }
+  for (int i = 1; i < 4; i++)
+    CHECK(r[i] == r[i - 1] + (1 << (i - 1)));
+  /* Given back out of order: four runs on A's list, none of 15 pages. */
+  pargc_heap_release_run(a, r[2]);
+  pargc_heap_release_run(a, r[0]);
+  pargc_heap_release_run(a, r[3]);
+  pargc_heap_release_run(a, r[1]);
+  CHECK_EQ(a->free_runs.count, 4);
+  size_t committed = pargc_heap_committed_pages();
+  struct pargc_page *j = pargc_heap_take_run(a, 15, false, &src);
+  CHECK(j == r[0] && src == PARGC_RUN_OWN);
+  CHECK_EQ(j->pages, 15);
+  CHECK_EQ(a->free_runs.count, 0);
+  CHECK_EQ(pargc_heap_committed_pages(), committed);
+  /* Every page of the joined run leads back to its head. */
+  for (size_t i = 0; i < 15; i++)
+    CHECK(pargc_pagemap_lookup(pargc_page_addr(j) + i * PARGC_PAGE_SIZE) == j);
+
+  /* Best fit: with an 8-page run first on the list and a 1-page run
+   * behind it, one page comes from the 1-page run. */
+  struct pargc_page *one = pargc_heap_take_run(a, 1, false, &src);
+  CHECK(one && src == PARGC_RUN_FRESH);
+  pargc_heap_release_run(a, j); /* 15 pages: j .. j + 14 */
+  pargc_heap_release_run(a, one);
+  struct pargc_page *got = pargc_heap_take_run(a, 1, false, &src);
+  CHECK(got == one && src == PARGC_RUN_OWN);
+  CHECK_EQ(j->pages, 15);
+
+  /* A black-listed first page: 4 pages come from the clean part after
+   * it, and the page before them stays free. */
+  pargc_blacklist_page(pargc_page_index(j));
+  got = pargc_heap_take_run(a, 4, false, &src);
+  CHECK(got == j + 1 && src == PARGC_RUN_OWN);
+  CHECK_EQ(j->pages, 1);
+  CHECK_EQ(atomic_load(&j->state), PARGC_PAGE_FREE);
+  CHECK_EQ(a->free_runs.count, 2); /* j, and the 10 pages after got */
+  pargc_heap_release_run(a, got);
+
+  /* A committed run and a decommitted neighbour stay apart (joined, the
+   * run would be miscounted); once both are decommitted they join. */
+  struct pargc_page *tail = j + 5;
+  CHECK_EQ(tail->pages, 10);
+  pargc_heap_decommit(true); /* all three runs */
+  CHECK(tail->decommitted && j->decommitted);
+  got = pargc_heap_take_run(a, 4, false, &src); /* j + 1 .. j + 4 again */
+  CHECK(got == j + 1 && src == PARGC_RUN_OWN && got->zeroed);
+  memset((void *)pargc_page_addr(got), 1, 4 * PARGC_PAGE_SIZE);
+  committed = pargc_heap_committed_pages();
+  pargc_heap_release_run(a, got);
+  scenario(0, 0); /* k = 1, nothing committed: no fresh pages */
+  pargc_heap.max_heap = 4 * PARGC_PAGE_SIZE;
+  CHECK(pargc_heap_take_run(a, 14, false, &src) == NULL);
+  CHECK_EQ(a->free_runs.count, 3);
+  /* The limit holds for runs taken back from the OS too. */
+  CHECK(pargc_heap_take_run(a, 10, false, &src) == NULL);
+  pargc_heap.max_heap = 0;
+  atomic_store(&pargc_heap.committed, committed);
+  pargc_heap_decommit(true);
+  got = pargc_heap_take_run(a, 14, false, &src);
+  CHECK(got == j + 1 && src == PARGC_RUN_OWN && got->zeroed);
+  CHECK_EQ(a->free_runs.count, 1);
+  CHECK(j->pages == 1 && j->decommitted);
+  memset((void *)pargc_page_addr(got), 0, 14 * PARGC_PAGE_SIZE);
+}
+
 int main(void)
 {
   setenv("PARGC_HEAP_RESERVE", "1G", 1);
@@ -139,5 +224,6 @@ int main(void)
   test_two_nodes();
   test_four_nodes();
   test_runs_and_decommit();
+  test_join_and_fit();
   return CHECK_SUMMARY();
 }
