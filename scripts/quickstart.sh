@@ -25,8 +25,10 @@ fi
 
 # The test suite also runs real Boehm GC clients, unchanged, on libpargc
 # (tests/compat/guile_test.sh, w3m_test.sh, ecl_test.sh, poke_test.sh,
-# crystal_test.sh); each is skipped where its program is missing, so
-# installing them is worth a try, not a must.
+# crystal_test.sh, asy_test.sh); each is skipped where its program is
+# missing, so installing them is worth a try, not a must.  Asymptote
+# without its recommended packages (a TeX installation it does not need
+# for the test).
 if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
   clients=""
   for p in guile-3.0 w3m ecl poke crystal; do
@@ -37,6 +39,13 @@ if [ "$mode" = test ] && [ "$(id -u)" -eq 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $clients ||
       { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $clients; } ||
       echo "quickstart: could not install$clients; their tests will be skipped"
+  fi
+  if ! dpkg -s asymptote >/dev/null 2>&1; then
+    echo "quickstart: installing Boehm GC clients for the tests: asymptote"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends asymptote ||
+      { apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends asymptote; } ||
+      echo "quickstart: could not install asymptote; its test will be skipped"
   fi
 fi
 
