@@ -556,6 +556,44 @@ static void free_held(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
   }
 }
 
+/* A span of one object (classes from 224 KiB up, some from 56 KiB) is
+ * empty once that object is freed: it goes back as a free run at once,
+ * as a large run does, instead of serving only its class until the next
+ * collection.  A program whose buffers creep up in size, each copied
+ * into a slightly larger one and freed (Asymptote extending a path),
+ * moves from class to class and left a freed span in each: 3 times
+ * Boehm GC's heap, which returns any freed object over 2 KiB to its
+ * block lists.  The span is the class's current one or on its full list
+ * (an unswept one waits for its sweep); the owner's lists held.  False
+ * when it is not so (the caller frees the object as usual). */
+static bool release_single(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
+{
+  if (pg->nobjs != 1 || pg->built || pargc_kind_uncollectable[pg->kind])
+    return false;
+  struct pargc_class_state *cs = &ctx->cls[pg->kind][pg->sclass];
+  if (pg->list == PARGC_LIST_CUR) {
+    /* Its one object is allocated: the class's list is empty. */
+    pargc_assert(cs->cur == pg && ctx->free[pg->kind][pg->sclass] == NULL);
+    if (atomic_load_explicit(&pg->remote, memory_order_acquire))
+      return false;
+    cs->cur = NULL;
+  } else if (pg->list == PARGC_LIST_FULL) {
+    remote_disarm(pg);
+    if (atomic_load_explicit(&pg->remote, memory_order_acquire))
+      return false;
+    pargc_list_remove(&cs->full, pg);
+  } else {
+    return false;
+  }
+  pg->list = PARGC_LIST_NONE;
+  pg->free = NULL;
+  pargc_heap_release_run(ctx, pg);
+  /* obj stays reachable until the run is FREE (see the large case in
+   * pargc_free_slow). */
+  __asm__ volatile("" : : "r"(obj) : "memory");
+  return true;
+}
+
 static void free_own(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
 {
   /* The descriptor (already in cache) says whether this is the current
@@ -1010,6 +1048,13 @@ bool pargc_free_slow(void *p)
     return false;
   }
   count_freed(ctx, pg->size);
+  if (ctx && pg->owner == ctx->id && pg->nobjs == 1) {
+    lists_enter(ctx);
+    bool released = release_single(ctx, pg, obj);
+    lists_leave(ctx);
+    if (released)
+      return true;
+  }
   if (pargc_kind_scanned[kind])
     memset(obj, 0, pg->size); /* so the allocation fast path only clears the link */
   if (pargc_kind_uncollectable[kind]) {

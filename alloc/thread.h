@@ -226,12 +226,13 @@ static inline void *pargc_alloc(size_t size, unsigned kind)
  * when p is not the start of an allocated object.  pargc_free is the
  * inline fast path below; this is everything else (large objects,
  * uncollectable kinds, other threads' pages, bad and double frees, pages
- * that move from the full list to avail). */
+ * that move from the full list to avail, spans of one object). */
 bool pargc_free_slow(void *p) PARGC_NOINLINE;
 
 /* Explicit free fast path: an object at the start of a one-page span (or
  * in the first page of a longer one) of a collectable kind, owned by the
- * calling thread, on a page that is current or not on the full list.
+ * calling thread, on a page that is current or not on the full list and
+ * holds more than one object (a span of one is released: thread.c).
  * Cost: a TLS load, the descriptor (one line, also read by the marker),
  * the object-start and double-free checks (two multiplications), the
  * zeroing (memset, which beats inline stores for one size and matches
@@ -253,7 +254,7 @@ static inline bool pargc_free(void *p)
    * (pargc_tctx_help_lagging), and that one only spans in which the last
    * collection marked nothing -- objects the program cannot free. */
   if (PARGC_UNLIKELY(atomic_load_explicit(&pg->state, memory_order_relaxed) != PARGC_PAGE_SMALL ||
-                     pg->owner != ctx->id || pg->list == PARGC_LIST_FULL))
+                     pg->owner != ctx->id || pg->list == PARGC_LIST_FULL || pg->nobjs == 1))
     return pargc_free_slow(p);
   unsigned kind = pg->kind;
   uintptr_t base = (uintptr_t)p - (off & (PARGC_PAGE_SIZE - 1));
