@@ -166,6 +166,37 @@ static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
   }
 }
 
+static void **decode(void *w);
+
+/* Release the current span of (k, c) if every object of it is free: all
+ * on ctx's list for the class (which holds that span's objects only),
+ * none on its remote list, none never linked.  A class the program
+ * stopped using kept its span current, and the span its memory, until
+ * the class was used again: one span of up to 1 MiB for each class a
+ * program moved through (a buffer copied into a slightly larger one at
+ * each step).  At most once a collection, so that a class in steady use
+ * does not give its span back and take it again at every free.  Owner
+ * only: that list is its fast path's.  Spans of up to 16 objects (classes
+ * from 4 KiB): longer lists are not walked. */
+static void release_idle_current(struct pargc_tctx *ctx, unsigned k, unsigned c)
+{
+  struct pargc_class_state *cs = &ctx->cls[k][c];
+  struct pargc_page *pg = cs->cur;
+  if (!pg || pg->nobjs > 16 || pg->built || pargc_kind_uncollectable[k] ||
+      atomic_load_explicit(&pg->remote, memory_order_acquire))
+    return;
+  size_t n = 0;
+  for (void **p = ctx->free[k][c]; p && n <= pg->nobjs; p = decode(*p))
+    n++;
+  if (n != pg->nobjs)
+    return;
+  ctx->free[k][c] = NULL;
+  cs->cur = NULL;
+  pg->list = PARGC_LIST_NONE;
+  pg->free = NULL;
+  pargc_heap_release_run(ctx, pg);
+}
+
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
 {
   uint64_t epoch = atomic_load_explicit(&pargc_epoch, memory_order_acquire);
@@ -179,9 +210,12 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   /* Every page but the current ones was last allocated from before the
    * collection that just ended: its marks are valid, so it may be swept. */
   unsigned nkinds = pargc_kind_count(); /* kinds in use, not PARGC_MAX_KINDS */
+  bool owner = ctx == pargc_tctx_current;
   for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
+      if (owner && cs->cur)
+        release_idle_current(ctx, k, c);
       /* Spans still unswept from an earlier epoch count too: a thread
        * helped along before the program dropped its data, and asleep
        * since, holds the dropped spans there. */

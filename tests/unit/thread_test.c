@@ -7,7 +7,8 @@
  * thread moving a lagging context to a new epoch while its owner refills
  * (the claim protocol of alloc/thread.h) leaves its lists whole and its
  * new objects zeroed; a sleeping context helped along twice gives back
- * the spans the second collection found empty. */
+ * the spans the second collection found empty; spans of one object, and
+ * idle current spans, go back before any sweep. */
 #include "config.h"
 #include "alloc/options.h"
 #include "alloc/page.h"
@@ -316,6 +317,44 @@ static void test_sleeping_unswept(void)
   pthread_join(t, NULL);
 }
 
+/* Spans given back before the next sweep: a span of one object when that
+ * object is freed (from the full list or as the current page), and a
+ * current span whose objects are all free once a collection has passed
+ * (the owner's next look at the epoch).  Last: the epoch bump releases
+ * every unmarked span of this thread, the earlier tests' too. */
+static void test_spans_given_back(void)
+{
+  size_t one = 300000; /* a class of one object per span */
+  CHECK_EQ(pargc_sizeclasses[pargc_sizeclass_of(one)].nobjs, 1);
+  char *a = pargc_alloc(one, PARGC_KIND_NORMAL), *b = pargc_alloc(one, PARGC_KIND_NORMAL);
+  struct pargc_page *pa = NULL, *pb = NULL;
+  CHECK(pargc_pagemap_object((uintptr_t)a, &pa) == 0 && pargc_pagemap_object((uintptr_t)b, &pb) == 0);
+  CHECK_EQ(pa->list, PARGC_LIST_FULL);
+  CHECK_EQ(pb->list, PARGC_LIST_CUR);
+  CHECK(pargc_free(a));
+  CHECK_EQ(atomic_load(&pa->state), PARGC_PAGE_FREE);
+  CHECK(pargc_free(b));
+  CHECK_EQ(atomic_load(&pb->state), PARGC_PAGE_FREE);
+  warnings[0] = 0;
+  CHECK(!pargc_free(b)); /* its span is gone: not an object any more */
+  CHECK(strstr(warnings, "not the start of an allocated") != NULL);
+
+  size_t few = 40000; /* three objects in two pages */
+  CHECK_EQ(pargc_sizeclasses[pargc_sizeclass_of(few)].nobjs, 3);
+  char *c = pargc_alloc(few, PARGC_KIND_NORMAL), *d = pargc_alloc(few, PARGC_KIND_NORMAL);
+  struct pargc_page *pc = NULL, *pd = NULL;
+  CHECK(pargc_pagemap_object((uintptr_t)c, &pc) >= 0 && pargc_pagemap_object((uintptr_t)d, &pd) >= 0);
+  CHECK(pc == pd && pc->list == PARGC_LIST_CUR);
+  CHECK(pargc_free(c) && pargc_free(d));
+  CHECK_EQ(atomic_load(&pc->state), PARGC_PAGE_SMALL); /* a class in use keeps its span */
+  atomic_fetch_add(&pargc_epoch, 1);
+  pargc_tctx_adjust_epoch(pargc_tctx_current);
+  CHECK_EQ(atomic_load(&pc->state), PARGC_PAGE_FREE);
+  /* The class starts over on a span of its own. */
+  char *e = pargc_alloc(few, PARGC_KIND_NORMAL);
+  CHECK(e != NULL && all_zero(e, few));
+}
+
 int main(void)
 {
   setenv("PARGC_HEAP_RESERVE", "4G", 1);
@@ -327,5 +366,6 @@ int main(void)
   test_free_paths();
   test_lagging_claims();
   test_sleeping_unswept();
+  test_spans_given_back();
   return CHECK_SUMMARY();
 }
