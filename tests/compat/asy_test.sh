@@ -38,9 +38,7 @@ if [ "$libgc_heap" -eq 0 ]; then
 fi
 for run in "stop 0" "concurrent 0" "concurrent 2M"; do
   set -- $run
-  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_CONC_MIN_LIVE=$2 \
-    PARGC_STATS_FILE=$tmp/stats \
-    timeout 300 "$top/pargc-run" "$asy" -noV "$prog" >"$tmp/out" 2>"$tmp/err"
+  client_pargc "$1" "$2" "$asy" -noV "$prog"
   status=$?
   heap=$(sed -n 's/.*"heap_bytes":\([0-9]*\).*/\1/p' "$tmp/stats" 2>/dev/null | sort -n | tail -1)
   heap=${heap:-0}

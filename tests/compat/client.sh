@@ -6,6 +6,11 @@
 #                             linked with libgc.so.1; fail unless pargc-run
 #                             and libgc-compat/ are built in $top
 #   client_tmpdir NAME        make $tmp, removed when the test exits
+#   client_pargc MODE MIN_LIVE COMMAND...
+#                             run COMMAND through pargc-run in MODE
+#                             (stop|concurrent) with PARGC_CONC_MIN_LIVE,
+#                             statistics in $tmp/stats, output in
+#                             $tmp/out and $tmp/err; its exit status
 #   client_result STATUS LABEL DETAIL
 #                             after a run through pargc-run that wrote
 #                             $tmp/out, $tmp/err and $tmp/stats and ended
@@ -36,6 +41,14 @@ client_tmpdir() {
 }
 
 passed=0 failed=0
+
+client_pargc() {
+  mode=$1 min=$2
+  shift 2
+  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$mode PARGC_CONC_MIN_LIVE=$min \
+    PARGC_STATS_FILE=$tmp/stats \
+    timeout 300 "$top/pargc-run" "$@" >"$tmp/out" 2>"$tmp/err"
+}
 
 client_result() {
   if [ "$1" -eq 0 ] && cmp -s "$tmp/ref" "$tmp/out" && [ -s "$tmp/stats" ]; then

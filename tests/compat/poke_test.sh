@@ -30,9 +30,7 @@ if ! timeout 300 "$poke" --no-init-file -L "$prog" >"$tmp/ref" 2>"$tmp/err"; the
 fi
 for run in "stop 0" "concurrent 0" "concurrent 2M"; do
   set -- $run
-  PARGC_RUN_LIBDIR=$top/libgc-compat PARGC_MODE=$1 PARGC_CONC_MIN_LIVE=$2 \
-    PARGC_STATS_FILE=$tmp/stats \
-    timeout 300 "$top/pargc-run" "$poke" --no-init-file -L "$prog" >"$tmp/out" 2>"$tmp/err"
+  client_pargc "$1" "$2" "$poke" --no-init-file -L "$prog"
   client_result $? "$1 mode, PARGC_CONC_MIN_LIVE=$2" "$(cat "$tmp/out")"
 done
 client_summary
