@@ -288,37 +288,23 @@ static struct pargc_page *run_split(struct pargc_page *head, size_t n,
   return head;
 }
 
-/* Does [head, head + n) contain a black-listed page?  Only multi-page
- * runs care: a false pointer into a one-page span retains at most one
- * small object, into a large run the whole object. */
-static bool run_blacklisted(const struct pargc_page *head, size_t n)
+/* The first offset in [idx, idx + len) where n pages in a row are not
+ * black-listed, or len when there is none.  Only multi-page runs care: a
+ * false pointer into a one-page span retains at most one small object,
+ * into a large run the whole object.  Fresh pages use the whole range
+ * or nothing; a free run serves a request from its first clean part
+ * (Boehm GC also looks inside a free block for a part it may use). */
+static size_t clean_window(size_t idx, size_t len, size_t n)
 {
-  if (n < 2)
-    return false;
-  size_t idx = pargc_page_index(head);
-  if (idx >= atomic_load_explicit(&pargc_region.blacklist_hi, memory_order_relaxed))
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (pargc_blacklisted(idx + i))
-      return true;
-  return false;
-}
-
-/* The first offset in FREE run r where n pages in a row are not
- * black-listed, or r->pages when there is none (Boehm GC also looks
- * inside a free block for a part it may use). */
-static size_t clean_window(const struct pargc_page *r, size_t n)
-{
-  size_t idx = pargc_page_index(r);
   if (n < 2 || idx >= atomic_load_explicit(&pargc_region.blacklist_hi, memory_order_relaxed))
     return 0;
   size_t clean = 0;
-  for (size_t i = 0; i < r->pages; i++) {
+  for (size_t i = 0; i < len; i++) {
     clean = pargc_blacklisted(idx + i) ? 0 : clean + 1;
     if (clean == n)
       return i + 1 - n;
   }
-  return r->pages;
+  return len;
 }
 
 /* Free runs are split to serve smaller requests and come back one at a
@@ -431,7 +417,7 @@ static struct pargc_page *list_take(struct pargc_page_list *list, pargc_lock_t *
       if (r->pages < n || (best && r->pages >= best->pages) ||
           (r->decommitted && !may_commit(n)))
         continue;
-      size_t off = clean_window(r, n);
+      size_t off = clean_window(pargc_page_index(r), r->pages, n);
       if (off == r->pages)
         continue;
       best = r;
@@ -467,28 +453,38 @@ static void run_taken(struct pargc_page *run)
   }
 }
 
+/* A run of n pages from context c's free list, or NULL. */
+static struct pargc_page *ctx_take(struct pargc_tctx *c, size_t n)
+{
+  if (!c->free_runs.head)
+    return NULL;
+  pargc_lock(&c->pages_lock);
+  struct pargc_page *r =
+      list_take(&c->free_runs, &c->pages_lock, n, PARGC_LIST_FREE_RUNS, &c->free_runs_unjoined);
+  pargc_unlock(&c->pages_lock);
+  return r;
+}
+
+/* A run of n pages from node's pool, or NULL. */
+static struct pargc_page *pool_take(int node, size_t n)
+{
+  if (!pargc_heap.pool[node].runs.head)
+    return NULL;
+  pargc_lock(&pargc_heap.pool[node].lock);
+  struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n,
+                                   PARGC_LIST_POOL, &pargc_heap.pool[node].unjoined);
+  pargc_unlock(&pargc_heap.pool[node].lock);
+  return r;
+}
+
 static struct pargc_page *take_own(struct pargc_tctx *ctx, size_t n)
 {
-  if (!ctx || !ctx->free_runs.head)
-    return NULL;
-  pargc_lock(&ctx->pages_lock);
-  struct pargc_page *r = list_take(&ctx->free_runs, &ctx->pages_lock, n, PARGC_LIST_FREE_RUNS,
-                                   &ctx->free_runs_unjoined);
-  pargc_unlock(&ctx->pages_lock);
-  return r;
+  return ctx ? ctx_take(ctx, n) : NULL;
 }
 
 static struct pargc_page *take_pool(struct pargc_tctx *ctx, size_t n)
 {
-  int node = ctx && ctx->node < pargc_topology_nodes() ? ctx->node : 0;
-  if (!pargc_heap.pool[node].runs.head)
-    return NULL;
-  pargc_lock(&pargc_heap.pool[node].lock);
-  struct pargc_page *r =
-      list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL,
-                &pargc_heap.pool[node].unjoined);
-  pargc_unlock(&pargc_heap.pool[node].lock);
-  return r;
+  return pool_take(ctx && ctx->node < pargc_topology_nodes() ? ctx->node : 0, n);
 }
 
 static struct pargc_page *take_fresh(size_t n, bool force)
@@ -519,7 +515,7 @@ static struct pargc_page *take_fresh(size_t n, bool force)
     struct pargc_page *head = &pargc_region.pages[top];
     head->zeroed = 1;
     head->decommitted = 0;
-    if (!run_blacklisted(head, n)) {
+    if (clean_window(pargc_page_index(head), n, n) == 0) {
       pargc_heap_format_run(head, n);
       return head;
     }
@@ -550,29 +546,20 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
       uint32_t count = atomic_load(&pargc_tctx_count);
       for (uint32_t i = 0; i < count; i++) {
         struct pargc_tctx *v = pargc_tctx_all[i];
-        if (!v || v == self || v->node != node || !v->free_runs.head)
+        if (!v || v == self || v->node != node)
           continue;
-        pargc_lock(&v->pages_lock);
-        struct pargc_page *r = list_take(&v->free_runs, &v->pages_lock, n,
-                                         PARGC_LIST_FREE_RUNS, &v->free_runs_unjoined);
-        pargc_unlock(&v->pages_lock);
+        struct pargc_page *r = ctx_take(v, n);
         if (r) {
           *remote = node != home;
           *from_node = node;
           return r;
         }
       }
-      if (pargc_heap.pool[node].runs.head) {
-        pargc_lock(&pargc_heap.pool[node].lock);
-        struct pargc_page *r =
-            list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n, PARGC_LIST_POOL,
-                &pargc_heap.pool[node].unjoined);
-        pargc_unlock(&pargc_heap.pool[node].lock);
-        if (r) {
-          *remote = node != home;
-          *from_node = node;
-          return r;
-        }
+      struct pargc_page *r = pool_take(node, n);
+      if (r) {
+        *remote = node != home;
+        *from_node = node;
+        return r;
       }
     }
   }

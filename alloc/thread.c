@@ -166,36 +166,7 @@ static void release_empty(struct pargc_tctx *ctx, struct pargc_page_list *list)
   }
 }
 
-static void **decode(void *w);
-
-/* Release the current span of (k, c) if every object of it is free: all
- * on ctx's list for the class (which holds that span's objects only),
- * none on its remote list, none never linked.  A class the program
- * stopped using kept its span current, and the span its memory, until
- * the class was used again: one span of up to 1 MiB for each class a
- * program moved through (a buffer copied into a slightly larger one at
- * each step).  At most once a collection, so that a class in steady use
- * does not give its span back and take it again at every free.  Owner
- * only: that list is its fast path's.  Spans of up to 16 objects (classes
- * from 4 KiB): longer lists are not walked. */
-static void release_idle_current(struct pargc_tctx *ctx, unsigned k, unsigned c)
-{
-  struct pargc_class_state *cs = &ctx->cls[k][c];
-  struct pargc_page *pg = cs->cur;
-  if (!pg || pg->nobjs > 16 || pg->built || pargc_kind_uncollectable[k] ||
-      atomic_load_explicit(&pg->remote, memory_order_acquire))
-    return;
-  size_t n = 0;
-  for (void **p = ctx->free[k][c]; p && n <= pg->nobjs; p = decode(*p))
-    n++;
-  if (n != pg->nobjs)
-    return;
-  ctx->free[k][c] = NULL;
-  cs->cur = NULL;
-  pg->list = PARGC_LIST_NONE;
-  pg->free = NULL;
-  pargc_heap_release_run(ctx, pg);
-}
+static bool release_if_empty(struct pargc_tctx *ctx, struct pargc_page *pg, void **freeing);
 
 void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
 {
@@ -214,8 +185,16 @@ void pargc_tctx_adjust_epoch(struct pargc_tctx *ctx)
   for (unsigned k = 0; k < nkinds; k++) {
     for (unsigned c = 0; c < PARGC_NCLASSES; c++) {
       struct pargc_class_state *cs = &ctx->cls[k][c];
-      if (owner && cs->cur)
-        release_idle_current(ctx, k, c);
+      /* A class the program stopped using kept its current span, and
+       * the span its memory, until the class was used again: one span of
+       * up to 1 MiB for each class a program moved through (a buffer
+       * copied into a slightly larger one at each step).  Given back
+       * here, at most once a collection, so that a class in steady use
+       * does not give its span back and take it again at every free;
+       * spans of up to 16 objects (classes from 4 KiB), whose free lists
+       * are short to walk.  Owner only: that list is its fast path's. */
+      if (owner && cs->cur && cs->cur->nobjs <= 16)
+        release_if_empty(ctx, cs->cur, NULL);
       /* Spans still unswept from an earlier epoch count too: a thread
        * helped along before the program dropped its data, and asleep
        * since, holds the dropped spans there. */
@@ -590,41 +569,49 @@ static void free_held(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
   }
 }
 
-/* A span of one object (classes from 224 KiB up, some from 56 KiB) is
- * empty once that object is freed: it goes back as a free run at once,
- * as a large run does, instead of serving only its class until the next
- * collection.  A program whose buffers creep up in size, each copied
- * into a slightly larger one and freed (Asymptote extending a path),
- * moves from class to class and left a freed span in each: 3 times
- * Boehm GC's heap, which returns any freed object over 2 KiB to its
- * block lists.  The span is the class's current one or on its full list
- * (an unswept one waits for its sweep); the owner's lists held.  False
- * when it is not so (the caller frees the object as usual). */
-static bool release_single(struct pargc_tctx *ctx, struct pargc_page *pg, void **obj)
+/* Give span pg of ctx's back as a free run if every object of it is free
+ * once `freeing` (an object of it being freed explicitly, or NULL) is:
+ * the others all on the list of its free objects (ctx's list for the
+ * class when pg is the current span; none when it is on the full list),
+ * none on its remote list, none never linked.  The owner's lists held.
+ * Called for a class's current span at a new epoch (adjust_epoch), and
+ * for a span of one object (classes from 224 KiB up, some from 56 KiB)
+ * when that object is freed: it goes back at once, as a large run does,
+ * instead of serving only its class until the next collection.  A
+ * program whose buffers creep up in size, each copied into a slightly
+ * larger one and freed (Asymptote extending a path), moves from class to
+ * class and left a freed span in each: 3 times Boehm GC's heap, which
+ * returns any freed object over 2 KiB to its block lists.  A span on
+ * another list waits for its sweep.  False when pg stays. */
+static bool release_if_empty(struct pargc_tctx *ctx, struct pargc_page *pg, void **freeing)
 {
-  if (pg->nobjs != 1 || pg->built || pargc_kind_uncollectable[pg->kind])
+  unsigned k = pg->kind, c = pg->sclass;
+  if (pg->built || pargc_kind_uncollectable[k] ||
+      (pg->list != PARGC_LIST_CUR && pg->list != PARGC_LIST_FULL))
     return false;
-  struct pargc_class_state *cs = &ctx->cls[pg->kind][pg->sclass];
-  if (pg->list == PARGC_LIST_CUR) {
-    /* Its one object is allocated: the class's list is empty. */
-    pargc_assert(cs->cur == pg && ctx->free[pg->kind][pg->sclass] == NULL);
-    if (atomic_load_explicit(&pg->remote, memory_order_acquire))
-      return false;
-    cs->cur = NULL;
-  } else if (pg->list == PARGC_LIST_FULL) {
+  size_t n = freeing != NULL;
+  for (void **p = pg->list == PARGC_LIST_CUR ? ctx->free[k][c] : NULL; p && n <= pg->nobjs;
+       p = decode(*p))
+    n++;
+  if (n != pg->nobjs)
+    return false;
+  if (pg->list == PARGC_LIST_FULL)
     remote_disarm(pg);
-    if (atomic_load_explicit(&pg->remote, memory_order_acquire))
-      return false;
-    pargc_list_remove(&cs->full, pg);
-  } else {
+  if (atomic_load_explicit(&pg->remote, memory_order_acquire))
     return false;
+  struct pargc_class_state *cs = &ctx->cls[k][c];
+  if (pg->list == PARGC_LIST_CUR) {
+    ctx->free[k][c] = NULL;
+    cs->cur = NULL;
+  } else {
+    pargc_list_remove(&cs->full, pg);
   }
   pg->list = PARGC_LIST_NONE;
   pg->free = NULL;
   pargc_heap_release_run(ctx, pg);
-  /* obj stays reachable until the run is FREE (see the large case in
-   * pargc_free_slow). */
-  __asm__ volatile("" : : "r"(obj) : "memory");
+  /* `freeing` stays reachable until the run is FREE (see the large case
+   * in pargc_free_slow). */
+  __asm__ volatile("" : : "r"(freeing) : "memory");
   return true;
 }
 
@@ -1084,7 +1071,7 @@ bool pargc_free_slow(void *p)
   count_freed(ctx, pg->size);
   if (ctx && pg->owner == ctx->id && pg->nobjs == 1) {
     lists_enter(ctx);
-    bool released = release_single(ctx, pg, obj);
+    bool released = release_if_empty(ctx, pg, obj);
     lists_leave(ctx);
     if (released)
       return true;
