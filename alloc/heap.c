@@ -370,7 +370,7 @@ static bool list_join(struct pargc_page_list *list, uint8_t id)
     return false;
   size_t before = list->count;
   struct pargc_page *r = runs_by_address(list->head, list->count);
-  *list = (struct pargc_page_list){0};
+  pargc_list_clear(list);
   while (r) {
     struct pargc_page *next = r->next;
     /* A committed run and a decommitted one stay apart: joined, the run
@@ -456,7 +456,7 @@ static void run_taken(struct pargc_page *run)
 /* A run of n pages from context c's free list, or NULL. */
 static struct pargc_page *ctx_take(struct pargc_tctx *c, size_t n)
 {
-  if (!c->free_runs.head)
+  if (pargc_list_seems_empty(&c->free_runs))
     return NULL;
   pargc_lock(&c->pages_lock);
   struct pargc_page *r =
@@ -468,7 +468,7 @@ static struct pargc_page *ctx_take(struct pargc_tctx *c, size_t n)
 /* A run of n pages from node's pool, or NULL. */
 static struct pargc_page *pool_take(int node, size_t n)
 {
-  if (!pargc_heap.pool[node].runs.head)
+  if (pargc_list_seems_empty(&pargc_heap.pool[node].runs))
     return NULL;
   pargc_lock(&pargc_heap.pool[node].lock);
   struct pargc_page *r = list_take(&pargc_heap.pool[node].runs, &pargc_heap.pool[node].lock, n,
@@ -546,7 +546,7 @@ static struct pargc_page *take_stolen(struct pargc_tctx *self, size_t n,
       uint32_t count = atomic_load(&pargc_tctx_count);
       for (uint32_t i = 0; i < count; i++) {
         struct pargc_tctx *v = pargc_tctx_all[i];
-        if (!v || v == self || v->node != node)
+        if (!v || v == self || __atomic_load_n(&v->node, __ATOMIC_RELAXED) != node)
           continue;
         struct pargc_page *r = ctx_take(v, n);
         if (r) {
@@ -882,7 +882,7 @@ size_t pargc_heap_decommit_idle(bool all, bool idle)
   uint32_t count = atomic_load(&pargc_tctx_count);
   for (uint32_t i = 0; i < count; i++) {
     struct pargc_tctx *c = pargc_tctx_all[i];
-    if (!c || !c->free_runs.head)
+    if (!c || pargc_list_seems_empty(&c->free_runs))
       continue;
     pargc_lock(&c->pages_lock);
     bytes += decommit_list(&c->free_runs, &c->pages_lock, &c->free_runs_unjoined, now, delay,

@@ -1,7 +1,9 @@
 /* pagelist: doubly-linked lists of page descriptors (heads only), with
  * O(1) push, remove and splice.  A page is on at most one list at a time;
  * `list` in the descriptor names which (for assertions and for free()).
- * Not thread-safe: the owner of the list (or its lock) serialises.
+ * Not thread-safe: the owner of the list (or its lock) serialises --
+ * except pargc_list_seems_empty, a look at head without the lock, for
+ * which head is written with relaxed atomic stores.
  *
  * Invariants: head and tail are both NULL or both set, and count is the
  * number of pages from head to tail; for every page on the list,
@@ -20,6 +22,22 @@ struct pargc_page_list {
   struct pargc_page *head, *tail;
   size_t count;
 };
+
+/* head, written by the list's operations below. */
+static inline void list_set_head(struct pargc_page_list *l, struct pargc_page *pg)
+{
+  __atomic_store_n(&l->head, pg, __ATOMIC_RELAXED);
+}
+
+/* Is l empty?  Without the list's lock: the answer may be stale by the
+ * time the caller acts on it, so it serves only to skip taking the lock
+ * for a list that looked empty (a run pushed meanwhile is found next
+ * time).  A plain read here raced with the locked writers (a data race
+ * in C's terms, found by ThreadSanitizer in alloc_stress_test). */
+static inline bool pargc_list_seems_empty(const struct pargc_page_list *l)
+{
+  return __atomic_load_n(&l->head, __ATOMIC_RELAXED) == NULL;
+}
 
 /* Check every invariant above over the whole list (level 2; the
  * caller serialises, as for any list operation). */
@@ -54,7 +72,7 @@ static inline void pargc_list_link(struct pargc_page_list *l, struct pargc_page 
   if (prev)
     prev->next = pg;
   else
-    l->head = pg;
+    list_set_head(l, pg);
   if (next)
     next->prev = pg;
   else
@@ -82,7 +100,7 @@ static inline void pargc_list_remove(struct pargc_page_list *l, struct pargc_pag
   if (pg->prev)
     pg->prev->next = pg->next;
   else
-    l->head = pg->next;
+    list_set_head(l, pg->next);
   if (pg->next)
     pg->next->prev = pg->prev;
   else
@@ -100,6 +118,14 @@ static inline struct pargc_page *pargc_list_pop(struct pargc_page_list *l)
   return pg;
 }
 
+/* Empty l, forgetting its pages (the caller relinks them). */
+static inline void pargc_list_clear(struct pargc_page_list *l)
+{
+  list_set_head(l, NULL);
+  l->tail = NULL;
+  l->count = 0;
+}
+
 /* Move every page of `from` to the end of `to`, relabelling them `id`. */
 static inline void pargc_list_splice(struct pargc_page_list *to, struct pargc_page_list *from, uint8_t id)
 {
@@ -114,12 +140,11 @@ static inline void pargc_list_splice(struct pargc_page_list *to, struct pargc_pa
     to->tail->next = from->head;
     from->head->prev = to->tail;
   } else {
-    to->head = from->head;
+    list_set_head(to, from->head);
   }
   to->tail = from->tail;
   to->count += from->count;
-  from->head = from->tail = NULL;
-  from->count = 0;
+  pargc_list_clear(from);
 }
 
 #endif

@@ -92,7 +92,8 @@ struct pargc_tctx *pargc_tctx_new(void)
   ctx->reuse_next = NULL;
   atomic_store_explicit(&ctx->lists, PARGC_CTX_IDLE, memory_order_relaxed);
   ctx->lists_depth = 0;
-  ctx->node = pargc_topology_current_node();
+  /* Thieves read node without a lock (take_stolen). */
+  __atomic_store_n(&ctx->node, pargc_topology_current_node(), __ATOMIC_RELAXED);
   pargc_unlock(&tctx_lock);
   return ctx;
 }

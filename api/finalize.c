@@ -96,6 +96,13 @@ static _Atomic unsigned long fin_since_gc; /* finalizers queued, for the notifie
 static size_t fin_n_at_gc;
 static bool fin_any_queued;
 
+/* The three counters above are read without the lock by
+ * pargc_finalize_wants_collection; written under it, atomically. */
+static void fin_count_add(size_t *counter, size_t delta)
+{
+  __atomic_store_n(counter, *counter + delta, __ATOMIC_RELAXED);
+}
+
 #define HIDE(p) (~(uintptr_t)(p))
 #define REVEAL(h) ((void *)~(h))
 
@@ -103,7 +110,7 @@ static bool fin_any_queued;
  * queue of finalizers ready to run (pargc_collect_lock held). */
 static void queue_ready(struct fin_node *n)
 {
-  fin_n--;
+  fin_count_add(&fin_n, (size_t)-1);
   n->next = NULL;
   if (queue_tail)
     queue_tail->next = n;
@@ -207,7 +214,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
       *ocd = n->cd;
     if (!fn) {
       *slot = n->next;
-      fin_n--;
+      fin_count_add(&fin_n, (size_t)-1);
       free(n);
     } else {
       n->fn = fn;
@@ -224,7 +231,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
       size_t h = hash_addr(n->hobj, fin_nb);
       n->next = fin_b[h];
       fin_b[h] = n;
-      fin_n++;
+      fin_count_add(&fin_n, 1);
     } else {
       pargc_warn("GC_register_finalizer: out of memory; finalizer not registered");
     }
@@ -669,10 +676,10 @@ static void finalize_after_mark(void)
     }
   }
   if (any) {
-    fin_any_queued = true;
+    __atomic_store_n(&fin_any_queued, true, __ATOMIC_RELAXED);
     pargc_tracer_trace();
   }
-  fin_n_at_gc = fin_n;
+  __atomic_store_n(&fin_n_at_gc, fin_n, __ATOMIC_RELAXED);
   /* 5. long links; 6. links inside dead objects */
   links_sweep(&longl, false);
   links_sweep(&shortl, true);
@@ -693,8 +700,10 @@ void GC_dump_finalization(void)
 bool pargc_finalize_wants_collection(size_t allocated, size_t per_finalizer)
 {
   /* Read without the lock: a hint for the heap policy. */
-  size_t now = *(volatile size_t *)&fin_n, then = *(volatile size_t *)&fin_n_at_gc;
-  return now > then && *(volatile bool *)&fin_any_queued && (now - then) * per_finalizer > allocated;
+  size_t now = __atomic_load_n(&fin_n, __ATOMIC_RELAXED);
+  size_t then = __atomic_load_n(&fin_n_at_gc, __ATOMIC_RELAXED);
+  return now > then && __atomic_load_n(&fin_any_queued, __ATOMIC_RELAXED) &&
+         (now - then) * per_finalizer > allocated;
 }
 
 size_t pargc_finalize_counts(size_t *links)

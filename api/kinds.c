@@ -67,6 +67,7 @@ int GC_gcj_kind, GC_gcj_debug_kind;
 void *GC_least_plausible_heap_addr, *GC_greatest_plausible_heap_addr;
 static int typed_kind = -1, typed_array_kind = -1, finalized_kind = -1;
 static pargc_lock_t kinds_lock = PARGC_LOCK_INIT;
+static pargc_lock_t finalized_init_lock = PARGC_LOCK_INIT; /* GC_init_finalized_malloc */
 
 void *pargc_compat_alloc_exact(size_t size, unsigned kind)
 {
@@ -459,15 +460,26 @@ GC_descr GC_make_descriptor(const GC_word *bm, size_t len)
   return (GC_word)lb | TYPED_LONG_TAG;
 }
 
+/* The typed kinds are made on first use.  typed_array_kind is published
+ * last, with release: a thread that reads it made (acquire) also sees
+ * typed_kind and both kinds' tables.  (Plain reads of the two let a
+ * thread see typed_array_kind set and typed_kind not yet, in the
+ * compiler's order of the stores: ThreadSanitizer, first_use_race_test.) */
+static bool typed_kinds_made(void)
+{
+  return __atomic_load_n(&typed_array_kind, __ATOMIC_ACQUIRE) >= 0;
+}
+
 static void ensure_typed_kinds(void)
 {
-  if (typed_array_kind >= 0)
+  if (typed_kinds_made())
     return;
   pargc_lock(&kinds_lock);
   if (typed_kind < 0)
     typed_kind = (int)new_kind(0, 0, 1, SCAN_TYPED);
   if (typed_array_kind < 0)
-    typed_array_kind = (int)new_kind(0, 0, 1, SCAN_TYPED_ARRAY);
+    __atomic_store_n(&typed_array_kind, (int)new_kind(0, 0, 1, SCAN_TYPED_ARRAY),
+                     __ATOMIC_RELEASE);
   pargc_unlock(&kinds_lock);
 }
 
@@ -487,7 +499,7 @@ void *GC_malloc_explicitly_typed(size_t lb, GC_descr d)
 bool pargc_kinds_realloc_typed(void *old, size_t size, void **out)
 {
   struct pargc_page *pg;
-  if (typed_kind < 0 || pargc_pagemap_object((uintptr_t)old, &pg) < 0 ||
+  if (!typed_kinds_made() || pargc_pagemap_object((uintptr_t)old, &pg) < 0 ||
       ((int)pg->kind != typed_kind && (int)pg->kind != typed_array_kind))
     return false;
   const GC_word *w = old;
@@ -599,21 +611,28 @@ void GC_init_finalized_malloc(void)
   pargc_tracer_register_displacement(sizeof(GC_word));
   pargc_tracer_register_displacement(1);
   pargc_tracer_register_displacement(GC_debug_header_size + 1);
-  pargc_lock(&kinds_lock);
+  /* The kind is published (release) only once its disclaim procedure
+   * is registered: an object allocated in between would have been
+   * reclaimed without its finalizer.  The procedure's registration takes
+   * the collector's lock, so the kind is made under a lock of its own,
+   * not kinds_lock. */
+  pargc_lock(&finalized_init_lock);
   if (finalized_kind < 0) {
-    finalized_kind = (int)new_kind(0, 1, 1, SCAN_DESCR);
-    pargc_unlock(&kinds_lock);
-    GC_register_disclaim_proc(pargc_kind_to_api((unsigned)finalized_kind), finalized_disclaim, 1);
-    return;
+    unsigned k = new_kind(0, 1, 1, SCAN_DESCR);
+    GC_register_disclaim_proc(pargc_kind_to_api(k), finalized_disclaim, 1);
+    __atomic_store_n(&finalized_kind, (int)k, __ATOMIC_RELEASE);
   }
-  pargc_unlock(&kinds_lock);
+  pargc_unlock(&finalized_init_lock);
 }
 
 void *GC_finalized_malloc(size_t size, const struct GC_finalizer_closure *fc)
 {
-  if (finalized_kind < 0)
+  int k = __atomic_load_n(&finalized_kind, __ATOMIC_ACQUIRE);
+  if (k < 0) {
     GC_init_finalized_malloc();
-  GC_word *p = pargc_compat_alloc(size + sizeof(GC_word), (unsigned)finalized_kind);
+    k = __atomic_load_n(&finalized_kind, __ATOMIC_ACQUIRE);
+  }
+  GC_word *p = pargc_compat_alloc(size + sizeof(GC_word), (unsigned)k);
   if (!p)
     return NULL;
   __atomic_store_n(&p[0], (GC_word)fc | 1, __ATOMIC_RELEASE);
