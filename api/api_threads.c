@@ -92,22 +92,24 @@ void GC_start_mark_threads(void)
 
 /* ---- pthread redirects ------------------------------------------------ */
 
-/* pargc interposes the plain pthread functions, so the GC_ names only
- * forward to them (programs built with -DGC_THREADS call these). */
+/* Programs built with -DGC_THREADS call these.  pargc interposes the
+ * plain pthread functions too, but where libc comes before libgc.so.1 in
+ * the program's symbol order the plain names reach libc's: the GC_ names
+ * go to pargc's own (gc/threads.h). */
 int GC_pthread_create(pthread_t *thread, const pthread_attr_t *attr,
                       void *(*start)(void *), void *arg)
 {
-  return pthread_create(thread, attr, start, arg);
+  return pargc_threads_create(thread, attr, start, arg);
 }
 
 int GC_pthread_join(pthread_t thread, void **retval)
 {
-  return pthread_join(thread, retval);
+  return pargc_threads_join(thread, retval);
 }
 
 int GC_pthread_detach(pthread_t thread)
 {
-  return pthread_detach(thread);
+  return pargc_threads_detach(thread);
 }
 
 int GC_pthread_cancel(pthread_t thread)
@@ -117,7 +119,7 @@ int GC_pthread_cancel(pthread_t thread)
 
 void GC_pthread_exit(void *retval)
 {
-  pthread_exit(retval);
+  pargc_threads_exit(retval);
 }
 
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)

@@ -508,8 +508,8 @@ static void *threads_trampoline(void *p)
   return result;
 }
 
-GC_API int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
-                                void *(*start)(void *), void *arg)
+int pargc_threads_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                         void *arg)
 {
   pargc_threads_init();
   struct pargc_pending_start *ps = malloc(sizeof *ps);
@@ -575,7 +575,7 @@ static void *join_call(void *arg)
   return NULL;
 }
 
-GC_API int pthread_join(pthread_t thread, void **retval)
+int pargc_threads_join(pthread_t thread, void **retval)
 {
   pargc_threads_resolve_real();
   /* Waiting for a thread touches no heap object, so the wait is a
@@ -597,7 +597,7 @@ GC_API int pthread_join(pthread_t thread, void **retval)
   return e;
 }
 
-GC_API int pthread_detach(pthread_t thread)
+int pargc_threads_detach(pthread_t thread)
 {
   pargc_threads_resolve_real();
   uint64_t serial = threads_serial_of(thread);
@@ -607,13 +607,36 @@ GC_API int pthread_detach(pthread_t thread)
   return e;
 }
 
-GC_API void pthread_exit(void *retval)
+void pargc_threads_exit(void *retval)
 {
   pargc_threads_resolve_real();
   if (pargc_threads_self)
     threads_remember_result(retval);
   /* The exit key's destructor unregisters the thread. */
   real_pthread_exit(retval);
+}
+
+/* The interposed functions: what a program that calls pthread_create
+ * itself gets, where libpargc comes before libc in its symbol order. */
+GC_API int pthread_create(pthread_t *thread, const pthread_attr_t *attr,
+                                void *(*start)(void *), void *arg)
+{
+  return pargc_threads_create(thread, attr, start, arg);
+}
+
+GC_API int pthread_join(pthread_t thread, void **retval)
+{
+  return pargc_threads_join(thread, retval);
+}
+
+GC_API int pthread_detach(pthread_t thread)
+{
+  return pargc_threads_detach(thread);
+}
+
+GC_API void pthread_exit(void *retval)
+{
+  pargc_threads_exit(retval);
 }
 
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)

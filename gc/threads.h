@@ -108,6 +108,19 @@ int pargc_threads_count(void);
  * the caller restores *old once it holds what it waited for. */
 bool pargc_threads_allow_stops(sigset_t *old);
 
+/* pargc's pthread_create, pthread_join, pthread_detach and pthread_exit
+ * (threads.c interposes the four), called directly.  GC_pthread_create
+ * and its kin call these: through the symbols they reached libc's
+ * functions in a program whose symbol order has libc before libgc.so.1
+ * -- ECL and Guile, whose own libraries bring libgc in -- so their
+ * threads started unregistered, unscanned until their first allocation,
+ * and a thread's result was no root between its exit and its join. */
+int pargc_threads_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
+                         void *arg);
+int pargc_threads_join(pthread_t thread, void **retval);
+int pargc_threads_detach(pthread_t thread);
+void pargc_threads_exit(void *retval) __attribute__((noreturn));
+
 /* Start a thread that is NOT registered as a mutator (the GC threads),
  * using the real pthread_create even though pargc interposes it. */
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg);
