@@ -8,7 +8,13 @@
  *  - gcj-style objects are traced by the descriptor in their vtable;
  *  - GC_finalized_malloc closures run when objects are reclaimed, and a
  *    disclaim procedure returning nonzero keeps its object one more cycle;
- *  - GC_get_kind_and_size, GC_is_marked. */
+ *  - GC_get_kind_and_size, GC_is_marked;
+ *  - a free object's first word reads as an aligned pointer or NULL, as
+ *    Boehm GC's free-list links do: mark procedures may be handed free
+ *    objects (gc_mark.h), and clients tell them by that word's tag bits
+ *    (Guile's smob procedure aborted on a link that read as a corrupt
+ *    smob).  Checked in eight fresh processes, each with its own free-list
+ *    encoding. */
 #include <gc.h>
 #include <gc/gc_mark.h>
 #include <gc/gc_gcj.h>
@@ -117,7 +123,43 @@ static COMPAT_NOINLINE void make_disclaimed(int kind) {
 
 static void *GC_CALLBACK is_marked_cb(void *p) { return (void *)(intptr_t)GC_is_marked(p); }
 
-int main(void) {
+/* The first words of freed objects of a procedure kind: low four bits
+ * clear.  Exit status 0 when they are. */
+static struct GC_ms_entry *nop_mark(GC_word *addr, struct GC_ms_entry *msp,
+                                    struct GC_ms_entry *lim, GC_word env) {
+  (void)addr, (void)lim, (void)env;
+  return msp;
+}
+
+static int free_links_child(void) {
+  GC_INIT();
+  int k = (int)GC_new_kind(GC_new_free_list(), GC_MAKE_PROC(GC_new_proc(nop_mark), 0), 0, 1);
+  int bad = 0;
+  for (int i = 0; i < 8; i++) {
+    GC_word *o = (GC_word *)GC_generic_malloc(4 * sizeof(GC_word), k);
+    GC_free(o); /* not GC_FREE: under GC_DEBUG that expects a debug object */
+    bad += (o[0] & 15) != 0; /* the free-list link in the freed object */
+  }
+  return bad != 0;
+}
+
+static void check_free_links(const char *self) {
+  for (int i = 0; i < 8; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      execl(self, self, "--free-links", (char *)NULL);
+      _exit(2);
+    }
+    int st = 0;
+    CHECK(pid > 0 && waitpid(pid, &st, 0) == pid);
+    CHECK_EQ(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), 0);
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--free-links") == 0)
+    return free_links_child();
+  check_free_links("/proc/self/exe");
   GC_INIT();
   alive_links = (void **)GC_MALLOC_ATOMIC_UNCOLLECTABLE(N * sizeof(void *));
   dead_links = (void **)GC_MALLOC_ATOMIC_UNCOLLECTABLE(N * sizeof(void *));
