@@ -23,6 +23,7 @@
 #include "config.h"
 #include <gc.h>
 #include <gc/gc_disclaim.h>
+#include <gc/gc_mark.h>
 #include <gc/gc_typed.h>
 #include "check.h"
 #include <pthread.h>
