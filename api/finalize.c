@@ -50,6 +50,7 @@
 #include <gc/javaxfc.h>
 #include <gc/gc_mark.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,11 +97,12 @@ static _Atomic unsigned long fin_since_gc; /* finalizers queued, for the notifie
 static size_t fin_n_at_gc;
 static bool fin_any_queued;
 
-/* The three counters above are read without the lock by
- * pargc_finalize_wants_collection; written under it, atomically. */
-static void fin_count_add(size_t *counter, size_t delta)
+/* fin_n, fin_n_at_gc and fin_any_queued are written under the lock and
+ * read without it by pargc_finalize_wants_collection: their stores are
+ * atomic. */
+static void fin_n_add(ptrdiff_t delta)
 {
-  __atomic_store_n(counter, *counter + delta, __ATOMIC_RELAXED);
+  __atomic_store_n(&fin_n, fin_n + (size_t)delta, __ATOMIC_RELAXED);
 }
 
 #define HIDE(p) (~(uintptr_t)(p))
@@ -110,7 +112,7 @@ static void fin_count_add(size_t *counter, size_t delta)
  * queue of finalizers ready to run (pargc_collect_lock held). */
 static void queue_ready(struct fin_node *n)
 {
-  fin_count_add(&fin_n, (size_t)-1);
+  fin_n_add(-1);
   n->next = NULL;
   if (queue_tail)
     queue_tail->next = n;
@@ -214,7 +216,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
       *ocd = n->cd;
     if (!fn) {
       *slot = n->next;
-      fin_count_add(&fin_n, (size_t)-1);
+      fin_n_add(-1);
       free(n);
     } else {
       n->fn = fn;
@@ -231,7 +233,7 @@ static void register_finalizer(void *obj, GC_finalization_proc fn, void *cd,
       size_t h = hash_addr(n->hobj, fin_nb);
       n->next = fin_b[h];
       fin_b[h] = n;
-      fin_count_add(&fin_n, 1);
+      fin_n_add(1);
     } else {
       pargc_warn("GC_register_finalizer: out of memory; finalizer not registered");
     }

@@ -19,7 +19,7 @@
  * finalized and finalizer-registered objects; every typed object must
  * be of one kind, and every object intact.  Part 2: threads come and go
  * (reusing parked contexts) while others allocate and free large
- * objects, so that runs are taken from other threads' lists. */
+ * objects, whose runs may be taken from other threads' lists. */
 #include "config.h"
 #include <gc.h>
 #include <gc/gc_disclaim.h>
