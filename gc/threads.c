@@ -648,12 +648,23 @@ int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)
    * there -- not to a GC thread that may hold the collector's locks, where
    * a handler that allocates took them again (Crystal's SIGCHLD handler
    * on the concurrent collector's thread, stopping the world).  Boehm
-   * GC's marker threads block them too. */
+   * GC's marker threads block them too.
+   *
+   * The suspend and restart signals stay open.  The caller may be a
+   * registered thread, and pthread_create waits for glibc's stack-cache
+   * lock, which a thread stopped inside its own pthread_create or
+   * pthread_join may hold: with the suspend signal blocked, the caller
+   * could neither take the lock nor answer the stop, and the stopper
+   * would wait forever.  The new thread inherits them open too, which is
+   * harmless: they are sent only to registered threads (tgkill), and the
+   * handler ignores a thread that is not one. */
   sigset_t all, old;
   sigfillset(&all);
   static const int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT};
   for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
     sigdelset(&all, faults[i]);
+  sigdelset(&all, pargc_stop_suspend_signal());
+  sigdelset(&all, pargc_stop_restart_signal());
   pthread_sigmask(SIG_BLOCK, &all, &old);
   int rc = pargc_real_pthread_create(out, NULL, fn, arg);
   pthread_sigmask(SIG_SETMASK, &old, NULL);

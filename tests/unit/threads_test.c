@@ -4,8 +4,9 @@
  * GC_do_blocking, pthread_join as a blocking section (cancellation
  * included), fork from a multi-threaded process, warnings held back
  * from the program's warn proc while the world is stopped, a stop put
- * off until a thread leaves its mark section, and the stack-pointer
- * corrector (GC_set_sp_corrector).
+ * off until a thread leaves its mark section, a GC thread started while
+ * stops come and go, and the stack-pointer corrector
+ * (GC_set_sp_corrector).
  *
  * Nothing here measures time: "stopped" is checked by progress counters
  * that must not move while the world is stopped. */
@@ -279,6 +280,66 @@ static void test_stop_while_computing(void)
     CHECK(results[i] == x);
   }
   printf("stop/compute: %d stops\n", stops);
+}
+
+/* ---- a GC thread started beside a stop ------------------------------- */
+
+/* pargc_threads_spawn_internal starts a GC thread from a registered one
+ * (the concurrent collector's, the scavenger's and the mark helpers are
+ * started so), with the program's signals blocked around pthread_create.
+ * pthread_create waits for glibc's stack-cache lock, which a thread
+ * stopped inside its own pthread_create or pthread_join may hold.  When
+ * the suspend signal was blocked too, the spawning thread could neither
+ * take the lock nor answer the stop: the stop never completed (seen once
+ * in threads_stress_test, a hang).  Here two registered threads create and
+ * join plain threads, two spawn and join GC threads, and main stops the
+ * world over and over; the alarm turns a hang into a failure. */
+enum { SPAWN_CREATORS = 2, SPAWN_SPAWNERS = 2, SPAWN_STOPS = 10000 };
+static _Atomic int spawn_done;
+static _Atomic unsigned long spawn_made;
+
+static void *spawn_nothing(void *arg)
+{
+  return arg;
+}
+
+static void *spawn_creator(void *arg)
+{
+  bool internal = arg != NULL;
+  while (!spawn_done) {
+    pthread_t t;
+    int e = internal ? pargc_threads_spawn_internal(&t, spawn_nothing, NULL)
+                     : pargc_threads_create(&t, NULL, spawn_nothing, NULL);
+    if (e == 0) {
+      pargc_threads_join(t, NULL);
+      spawn_made++;
+    }
+  }
+  return NULL;
+}
+
+static void test_spawn_beside_stops(void)
+{
+  pthread_t t[SPAWN_CREATORS + SPAWN_SPAWNERS];
+  for (int i = 0; i < SPAWN_CREATORS + SPAWN_SPAWNERS; i++)
+    CHECK_EQ(pargc_threads_create(&t[i], NULL, spawn_creator,
+                            i < SPAWN_CREATORS ? NULL : (void *)1),
+             0);
+  check_hang_alarm(120, "a stop never completed while a registered thread "
+                        "started a GC thread (stack-cache lock, blocked "
+                        "suspend signal)\n");
+  for (int k = 0; k < SPAWN_STOPS; k++) {
+    pargc_threads_stop_world();
+    pargc_threads_start_world();
+    usleep(20); /* let the threads reach pthread_create between stops */
+  }
+  check_hang_alarm(0, NULL);
+  spawn_done = 1;
+  for (int i = 0; i < SPAWN_CREATORS + SPAWN_SPAWNERS; i++)
+    pthread_join(t[i], NULL);
+  CHECK(spawn_made > 0);
+  printf("spawn beside stops: %d stops, %lu threads made\n", SPAWN_STOPS,
+         (unsigned long)spawn_made);
 }
 
 /* ---- a stop waits for the end of a mark section ----------------------- */
@@ -844,6 +905,7 @@ int main(void)
   test_boehm_registration();
   test_gc_threads();
   test_stop_while_computing();
+  test_spawn_beside_stops();
   test_mark_section_puts_stop_off();
   test_register_sentinel();
   test_finished_result(return_sentinel);
