@@ -197,10 +197,12 @@ static void handler_park(struct pargc_thread *me, const ucontext_t *uc, int coun
   suspend_wait_change(me, count);
 }
 
+static bool stop_chain(int which, int sig, siginfo_t *info, void *ctx);
+
 static void stop_suspend_handler(int sig, siginfo_t *info, void *ctx)
 {
-  (void)sig;
-  (void)info;
+  if (stop_chain(0, sig, info, ctx))
+    return;
   /* Inside a mark section (alloc/pagemap.h): stopping here could leave
    * the section's write for after the bitmap it read was reused.  Note
    * the signal; the section's end takes it (stop_take_put_off). */
@@ -236,9 +238,81 @@ static void stop_take_put_off(void)
   errno = saved_errno;
 }
 
-static void stop_restart_handler(int sig)
+static void stop_restart_handler(int sig, siginfo_t *info, void *ctx)
 {
-  (void)sig; /* its delivery ends the sigsuspend above */
+  /* Its delivery ends the sigsuspend above; nothing else to do. */
+  stop_chain(1, sig, info, ctx);
+}
+
+/* ---- the program's own handlers of the two signals --------------------
+ *
+ * A program may install a handler of its own for one of the two signals
+ * after pargc did: xz catches SIGXCPU (the default restart signal) to
+ * clean up before it dies of a CPU time limit.  The next restart then
+ * ran xz's handler, which took it for that limit and killed the process.
+ * So every stop first checks that pargc's handlers are still installed
+ * (stop_keep_handlers); one that was replaced is put back (a line says so
+ * once under GC_PRINT_STATS), and the program's handler is kept here and
+ * called for the signals pargc did not send itself: pargc sends them with
+ * tgkill, so they arrive as SI_TKILL from this process, where a CPU limit
+ * arrives from the kernel and a kill(1) from another process.  A
+ * replacement made while the world is stopped is found at the next
+ * stop. */
+static struct sigaction stop_own_sa[2];        /* 0: suspend, 1: restart */
+static struct sigaction stop_program_sa[2];    /* the handler to chain to */
+static _Atomic bool stop_program_set[2];
+
+/* Call the program's handler for a signal pargc did not send.  True if
+ * the signal was the program's (the caller then does nothing more). */
+static bool stop_chain(int which, int sig, siginfo_t *info, void *ctx)
+{
+  if (!atomic_load_explicit(&stop_program_set[which], memory_order_acquire) ||
+      (info && info->si_code == SI_TKILL && info->si_pid == stop_pid))
+    return false;
+  const struct sigaction *sa = &stop_program_sa[which];
+  if (sa->sa_flags & SA_SIGINFO) {
+    if (sa->sa_sigaction)
+      sa->sa_sigaction(sig, info, ctx);
+  } else if (sa->sa_handler != SIG_IGN && sa->sa_handler != SIG_DFL) {
+    sa->sa_handler(sig);
+  }
+  /* SIG_IGN, and SIG_DFL set after pargc's handler: ignored, as pargc's
+   * handler ignored any signal it did not send before. */
+  return true;
+}
+
+static bool stop_same_handler(const struct sigaction *a, const struct sigaction *b)
+{
+  return (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO) &&
+         ((a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == b->sa_sigaction
+                                     : a->sa_handler == b->sa_handler);
+}
+
+/* Put pargc's handlers back where the program replaced them.  Called with
+ * the registry lock held, before any signal of a stop or a suspension is
+ * sent. */
+static void stop_keep_handlers(void)
+{
+  const int sigs[2] = {sig_suspend, sig_restart};
+  static const char *const use[2] = {"stop", "restart"};
+  static const char *const setting[2] = {"PARGC_SIG_SUSPEND", "PARGC_SIG_RESTART"};
+  for (int w = 0; w < 2; w++) {
+    struct sigaction cur;
+    if (sigaction(sigs[w], NULL, &cur) || stop_same_handler(&cur, &stop_own_sa[w]))
+      continue;
+    bool first = !atomic_load_explicit(&stop_program_set[w], memory_order_relaxed);
+    /* Published before pargc's handler is back: a foreign signal that
+     * arrives from then on reaches the program's handler. */
+    stop_program_sa[w] = cur;
+    atomic_store_explicit(&stop_program_set[w], true, memory_order_release);
+    if (sigaction(sigs[w], &stop_own_sa[w], NULL))
+      pargc_fatal("cannot reinstall the handler of signal %d", sigs[w]);
+    if (first && pargc_opt.print_stats)
+      pargc_warn("the program installed a handler for signal %d, which pargc "
+                 "uses to %s threads: pargc's is back, and the program's runs "
+                 "for the signals pargc does not send (%s moves pargc's)",
+                 sigs[w], use[w], setting[w]);
+  }
 }
 
 /* ---- init ------------------------------------------------------------- */
@@ -311,9 +385,10 @@ void pargc_stop_init(void)
   sa.sa_flags = SA_RESTART | SA_SIGINFO;
   sa.sa_sigaction = stop_suspend_handler;
   pargc_mark_section_stop_hook = stop_take_put_off;
+  stop_own_sa[0] = sa;
   stop_install_handler(sig_suspend, &sa, "suspend", "stop", "PARGC_SIG_SUSPEND");
-  sa.sa_flags = SA_RESTART;
-  sa.sa_handler = stop_restart_handler;
+  sa.sa_sigaction = stop_restart_handler;
+  stop_own_sa[1] = sa;
   stop_install_handler(sig_restart, &sa, "restart", "restart", "PARGC_SIG_RESTART");
   stop_fork_handled = stop_handle_fork != 0;
   pargc_threads_atfork(stop_fork_prepare, stop_fork_parent, stop_fork_child);
@@ -400,6 +475,7 @@ void pargc_threads_stop_world(void)
   pargc_threads_init();
   pargc_assert(!pargc_world_stopped_by_me); /* not reentrant */
   pargc_threads_lock();
+  stop_keep_handlers();
   pargc_world_stopped_by_me = true; /* until pargc_threads_start_world */
   while (sem_trywait(&stop_ack_sem) == 0)
     ; /* late acks of threads declared gone */
@@ -558,7 +634,8 @@ void pargc_stop_lock_as(struct pargc_thread *me)
   sigset_t cur;
   pthread_sigmask(SIG_BLOCK, NULL, &cur);
   if (!me || !sigismember(&cur, sig_suspend)) {
-    pargc_threads_lock(); /* the signal reaches us while we wait */
+    pargc_lock(&pargc_threads_lock_); /* the signal reaches us while we wait */
+    pargc_threads_note_locked();
     return;
   }
   while (!pargc_trylock(&pargc_threads_lock_)) {
@@ -927,6 +1004,7 @@ void pargc_threads_suspend(pthread_t id, void (*release)(void))
     if (t == pargc_threads_self) {
       wait_self = true;
     } else if (!t->blocked) {
+      stop_keep_handlers();
       if (stop_tgkill(t->tid, sig_suspend) == 0)
         suspend_wait_parked(t, &release);
       else

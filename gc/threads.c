@@ -70,8 +70,14 @@ void pargc_threads_lock(void)
   if (PARGC_UNLIKELY(lock_held_here))
     pargc_fatal("registry lock taken twice by one thread (GC_add_roots, "
                 "GC_register_my_thread or a stop while the world is stopped?)");
-  pargc_lock(&pargc_threads_lock_);
-  lock_held_here = true;
+  if (PARGC_LIKELY(pargc_trylock(&pargc_threads_lock_))) {
+    lock_held_here = true;
+    return;
+  }
+  /* Held, perhaps by a stopper that waits for this thread's ack: a
+   * registered thread whose program blocked the suspend signal (xz
+   * blocks every signal around pthread_create) would wait forever. */
+  pargc_stop_lock_as(pargc_threads_self);
 }
 
 void pargc_threads_note_locked(void)
@@ -508,10 +514,30 @@ static void *threads_trampoline(void *p)
   return result;
 }
 
+static int threads_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg);
+
 int pargc_threads_create(pthread_t *thread, const pthread_attr_t *attr, void *(*start)(void *),
                          void *arg)
 {
   pargc_threads_init();
+  /* The caller stays stoppable throughout: malloc, the registry lock and
+   * glibc's stack-cache lock in pthread_create may each be held by a
+   * thread a stopper has stopped, and a program may call us with every
+   * signal blocked (xz does, so that its workers start with that mask;
+   * they unblock the stop signals as they register, whatever they
+   * inherit). */
+  sigset_t old;
+  bool restore = pargc_threads_allow_stops(&old);
+  int e = threads_create(thread, attr, start, arg);
+  if (restore)
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return e;
+}
+
+static int threads_create(pthread_t *thread, const pthread_attr_t *attr,
+                          void *(*start)(void *), void *arg)
+{
   struct pargc_pending_start *ps = malloc(sizeof *ps);
   if (!ps)
     return EAGAIN;

@@ -4,8 +4,9 @@
  * GC_do_blocking, pthread_join as a blocking section (cancellation
  * included), fork from a multi-threaded process, warnings held back
  * from the program's warn proc while the world is stopped, a stop put
- * off until a thread leaves its mark section, a GC thread started while
- * stops come and go, and the stack-pointer corrector
+ * off until a thread leaves its mark section, threads started while
+ * stops come and go, stop signals the program installed handlers for,
+ * and the stack-pointer corrector
  * (GC_set_sp_corrector).
  *
  * Nothing here measures time: "stopped" is checked by progress counters
@@ -282,21 +283,27 @@ static void test_stop_while_computing(void)
   printf("stop/compute: %d stops\n", stops);
 }
 
-/* ---- a GC thread started beside a stop ------------------------------- */
+/* ---- threads started beside a stop ------------------------------------ */
 
-/* pargc_threads_spawn_internal starts a GC thread from a registered one
- * (the concurrent collector's, the scavenger's and the mark helpers are
- * started so), with the program's signals blocked around pthread_create.
- * pthread_create waits for glibc's stack-cache lock, which a thread
- * stopped inside its own pthread_create or pthread_join may hold.  When
- * the suspend signal was blocked too, the spawning thread could neither
- * take the lock nor answer the stop: the stop never completed (seen once
- * in threads_stress_test, a hang).  Here two registered threads create and
- * join plain threads, two spawn and join GC threads, and main stops the
- * world over and over; the alarm turns a hang into a failure. */
-enum { SPAWN_CREATORS = 2, SPAWN_SPAWNERS = 2, SPAWN_STOPS = 10000 };
+/* A registered thread that starts a thread while stops come and go must
+ * stay stoppable while it waits.  pthread_create waits for glibc's
+ * stack-cache lock, which a thread stopped inside its own pthread_create
+ * or pthread_join may hold, and pargc's own pthread_create waits for the
+ * registry lock, which a stopper holds.  Two ways the suspend signal was
+ * blocked there, each of which hung a stop:
+ *   - pargc_threads_spawn_internal (GC threads: the concurrent
+ *     collector's, the scavenger's, the mark helpers) blocked every signal
+ *     around pthread_create so that the new thread inherits that mask
+ *     (seen once in threads_stress_test);
+ *   - a program that blocks every signal around pthread_create itself, so
+ *     that its workers start with that mask (xz does).
+ * Here one thread of each kind -- plain pthread_create, GC threads, and
+ * pthread_create with every signal blocked -- creates and joins threads
+ * while main stops the world over and over; the alarm turns a hang into
+ * a failure. */
+enum { SPAWN_KINDS = 3, SPAWN_STOPS = 10000 };
 static _Atomic int spawn_done;
-static _Atomic unsigned long spawn_made;
+static _Atomic unsigned long spawn_made[SPAWN_KINDS];
 
 static void *spawn_nothing(void *arg)
 {
@@ -305,14 +312,19 @@ static void *spawn_nothing(void *arg)
 
 static void *spawn_creator(void *arg)
 {
-  bool internal = arg != NULL;
+  int kind = (int)(intptr_t)arg;
+  if (kind == 2) {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+  }
   while (!spawn_done) {
     pthread_t t;
-    int e = internal ? pargc_threads_spawn_internal(&t, spawn_nothing, NULL)
-                     : pargc_threads_create(&t, NULL, spawn_nothing, NULL);
+    int e = kind == 1 ? pargc_threads_spawn_internal(&t, spawn_nothing, NULL)
+                      : pargc_threads_create(&t, NULL, spawn_nothing, NULL);
     if (e == 0) {
       pargc_threads_join(t, NULL);
-      spawn_made++;
+      spawn_made[kind]++;
     }
   }
   return NULL;
@@ -320,14 +332,12 @@ static void *spawn_creator(void *arg)
 
 static void test_spawn_beside_stops(void)
 {
-  pthread_t t[SPAWN_CREATORS + SPAWN_SPAWNERS];
-  for (int i = 0; i < SPAWN_CREATORS + SPAWN_SPAWNERS; i++)
-    CHECK_EQ(pargc_threads_create(&t[i], NULL, spawn_creator,
-                            i < SPAWN_CREATORS ? NULL : (void *)1),
-             0);
+  pthread_t t[SPAWN_KINDS];
+  for (int i = 0; i < SPAWN_KINDS; i++)
+    CHECK_EQ(pargc_threads_create(&t[i], NULL, spawn_creator, (void *)(intptr_t)i), 0);
   check_hang_alarm(120, "a stop never completed while a registered thread "
-                        "started a GC thread (stack-cache lock, blocked "
-                        "suspend signal)\n");
+                        "started threads (stack-cache or registry lock, "
+                        "suspend signal blocked)\n");
   for (int k = 0; k < SPAWN_STOPS; k++) {
     pargc_threads_stop_world();
     pargc_threads_start_world();
@@ -335,11 +345,77 @@ static void test_spawn_beside_stops(void)
   }
   check_hang_alarm(0, NULL);
   spawn_done = 1;
-  for (int i = 0; i < SPAWN_CREATORS + SPAWN_SPAWNERS; i++)
-    pthread_join(t[i], NULL);
-  CHECK(spawn_made > 0);
-  printf("spawn beside stops: %d stops, %lu threads made\n", SPAWN_STOPS,
-         (unsigned long)spawn_made);
+  for (int i = 0; i < SPAWN_KINDS; i++) {
+    pargc_threads_join(t[i], NULL);
+    CHECK(spawn_made[i] > 0);
+  }
+  printf("threads started beside stops: %d stops, %lu + %lu + %lu threads\n",
+         SPAWN_STOPS, (unsigned long)spawn_made[0], (unsigned long)spawn_made[1],
+         (unsigned long)spawn_made[2]);
+}
+
+/* ---- the program's own handlers of the stop signals -------------------- */
+
+/* A program that installs its own handler for the suspend or the restart
+ * signal after pargc did (xz catches SIGXCPU, the default restart
+ * signal): stops must still work -- the program's suspend handler never
+ * acknowledges a stop, its restart handler took pargc's restart for a
+ * CPU time limit -- and the program's handler must still run for the
+ * signals pargc does not send.  The alarm turns a stop that never
+ * completes into a failure. */
+static _Atomic int ph_calls, ph_done;
+static _Atomic unsigned long ph_progress;
+
+static void ph_handler(int sig)
+{
+  (void)sig;
+  ph_calls++;
+}
+
+static void *ph_worker(void *arg)
+{
+  (void)arg;
+  while (!ph_done)
+    ph_progress++;
+  return NULL;
+}
+
+static void test_program_handlers(void)
+{
+  const int sigs[2] = {pargc_stop_suspend_signal(), pargc_stop_restart_signal()};
+  struct sigaction sa, old[2];
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = ph_handler;
+  for (int i = 0; i < 2; i++)
+    CHECK_EQ(sigaction(sigs[i], &sa, &old[i]), 0);
+  pthread_t t;
+  CHECK_EQ(pargc_threads_create(&t, NULL, ph_worker, NULL), 0);
+  while (!ph_progress)
+    sched_yield(); /* registered: it does so before its routine runs */
+  check_hang_alarm(60, "a stop never completed after the program installed "
+                       "handlers for the stop signals\n");
+  for (int k = 0; k < 200; k++) {
+    pargc_threads_stop_world();
+    unsigned long before = ph_progress;
+    for (volatile int spin = 0; spin < 1000; spin++)
+      ;
+    CHECK(ph_progress == before); /* the worker is stopped */
+    pargc_threads_start_world();
+  }
+  CHECK_EQ(ph_calls, 0); /* pargc's own signals never reached them */
+  /* Signals pargc did not send reach the program's handlers. */
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ(kill(getpid(), sigs[i]), 0);
+    while (ph_calls < i + 1)
+      sched_yield();
+  }
+  check_hang_alarm(0, NULL);
+  CHECK_EQ(ph_calls, 2);
+  ph_done = 1;
+  pargc_threads_join(t, NULL);
+  for (int i = 0; i < 2; i++)
+    CHECK_EQ(sigaction(sigs[i], &old[i], NULL), 0);
+  printf("program handlers: stops complete, %d foreign signals chained\n", ph_calls);
 }
 
 /* ---- a stop waits for the end of a mark section ----------------------- */
@@ -906,6 +982,7 @@ int main(void)
   test_gc_threads();
   test_stop_while_computing();
   test_spawn_beside_stops();
+  test_program_handlers();
   test_mark_section_puts_stop_off();
   test_register_sentinel();
   test_finished_result(return_sentinel);
