@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "config.h"
 #include "malloc/collect.h"
+#include "alloc/options.h"
 #include "alloc/os.h"
 #include "alloc/pagemap.h"
 #include "alloc/report.h"
@@ -130,6 +131,49 @@ static void collect_push_heap(void)
     collect_next_push();
 }
 
+/* Concurrent mode (GC_ENABLE_INCREMENTAL, PARGC_MODE=concurrent) needs a
+ * barrier that sees the program's writes without its help.  The mprotect
+ * barrier write-protects scanned objects while a cycle marks, and a
+ * system call writing into one fails with EFAULT instead of faulting:
+ * libpargc wraps read() and its kin for that, but it is loaded here with
+ * RTLD_LOCAL, so the program's calls never reach the wrappers -- and
+ * programs read into malloc'd buffers all the time (sqlite3 reported a
+ * disk I/O error, xz wrote a corrupt stream).  The manual barrier needs
+ * calls the program does not make.  So in this mode concurrent marking
+ * runs with the kernel's soft-dirty bits where they work, and otherwise
+ * not at all: collections stay stop-parallel, with a warning.  The
+ * collector reads its settings from the environment at GC_init, so it
+ * is handed, for that call only, the program's environment with one
+ * setting in front (the first of a name wins); the program's own is left
+ * as it is.  NULL when nothing needs to change. */
+static char **collect_gc_environment(void)
+{
+  bool conc = !pargc_opt.disable_incremental &&
+              (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental);
+  if (!conc || !strcmp(pargc_opt.barrier, "soft-dirty"))
+    return NULL; /* soft-dirty, or its fallback, warned about by the collector */
+  const char *setting;
+  if (pargc_os_soft_dirty_works()) {
+    setting = "PARGC_BARRIER=soft-dirty";
+  } else {
+    setting = "GC_DISABLE_INCREMENTAL=1";
+    pargc_warn("PARGC_MALLOC_MODE=collect: concurrent mode needs the kernel's soft-dirty "
+               "bits, which do not work here (write-protected objects would make the "
+               "program's system calls fail); collecting stop-parallel");
+  }
+  size_t n = 0;
+  while (environ && environ[n])
+    n++;
+  char **env = pargc_malloc_boot((n + 2) * sizeof *env, sizeof *env);
+  if (!env)
+    return NULL;
+  env[0] = (char *)setting;
+  for (size_t i = 0; i < n; i++)
+    env[i + 1] = environ[i];
+  env[n + 1] = NULL;
+  return env;
+}
+
 bool pargc_malloc_collect_start(void)
 {
   void *h = collect_open();
@@ -163,7 +207,12 @@ bool pargc_malloc_collect_start(void)
   pargc_os_each_object(collect_find_text, NULL);
   pargc_malloc_collect_on = true;
   pargc_malloc_busy++;
+  char **env = collect_gc_environment(), **program_env = environ;
+  if (env)
+    environ = env;
   gc.init();
+  if (env)
+    environ = program_env;
   collect_next_push = gc.get_push_other_roots();
   gc.set_push_other_roots(collect_push_heap);
   pargc_malloc_busy--;
