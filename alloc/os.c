@@ -12,6 +12,7 @@
 #include <link.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -286,6 +287,22 @@ pid_t pargc_os_thread_id(void)
 int pargc_os_thread_signal(pid_t pid, pid_t tid, int sig)
 {
   return (int)syscall(SYS_tgkill, pid, tid, sig);
+}
+
+int pargc_os_sigmask(int how, const sigset_t *set, sigset_t *old, int open)
+{
+  sigset_t fixed;
+  if (set) {
+    fixed = *set;
+    if ((how == SIG_BLOCK || how == SIG_SETMASK) && open > 0)
+      sigdelset(&fixed, open);
+    fixed.__val[0] &= ~((1UL << (32 - 1)) | (1UL << (33 - 1)));
+    set = &fixed;
+  }
+  /* The kernel's mask is _NSIG bits; sigset_t is larger. */
+  if (syscall(SYS_rt_sigprocmask, how, set, old, (size_t)(_NSIG / 8)) != 0)
+    return errno;
+  return 0;
 }
 
 bool pargc_os_thread_stack(char **lo, char **hi)

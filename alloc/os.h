@@ -120,6 +120,12 @@ pid_t pargc_os_thread_id(void);
  * 0 on success, else -1 with errno set (ESRCH: the thread is gone).
  * Safe for a thread that exited without pthread's knowledge. */
 int pargc_os_thread_signal(pid_t pid, pid_t tid, int sig);
+/* pthread_sigmask made with the system call itself: async-signal-safe,
+ * with nothing to resolve first, and, as glibc's, never blocking glibc's
+ * own signals (cancellation and setxid, 32 and 33).  Leaves `open`
+ * unblocked too when it is positive (the collector's suspend signal).
+ * Returns 0 or an errno value. */
+int pargc_os_sigmask(int how, const sigset_t *set, sigset_t *old, int open);
 /* The calling thread's stack: [*lo, *hi); false if the system does not
  * say. */
 bool pargc_os_thread_stack(char **lo, char **hi);

@@ -124,14 +124,10 @@ void GC_pthread_exit(void *retval)
 
 int GC_pthread_sigmask(int how, const sigset_t *set, sigset_t *oset)
 {
-  /* A thread that blocks the suspend signal could never be stopped. */
-  if (set && (how == SIG_BLOCK || how == SIG_SETMASK)) {
-    pargc_threads_init();
-    sigset_t fixed = *set;
-    sigdelset(&fixed, pargc_threads_suspend_signal());
-    return pthread_sigmask(how, &fixed, oset);
-  }
-  return pthread_sigmask(how, set, oset);
+  /* A thread that blocks the suspend signal could never be stopped.  No
+   * pargc_threads_init here: before it no signal is chosen, and the
+   * registration of a thread opens it. */
+  return pargc_threads_sigmask(how, set, oset);
 }
 
 void *GC_dlopen(const char *path, int mode)

@@ -438,7 +438,7 @@ void pargc_collect_lock_idle(void)
   }
   /* Held now: no stop comes until it is released. */
   if (restore)
-    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    pargc_threads_sigmask(SIG_SETMASK, &mask, NULL);
 }
 
 int (*pargc_collect_stop_fn)(void);

@@ -402,7 +402,7 @@ static bool unblock_stop_signals(sigset_t *old)
   sigemptyset(&set);
   sigaddset(&set, sig_suspend);
   sigaddset(&set, sig_restart);
-  return pthread_sigmask(SIG_UNBLOCK, &set, old) == 0;
+  return pargc_os_sigmask(SIG_UNBLOCK, &set, old, 0) == 0;
 }
 
 void pargc_stop_unblock_signals(void)
@@ -632,7 +632,7 @@ static PARGC_NOINLINE void stop_self(struct pargc_thread *me, bool park, unsigne
 void pargc_stop_lock_as(struct pargc_thread *me)
 {
   sigset_t cur;
-  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  pargc_os_sigmask(SIG_BLOCK, NULL, &cur, 0);
   if (!me || !sigismember(&cur, sig_suspend)) {
     pargc_lock(&pargc_threads_lock_); /* the signal reaches us while we wait */
     pargc_threads_note_locked();

@@ -9,6 +9,7 @@
 
 #include <gc/gc_config_macros.h> /* GC_API: the wrappers below are exported */
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -531,7 +532,7 @@ int pargc_threads_create(pthread_t *thread, const pthread_attr_t *attr, void *(*
   bool restore = pargc_threads_allow_stops(&old);
   int e = threads_create(thread, attr, start, arg);
   if (restore)
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pargc_threads_sigmask(SIG_SETMASK, &old, NULL);
   return e;
 }
 
@@ -665,6 +666,42 @@ GC_API void pthread_exit(void *retval)
   pargc_threads_exit(retval);
 }
 
+/* ---- signal masks ------------------------------------------------------ */
+
+int pargc_threads_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  /* A thread that blocked the suspend signal could not be stopped: a
+   * collection would wait for it forever (a server's main thread that
+   * blocks every signal for a sigwait thread, then computes).  It stays
+   * open; the restart signal may be blocked (the suspend handler's
+   * sigsuspend opens it).  The system call itself: async-signal-safe,
+   * and nothing to resolve before the first call (which may come from a
+   * signal handler, or before the collector is initialised). */
+  return pargc_os_sigmask(how, set, old, pargc_stop_suspend_signal());
+}
+
+/* The interposed mask functions: a program that blocks every signal in a
+ * thread (or before starting threads, which inherit its mask) still
+ * leaves the suspend signal open.  Boehm GC does this only for programs
+ * built with GC_THREADS (GC_pthread_sigmask, below). */
+GC_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int saved = errno;
+  int e = pargc_threads_sigmask(how, set, old);
+  errno = saved;
+  return e;
+}
+
+GC_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int e = pargc_threads_sigmask(how, set, old);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)
 {
   pargc_threads_resolve_real();
@@ -691,9 +728,9 @@ int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)
     sigdelset(&all, faults[i]);
   sigdelset(&all, pargc_stop_suspend_signal());
   sigdelset(&all, pargc_stop_restart_signal());
-  pthread_sigmask(SIG_BLOCK, &all, &old);
+  pargc_os_sigmask(SIG_BLOCK, &all, &old, 0);
   int rc = pargc_real_pthread_create(out, NULL, fn, arg);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pargc_os_sigmask(SIG_SETMASK, &old, NULL, 0);
   return rc;
 }
 

@@ -120,6 +120,10 @@ int pargc_threads_create(pthread_t *thread, const pthread_attr_t *attr, void *(*
 int pargc_threads_join(pthread_t thread, void **retval);
 int pargc_threads_detach(pthread_t thread);
 void pargc_threads_exit(void *retval) __attribute__((noreturn));
+/* pthread_sigmask, except that the suspend signal is never blocked once
+ * the collector has chosen it (and glibc's internal signals never are);
+ * returns an errno value.  libpargc's pthread_sigmask and sigprocmask. */
+int pargc_threads_sigmask(int how, const sigset_t *set, sigset_t *old);
 
 /* Start a thread that is NOT registered as a mutator (the GC threads),
  * using the real pthread_create even though pargc interposes it. */

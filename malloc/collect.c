@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,6 +30,7 @@ static struct {
   int (*pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
   int (*pthread_join)(pthread_t, void **);
   int (*pthread_detach)(pthread_t);
+  int (*sigmask_fn)(int, const sigset_t *, sigset_t *);
   void (*pthread_exit)(void *);
 } gc;
 
@@ -197,6 +199,7 @@ bool pargc_malloc_collect_start(void)
   gc.pthread_join = (int (*)(pthread_t, void **))collect_sym(h, "pthread_join", &ok);
   gc.pthread_detach = (int (*)(pthread_t))collect_sym(h, "pthread_detach", &ok);
   gc.pthread_exit = (void (*)(void *))collect_sym(h, "pthread_exit", &ok);
+  gc.sigmask_fn = (int (*)(int, const sigset_t *, sigset_t *))collect_sym(h, "GC_pthread_sigmask", &ok);
   if (!ok) {
     pargc_warn("PARGC_MALLOC_MODE=collect: libpargc.so.0 lacks an entry point; free is honoured");
     return false;
@@ -300,6 +303,35 @@ COLLECT_API int pthread_detach(pthread_t t)
   if (!next)
     next = (int (*)(pthread_t))collect_next("pthread_detach");
   return next(t);
+}
+
+/* The mask functions: in collect mode the collector's, which never block
+ * its suspend signal (a thread that blocked it could not be stopped); in
+ * free mode glibc's behaviour, made with the system call (no lookup, so
+ * safe in a signal handler from the first call). */
+static int collect_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  if (pargc_malloc_collect_on)
+    return gc.sigmask_fn(how, set, old);
+  return pargc_os_sigmask(how, set, old, 0);
+}
+
+COLLECT_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int saved = errno;
+  int e = collect_sigmask(how, set, old);
+  errno = saved;
+  return e;
+}
+
+COLLECT_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+  int e = collect_sigmask(how, set, old);
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
 }
 
 COLLECT_API void pthread_exit(void *ret)

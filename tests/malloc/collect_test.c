@@ -7,13 +7,16 @@
  * garbage), while every object still reachable -- from static data, from
  * a thread's stack, from a node libc's tsearch allocated (libc's objects
  * are scanned), from an object allocated with the C++-style aligned
- * functions -- keeps its contents.  A premature collection shows as a
+ * functions -- keeps its contents; a main thread that blocks every
+ * signal is still stopped for collections.  A premature collection shows as a
  * wrong pattern, or as free's one-line abort on the reused pointer. */
 #define _GNU_SOURCE
 #include "check.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <search.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -82,6 +85,44 @@ static void *churn(void *arg)
   return NULL;
 }
 
+/* A main thread that blocks every signal (a server leaving them to a
+ * sigwait thread) and then computes, while another thread allocates:
+ * collections must still stop it -- the library's sigprocmask and
+ * pthread_sigmask keep the collector's suspend signal open.  Before,
+ * the first collection waited for it forever.  The worker opens SIGALRM
+ * for itself, so that the hang alarm can fire. */
+static _Atomic int blocked_done;
+
+static void *blocked_worker(void *arg)
+{
+  sigset_t alrm;
+  sigemptyset(&alrm);
+  sigaddset(&alrm, SIGALRM);
+  pthread_sigmask(SIG_UNBLOCK, &alrm, NULL);
+  churn(arg);
+  blocked_done = 1;
+  return NULL;
+}
+
+static void blocked_main(void)
+{
+  sigset_t all, old, cur;
+  sigfillset(&all);
+  CHECK_EQ(sigprocmask(SIG_BLOCK, &all, &old), 0);
+  CHECK_EQ(pthread_sigmask(SIG_BLOCK, NULL, &cur), 0);
+  CHECK(sigismember(&cur, SIGUSR1) == 1); /* every other signal is blocked */
+  check_hang_alarm(300, "collect_test: a collection never stopped a thread "
+                        "that blocked every signal\n");
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, blocked_worker, (void *)3), 0);
+  volatile unsigned long spin = 0;
+  while (!blocked_done)
+    spin++;
+  CHECK_EQ(pthread_join(t, NULL), 0);
+  check_hang_alarm(0, NULL);
+  CHECK_EQ(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+}
+
 static int run(void)
 {
   static_root = make(7);
@@ -105,6 +146,7 @@ static int run(void)
 
   check_run_threads(2, churn);
   churn((void *)2);
+  blocked_main();
 
   CHECK(intact(static_root, 7));
   struct node probe = {.tag = 8};
@@ -115,10 +157,10 @@ static int run(void)
     bad += ((unsigned char *)aligned)[i] != 0x5A;
   CHECK_EQ(bad, 0);
 
-  /* 3 x PER_THREAD x OBJ bytes (~540 MB) allocated, a few MB kept. */
+  /* 4 x PER_THREAD x OBJ bytes (~720 MB) allocated, a few MB kept. */
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  long allocated_mb = (long)(3 * PER_THREAD * sizeof(struct node) >> 20);
+  long allocated_mb = (long)(4 * PER_THREAD * sizeof(struct node) >> 20);
   printf("collect_test: allocated %ld MB, peak RSS %ld MB\n", allocated_mb, ru.ru_maxrss / 1024);
   CHECK(ru.ru_maxrss / 1024 < allocated_mb / 4);
   return CHECK_SUMMARY();

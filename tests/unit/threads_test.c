@@ -6,6 +6,7 @@
  * from the program's warn proc while the world is stopped, a stop put
  * off until a thread leaves its mark section, threads started while
  * stops come and go, stop signals the program installed handlers for,
+ * threads that block every signal,
  * and the stack-pointer corrector
  * (GC_set_sp_corrector).
  *
@@ -416,6 +417,61 @@ static void test_program_handlers(void)
   for (int i = 0; i < 2; i++)
     CHECK_EQ(sigaction(sigs[i], &old[i], NULL), 0);
   printf("program handlers: stops complete, %d foreign signals chained\n", ph_calls);
+}
+
+/* ---- threads that block every signal ----------------------------------- */
+
+/* A registered thread that blocks every signal -- a server's main thread
+ * leaving signals to a sigwait thread, with pthread_sigmask or
+ * sigprocmask -- and then computes without calling pargc: it must still
+ * be stoppable (pargc's pthread_sigmask and sigprocmask keep the suspend
+ * signal open), and every other signal must be blocked as asked.  Before,
+ * the first stop waited for it forever; the alarm turns that into a
+ * failure. */
+static _Atomic int bm_phase, bm_masks_ok;
+static _Atomic unsigned long bm_progress;
+
+static void *bm_worker(void *arg)
+{
+  bool use_procmask = arg != NULL;
+  sigset_t all, cur;
+  sigfillset(&all);
+  if (use_procmask)
+    sigprocmask(SIG_SETMASK, &all, NULL);
+  else
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+  pthread_sigmask(SIG_BLOCK, NULL, &cur);
+  bm_masks_ok = sigismember(&cur, SIGUSR1) == 1 && sigismember(&cur, SIGTERM) == 1 &&
+                sigismember(&cur, pargc_stop_suspend_signal()) == 0;
+  bm_phase = 1;
+  while (bm_phase == 1)
+    bm_progress++;
+  return NULL;
+}
+
+static void test_blocking_thread_stoppable(void)
+{
+  for (int variant = 0; variant < 2; variant++) {
+    bm_phase = 0;
+    bm_masks_ok = 0;
+    pthread_t t;
+    CHECK_EQ(pargc_threads_create(&t, NULL, bm_worker, variant ? (void *)1 : NULL), 0);
+    while (bm_phase == 0)
+      sched_yield();
+    CHECK(bm_masks_ok);
+    check_hang_alarm(60, "a stop never completed: a thread blocked every signal\n");
+    for (int k = 0; k < 100; k++) {
+      pargc_threads_stop_world();
+      unsigned long before = bm_progress;
+      for (volatile int spin = 0; spin < 1000; spin++)
+        ;
+      CHECK(bm_progress == before);
+      pargc_threads_start_world();
+    }
+    check_hang_alarm(0, NULL);
+    bm_phase = 2;
+    pargc_threads_join(t, NULL);
+  }
 }
 
 /* ---- a stop waits for the end of a mark section ----------------------- */
@@ -983,6 +1039,7 @@ int main(void)
   test_stop_while_computing();
   test_spawn_beside_stops();
   test_program_handlers();
+  test_blocking_thread_stoppable();
   test_mark_section_puts_stop_off();
   test_register_sentinel();
   test_finished_result(return_sentinel);
