@@ -300,9 +300,11 @@ int pargc_os_sigmask(int how, const sigset_t *set, sigset_t *old, int open)
     set = &fixed;
   }
   /* The kernel's mask is _NSIG bits; sigset_t is larger. */
+  int saved = errno, e = 0;
   if (syscall(SYS_rt_sigprocmask, how, set, old, (size_t)(_NSIG / 8)) != 0)
-    return errno;
-  return 0;
+    e = errno;
+  errno = saved;
+  return e;
 }
 
 bool pargc_os_thread_stack(char **lo, char **hi)

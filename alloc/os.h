@@ -19,6 +19,7 @@
 #error "alloc/os.h is internal to pargc"
 #endif
 
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -124,8 +125,18 @@ int pargc_os_thread_signal(pid_t pid, pid_t tid, int sig);
  * with nothing to resolve first, and, as glibc's, never blocking glibc's
  * own signals (cancellation and setxid, 32 and 33).  Leaves `open`
  * unblocked too when it is positive (the collector's suspend signal).
- * Returns 0 or an errno value. */
+ * Returns 0 or an errno value; errno is left as it was. */
 int pargc_os_sigmask(int how, const sigset_t *set, sigset_t *old, int open);
+/* An errno value (0: none) as sigprocmask reports it: -1 and errno set,
+ * or 0. */
+static inline int pargc_os_errno_result(int e)
+{
+  if (e) {
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
 /* The calling thread's stack: [*lo, *hi); false if the system does not
  * say. */
 bool pargc_os_thread_stack(char **lo, char **hi);

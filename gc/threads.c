@@ -686,20 +686,12 @@ int pargc_threads_sigmask(int how, const sigset_t *set, sigset_t *old)
  * built with GC_THREADS (GC_pthread_sigmask, below). */
 GC_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-  int saved = errno;
-  int e = pargc_threads_sigmask(how, set, old);
-  errno = saved;
-  return e;
+  return pargc_threads_sigmask(how, set, old);
 }
 
 GC_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-  int e = pargc_threads_sigmask(how, set, old);
-  if (e) {
-    errno = e;
-    return -1;
-  }
-  return 0;
+  return pargc_os_errno_result(pargc_threads_sigmask(how, set, old));
 }
 
 int pargc_threads_spawn_internal(pthread_t *out, void *(*fn)(void *), void *arg)

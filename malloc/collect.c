@@ -318,20 +318,12 @@ static int collect_sigmask(int how, const sigset_t *set, sigset_t *old)
 
 COLLECT_API int pthread_sigmask(int how, const sigset_t *set, sigset_t *old)
 {
-  int saved = errno;
-  int e = collect_sigmask(how, set, old);
-  errno = saved;
-  return e;
+  return collect_sigmask(how, set, old);
 }
 
 COLLECT_API int sigprocmask(int how, const sigset_t *set, sigset_t *old)
 {
-  int e = collect_sigmask(how, set, old);
-  if (e) {
-    errno = e;
-    return -1;
-  }
-  return 0;
+  return pargc_os_errno_result(collect_sigmask(how, set, old));
 }
 
 COLLECT_API void pthread_exit(void *ret)
