@@ -152,10 +152,15 @@ static char **collect_gc_environment(void)
 {
   bool conc = !pargc_opt.disable_incremental &&
               (!strcmp(pargc_opt.mode, "concurrent") || pargc_opt.enable_incremental);
-  if (!conc || !strcmp(pargc_opt.barrier, "soft-dirty"))
-    return NULL; /* soft-dirty, or its fallback, warned about by the collector */
+  if (!conc)
+    return NULL;
+  bool soft = pargc_os_soft_dirty_works();
+  if (soft && !strcmp(pargc_opt.barrier, "soft-dirty"))
+    return NULL;
+  /* Asked for soft-dirty where it does not work, the collector would
+   * fall back to mprotect: the same as not asking. */
   const char *setting;
-  if (pargc_os_soft_dirty_works()) {
+  if (soft) {
     setting = "PARGC_BARRIER=soft-dirty";
   } else {
     setting = "GC_DISABLE_INCREMENTAL=1";

@@ -22,8 +22,9 @@
  * Threads: libpargc registers a thread through its pthread_create, which
  * this library exports and forwards (pthread_create & co. below); a thread made
  * any other way is not scanned.  pthread_sigmask and sigprocmask are
- * forwarded too, so that no thread blocks the collector's suspend signal.  Memory the program maps itself is not
- * scanned either: a pointer kept only there does not keep its object.
+ * forwarded too, so that no thread blocks the collector's suspend signal.
+ * Memory the program maps itself is not scanned either: a pointer kept
+ * only there does not keep its object.
  *
  * Invariants: pargc_malloc_collect_on is set once, by the constructor,
  * before the program's main runs.  From then on no thread's
